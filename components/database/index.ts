@@ -1,0 +1,124 @@
+/**
+ * authentik's PostgreSQL: a CloudNativePG Cluster, its credentials Secret, an optional
+ * ScheduledBackup and PodMonitor, and (optionally) the CNPG operator itself.
+ * The Cluster and its credentials are protected and retained: neither is ever replaced or deleted
+ * by a `pulumi up`; a change that would replace them fails instead.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { CredentialSecret, CredentialValue } from "../secrets";
+import {
+    DATABASE_NAME,
+    DATABASE_OWNER,
+    DatabaseConfig,
+    POSTGRES_PORT,
+    clusterManifest,
+    podMonitorManifest,
+    readWriteHost,
+    scheduledBackupManifest,
+} from "./manifests";
+import { appLabels } from "../lib/k8s";
+
+export interface DatabaseArgs {
+    namespace: string;
+    /** The `database` section of the stack config. */
+    config: DatabaseConfig;
+    /** The authentik role's password. */
+    password: CredentialValue;
+    /** External Secrets settings when the password is a 1Password reference. */
+    externalSecrets?: { store: string; refreshInterval: string };
+    /** Resources the Cluster must wait for (the namespace, the operator release). */
+    dependsOn?: pulumi.Resource[];
+}
+
+export class Database extends pulumi.ComponentResource {
+    readonly cluster: k8s.apiextensions.CustomResource;
+    readonly credentials: CredentialSecret;
+    /** `<cluster>-rw.<namespace>.svc.cluster.local` */
+    readonly host: pulumi.Output<string>;
+    readonly port: number = POSTGRES_PORT;
+    readonly database: string = DATABASE_NAME;
+    readonly user: string = DATABASE_OWNER;
+    readonly credentialsSecretName: pulumi.Output<string>;
+
+    constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("authentik-platform:database:Database", name, {}, opts);
+        const db = args.config;
+        const labels = appLabels("authentik-db", "database").all;
+
+        this.credentials = new CredentialSecret(
+            `${name}-credentials`,
+            {
+                namespace: args.namespace,
+                secretName: `${db.name}-app`,
+                labels,
+                secretType: "kubernetes.io/basic-auth",
+                templates: { username: DATABASE_OWNER, password: "{{databasePassword}}" },
+                credentials: { databasePassword: args.password },
+                externalSecrets: args.externalSecrets,
+                stateful: true,
+            },
+            { parent: this, dependsOn: args.dependsOn },
+        );
+        this.credentialsSecretName = this.credentials.secretName;
+
+        this.cluster = new k8s.apiextensions.CustomResource(
+            name,
+            clusterManifest({ namespace: args.namespace, db, credentialsSecret: `${db.name}-app`, labels }),
+            {
+                parent: this,
+                dependsOn: [...(args.dependsOn ?? []), this.credentials.resource],
+                protect: true,
+                retainOnDelete: true,
+            },
+        );
+
+        const backup = scheduledBackupManifest({ namespace: args.namespace, db, labels });
+        if (backup) new k8s.apiextensions.CustomResource(`${name}-backup`, backup, { parent: this, dependsOn: [this.cluster] });
+        if (db.podMonitor) {
+            new k8s.apiextensions.CustomResource(
+                `${name}-podmonitor`,
+                podMonitorManifest({ namespace: args.namespace, cluster: db.name, labels }),
+                { parent: this, dependsOn: [this.cluster] },
+            );
+        }
+
+        // Clients connect once the Cluster object exists (its metadata resolves after creation).
+        this.host = this.cluster.metadata.name.apply(() => readWriteHost(db.name, args.namespace));
+        this.registerOutputs({
+            host: this.host,
+            port: this.port,
+            database: this.database,
+            user: this.user,
+            credentialsSecretName: this.credentialsSecretName,
+        });
+    }
+}
+
+export interface CnpgOperatorArgs {
+    namespace: string;
+    chartVersion: string;
+}
+
+/** The CloudNativePG operator from its Helm chart (only when the stack asks for it). */
+export class CnpgOperator extends pulumi.ComponentResource {
+    readonly release: k8s.helm.v3.Release;
+    constructor(name: string, args: CnpgOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("authentik-platform:database:CnpgOperator", name, {}, opts);
+        this.release = new k8s.helm.v3.Release(
+            name,
+            {
+                name: "cnpg",
+                chart: "cloudnative-pg",
+                version: args.chartVersion,
+                repositoryOpts: { repo: "https://cloudnative-pg.github.io/charts" },
+                namespace: args.namespace,
+                createNamespace: true,
+                atomic: true,
+                timeout: 600,
+            },
+            { parent: this },
+        );
+        this.registerOutputs({ status: this.release.status });
+    }
+}

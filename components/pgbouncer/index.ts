@@ -1,0 +1,104 @@
+/**
+ * PgBouncer between authentik and PostgreSQL: ConfigMap (no credentials), auth Secret, Deployment,
+ * Service, PodDisruptionBudget and an optional NetworkPolicy.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { CredentialSecret, CredentialValue } from "../secrets";
+import { serviceFqdn } from "../lib/k8s";
+import {
+    PGBOUNCER_PORT,
+    PgBouncerConfig,
+    SERVICE_NAME,
+    USERLIST_KEY,
+    USERLIST_TEMPLATE,
+    checksum,
+    deploymentManifest,
+    labels,
+    networkPolicyManifest,
+    podDisruptionBudgetManifest,
+    renderIni,
+    serviceManifest,
+} from "./manifests";
+
+export interface PgBouncerArgs {
+    namespace: string;
+    /** The `pgbouncer` section of the stack config. */
+    config: PgBouncerConfig;
+    /** The database it pools: the CNPG `-rw` FQDN, port and database name. */
+    database: { host: string; port: number; name: string; cluster: string };
+    /** The authentik role's password (for userlist.txt). */
+    password: CredentialValue;
+    externalSecrets?: { store: string; refreshInterval: string };
+    /** Label selector of the pods allowed in by the NetworkPolicy (authentik's). */
+    clientSelector: Record<string, string>;
+    /** PgBouncer starts after these (the database Cluster and its credentials). */
+    dependsOn?: pulumi.Resource[];
+}
+
+export class PgBouncer extends pulumi.ComponentResource {
+    /** `pgbouncer.<namespace>.svc.cluster.local` */
+    readonly host: pulumi.Output<string>;
+    readonly port: number = PGBOUNCER_PORT;
+    readonly deployment: k8s.apps.v1.Deployment;
+    readonly service: k8s.core.v1.Service;
+
+    constructor(name: string, args: PgBouncerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("authentik-platform:pgbouncer:PgBouncer", name, {}, opts);
+        const ns = args.namespace;
+        const childOpts = { parent: this, dependsOn: args.dependsOn };
+
+        const ini = renderIni({
+            pgbouncer: args.config,
+            databaseHost: args.database.host,
+            databasePort: args.database.port,
+            database: args.database.name,
+        });
+        const configMap = new k8s.core.v1.ConfigMap(
+            `${name}-config`,
+            { metadata: { name: `${SERVICE_NAME}-config`, namespace: ns, labels: labels.all }, data: { "pgbouncer.ini": ini } },
+            childOpts,
+        );
+        const auth = new CredentialSecret(
+            `${name}-auth`,
+            {
+                namespace: ns,
+                secretName: `${SERVICE_NAME}-auth`,
+                labels: labels.all,
+                templates: { [USERLIST_KEY]: USERLIST_TEMPLATE },
+                credentials: { databasePassword: args.password },
+                externalSecrets: args.externalSecrets,
+            },
+            childOpts,
+        );
+
+        const deployment = deploymentManifest({
+            namespace: ns,
+            pgbouncer: args.config,
+            configMapName: `${SERVICE_NAME}-config`,
+            secretName: `${SERVICE_NAME}-auth`,
+            configChecksum: checksum(ini, args.config.image),
+        });
+        this.deployment = new k8s.apps.v1.Deployment(
+            name,
+            { metadata: deployment.metadata, spec: deployment.spec },
+            { parent: this, dependsOn: [...(args.dependsOn ?? []), configMap, auth.resource] },
+        );
+        const service = serviceManifest(ns);
+        this.service = new k8s.core.v1.Service(name, { metadata: service.metadata, spec: service.spec }, { parent: this });
+        const pdb = podDisruptionBudgetManifest(ns, args.config.minAvailable);
+        new k8s.policy.v1.PodDisruptionBudget(name, { metadata: pdb.metadata, spec: pdb.spec }, { parent: this });
+        if (args.config.networkPolicy) {
+            const np = networkPolicyManifest({
+                namespace: ns,
+                clientSelector: args.clientSelector,
+                databaseCluster: args.database.cluster,
+                databasePort: args.database.port,
+            });
+            new k8s.networking.v1.NetworkPolicy(name, { metadata: np.metadata, spec: np.spec }, { parent: this });
+        }
+
+        this.host = this.service.metadata.name.apply((svc) => serviceFqdn(svc, ns));
+        this.registerOutputs({ host: this.host, port: this.port });
+    }
+}

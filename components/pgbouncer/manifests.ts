@@ -1,0 +1,222 @@
+/**
+ * Pure PgBouncer configuration and manifests. The ini carries no credential: authentication is read
+ * from `userlist.txt`, mounted from a Secret.
+ */
+import { createHash } from "node:crypto";
+import type { StackConfig } from "../../stacks/config";
+import { appLabels } from "../lib/k8s";
+import { DATABASE_OWNER } from "../database/manifests";
+
+export type PgBouncerConfig = StackConfig["pgbouncer"];
+
+export const PGBOUNCER_PORT = 6432;
+export const SERVICE_NAME = "pgbouncer";
+export const CONFIG_DIR = "/etc/pgbouncer";
+export const SECRET_DIR = "/etc/pgbouncer/auth";
+export const USERLIST_KEY = "userlist.txt";
+
+export const labels = appLabels("pgbouncer", "database-pooler");
+
+/** The userlist template: filled from the database password by the secrets component. */
+export const USERLIST_TEMPLATE = `"${DATABASE_OWNER}" "{{databasePassword}}"`;
+
+export interface IniInput {
+    pgbouncer: PgBouncerConfig;
+    databaseHost: string;
+    databasePort: number;
+    database: string;
+}
+
+/** pgbouncer.ini. Every setting is explicit so a reader sees the pool without PgBouncer's defaults. */
+export function renderIni(i: IniInput): string {
+    const p = i.pgbouncer;
+    const settings: [string, string | number][] = [
+        ["listen_addr", "0.0.0.0"],
+        ["listen_port", PGBOUNCER_PORT],
+        ["unix_socket_dir", ""], // read-only root filesystem: TCP only
+        ["auth_type", "scram-sha-256"],
+        ["auth_file", `${SECRET_DIR}/${USERLIST_KEY}`],
+        ["pool_mode", p.poolMode],
+        ["max_client_conn", p.maxClientConn],
+        ["default_pool_size", p.defaultPoolSize],
+        ["reserve_pool_size", p.reservePoolSize],
+        ["reserve_pool_timeout", 5],
+        ["server_idle_timeout", p.serverIdleTimeout],
+        ["server_tls_sslmode", "require"],
+        ["ignore_startup_parameters", "extra_float_digits"],
+        ["stats_users", DATABASE_OWNER],
+        ["log_connections", 0],
+        ["log_disconnections", 0],
+    ];
+    return [
+        "[databases]",
+        `${i.database} = host=${i.databaseHost} port=${i.databasePort} dbname=${i.database}`,
+        "",
+        "[pgbouncer]",
+        ...settings.map(([k, v]) => `${k} = ${v}`),
+        "",
+    ].join("\n");
+}
+
+/** Content hash for the pod template annotation, so a config change rolls the pods. */
+export function checksum(...parts: string[]): string {
+    return createHash("sha256").update(parts.join("\0")).digest("hex");
+}
+
+/**
+ * Rolling update that never dips below `replicas` ready pods: surge one, take none down. The PDB's
+ * headroom (replicas − minAvailable) then stays free for node drains during a rollout.
+ */
+export const ROLLING_UPDATE = { maxSurge: 1, maxUnavailable: 0 } as const;
+
+export interface DeploymentInput {
+    namespace: string;
+    pgbouncer: PgBouncerConfig;
+    configMapName: string;
+    secretName: string;
+    configChecksum: string;
+}
+
+export function deploymentManifest(i: DeploymentInput) {
+    const p = i.pgbouncer;
+    const tcp = { tcpSocket: { port: PGBOUNCER_PORT } };
+    return {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: SERVICE_NAME, namespace: i.namespace, labels: labels.all },
+        spec: {
+            replicas: p.replicas,
+            selector: { matchLabels: labels.selector },
+            strategy: { type: "RollingUpdate", rollingUpdate: ROLLING_UPDATE },
+            template: {
+                metadata: {
+                    labels: labels.all,
+                    annotations: { "checksum/config": i.configChecksum },
+                },
+                spec: {
+                    automountServiceAccountToken: false,
+                    securityContext: {
+                        runAsNonRoot: true,
+                        runAsUser: 70,
+                        runAsGroup: 70,
+                        fsGroup: 70,
+                        seccompProfile: { type: "RuntimeDefault" },
+                    },
+                    topologySpreadConstraints: [
+                        {
+                            maxSkew: 1,
+                            topologyKey: "kubernetes.io/hostname",
+                            whenUnsatisfiable: "ScheduleAnyway",
+                            labelSelector: { matchLabels: labels.selector },
+                        },
+                    ],
+                    affinity: {
+                        podAntiAffinity: {
+                            preferredDuringSchedulingIgnoredDuringExecution: [
+                                {
+                                    weight: 100,
+                                    podAffinityTerm: {
+                                        topologyKey: "kubernetes.io/hostname",
+                                        labelSelector: { matchLabels: labels.selector },
+                                    },
+                                },
+                            ],
+                        },
+                    },
+                    containers: [
+                        {
+                            name: "pgbouncer",
+                            image: p.image,
+                            imagePullPolicy: "IfNotPresent",
+                            // Only args: the image's entrypoint stays in charge (a `command` override crashed the seeds).
+                            args: ["/usr/bin/pgbouncer", `${CONFIG_DIR}/pgbouncer.ini`],
+                            ports: [{ name: "pgbouncer", containerPort: PGBOUNCER_PORT, protocol: "TCP" }],
+                            resources: {
+                                requests: { cpu: p.resources.cpuRequest, memory: p.resources.memoryRequest },
+                                limits: { memory: p.resources.memoryLimit },
+                            },
+                            readinessProbe: { ...tcp, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+                            livenessProbe: { ...tcp, initialDelaySeconds: 30, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 3 },
+                            securityContext: {
+                                allowPrivilegeEscalation: false,
+                                readOnlyRootFilesystem: true,
+                                capabilities: { drop: ["ALL"] },
+                            },
+                            volumeMounts: [
+                                { name: "config", mountPath: `${CONFIG_DIR}/pgbouncer.ini`, subPath: "pgbouncer.ini", readOnly: true },
+                                { name: "auth", mountPath: SECRET_DIR, readOnly: true },
+                                { name: "tmp", mountPath: "/tmp" },
+                            ],
+                        },
+                    ],
+                    volumes: [
+                        { name: "config", configMap: { name: i.configMapName } },
+                        { name: "auth", secret: { secretName: i.secretName, defaultMode: 0o440 } },
+                        { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
+                    ],
+                },
+            },
+        },
+    };
+}
+
+export function serviceManifest(namespace: string) {
+    return {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: SERVICE_NAME, namespace, labels: labels.all },
+        spec: {
+            selector: labels.selector,
+            ports: [{ name: "pgbouncer", port: PGBOUNCER_PORT, targetPort: "pgbouncer", protocol: "TCP" }],
+        },
+    };
+}
+
+export function podDisruptionBudgetManifest(namespace: string, minAvailable: number) {
+    return {
+        apiVersion: "policy/v1",
+        kind: "PodDisruptionBudget",
+        metadata: { name: SERVICE_NAME, namespace, labels: labels.all },
+        spec: { minAvailable, selector: { matchLabels: labels.selector } },
+    };
+}
+
+/**
+ * Only pods labelled as authentik reach PgBouncer; PgBouncer reaches only its CNPG cluster and DNS.
+ * `clientSelector` is the authentik pods' label selector.
+ */
+export function networkPolicyManifest(args: {
+    namespace: string;
+    clientSelector: Record<string, string>;
+    databaseCluster: string;
+    databasePort: number;
+}) {
+    return {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: SERVICE_NAME, namespace: args.namespace, labels: labels.all },
+        spec: {
+            podSelector: { matchLabels: labels.selector },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [
+                {
+                    from: [{ podSelector: { matchLabels: args.clientSelector } }],
+                    ports: [{ port: PGBOUNCER_PORT, protocol: "TCP" }],
+                },
+            ],
+            egress: [
+                {
+                    to: [{ podSelector: { matchLabels: { "cnpg.io/cluster": args.databaseCluster } } }],
+                    ports: [{ port: args.databasePort, protocol: "TCP" }],
+                },
+                {
+                    to: [{ namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                    ports: [
+                        { port: 53, protocol: "UDP" },
+                        { port: 53, protocol: "TCP" },
+                    ],
+                },
+            ],
+        },
+    };
+}

@@ -1,0 +1,468 @@
+/**
+ * The stack configuration: one typed object, parsed and validated once at the edge.
+ * `parseStackConfig` is pure: it takes Pulumi's flat config map (`project:key` → string) and the
+ * names of the keys that are secret, and returns the typed config or throws a ConfigError that
+ * lists every problem with its key, its value and the fix. Secret values never enter this object:
+ * it only records that they exist; components read them as `pulumi.secret` Outputs.
+ */
+import { parsePgMemory, parseQuantity, quantityHint, formatBytes } from "../components/lib/units";
+import {
+    ConfigError,
+    IssueLog,
+    Infer,
+    Spec,
+    bool,
+    custom,
+    int,
+
+    obj,
+    oneOf,
+    optional,
+    record,
+    str,
+} from "./schema";
+
+export const PROJECT = "authentik-platform";
+
+// ---------------------------------------------------------------------------------------------
+// Field helpers
+// ---------------------------------------------------------------------------------------------
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsName = (doc: string, def?: string) =>
+    str({ doc, default: def, pattern: DNS_LABEL, patternText: "a DNS label (lower case letters, digits, '-')" });
+
+const quantity = (doc: string, def?: string) =>
+    custom<string>("a Kubernetes quantity (e.g. 512Mi, 3Gi, 500m)", { doc, default: def, hint: quantityHint }, (v) =>
+        parseQuantity(v) === undefined ? undefined : (v as string),
+    );
+
+/** An image reference pinned to an exact version: a tag that is not `latest`, or a digest. */
+export const PINNED_IMAGE = /^[a-z0-9.\-/:]+?(:(?!latest$)[A-Za-z0-9_.-]*\d[A-Za-z0-9_.-]*)?(@sha256:[a-f0-9]{64})?$/;
+export function isPinnedImage(image: string): boolean {
+    const m = PINNED_IMAGE.exec(image);
+    return m !== null && (m[1] !== undefined || m[2] !== undefined);
+}
+const image = (doc: string, def: string) =>
+    custom<string>("an image pinned to an exact version (repo:1.2.3 or repo@sha256:…; never latest)", { doc, default: def }, (v) =>
+        typeof v === "string" && isPinnedImage(v) ? v : undefined,
+    );
+
+const resources = (doc: string, def: { cpuRequest: string; memoryRequest: string; memoryLimit: string }) =>
+    obj(
+        {
+            cpuRequest: quantity("CPU request.", def.cpuRequest),
+            memoryRequest: quantity("Memory request.", def.memoryRequest),
+            memoryLimit: quantity("Memory limit (the container is OOM-killed above it).", def.memoryLimit),
+        },
+        { doc },
+    );
+export type Resources = Infer<ReturnType<typeof resources>>;
+
+// ---------------------------------------------------------------------------------------------
+// Credentials: where each secret comes from
+// ---------------------------------------------------------------------------------------------
+
+/** Where a credential's value comes from. */
+export type CredentialSource =
+    | { kind: "generate" }
+    | { kind: "config" }
+    | { kind: "onepassword"; item: string; field: string };
+
+const CREDENTIAL_TYPE =
+    '"generate" (random, kept in Pulumi state as a secret), "config" (the secure stack key of the same name), or {onepassword: {item, field}}';
+
+function credential(doc: string, def?: "generate"): Spec<CredentialSource | undefined> {
+    return {
+        type: CREDENTIAL_TYPE,
+        doc,
+        required: false,
+        defaultText: def ? JSON.stringify(def) : "unset",
+        parse(value, key, log) {
+            if (value === undefined || value === null) return def ? { kind: def } : undefined;
+            if (value === "generate" || value === "config") return { kind: value };
+            if (typeof value === "object" && !Array.isArray(value)) {
+                const op = (value as Record<string, unknown>).onepassword as Record<string, unknown> | undefined;
+                const extra = Object.keys(value).filter((k) => k !== "onepassword");
+                if (op && typeof op === "object" && extra.length === 0) {
+                    const item = op.item;
+                    const field = op.field;
+                    const unknown = Object.keys(op).filter((k) => k !== "item" && k !== "field");
+                    if (typeof item === "string" && item && typeof field === "string" && field && unknown.length === 0) {
+                        return { kind: "onepassword", item, field };
+                    }
+                }
+            }
+            log.add(key, value, "is not a credential source", `use ${CREDENTIAL_TYPE}`);
+            return undefined;
+        },
+    };
+}
+
+/** Every credential the platform uses. The same names are the secure stack keys for source "config". */
+export const CREDENTIAL_NAMES = [
+    "databasePassword",
+    "secretKey",
+    "bootstrapToken",
+    "bootstrapPassword",
+    "smtpPassword",
+] as const;
+export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
+
+// ---------------------------------------------------------------------------------------------
+// The schema
+// ---------------------------------------------------------------------------------------------
+
+const REDIS_GONE =
+    "authentik has no Redis since 2025.10: cache, tasks and sessions live in PostgreSQL (expect more database connections instead)";
+
+export const schema = obj(
+    {
+        namespace: dnsName("Namespace for the database, PgBouncer and authentik.", "authentik"),
+        createNamespace: bool({
+            doc: "Create (and protect) the namespace. False when it is managed elsewhere.",
+            default: true,
+        }),
+        cnpgOperator: obj(
+            {
+                install: bool({
+                    doc: "Install the CloudNativePG operator from its Helm chart. False when the cluster already runs it (the usual case).",
+                    default: false,
+                }),
+                chartVersion: str({ doc: "cloudnative-pg chart version (pinned).", default: "0.26.1" }),
+                namespace: dnsName("Namespace for the operator.", "cnpg-system"),
+            },
+            { doc: "The CloudNativePG operator (a prerequisite for the database)." },
+        ),
+        database: obj(
+            {
+                name: dnsName(
+                    "CNPG Cluster name. Immutable after the first `pulumi up`: a new name is a new, empty database.",
+                    "authentik-db",
+                ),
+                instances: int({ doc: "PostgreSQL instances (1 primary + replicas).", default: 3, min: 1, max: 9 }),
+                imageName: image(
+                    "PostgreSQL image. Changing the major version needs a planned major upgrade.",
+                    "ghcr.io/cloudnative-pg/postgresql:17.6-system-trixie",
+                ),
+                storage: obj(
+                    {
+                        size: quantity("Volume size per instance. It can grow, never shrink.", "20Gi"),
+                        storageClass: optional(str({ doc: "StorageClass; unset for the cluster default." })),
+                    },
+                    { doc: "Data volumes." },
+                ),
+                resources: resources("Resources of each PostgreSQL pod.", {
+                    cpuRequest: "500m",
+                    memoryRequest: "3Gi",
+                    memoryLimit: "3Gi",
+                }),
+                maxConnections: int({ doc: "PostgreSQL max_connections.", default: 200, min: 20, max: 10000 }),
+                superuserReservedConnections: int({
+                    doc: "PostgreSQL superuser_reserved_connections (kept free for the operator and replication).",
+                    default: 3,
+                    min: 0,
+                    max: 100,
+                }),
+                sharedBuffers: custom<string>(
+                    "a PostgreSQL size with unit (e.g. 768MB, 1GB)",
+                    { doc: "PostgreSQL shared_buffers; must fit well inside the memory limit.", default: "768MB" },
+                    (v) => (parsePgMemory(v) === undefined ? undefined : (v as string)),
+                ),
+                pgStatStatements: bool({
+                    doc: "Enable pg_stat_statements (CNPG preloads the library when its parameters are set).",
+                    default: true,
+                }),
+                parameters: record(str({ doc: "value" }), {
+                    doc: "Extra PostgreSQL parameters (strings), merged over the computed ones.",
+                }),
+                antiAffinity: oneOf(["required", "preferred"] as const, {
+                    doc: "Keep instances on different hosts: required (never co-locate) or preferred.",
+                    default: "required",
+                }),
+                podMonitor: bool({ doc: "Create a PodMonitor for the CNPG metrics exporter.", default: true }),
+                backup: optional(
+                    obj(
+                        {
+                            method: oneOf(["objectStore", "volumeSnapshot"] as const, {
+                                doc: "Backup target: an S3-compatible object store (barman) or CSI volume snapshots.",
+                            }),
+                            schedule: str({
+                                doc: "ScheduledBackup cron (six fields, seconds first).",
+                                default: "0 0 3 * * *",
+                            }),
+                            retention: str({
+                                doc: "Retention policy, e.g. 30d.",
+                                default: "30d",
+                                pattern: /^[1-9][0-9]*[dwm]$/,
+                                patternText: "a retention like 30d, 4w or 3m",
+                            }),
+                            objectStore: optional(
+                                obj(
+                                    {
+                                        destinationPath: str({ doc: "e.g. s3://bucket/authentik" }),
+                                        endpointURL: optional(str({ doc: "S3 endpoint for non-AWS stores." })),
+                                        credentialsSecret: dnsName("Secret holding the S3 keys."),
+                                        accessKeyIdKey: str({ doc: "Key of the access key id.", default: "ACCESS_KEY_ID" }),
+                                        secretAccessKeyKey: str({
+                                            doc: "Key of the secret access key.",
+                                            default: "ACCESS_SECRET_KEY",
+                                        }),
+                                    },
+                                    { doc: "Object store settings (method objectStore)." },
+                                ),
+                            ),
+                            volumeSnapshotClass: optional(
+                                str({ doc: "VolumeSnapshotClass (method volumeSnapshot)." }),
+                            ),
+                        },
+                        { doc: "Backups. Unset means NO backup: the plan says so." },
+                    ),
+                ),
+            },
+            { doc: "authentik's PostgreSQL cluster (CloudNativePG)." },
+        ),
+        pgbouncer: obj(
+            {
+                image: image("PgBouncer image.", "edoburu/pgbouncer:v1.24.1-p1"),
+                replicas: int({ doc: "PgBouncer pods.", default: 3, min: 1, max: 20 }),
+                minAvailable: int({
+                    doc: "PodDisruptionBudget minAvailable; must be below replicas so a node can drain.",
+                    default: 2,
+                    min: 0,
+                }),
+                poolMode: oneOf(["session", "transaction"] as const, {
+                    doc: "session (authentik's persistent connections need it) or transaction (only with authentik.database.usePgbouncer).",
+                    default: "session",
+                }),
+                maxClientConn: int({ doc: "max_client_conn per PgBouncer pod.", default: 400, min: 1 }),
+                defaultPoolSize: int({
+                    doc: "default_pool_size: server connections per pod for the authentik database/user.",
+                    default: 20,
+                    min: 1,
+                }),
+                reservePoolSize: int({ doc: "reserve_pool_size per pod.", default: 5, min: 0 }),
+                serverIdleTimeout: int({ doc: "server_idle_timeout (seconds).", default: 600, min: 1 }),
+                resources: resources("Resources of each PgBouncer container.", {
+                    cpuRequest: "50m",
+                    memoryRequest: "128Mi",
+                    memoryLimit: "512Mi",
+                }),
+                networkPolicy: bool({
+                    doc: "NetworkPolicy: only authentik pods reach PgBouncer; PgBouncer reaches only the database and DNS.",
+                    default: false,
+                }),
+            },
+            { doc: "The PgBouncer pool between authentik and PostgreSQL." },
+        ),
+        onepassword: obj(
+            {
+                mode: oneOf(["none", "provider", "external-secrets"] as const, {
+                    doc: "none; provider (@1password/pulumi-onepassword reads items, Pulumi writes Kubernetes Secrets); external-secrets (ExternalSecret objects: values never pass through Pulumi state).",
+                    default: "none",
+                }),
+                vault: optional(str({ doc: "Vault UUID (provider mode)." })),
+                clusterSecretStore: dnsName("ClusterSecretStore name (external-secrets mode).", "onepassword-connect"),
+                refreshInterval: str({ doc: "ExternalSecret refresh interval.", default: "1h" }),
+                writeBack: bool({
+                    doc: "Provider mode: also write Pulumi-generated credentials to 1Password items so operators can find them.",
+                    default: false,
+                }),
+            },
+            { doc: "1Password as the source of credentials." },
+        ),
+        credentials: obj(
+            {
+                databasePassword: credential("Password of the authentik database role.", "generate"),
+                secretKey: credential("authentik's secret key (signs sessions and tokens; never rotate casually).", "generate"),
+                bootstrapToken: credential("authentik bootstrap API token (read on first start only).", "generate"),
+                bootstrapPassword: credential("akadmin bootstrap password (read on first start only).", "generate"),
+                smtpPassword: credential("SMTP password; required when authentik.email is enabled."),
+            },
+            { doc: "Where each credential comes from." },
+        ),
+        authentik: obj(
+            {
+                database: obj(
+                    {
+                        usePgbouncer: bool({
+                            doc: "authentik postgresql.use_pgbouncer (needed for transaction pooling).",
+                            default: false,
+                        }),
+                        disableServerSideCursors: bool({
+                            doc: "authentik postgresql.disable_server_side_cursors (needed for transaction pooling).",
+                            default: false,
+                        }),
+                        connMaxAge: int({
+                            doc: "postgresql.conn_max_age seconds (persistent connections; session pooling only, below PgBouncer server_idle_timeout).",
+                            default: 60,
+                            min: 0,
+                        }),
+                        connHealthChecks: bool({ doc: "postgresql.conn_health_checks.", default: true }),
+                    },
+                    { doc: "How authentik talks to PostgreSQL (through PgBouncer)." },
+                ),
+            },
+            { doc: "authentik itself.", retired: { redis: REDIS_GONE } },
+        ),
+    },
+    { doc: "Stack configuration.", retired: { redis: REDIS_GONE } },
+);
+
+export type StackConfig = Infer<typeof schema> & {
+    /** Credential names whose source is "config" and whose secure key is set. */
+    readonly secretConfigKeys: readonly CredentialName[];
+};
+
+/** Keys of this project's namespace that hold secrets rather than settings. */
+const SECRET_KEYS = new Set<string>(CREDENTIAL_NAMES);
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------------------------
+
+/** Decodes a config string the way `pulumi.Config.getObject` does for structured values. */
+function decode(text: string): unknown {
+    const t = text.trim();
+    if (t.startsWith("{") || t.startsWith("[") || t === "true" || t === "false" || /^-?\d+(\.\d+)?$/.test(t)) {
+        try {
+            return JSON.parse(t);
+        } catch {
+            return text;
+        }
+    }
+    return text;
+}
+
+/**
+ * Parses and validates the stack configuration.
+ * @param raw Pulumi's config map: `project:key` → string (structured values as JSON).
+ * @param secretKeys the full keys (`project:key`) whose values are secret (`secure:`).
+ */
+export function parseStackConfig(raw: Record<string, string>, secretKeys: Iterable<string>): StackConfig {
+    const log = new IssueLog();
+    const secret = new Set(secretKeys);
+    const prefix = `${PROJECT}:`;
+    const settings: Record<string, unknown> = {};
+    const presentSecrets = new Set<string>();
+    for (const [fullKey, text] of Object.entries(raw)) {
+        if (!fullKey.startsWith(prefix)) continue; // other namespaces belong to providers
+        const key = fullKey.slice(prefix.length);
+        if (SECRET_KEYS.has(key)) {
+            if (!secret.has(fullKey)) {
+                log.add(fullKey, "[redacted]", "holds a credential in plain text", `pulumi config set --secret ${key} <value>`);
+            }
+            presentSecrets.add(key);
+            continue;
+        }
+        settings[key] = decode(text);
+    }
+    const parsed = schema.parse(settings, prefix, log);
+    const config: StackConfig = {
+        ...parsed,
+        secretConfigKeys: CREDENTIAL_NAMES.filter((n) => presentSecrets.has(n)),
+    };
+    if (log.issues.length === 0) validateRules(config, log);
+    if (log.issues.length > 0) throw new ConfigError(log.issues);
+    return config;
+}
+
+const key = (path: string) => `${PROJECT}:${path}`;
+
+/** Rules across fields. Each names the key, the value and the fix. */
+function validateRules(c: StackConfig, log: IssueLog): void {
+    const pg = c.pgbouncer;
+    if (pg.minAvailable >= pg.replicas) {
+        log.add(
+            key("pgbouncer.minAvailable"),
+            pg.minAvailable,
+            `must be below pgbouncer.replicas (${pg.replicas}), or no PgBouncer pod can ever be evicted and node drains hang`,
+            `set pgbouncer.minAvailable to at most ${pg.replicas - 1}, or raise pgbouncer.replicas`,
+        );
+    }
+
+    for (const [path, r] of [
+        ["database.resources", c.database.resources],
+        ["pgbouncer.resources", pg.resources],
+    ] as const) {
+        if (parseQuantity(r.memoryRequest)! > parseQuantity(r.memoryLimit)!) {
+            log.add(
+                key(`${path}.memoryRequest`),
+                r.memoryRequest,
+                `is above the memory limit ${r.memoryLimit}`,
+                `set ${path}.memoryRequest to at most ${r.memoryLimit}`,
+            );
+        }
+    }
+
+    const buffers = parsePgMemory(c.database.sharedBuffers)!;
+    const limit = parseQuantity(c.database.resources.memoryLimit)!;
+    if (buffers >= limit) {
+        log.add(
+            key("database.sharedBuffers"),
+            c.database.sharedBuffers,
+            `is not below the PostgreSQL memory limit ${c.database.resources.memoryLimit}: the instance would be OOM-killed`,
+            `set database.sharedBuffers to about 25% of the limit (${formatBytes(Math.floor(limit / 4))}B in PostgreSQL units is ${Math.floor(limit / 4 / 2 ** 20)}MB), or raise database.resources.memoryLimit`,
+        );
+    }
+
+    if (pg.poolMode === "transaction" && !(c.authentik.database.usePgbouncer || c.authentik.database.disableServerSideCursors)) {
+        log.add(
+            key("pgbouncer.poolMode"),
+            pg.poolMode,
+            "transaction pooling breaks authentik's server-side cursors and persistent connections",
+            "keep poolMode session, or set authentik.database.usePgbouncer: true (authentik then disables server-side cursors)",
+        );
+    }
+
+    const backup = c.database.backup;
+    if (backup?.method === "objectStore" && !backup.objectStore) {
+        log.add(key("database.backup.objectStore"), undefined, "is required for method objectStore", "set destinationPath and credentialsSecret");
+    }
+    if (backup?.method === "volumeSnapshot" && !backup.volumeSnapshotClass) {
+        log.add(
+            key("database.backup.volumeSnapshotClass"),
+            undefined,
+            "is required for method volumeSnapshot",
+            "set it to a VolumeSnapshotClass of your CSI driver",
+        );
+    }
+
+    validateCredentials(c, log);
+}
+
+function validateCredentials(c: StackConfig, log: IssueLog): void {
+    for (const name of CREDENTIAL_NAMES) {
+        const source = c.credentials[name];
+        if (!source) continue;
+        if (source.kind === "config" && !c.secretConfigKeys.includes(name)) {
+            log.add(
+                key(name),
+                undefined,
+                `is missing: credentials.${name} says "config" but the secure key is not set`,
+                `pulumi config set --secret ${name} <value>`,
+            );
+        }
+        if (source.kind === "onepassword" && c.onepassword.mode === "none") {
+            log.add(
+                key(`credentials.${name}`),
+                source,
+                "comes from 1Password but onepassword.mode is none",
+                'set onepassword.mode to "provider" or "external-secrets"',
+            );
+        }
+    }
+    if (c.onepassword.mode === "provider" && !c.onepassword.vault) {
+        log.add(key("onepassword.vault"), undefined, "is required in provider mode", "set it to the vault's UUID (op vault list)");
+    }
+    if (c.onepassword.writeBack && c.onepassword.mode !== "provider") {
+        log.add(
+            key("onepassword.writeBack"),
+            true,
+            "needs onepassword.mode provider (writing items goes through the 1Password provider)",
+            "set onepassword.mode: provider, or writeBack: false",
+        );
+    }
+}
+
+export { ConfigError };

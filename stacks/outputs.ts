@@ -1,0 +1,53 @@
+/**
+ * The stack-output contract: what this stack exports for other stacks to read through a
+ * StackReference. Fields are only ever added; a breaking change bumps `contractVersion`.
+ *
+ * ```ts
+ * const platform = readPlatformOutputs(new pulumi.StackReference("org/authentik-platform/homelab"));
+ * const dbHost = platform.apply((p) => p.pgbouncer.host);
+ * ```
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export const CONTRACT_VERSION = 1;
+
+export interface PlatformOutputs {
+    /** Bumped only on a breaking change of this interface. */
+    contractVersion: number;
+    namespace: string;
+    database: {
+        /** CNPG Cluster name. */
+        cluster: string;
+        /** Read-write service FQDN: `<cluster>-rw.<namespace>.svc.cluster.local`. */
+        host: string;
+        port: number;
+        database: string;
+        user: string;
+        /** Secret (kubernetes.io/basic-auth) with the role's username and password. */
+        credentialsSecret: string;
+        /** What backs the data up, or "NO BACKUP: …". */
+        backup: string;
+    };
+    pgbouncer: {
+        /** `pgbouncer.<namespace>.svc.cluster.local` */
+        host: string;
+        port: number;
+        poolMode: "session" | "transaction";
+    };
+}
+
+/** Every top-level key of the contract, for consumers that validate what they read. */
+export const OUTPUT_KEYS: readonly (keyof PlatformOutputs)[] = ["contractVersion", "namespace", "database", "pgbouncer"];
+
+/** Reads this stack's outputs from another stack, checking the contract version. */
+export function readPlatformOutputs(ref: pulumi.StackReference): pulumi.Output<PlatformOutputs> {
+    return pulumi.all(OUTPUT_KEYS.map((k) => ref.requireOutput(k))).apply((values) => {
+        const outputs = Object.fromEntries(OUTPUT_KEYS.map((k, i) => [k, values[i]])) as unknown as PlatformOutputs;
+        if (outputs.contractVersion !== CONTRACT_VERSION) {
+            throw new Error(
+                `stack ${ref.name} exports contract version ${outputs.contractVersion}, this code reads version ${CONTRACT_VERSION}`,
+            );
+        }
+        return outputs;
+    });
+}

@@ -1,0 +1,119 @@
+/**
+ * Checks over a plan (pure, except the schema check which loads the ESM schema packages). The plan
+ * CLI prints them; the tests assert them. Each returns findings; none means the check passed.
+ */
+import type { Plan, PlanResource } from "./harness";
+import { SECRET_PLACEHOLDER_PREFIX } from "./harness";
+import { parseQuantity } from "../components/lib/units";
+
+export interface CheckResult {
+    name: string;
+    /** "fail" stops the plan (exit 1); "warn" is printed loudly but does not. */
+    severity: "fail" | "warn";
+    findings: string[];
+    /** What passing means, printed when there are no findings. */
+    passed: string;
+}
+
+const CNPG_CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster";
+
+/** No mocked secret value appears anywhere in the plan's inputs or outputs. */
+export function checkNoPlaintextSecrets(plan: Plan): CheckResult {
+    const findings: string[] = [];
+    for (const r of plan.resources) {
+        if (JSON.stringify(r.inputs).includes(SECRET_PLACEHOLDER_PREFIX)) findings.push(`${r.type} ${r.name}: a secret value is in its inputs in plain text`);
+    }
+    if (JSON.stringify(plan.outputs).includes(SECRET_PLACEHOLDER_PREFIX)) findings.push("stack outputs: a secret value is exported in plain text");
+    return { name: "no plaintext secrets", severity: "fail", findings, passed: "every secret value is marked secret in inputs and outputs" };
+}
+
+/** Stateful resources: the database, its credentials, generated credentials and the namespace. */
+export function statefulResources(plan: Plan): PlanResource[] {
+    const bootstrapSecrets = new Set(
+        plan.resources
+            .filter((r) => r.type === CNPG_CLUSTER)
+            .map((r) => `${nsOf(r)}/${(r.inputs as ClusterInputs).spec?.bootstrap?.initdb?.secret?.name}`),
+    );
+    return plan.resources.filter(
+        (r) =>
+            r.type === CNPG_CLUSTER ||
+            r.type === "kubernetes:core/v1:Namespace" ||
+            r.type === "random:index/randomPassword:RandomPassword" ||
+            (isSecretLike(r) && bootstrapSecrets.has(`${nsOf(r)}/${nameOf(r)}`)),
+    );
+}
+
+/** Every stateful resource is protected and retained on delete. */
+export function checkStatefulProtected(plan: Plan): CheckResult {
+    const findings = statefulResources(plan)
+        .filter((r) => !r.protect || !r.retainOnDelete)
+        .map((r) => `${r.type} ${r.name}: protect=${r.protect} retainOnDelete=${r.retainOnDelete}`);
+    return {
+        name: "stateful resources protected",
+        severity: "fail",
+        findings,
+        passed: `${statefulResources(plan).length} stateful resources are protect + retainOnDelete`,
+    };
+}
+
+/**
+ * Against a previous plan (`--baseline`): a stateful resource that disappears, changes its URN or
+ * its Kubernetes identity would be deleted or replaced. So would a data volume that shrinks.
+ */
+export function checkBaseline(previous: Plan, current: Plan): CheckResult {
+    const findings: string[] = [];
+    const now = new Map(current.resources.map((r) => [r.urn, r]));
+    for (const before of statefulResources(previous)) {
+        const after = now.get(before.urn);
+        if (!after) {
+            findings.push(`${before.type} ${before.name} would be DELETED (it is gone from the graph; restore its config or move it with an alias)`);
+            continue;
+        }
+        if (nameOf(before) !== nameOf(after) || nsOf(before) !== nsOf(after)) {
+            findings.push(
+                `${before.type} ${before.name} would be REPLACED: ${nsOf(before)}/${nameOf(before)} → ${nsOf(after)}/${nameOf(after)} (a new name is a new, empty object; keep the old name)`,
+            );
+        }
+        if (before.type === "random:index/randomPassword:RandomPassword" && JSON.stringify(before.inputs) !== JSON.stringify(after.inputs)) {
+            findings.push(`${before.type} ${before.name} would be REGENERATED (its settings changed); keep length/special as they were`);
+        }
+        if (before.type === CNPG_CLUSTER) {
+            const was = (before.inputs as ClusterInputs).spec?.storage?.size;
+            const is = (after.inputs as ClusterInputs).spec?.storage?.size;
+            if (was && is && parseQuantity(is)! < parseQuantity(was)!) {
+                findings.push(`${before.name}: storage ${was} → ${is}: volumes cannot shrink; keep ${was} or larger`);
+            }
+        }
+    }
+    return { name: "no stateful replacement against the baseline", severity: "fail", findings, passed: "no stateful resource is deleted, replaced or shrunk" };
+}
+
+/** A ScheduledBackup exists for every CNPG cluster; otherwise the plan says loudly there is none. */
+export function checkBackups(plan: Plan): CheckResult {
+    const backedUp = new Set(
+        plan.resources
+            .filter((r) => r.type === "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup")
+            .map((r) => `${nsOf(r)}/${(r.inputs as { spec?: { cluster?: { name?: string } } }).spec?.cluster?.name}`),
+    );
+    const findings = plan.resources
+        .filter((r) => r.type === CNPG_CLUSTER && !backedUp.has(`${nsOf(r)}/${nameOf(r)}`))
+        .map((r) => `NO BACKUP: database ${nsOf(r)}/${nameOf(r)} has no ScheduledBackup (set database.backup)`);
+    return { name: "database backups", severity: "warn", findings, passed: "every database has a ScheduledBackup" };
+}
+
+type ClusterInputs = {
+    spec?: { bootstrap?: { initdb?: { secret?: { name?: string } } }; storage?: { size?: string } };
+};
+
+function metadataOf(r: PlanResource): { name?: string; namespace?: string } {
+    return (r.inputs.metadata as { name?: string; namespace?: string }) ?? {};
+}
+function nameOf(r: PlanResource): string | undefined {
+    return metadataOf(r).name;
+}
+function nsOf(r: PlanResource): string | undefined {
+    return metadataOf(r).namespace;
+}
+function isSecretLike(r: PlanResource): boolean {
+    return r.type === "kubernetes:core/v1:Secret" || r.type === "kubernetes:external-secrets.io/v1:ExternalSecret";
+}

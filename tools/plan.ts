@@ -1,0 +1,223 @@
+/**
+ * The offline plan: evaluates the whole program for a stack file with Pulumi's mocks, no cluster.
+ *
+ *   npm run plan                                  # Pulumi.homelab.yaml
+ *   npm run plan -- --config Pulumi.other.yaml    # any stack file
+ *   npm run plan -- --json plan.json              # also write the plan contract (docs/plan-format.md)
+ *   npm run plan -- --baseline old-plan.json      # fail if a stateful resource would be replaced
+ *
+ * Exit codes: 0 plan ok (warnings allowed), 1 invalid config or a failed check, 2 usage error.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ConfigError } from "../stacks/schema";
+import { StackConfig, parseStackConfig } from "../stacks/config";
+import { Plan, PlanResource, SECRET_PLACEHOLDER_PREFIX, runProgram } from "./harness";
+import { readStackFile } from "./stackfile";
+import { CheckResult, checkBackups, checkBaseline, checkNoPlaintextSecrets, checkStatefulProtected } from "./checks";
+import { checkKubernetesSchemas } from "./schemas";
+
+export interface PlanOutcome {
+    config: StackConfig;
+    plan: Plan;
+    checks: CheckResult[];
+    ok: boolean;
+}
+
+/** Plans a stack file. Throws ConfigError (before any resource exists) when the config is invalid. */
+export async function planStack(stackFile: string, baseline?: Plan): Promise<PlanOutcome> {
+    const stack = readStackFile(stackFile);
+    const config = parseStackConfig(stack.config, stack.secretKeys);
+    const plan = await runProgram({ ...stack, invoke: (token, inputs) => mockInvoke(config, token, inputs) });
+    const checks = [
+        checkNoPlaintextSecrets(plan),
+        checkStatefulProtected(plan),
+        await checkKubernetesSchemas(plan),
+        checkBackups(plan),
+        ...(baseline ? [checkBaseline(baseline, plan)] : []),
+    ];
+    return { config, plan, checks, ok: checks.every((c) => c.severity !== "fail" || c.findings.length === 0) };
+}
+
+/** Provider functions under mocks: 1Password items answer with placeholder secrets for the fields asked of them. */
+function mockInvoke(config: StackConfig, token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    if (token !== "onepassword:index/getItem:getItem") throw new Error(`the offline plan has no answer for ${token}`);
+    const labels = Object.values(config.credentials)
+        .filter((c) => c?.kind === "onepassword" && c.item === inputs.title)
+        .map((c) => (c as { field: string }).field);
+    return {
+        ...inputs,
+        id: `plan-${inputs.title}`,
+        sections: [
+            { id: "plan", label: "plan", fields: labels.map((label) => ({ id: label, label, value: `${SECRET_PLACEHOLDER_PREFIX}op-${inputs.title}-${label}` })) },
+        ],
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Printing
+// ---------------------------------------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+const get = (o: unknown, ...keys: string[]): unknown =>
+    keys.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Obj)[k] : undefined), o);
+
+/** The few settings that matter for each kind, for the tree. */
+export function summarize(r: PlanResource): string {
+    const i = r.inputs;
+    const kind = r.type.split(":").pop();
+    const parts: string[] = [];
+    const name = get(i, "metadata", "name");
+    const ns = get(i, "metadata", "namespace");
+    if (name) parts.push(ns ? `${ns}/${name}` : String(name));
+    switch (kind) {
+        case "Cluster": {
+            const p = get(i, "spec", "postgresql", "parameters") as Obj;
+            parts.push(
+                `instances=${get(i, "spec", "instances")}`,
+                `image=${get(i, "spec", "imageName")}`,
+                `storage=${get(i, "spec", "storage", "size")}`,
+                `memory=${get(i, "spec", "resources", "limits", "memory")}`,
+                `max_connections=${p?.max_connections}`,
+                `shared_buffers=${p?.shared_buffers}`,
+                `backup=${get(i, "spec", "backup") ? "yes" : "NONE"}`,
+            );
+            break;
+        }
+        case "Deployment": {
+            const containers = (get(i, "spec", "template", "spec", "containers") as Obj[]) ?? [];
+            parts.push(`replicas=${get(i, "spec", "replicas")}`, ...containers.map((c) => `${c.name}=${c.image}`));
+            break;
+        }
+        case "PodDisruptionBudget":
+            parts.push(get(i, "spec", "minAvailable") !== undefined ? `minAvailable=${get(i, "spec", "minAvailable")}` : `maxUnavailable=${get(i, "spec", "maxUnavailable")}`);
+            break;
+        case "Secret":
+            parts.push(`type=${i.type ?? "Opaque"}`, "values secret");
+            break;
+        case "ExternalSecret":
+            parts.push(
+                `store=${get(i, "spec", "secretStoreRef", "name")}`,
+                `from=${((get(i, "spec", "data") as Obj[]) ?? []).map((d) => `${get(d, "remoteRef", "key")}/${get(d, "remoteRef", "property")}`).join(",")}`,
+            );
+            break;
+        case "ConfigMap":
+            parts.push(`keys=${Object.keys((i.data as Obj) ?? {}).join(",")}`);
+            break;
+        case "Service":
+            parts.push(`ports=${((get(i, "spec", "ports") as Obj[]) ?? []).map((p) => p.port).join(",")}`);
+            break;
+        case "Release":
+            parts.push(`chart=${i.chart}@${i.version}`, `namespace=${i.namespace}`);
+            break;
+        case "RandomPassword":
+            parts.push(`length=${i.length}`);
+            break;
+        case "ScheduledBackup":
+            parts.push(`schedule="${get(i, "spec", "schedule")}"`, `method=${get(i, "spec", "method")}`);
+            break;
+    }
+    return parts.join(" ");
+}
+
+export function renderTree(plan: Plan): string {
+    const byParent = new Map<string | null, PlanResource[]>();
+    for (const r of plan.resources) byParent.set(r.parent, [...(byParent.get(r.parent) ?? []), r]);
+    const names = new Map(plan.resources.map((r) => [r.urn, r.name]));
+    const lines: string[] = [];
+    const walk = (parent: string | null, depth: number) => {
+        for (const r of byParent.get(parent) ?? []) {
+            const flags = [r.protect ? "protected" : "", r.retainOnDelete ? "retained" : ""].filter(Boolean);
+            const deps = r.dependsOn.filter((d) => d !== r.parent).map((d) => names.get(d) ?? d);
+            lines.push(
+                `${"  ".repeat(depth)}${r.type} ${r.name}${flags.length ? ` [${flags.join(", ")}]` : ""}` +
+                    (summarize(r) ? `\n${"  ".repeat(depth + 2)}${summarize(r)}` : "") +
+                    (deps.length ? `\n${"  ".repeat(depth + 2)}after: ${deps.join(", ")}` : ""),
+            );
+            walk(r.urn, depth + 1);
+        }
+    };
+    walk(null, 0);
+    return lines.join("\n");
+}
+
+export function renderChecks(checks: CheckResult[]): string {
+    return checks
+        .map((c) => {
+            if (c.findings.length === 0) return `  ok    ${c.name}: ${c.passed}`;
+            const tag = c.severity === "fail" ? "FAIL" : "WARN";
+            return c.findings.map((f) => `  ${tag}  ${c.name}: ${f}`).join("\n");
+        })
+        .join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI
+// ---------------------------------------------------------------------------------------------
+
+interface CliArgs {
+    config: string;
+    json?: string;
+    baseline?: string;
+}
+
+export function parseArgs(argv: string[]): CliArgs {
+    const args: CliArgs = { config: "Pulumi.homelab.yaml" };
+    for (let i = 0; i < argv.length; i++) {
+        const flag = argv[i];
+        const value = argv[i + 1];
+        if (!["--config", "--json", "--baseline"].includes(flag) || !value) {
+            throw new Error(`usage: npm run plan -- [--config Pulumi.<stack>.yaml] [--json FILE] [--baseline PLAN.json]`);
+        }
+        args[flag.slice(2) as keyof CliArgs] = value;
+        i++;
+    }
+    return args;
+}
+
+async function main(): Promise<number> {
+    let args: CliArgs;
+    try {
+        args = parseArgs(process.argv.slice(2));
+    } catch (e) {
+        console.error((e as Error).message);
+        return 2;
+    }
+    const stackFile = path.resolve(args.config);
+    if (!fs.existsSync(stackFile)) {
+        console.error(`no such stack file: ${args.config}`);
+        return 2;
+    }
+    const baseline = args.baseline ? (JSON.parse(fs.readFileSync(args.baseline, "utf8")) as Plan) : undefined;
+    let outcome: PlanOutcome;
+    try {
+        outcome = await planStack(stackFile, baseline);
+    } catch (e) {
+        if (e instanceof ConfigError) {
+            console.error(`${path.basename(stackFile)}: ${e.message}`);
+            return 1;
+        }
+        throw e;
+    }
+    const { plan, checks, ok } = outcome;
+    console.log(`Plan for stack ${plan.project}/${plan.stack} (${plan.resources.length} resources, offline, Pulumi mocks)\n`);
+    console.log(renderTree(plan));
+    console.log(`\nStack outputs:\n${JSON.stringify(plan.outputs, null, 2)}`);
+    console.log(`\nChecks:\n${renderChecks(checks)}`);
+    if (args.json) {
+        fs.writeFileSync(args.json, `${JSON.stringify(plan, null, 2)}\n`);
+        console.log(`\nwrote ${args.json}`);
+    }
+    console.log(ok ? "\nplan ok" : "\nplan FAILED");
+    return ok ? 0 : 1;
+}
+
+if (require.main === module) {
+    main().then(
+        (code) => process.exit(code),
+        (e) => {
+            console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+            process.exit(1);
+        },
+    );
+}

@@ -1,0 +1,59 @@
+/**
+ * Reads Pulumi.yaml and a stack file into Pulumi's flat config map, the way the CLI hands config
+ * to a program: `project:key` → string, structured values as JSON. `secure:` values (ciphertext)
+ * become recognisable placeholder secrets, so no decryption is needed and leaks are detectable.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import YAML from "yaml";
+import { SECRET_PLACEHOLDER_PREFIX } from "./harness";
+
+export interface StackFile {
+    project: string;
+    stack: string;
+    config: Record<string, string>;
+    secretKeys: string[];
+}
+
+export function readStackFile(stackFile: string, projectFile = path.join(path.dirname(stackFile), "Pulumi.yaml")): StackFile {
+    const project = (YAML.parse(fs.readFileSync(projectFile, "utf8")) as { name: string }).name;
+    const stack = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(stackFile))?.[1];
+    if (!stack) throw new Error(`${stackFile}: a stack file is named Pulumi.<stack>.yaml`);
+    const doc = (YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    return { project, stack, ...flattenConfig(project, doc.config ?? {}) };
+}
+
+/** Pulumi's config map from a stack file's `config:` block. Pure. */
+export function flattenConfig(
+    project: string,
+    block: Record<string, unknown>,
+): { config: Record<string, string>; secretKeys: string[] } {
+    const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [rawKey, value] of Object.entries(block)) {
+        const key = rawKey.includes(":") ? rawKey : `${project}:${rawKey}`;
+        const { text, secret } = encode(value, key);
+        config[key] = text;
+        if (secret) secretKeys.push(key);
+    }
+    return { config, secretKeys };
+}
+
+function isSecure(v: unknown): boolean {
+    return !!v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v;
+}
+
+/** A value as the CLI passes it; nested `secure:` values make the whole key secret, as in Pulumi. */
+function encode(value: unknown, key: string): { text: string; secret: boolean } {
+    if (isSecure(value)) return { text: `${SECRET_PLACEHOLDER_PREFIX}config-${key}`, secret: true };
+    if (typeof value === "string") return { text: value, secret: false };
+    let secret = false;
+    const plain = JSON.stringify(value, (k, v) => {
+        if (isSecure(v)) {
+            secret = true;
+            return `${SECRET_PLACEHOLDER_PREFIX}config-${key}.${k}`;
+        }
+        return v;
+    });
+    return { text: plain, secret };
+}
