@@ -362,7 +362,12 @@ export function parseStackConfig(raw: Record<string, string>, secretKeys: Iterab
         ...parsed,
         secretConfigKeys: CREDENTIAL_NAMES.filter((n) => presentSecrets.has(n)),
     };
-    if (log.issues.length === 0) validateRules(config, log);
+    // Rules run even when some fields failed, so every problem is reported at once; a rule is not
+    // reported for a key that already failed (it would be judging the fallback, not the user's value).
+    const failedKeys = new Set(log.issues.map((i) => i.key));
+    const rules = new IssueLog();
+    validateRules(config, rules);
+    log.issues.push(...rules.issues.filter((i) => !failedKeys.has(i.key)));
     if (log.issues.length > 0) throw new ConfigError(log.issues);
     return config;
 }

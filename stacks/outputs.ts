@@ -41,13 +41,15 @@ export const OUTPUT_KEYS: readonly (keyof PlatformOutputs)[] = ["contractVersion
 
 /** Reads this stack's outputs from another stack, checking the contract version. */
 export function readPlatformOutputs(ref: pulumi.StackReference): pulumi.Output<PlatformOutputs> {
-    return pulumi.all(OUTPUT_KEYS.map((k) => ref.requireOutput(k))).apply((values) => {
-        const outputs = Object.fromEntries(OUTPUT_KEYS.map((k, i) => [k, values[i]])) as unknown as PlatformOutputs;
-        if (outputs.contractVersion !== CONTRACT_VERSION) {
-            throw new Error(
-                `stack ${ref.name} exports contract version ${outputs.contractVersion}, this code reads version ${CONTRACT_VERSION}`,
-            );
-        }
-        return outputs;
-    });
+    return pulumi
+        .all([ref.name, pulumi.all(OUTPUT_KEYS.map((k) => ref.requireOutput(k)))])
+        .apply(([name, values]) => checkContract(name, Object.fromEntries(OUTPUT_KEYS.map((k, i) => [k, values[i]]))));
+}
+
+/** The outputs of stack `name`, typed, if they are of the contract version this code reads. */
+export function checkContract(name: string, outputs: Record<string, unknown>): PlatformOutputs {
+    if (outputs.contractVersion !== CONTRACT_VERSION) {
+        throw new Error(`stack ${name} exports contract version ${outputs.contractVersion}, this code reads version ${CONTRACT_VERSION}`);
+    }
+    return outputs as unknown as PlatformOutputs;
 }

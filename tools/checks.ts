@@ -61,6 +61,12 @@ export function checkStatefulProtected(plan: Plan): CheckResult {
  * its Kubernetes identity would be deleted or replaced. So would a data volume that shrinks.
  */
 export function checkBaseline(previous: Plan, current: Plan): CheckResult {
+    const name = "no stateful replacement against the baseline";
+    const passed = "no stateful resource is deleted, replaced or shrunk";
+    if (previous.project !== current.project || previous.stack !== current.stack) {
+        const finding = `the baseline is a plan of ${previous.project}/${previous.stack}, not ${current.project}/${current.stack}`;
+        return { name, severity: "fail", findings: [finding], passed };
+    }
     const findings: string[] = [];
     const now = new Map(current.resources.map((r) => [r.urn, r]));
     for (const before of statefulResources(previous)) {
@@ -85,7 +91,7 @@ export function checkBaseline(previous: Plan, current: Plan): CheckResult {
             }
         }
     }
-    return { name: "no stateful replacement against the baseline", severity: "fail", findings, passed: "no stateful resource is deleted, replaced or shrunk" };
+    return { name, severity: "fail", findings, passed };
 }
 
 /** A ScheduledBackup exists for every CNPG cluster; otherwise the plan says loudly there is none. */

@@ -167,8 +167,21 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     pulumi.runtime.setAllConfig(options.config, options.secretKeys);
     const entry = require.resolve(path.join(__dirname, "..", "index"));
     delete require.cache[entry];
-    await pulumi.runtime.runInPulumiStack(async () => require(entry));
+    // The program's own error (e.g. an invalid config) is caught here and rethrown once the stack has
+    // settled; letting it escape the stack's init leaves a dangling rejection inside the SDK.
+    let programError: unknown;
+    await pulumi.runtime.runInPulumiStack(async () => {
+        try {
+            // A fresh require runs index.ts again (its cache entry was dropped above).
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            return require(entry);
+        } catch (e) {
+            programError = e;
+            return {};
+        }
+    });
     await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    if (programError) throw programError;
 
     const stackUrn = engineUrn(stack, project, null, "pulumi:pulumi:Stack", `${project}-${stack}`);
     return {

@@ -1,0 +1,130 @@
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import { formatIssues } from "../stacks/schema";
+import { isPinnedImage } from "../stacks/config";
+import { expectIssue, homelab, issuesOf, parse, set } from "./helpers";
+
+describe("stack configuration", () => {
+    it("parses the homelab stack with its documented numbers", () => {
+        const c = parse(homelab());
+        assert.equal(c.namespace, "authentik");
+        assert.equal(c.database.instances, 3);
+        assert.equal(c.database.maxConnections, 200);
+        assert.equal(c.database.sharedBuffers, "768MB");
+        assert.equal(c.database.resources.memoryLimit, "3Gi");
+        assert.equal(c.database.pgStatStatements, true);
+        assert.equal(c.pgbouncer.replicas, 3);
+        assert.equal(c.pgbouncer.minAvailable, 2);
+        assert.equal(c.pgbouncer.poolMode, "session");
+        assert.equal(c.pgbouncer.serverIdleTimeout, 600);
+        assert.deepEqual(c.credentials.secretKey, { kind: "onepassword", item: "authentik", field: "secret-key" });
+    });
+
+    it("fills documented defaults for an empty stack", () => {
+        const c = parse({});
+        assert.equal(c.namespace, "authentik");
+        assert.equal(c.pgbouncer.poolMode, "session");
+        assert.equal(c.pgbouncer.resources.cpuRequest, "50m");
+        assert.equal(c.pgbouncer.resources.memoryRequest, "128Mi");
+        assert.equal(c.pgbouncer.resources.memoryLimit, "512Mi");
+        assert.equal(c.database.backup, undefined);
+        assert.deepEqual(c.credentials.databasePassword, { kind: "generate" });
+        assert.equal(c.credentials.smtpPassword, undefined);
+    });
+
+    it("rejects minAvailable >= replicas, naming key, value and fix", () => {
+        const issue = expectIssue(set(homelab(), "pgbouncer.minAvailable", 3), "pgbouncer.minAvailable", /below pgbouncer.replicas/);
+        assert.equal(issue.value, 3);
+        assert.match(issue.fix, /at most 2/);
+    });
+
+    it("rejects a malformed quantity such as 2GB with the binary/decimal hint", () => {
+        const issue = expectIssue(set(homelab(), "database.resources.memoryLimit", "2GB"), "database.resources.memoryLimit", /Kubernetes quantit/);
+        assert.equal(issue.value, "2GB");
+        assert.match(issue.fix, /"2Gi".*"2G"/);
+    });
+
+    it("rejects shared_buffers that do not fit the memory limit", () => {
+        const block = set(homelab(), "database.sharedBuffers", "4GB");
+        const issue = expectIssue(block, "database.sharedBuffers", /memory limit 3Gi/);
+        assert.match(issue.fix, /768MB/);
+    });
+
+    it("rejects a PostgreSQL size without unit", () => {
+        expectIssue(set(homelab(), "database.sharedBuffers", "768"), "database.sharedBuffers", /PostgreSQL size/);
+    });
+
+    it("rejects unknown keys and suggests the nearest known one", () => {
+        const issue = expectIssue(set(homelab(), "pgbouncer.maxClientConns", 10), "pgbouncer.maxClientConns", /did you mean "maxClientConn"/);
+        assert.equal(issue.value, 10);
+        expectIssue(set(homelab(), "databse", {}), "databse", /did you mean "database"/);
+    });
+
+    it("explains that Redis is gone instead of ignoring it", () => {
+        expectIssue(set(homelab(), "redis", { enabled: true }), "redis", /no Redis since 2025\.10/);
+        expectIssue(set(homelab(), "authentik.redis", { host: "redis" }), "authentik.redis", /no Redis/);
+    });
+
+    it("rejects a missing required secret", () => {
+        const block = set(homelab(), "credentials.databasePassword", "config");
+        const issue = expectIssue(block, "databasePassword", /secure key is not set/);
+        assert.match(issue.fix, /pulumi config set --secret databasePassword/);
+    });
+
+    it("accepts a secure config value for a credential", () => {
+        const block = set(homelab(), "credentials.databasePassword", "config");
+        set(block, "databasePassword", { secure: "v1:ciphertext" });
+        assert.deepEqual(parse(block).secretConfigKeys, ["databasePassword"]);
+    });
+
+    it("rejects a credential in plaintext without printing it", () => {
+        const block = set(homelab(), "databasePassword", "hunter2");
+        const issue = expectIssue(block, "databasePassword", /plain text/);
+        assert.equal(issue.value, "[redacted]");
+        assert.ok(!formatIssues(issuesOf(block)).includes("hunter2"));
+    });
+
+    it("rejects transaction pooling unless authentik is told it runs behind PgBouncer", () => {
+        const block = set(homelab(), "pgbouncer.poolMode", "transaction");
+        expectIssue(block, "pgbouncer.poolMode", /usePgbouncer/);
+        set(block, "authentik.database.usePgbouncer", true);
+        assert.equal(parse(block).pgbouncer.poolMode, "transaction");
+    });
+
+    it("rejects 1Password sources when 1Password is off, and provider mode without a vault", () => {
+        expectIssue(set(homelab(), "onepassword.mode", "none"), "credentials.secretKey", /onepassword.mode is none/);
+        expectIssue(set(homelab(), "onepassword.mode", "provider"), "onepassword.vault", /required in provider mode/);
+    });
+
+    it("rejects a malformed credential source", () => {
+        expectIssue(set(homelab(), "credentials.secretKey", { onepassword: { item: "authentik" } }), "credentials.secretKey", /onepassword/);
+        expectIssue(set(homelab(), "credentials.secretKey", "random"), "credentials.secretKey", /generate/);
+    });
+
+    it("requires the backup target that the method needs", () => {
+        expectIssue(set(homelab(), "database.backup.objectStore", undefined), "database.backup.objectStore", /required for method objectStore/);
+        const snap = set(homelab(), "database.backup", { method: "volumeSnapshot" });
+        expectIssue(snap, "database.backup.volumeSnapshotClass", /VolumeSnapshotClass/);
+    });
+
+    it("rejects unpinned images", () => {
+        for (const bad of ["edoburu/pgbouncer", "edoburu/pgbouncer:latest"]) {
+            expectIssue(set(homelab(), "pgbouncer.image", bad), "pgbouncer.image", /never latest/);
+        }
+        assert.ok(isPinnedImage("edoburu/pgbouncer:v1.24.1-p1"));
+        assert.ok(isPinnedImage(`ghcr.io/x/y@sha256:${"a".repeat(64)}`));
+    });
+
+    it("reports every problem at once, each with key, value and fix", () => {
+        const block = set(set(homelab(), "pgbouncer.minAvailable", 5), "database.storage.size", "20GB");
+        const issues = issuesOf(block);
+        assert.equal(issues.length, 2);
+        const text = formatIssues(issues);
+        assert.match(text, /authentik-platform:pgbouncer.minAvailable = 5: .*\n\s+fix: /);
+        assert.match(text, /authentik-platform:database.storage.size = "20GB"/);
+    });
+
+    it("ignores other namespaces' keys (providers own them)", () => {
+        assert.doesNotThrow(() => parse(set(homelab(), "kubernetes:namespace", "x")));
+    });
+});

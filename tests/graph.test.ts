@@ -1,0 +1,222 @@
+/**
+ * The wired graph, run through Pulumi's real runtime with mocks: parents, dependencies, protection,
+ * secrets, schemas and the stack-output contract, for the homelab stack and its variants.
+ */
+import { before, describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { execFileSync } from "node:child_process";
+import { PlanOutcome, planStack } from "../tools/plan";
+import { Plan, PlanResource, SECRET, SECRET_PLACEHOLDER_PREFIX, runProgram } from "../tools/harness";
+import { checkBaseline, checkNoPlaintextSecrets, checkStatefulProtected } from "../tools/checks";
+import { checkKubernetesSchemas } from "../tools/schemas";
+import { readStackFile } from "../tools/stackfile";
+import { OUTPUT_KEYS } from "../stacks/outputs";
+import { HOMELAB_FILE, SHARED, homelab, set, writeStack } from "./helpers";
+
+const find = (plan: Plan, type: string, name: string): PlanResource => {
+    const r = plan.resources.find((x) => x.type === type && x.name === name);
+    assert.ok(r, `${type} ${name} is not in the plan`);
+    return r;
+};
+const CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster";
+const SECRET_TYPE = "kubernetes:core/v1:Secret";
+const EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret";
+
+describe("homelab graph", () => {
+    let outcome: PlanOutcome;
+    let plan: Plan;
+    before(async () => {
+        outcome = await planStack(HOMELAB_FILE);
+        plan = outcome.plan;
+    });
+
+    it("passes every plan check", () => {
+        for (const c of outcome.checks.filter((x) => x.severity === "fail")) assert.deepEqual(c.findings, [], c.name);
+        assert.ok(outcome.ok);
+    });
+
+    it("parents every resource: nothing but components and the namespace hangs off the stack", () => {
+        const stack = plan.resources.find((r) => r.type === "pulumi:pulumi:Stack")!;
+        for (const r of plan.resources.filter((x) => x !== stack)) {
+            assert.ok(r.parent, `${r.name} has no parent`);
+            if (r.parent === stack.urn) {
+                assert.ok(r.type.startsWith("authentik-platform:") || r.type === "kubernetes:core/v1:Namespace", `${r.type} ${r.name} is not inside a component`);
+            }
+        }
+    });
+
+    it("uses engine URNs that chain every ancestor's type", () => {
+        const secret = find(plan, SECRET_TYPE, "authentik-db-credentials");
+        assert.equal(
+            secret.urn,
+            "urn:pulumi:homelab::authentik-platform::authentik-platform:database:Database$authentik-platform:secrets:CredentialSecret$kubernetes:core/v1:Secret::authentik-db-credentials",
+        );
+        assert.equal(plan.resources.filter((r) => r.urn === secret.urn).length, 1);
+    });
+
+    it("starts PgBouncer after the database and its credentials", () => {
+        const deployment = find(plan, "kubernetes:apps/v1:Deployment", "pgbouncer");
+        const cluster = find(plan, CLUSTER, "authentik-db");
+        const dbSecret = find(plan, SECRET_TYPE, "authentik-db-credentials");
+        const auth = find(plan, SECRET_TYPE, "pgbouncer-auth");
+        for (const dep of [cluster, dbSecret, auth]) assert.ok(deployment.dependsOn.includes(dep.urn), `Deployment does not wait for ${dep.name}`);
+    });
+
+    it("creates the Cluster after its credentials and namespace", () => {
+        const cluster = find(plan, CLUSTER, "authentik-db");
+        assert.ok(cluster.dependsOn.includes(find(plan, SECRET_TYPE, "authentik-db-credentials").urn));
+        assert.ok(cluster.dependsOn.includes(find(plan, "kubernetes:core/v1:Namespace", "namespace").urn));
+    });
+
+    it("protects and retains the database, its credentials, generated secrets and the namespace", () => {
+        for (const r of [
+            find(plan, CLUSTER, "authentik-db"),
+            find(plan, SECRET_TYPE, "authentik-db-credentials"),
+            find(plan, "kubernetes:core/v1:Namespace", "namespace"),
+            find(plan, "random:index/randomPassword:RandomPassword", "credentials-databasePassword"),
+        ]) {
+            assert.equal(r.protect, true, `${r.name} is not protected`);
+            assert.equal(r.retainOnDelete, true, `${r.name} is not retained`);
+        }
+        assert.equal(find(plan, "kubernetes:apps/v1:Deployment", "pgbouncer").protect, false, "stateless objects stay freely updatable");
+    });
+
+    it("keeps secret values secret in inputs and outputs", () => {
+        assert.equal(find(plan, SECRET_TYPE, "authentik-db-credentials").inputs.stringData, SECRET);
+        assert.equal(find(plan, SECRET_TYPE, "pgbouncer-auth").inputs.stringData, SECRET);
+        assert.ok(!JSON.stringify(plan).includes(SECRET_PLACEHOLDER_PREFIX));
+    });
+
+    it("keeps credentials out of the PgBouncer ConfigMap", () => {
+        const ini = (find(plan, "kubernetes:core/v1:ConfigMap", "pgbouncer-config").inputs.data as Record<string, string>)["pgbouncer.ini"];
+        assert.match(ini, /host=authentik-db-rw\.authentik\.svc\.cluster\.local/);
+        assert.doesNotMatch(ini, /password/i);
+    });
+
+    it("exports the stack-output contract", () => {
+        assert.deepEqual(Object.keys(plan.outputs).sort(), [...OUTPUT_KEYS].sort());
+        assert.deepEqual(plan.outputs.database, {
+            backup: 'object store s3://homelab-backups/authentik on "0 0 3 * * *", retention 30d',
+            cluster: "authentik-db",
+            credentialsSecret: "authentik-db-app",
+            database: "authentik",
+            host: "authentik-db-rw.authentik.svc.cluster.local",
+            port: 5432,
+            user: "authentik",
+        });
+        assert.deepEqual(plan.outputs.pgbouncer, { host: "pgbouncer.authentik.svc.cluster.local", port: 6432, poolMode: "session" });
+    });
+
+    it("passes the upstream conformance check (CNPG CRDs)", (t) => {
+        const tool = path.join(SHARED, "tools", "conformance.mjs");
+        if (!fs.existsSync(tool)) return t.skip(`${tool} is not beside this checkout`);
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-")), "plan.json");
+        fs.writeFileSync(file, JSON.stringify(plan));
+        const out = execFileSync(process.execPath, [tool, file], { encoding: "utf8" });
+        assert.match(out, /0 findings/);
+    });
+
+    it("plans identically twice (deterministic)", async () => {
+        assert.equal(JSON.stringify((await planStack(HOMELAB_FILE)).plan), JSON.stringify(plan));
+    });
+});
+
+describe("plan checks can fail", () => {
+    it("spots a plaintext secret, an unprotected database and an invalid object", async () => {
+        const { plan } = await planStack(HOMELAB_FILE);
+        const broken: Plan = structuredClone(plan);
+        const cluster = broken.resources.find((r) => r.type === CLUSTER)!;
+        cluster.protect = false;
+        const deployment = broken.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
+        (deployment.inputs.spec as Record<string, unknown>).replicas = "three";
+        broken.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!.inputs.data = { leak: `${SECRET_PLACEHOLDER_PREFIX}x` };
+        assert.equal(checkNoPlaintextSecrets(broken).findings.length, 1);
+        assert.match(checkStatefulProtected(broken).findings.join(), /authentik-db: protect=false/);
+        assert.match((await checkKubernetesSchemas(broken)).findings.join(), /replicas must be integer/);
+    });
+});
+
+describe("stateful replacement against a baseline", () => {
+    let baseline: Plan;
+    before(async () => {
+        baseline = (await planStack(HOMELAB_FILE)).plan;
+    });
+
+    it("passes for the same config", async () => {
+        assert.deepEqual(checkBaseline(baseline, (await planStack(HOMELAB_FILE)).plan).findings, []);
+    });
+
+    it("fails a renamed database, a renamed namespace and shrunk storage, explaining each", async () => {
+        const renamed = (await planStack(writeStack(set(homelab(), "database.name", "authentik-pg"), "homelab"))).plan;
+        assert.match(checkBaseline(baseline, renamed).findings.join("\n"), /Cluster authentik-db would be REPLACED: authentik\/authentik-db → authentik\/authentik-pg/);
+        const moved = (await planStack(writeStack(set(homelab(), "namespace", "identity"), "homelab"))).plan;
+        assert.match(checkBaseline(baseline, moved).findings.join("\n"), /Namespace namespace would be REPLACED/);
+        const shrunk = (await planStack(writeStack(set(homelab(), "database.storage.size", "10Gi"), "homelab"))).plan;
+        assert.match(checkBaseline(baseline, shrunk).findings.join("\n"), /storage 20Gi → 10Gi: volumes cannot shrink/);
+    });
+
+    it("refuses a baseline of another stack instead of reporting everything deleted", async () => {
+        const other = (await planStack(writeStack(homelab(), "staging"))).plan;
+        assert.deepEqual(checkBaseline(baseline, other).findings, ["the baseline is a plan of authentik-platform/homelab, not authentik-platform/staging"]);
+    });
+
+    it("fails when the baseline's database leaves the graph", async () => {
+        const gone = structuredClone(baseline);
+        gone.resources = gone.resources.filter((r) => r.type !== CLUSTER);
+        assert.match(checkBaseline(baseline, gone).findings.join(), /would be DELETED/);
+    });
+});
+
+describe("1Password modes", () => {
+    it("external-secrets: database credentials come from an ExternalSecret, still protected", async () => {
+        const block = set(homelab(), "credentials.databasePassword", { onepassword: { item: "authentik-db", field: "password" } });
+        const { plan, ok } = await planStack(writeStack(block));
+        assert.ok(ok);
+        const creds = find(plan, EXTERNAL_SECRET, "authentik-db-credentials");
+        assert.equal(creds.protect, true);
+        assert.deepEqual((creds.inputs.spec as { data: unknown }).data, [{ secretKey: "databasePassword", remoteRef: { key: "authentik-db", property: "password" } }]);
+        find(plan, EXTERNAL_SECRET, "pgbouncer-auth");
+        assert.ok(!plan.resources.some((r) => r.name === "credentials-databasePassword"), "no password is generated");
+    });
+
+    it("provider: items are read through the provider, wrapped secret, and written back when asked", async () => {
+        const block = set(homelab(), "onepassword", { mode: "provider", vault: "vault-uuid", writeBack: true });
+        set(block, "credentials.databasePassword", { onepassword: { item: "authentik-db", field: "password" } });
+        const { plan, ok, checks } = await planStack(writeStack(block));
+        assert.ok(ok, JSON.stringify(checks));
+        assert.equal(find(plan, SECRET_TYPE, "authentik-db-credentials").inputs.stringData, SECRET);
+        const item = find(plan, "onepassword:index/item:Item", "credentials-bootstrapToken-1password");
+        assert.equal(item.inputs.password, SECRET);
+        assert.equal(item.inputs.vault, "vault-uuid");
+    });
+});
+
+describe("operator and optional parts", () => {
+    it("installs the CNPG operator when asked and creates the Cluster after it", async () => {
+        const { plan } = await planStack(writeStack(set(homelab(), "cnpgOperator.install", true)));
+        const release = find(plan, "kubernetes:helm.sh/v3:Release", "cnpg-operator");
+        assert.equal(release.inputs.chart, "cloudnative-pg");
+        assert.ok(find(plan, CLUSTER, "authentik-db").dependsOn.includes(release.urn));
+    });
+
+    it("warns when there is no backup, and leaves out what is switched off", async () => {
+        const block = set(set(set(homelab(), "database.backup", undefined), "database.podMonitor", false), "pgbouncer.networkPolicy", false);
+        const { plan, checks, ok } = await planStack(writeStack(block));
+        assert.ok(ok, "no backup is a warning, not a failure");
+        assert.match(checks.find((c) => c.name === "database backups")!.findings.join(), /NO BACKUP: database authentik\/authentik-db/);
+        for (const type of ["kubernetes:postgresql.cnpg.io/v1:ScheduledBackup", "kubernetes:monitoring.coreos.com/v1:PodMonitor", "kubernetes:networking.k8s.io/v1:NetworkPolicy"]) {
+            assert.ok(!plan.resources.some((r) => r.type === type), `${type} should be absent`);
+        }
+        assert.match(String((plan.outputs.database as { backup: string }).backup), /^NO BACKUP/);
+    });
+});
+
+describe("the program itself refuses a bad config", () => {
+    it("throws before registering any resource, naming the key", async () => {
+        const stack = readStackFile(writeStack(set(homelab(), "pgbouncer.minAvailable", 3)));
+        await assert.rejects(runProgram(stack), /pgbouncer\.minAvailable = 3: must be below pgbouncer\.replicas/);
+    });
+});

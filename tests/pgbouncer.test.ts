@@ -1,0 +1,137 @@
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import {
+    PGBOUNCER_PORT,
+    ROLLING_UPDATE,
+    USERLIST_TEMPLATE,
+    checksum,
+    deploymentManifest,
+    labels,
+    networkPolicyManifest,
+    podDisruptionBudgetManifest,
+    renderIni,
+    serviceManifest,
+} from "../components/pgbouncer/manifests";
+import { selectorMatches } from "../components/lib/k8s";
+import { validateObject } from "../tools/schemas";
+import { homelab, parse, set } from "./helpers";
+
+const config = parse(homelab());
+const ini = renderIni({ pgbouncer: config.pgbouncer, databaseHost: "authentik-db-rw.authentik.svc.cluster.local", databasePort: 5432, database: "authentik" });
+const deployment = deploymentManifest({ namespace: "authentik", pgbouncer: config.pgbouncer, configMapName: "pgbouncer-config", secretName: "pgbouncer-auth", configChecksum: checksum(ini) });
+const pod = deployment.spec.template.spec;
+const container = pod.containers[0];
+
+function iniValue(text: string, key: string): string | undefined {
+    return new RegExp(`^${key} = (.*)$`, "m").exec(text)?.[1];
+}
+
+describe("pgbouncer.ini", () => {
+    it("targets the CNPG -rw service by FQDN", () => {
+        assert.match(ini, /^authentik = host=authentik-db-rw\.authentik\.svc\.cluster\.local port=5432 dbname=authentik$/m);
+    });
+
+    it("uses session pooling and the configured pool sizes", () => {
+        assert.equal(iniValue(ini, "pool_mode"), "session");
+        assert.equal(iniValue(ini, "max_client_conn"), "400");
+        assert.equal(iniValue(ini, "default_pool_size"), "20");
+        assert.equal(iniValue(ini, "reserve_pool_size"), "5");
+        assert.equal(iniValue(ini, "server_idle_timeout"), "600");
+        assert.equal(iniValue(ini, "listen_port"), String(PGBOUNCER_PORT));
+    });
+
+    it("holds no credential: authentication comes from the mounted Secret", () => {
+        assert.doesNotMatch(ini, /password/i);
+        assert.equal(iniValue(ini, "auth_file"), "/etc/pgbouncer/auth/userlist.txt");
+        assert.match(USERLIST_TEMPLATE, /^"authentik" "\{\{databasePassword\}\}"$/);
+    });
+
+    it("follows the configured pool mode", () => {
+        const c = parse(set(set(homelab(), "pgbouncer.poolMode", "transaction"), "authentik.database.usePgbouncer", true));
+        assert.equal(iniValue(renderIni({ pgbouncer: c.pgbouncer, databaseHost: "h", databasePort: 5432, database: "authentik" }), "pool_mode"), "transaction");
+    });
+});
+
+describe("PgBouncer Deployment", () => {
+    it("is a valid apps/v1 Deployment", async () => {
+        assert.deepEqual(await validateObject("kubernetes:apps/v1:Deployment", deployment), []);
+    });
+
+    it("runs 3 pinned, non-root, read-only replicas with all capabilities dropped", () => {
+        assert.equal(deployment.spec.replicas, 3);
+        assert.equal(container.image, "edoburu/pgbouncer:v1.24.1-p1");
+        assert.equal(pod.securityContext.runAsNonRoot, true);
+        assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+        assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+        assert.deepEqual(container.securityContext.capabilities.drop, ["ALL"]);
+    });
+
+    it("never overrides the image's command, only args", () => {
+        assert.ok(!("command" in container));
+        assert.ok(container.args.length > 0);
+    });
+
+    it("sizes resources as configured", () => {
+        assert.deepEqual(container.resources, { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } });
+    });
+
+    it("probes TCP 6432: readiness every 10s, liveness every 30s after 30s", () => {
+        assert.deepEqual(container.readinessProbe.tcpSocket, { port: 6432 });
+        assert.equal(container.readinessProbe.periodSeconds, 10);
+        assert.deepEqual(container.livenessProbe.tcpSocket, { port: 6432 });
+        assert.equal(container.livenessProbe.periodSeconds, 30);
+        assert.equal(container.livenessProbe.initialDelaySeconds, 30);
+    });
+
+    it("spreads with selectors that match its own pods (the Terraform stack's matched nothing)", () => {
+        const podLabels = deployment.spec.template.metadata.labels;
+        assert.ok(selectorMatches(deployment.spec.selector.matchLabels, podLabels));
+        for (const c of pod.topologySpreadConstraints) assert.ok(selectorMatches(c.labelSelector.matchLabels, podLabels));
+        for (const t of pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution) {
+            assert.ok(selectorMatches(t.podAffinityTerm.labelSelector.matchLabels, podLabels));
+        }
+        assert.ok(!selectorMatches({ app: "pgbouncer" }, podLabels), "a foreign label must not match");
+    });
+
+    it("rolls without dipping below the desired replicas, so the PDB keeps its headroom", () => {
+        assert.deepEqual(deployment.spec.strategy.rollingUpdate, ROLLING_UPDATE);
+        const lowest = config.pgbouncer.replicas - ROLLING_UPDATE.maxUnavailable;
+        assert.ok(lowest > config.pgbouncer.minAvailable);
+    });
+
+    it("rolls pods when the config changes (checksum annotation)", () => {
+        const other = renderIni({ pgbouncer: { ...config.pgbouncer, defaultPoolSize: 30 }, databaseHost: "h", databasePort: 5432, database: "authentik" });
+        assert.notEqual(checksum(ini), checksum(other));
+        assert.equal(deployment.spec.template.metadata.annotations["checksum/config"], checksum(ini));
+    });
+
+    it("mounts the ini from the ConfigMap and credentials from the Secret", () => {
+        assert.deepEqual(pod.volumes.find((v) => v.name === "config")?.configMap, { name: "pgbouncer-config" });
+        assert.equal(pod.volumes.find((v) => v.name === "auth")?.secret?.secretName, "pgbouncer-auth");
+    });
+});
+
+describe("PgBouncer Service, PDB and NetworkPolicy", () => {
+    it("exposes service pgbouncer on 6432 selecting its pods", async () => {
+        const svc = serviceManifest("authentik");
+        assert.equal(svc.metadata.name, "pgbouncer");
+        assert.equal(svc.spec.ports[0].port, 6432);
+        assert.ok(selectorMatches(svc.spec.selector, labels.all));
+        assert.deepEqual(await validateObject("kubernetes:core/v1:Service", svc), []);
+    });
+
+    it("keeps 2 pods available", async () => {
+        const pdb = podDisruptionBudgetManifest("authentik", 2);
+        assert.equal(pdb.spec.minAvailable, 2);
+        assert.ok(selectorMatches(pdb.spec.selector.matchLabels, labels.all));
+        assert.deepEqual(await validateObject("kubernetes:policy/v1:PodDisruptionBudget", pdb), []);
+    });
+
+    it("lets only authentik in and only the database and DNS out", async () => {
+        const np = networkPolicyManifest({ namespace: "authentik", clientSelector: { "app.kubernetes.io/name": "authentik" }, databaseCluster: "authentik-db", databasePort: 5432 });
+        assert.deepEqual(np.spec.ingress[0].from, [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "authentik" } } }]);
+        assert.deepEqual(np.spec.egress[0].to, [{ podSelector: { matchLabels: { "cnpg.io/cluster": "authentik-db" } } }]);
+        assert.deepEqual(np.spec.egress[0].ports, [{ port: 5432, protocol: "TCP" }]);
+        assert.deepEqual(await validateObject("kubernetes:networking.k8s.io/v1:NetworkPolicy", np), []);
+    });
+});
