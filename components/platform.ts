@@ -11,10 +11,11 @@ import { Credentials } from "./secrets";
 import { CnpgOperator, Database } from "./database";
 import { backupSummary, readWriteHost } from "./database/manifests";
 import { PgBouncer } from "./pgbouncer";
+import { AuthentikRelease } from "./authentik";
+import { Observability } from "./observability";
+import { capacityOf } from "./authentik/capacity";
+import { CHART, authentikUrl, serverServiceUrl } from "./authentik/values";
 import { appLabels } from "./lib/k8s";
-
-/** authentik's pods carry these labels (the chart's); the PgBouncer NetworkPolicy lets them in. */
-export const AUTHENTIK_POD_SELECTOR = { "app.kubernetes.io/name": "authentik" };
 
 type Outputs = { [K in keyof PlatformOutputs]: pulumi.Input<PlatformOutputs[K]> };
 
@@ -54,6 +55,7 @@ export function createPlatform({ config, configValues }: LoadedConfig): Outputs 
         config: config.database,
         password: databasePassword,
         externalSecrets,
+        monitorLabels: config.observability.labels,
         dependsOn: prerequisites,
     });
 
@@ -63,8 +65,24 @@ export function createPlatform({ config, configValues }: LoadedConfig): Outputs 
         database: { host: readWriteHost(config.database.name, ns), port: database.port, name: database.database, cluster: config.database.name },
         password: databasePassword,
         externalSecrets,
-        clientSelector: AUTHENTIK_POD_SELECTOR,
+        // authentik's server and worker pods (the chart's labels) are PgBouncer's only clients.
+        clientSelector: { "app.kubernetes.io/name": CHART, "app.kubernetes.io/instance": config.authentik.releaseName },
+        exporterImage: config.observability.pgbouncerExporter.enabled ? config.observability.pgbouncerExporter.image : undefined,
         dependsOn: [database.cluster, database.credentials.resource],
+    });
+
+    const authentik = new AuthentikRelease("authentik", {
+        config,
+        credentials: credentials.values,
+        externalSecrets,
+        database: { host: pgbouncer.host, port: pgbouncer.port },
+        dependsOn: [database.cluster, database.credentials.resource, pgbouncer.deployment, pgbouncer.service],
+    });
+
+    new Observability("observability", {
+        config,
+        pgbouncerSelector: pgbouncer.serviceSelector,
+        dependsOn: [authentik.release],
     });
 
     return {
@@ -80,6 +98,14 @@ export function createPlatform({ config, configValues }: LoadedConfig): Outputs 
             backup: backupSummary(config.database).text,
         })),
         pgbouncer: pgbouncer.host.apply((host) => ({ host, port: pgbouncer.port, poolMode: config.pgbouncer.poolMode })),
+        authentik: authentik.status.apply(() => ({
+            url: authentikUrl(config),
+            host: config.authentik.host,
+            serverService: serverServiceUrl(config),
+            releaseName: config.authentik.releaseName,
+            chartVersion: config.authentik.chartVersion,
+        })),
+        capacity: capacityOf(config),
     };
 }
 

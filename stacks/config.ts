@@ -6,6 +6,7 @@
  * it only records that they exist; components read them as `pulumi.secret` Outputs.
  */
 import { parsePgMemory, parseQuantity, quantityHint, formatBytes } from "../components/lib/units";
+import { capacityProblems } from "../components/authentik/capacity";
 import {
     ConfigError,
     IssueLog,
@@ -237,8 +238,8 @@ export const schema = obj(
                 }),
                 maxClientConn: int({ doc: "max_client_conn per PgBouncer pod.", default: 400, min: 1 }),
                 defaultPoolSize: int({
-                    doc: "default_pool_size: server connections per pod for the authentik database/user.",
-                    default: 20,
+                    doc: "default_pool_size: server connections per pod for the authentik database/user. 30 holds authentik's default concurrency (64 clients) on the PDB minimum of 2 pods.",
+                    default: 30,
                     min: 1,
                 }),
                 reservePoolSize: int({ doc: "reserve_pool_size per pod.", default: 5, min: 0 }),
@@ -254,6 +255,23 @@ export const schema = obj(
                 }),
             },
             { doc: "The PgBouncer pool between authentik and PostgreSQL." },
+        ),
+        observability: obj(
+            {
+                labels: record(str({ doc: "value" }), {
+                    doc: "Labels on every monitor and rule, so your Prometheus selects them (e.g. release: kube-prometheus-stack).",
+                }),
+                authentikPodMonitor: bool({ doc: "PodMonitor for authentik server and worker metrics (port 9300).", default: true }),
+                pgbouncerExporter: obj(
+                    {
+                        enabled: bool({ doc: "pgbouncer-exporter sidecar and its ServiceMonitor.", default: true }),
+                        image: image("Exporter image.", "prometheuscommunity/pgbouncer-exporter:v0.11.0"),
+                    },
+                    { doc: "PgBouncer metrics." },
+                ),
+                rules: bool({ doc: "PrometheusRule with the platform's alerts and recording rules.", default: true }),
+            },
+            { doc: "Prometheus Operator objects (ServiceMonitor/PodMonitor/PrometheusRule)." },
         ),
         onepassword: obj(
             {
@@ -283,6 +301,119 @@ export const schema = obj(
         ),
         authentik: obj(
             {
+                chartVersion: str({
+                    doc: "authentik Helm chart version (https://charts.goauthentik.io), pinned. Upgrade one minor at a time, after a database backup.",
+                    default: "2026.8.0",
+                    pattern: /^\d+\.\d+\.\d+$/,
+                    patternText: "an exact chart version such as 2026.8.0",
+                }),
+                releaseName: dnsName("Helm release name (also the chart's app.kubernetes.io/instance label).", "authentik"),
+                host: str({
+                    doc: "Public host name of authentik, e.g. auth.example.com.",
+                    pattern: /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/,
+                    patternText: "a fully qualified host name such as auth.example.com",
+                }),
+                imageTag: optional(
+                    str({
+                        doc: "authentik image tag; unset uses the chart's appVersion (pinned by chartVersion).",
+                        pattern: /^(?!latest$)[A-Za-z0-9_.-]*\d[A-Za-z0-9_.-]*$/,
+                        patternText: "an exact version tag such as 2026.8.0 (never latest)",
+                    }),
+                ),
+                logLevel: oneOf(["debug", "info", "warning", "error"] as const, { doc: "authentik log_level.", default: "info" }),
+                bootstrapEmail: optional(str({ doc: "akadmin's email on first start (AUTHENTIK_BOOTSTRAP_EMAIL)." })),
+                server: obj(
+                    {
+                        replicas: int({ doc: "Server pods.", default: 3, min: 1, max: 20 }),
+                        minAvailable: int({ doc: "Server PodDisruptionBudget minAvailable (below replicas).", default: 2, min: 0 }),
+                        resources: resources("Server container resources (web workers preload ~500Mi each).", {
+                            cpuRequest: "200m",
+                            memoryRequest: "1536Mi",
+                            memoryLimit: "2Gi",
+                        }),
+                    },
+                    { doc: "authentik server pods." },
+                ),
+                worker: obj(
+                    {
+                        replicas: int({ doc: "Worker pods.", default: 3, min: 1, max: 20 }),
+                        maxUnavailable: int({ doc: "Worker PodDisruptionBudget maxUnavailable (below replicas).", default: 1, min: 1 }),
+                        processes: int({ doc: "authentik worker.processes per pod.", default: 1, min: 1, max: 16 }),
+                        threads: int({ doc: "authentik worker.threads per process.", default: 4, min: 1, max: 64 }),
+                        resources: resources("Worker container resources.", {
+                            cpuRequest: "100m",
+                            memoryRequest: "1Gi",
+                            memoryLimit: "2Gi",
+                        }),
+                    },
+                    {
+                        doc: "authentik worker pods and their task concurrency.",
+                        retired: { concurrency: "worker.concurrency was renamed to worker.threads in authentik 2025.8" },
+                    },
+                ),
+                web: obj(
+                    {
+                        workers: int({ doc: "authentik web.workers (processes per server pod).", default: 3, min: 1, max: 16 }),
+                        threads: int({ doc: "authentik web.threads per web worker.", default: 4, min: 1, max: 64 }),
+                    },
+                    { doc: "authentik's web server concurrency." },
+                ),
+                cache: obj(
+                    {
+                        timeoutFlows: int({ doc: "cache.timeout_flows seconds.", default: 1800, min: 0 }),
+                        timeoutPolicies: int({ doc: "cache.timeout_policies seconds.", default: 900, min: 0 }),
+                    },
+                    { doc: "authentik's cache (in PostgreSQL since 2025.10)." },
+                ),
+                unauthenticatedSessionAge: str({
+                    doc: "sessions.unauthenticated_age (authentik timedelta syntax).",
+                    default: "hours=2",
+                    pattern: /^(\w+=\d+;?)+$/,
+                    patternText: "an authentik timedelta such as hours=2 or days=1;hours=2",
+                }),
+                startupProbeSeconds: int({
+                    doc: "How long a pod may take to start (first-boot migrations on a homelab take minutes).",
+                    default: 300,
+                    min: 60,
+                    max: 3600,
+                }),
+                email: optional(
+                    obj(
+                        {
+                            host: str({ doc: "SMTP host." }),
+                            port: int({ doc: "SMTP port.", default: 587, min: 1, max: 65535 }),
+                            username: str({ doc: "SMTP user name." }),
+                            from: str({ doc: "Sender address, e.g. authentik@example.com." }),
+                            useTls: bool({ doc: "STARTTLS.", default: true }),
+                            useSsl: bool({ doc: "Implicit TLS.", default: false }),
+                            timeout: int({ doc: "Seconds.", default: 30, min: 1 }),
+                        },
+                        { doc: "Outgoing email; the password is credential smtpPassword." },
+                    ),
+                ),
+                media: optional(
+                    obj(
+                        {
+                            size: quantity("Volume size.", "5Gi"),
+                            accessMode: oneOf(["ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"] as const, {
+                                doc: "Must be ReadWriteMany: server and worker pods on different nodes mount it.",
+                                default: "ReadWriteMany",
+                            }),
+                            storageClass: optional(str({ doc: "StorageClass with ReadWriteMany support (e.g. NFS, CephFS, Longhorn RWX)." })),
+                        },
+                        { doc: "Persistent file storage (storage.file.path /data) shared by server and worker." },
+                    ),
+                ),
+                ingress: obj(
+                    {
+                        enabled: bool({ doc: "Ingress for the authentik host (paths / and /outpost.goauthentik.io).", default: true }),
+                        className: optional(str({ doc: "IngressClass." })),
+                        tlsSecret: optional(dnsName("TLS Secret name; defaults to <release>-tls when an issuer is set.")),
+                        clusterIssuer: optional(str({ doc: "cert-manager ClusterIssuer that issues the certificate." })),
+                        annotations: record(str({ doc: "value" }), { doc: "Extra Ingress annotations." }),
+                    },
+                    { doc: "How users reach authentik." },
+                ),
                 database: obj(
                     {
                         usePgbouncer: bool({
@@ -433,7 +564,70 @@ function validateRules(c: StackConfig, log: IssueLog): void {
         );
     }
 
+    validateAuthentik(c, log);
     validateCredentials(c, log);
+    for (const p of capacityProblems(c)) log.add(key(p.key), p.value, p.problem, p.fix);
+}
+
+function validateAuthentik(c: StackConfig, log: IssueLog): void {
+    const a = c.authentik;
+    if (a.server.minAvailable >= a.server.replicas) {
+        log.add(
+            key("authentik.server.minAvailable"),
+            a.server.minAvailable,
+            `must be below authentik.server.replicas (${a.server.replicas}), or node drains hang`,
+            `set it to at most ${a.server.replicas - 1}, or raise authentik.server.replicas`,
+        );
+    }
+    if (a.worker.maxUnavailable >= a.worker.replicas) {
+        log.add(
+            key("authentik.worker.maxUnavailable"),
+            a.worker.maxUnavailable,
+            `lets every worker (${a.worker.replicas}) be evicted at once: background tasks and outpost syncs stop`,
+            a.worker.replicas > 1 ? `set it to at most ${a.worker.replicas - 1}` : "raise authentik.worker.replicas to 2 or more",
+        );
+    }
+    for (const [path, r] of [
+        ["authentik.server.resources", a.server.resources],
+        ["authentik.worker.resources", a.worker.resources],
+    ] as const) {
+        if (parseQuantity(r.memoryRequest)! > parseQuantity(r.memoryLimit)!) {
+            log.add(key(`${path}.memoryRequest`), r.memoryRequest, `is above the memory limit ${r.memoryLimit}`, `set it to at most ${r.memoryLimit}`);
+        }
+    }
+    const db = a.database;
+    if (c.pgbouncer.poolMode === "transaction" && db.connMaxAge > 0) {
+        log.add(
+            key("authentik.database.connMaxAge"),
+            db.connMaxAge,
+            "persistent connections are only safe with session pooling; in transaction pooling each query may land on another server connection",
+            "set authentik.database.connMaxAge to 0, or use pgbouncer.poolMode session",
+        );
+    }
+    if (db.connMaxAge >= c.pgbouncer.serverIdleTimeout) {
+        log.add(
+            key("authentik.database.connMaxAge"),
+            db.connMaxAge,
+            `must be below PgBouncer's server_idle_timeout (${c.pgbouncer.serverIdleTimeout}s), or authentik reuses connections PgBouncer has already closed`,
+            `set it below ${c.pgbouncer.serverIdleTimeout}, e.g. 60`,
+        );
+    }
+    if (a.media && a.media.accessMode !== "ReadWriteMany") {
+        log.add(
+            key("authentik.media.accessMode"),
+            a.media.accessMode,
+            "the media volume is mounted by server and worker pods on different nodes: anything but ReadWriteMany ends in Multi-Attach errors and stuck pods",
+            "set it to ReadWriteMany with a StorageClass that supports it (authentik.media.storageClass)",
+        );
+    }
+    if (a.email && !c.credentials.smtpPassword) {
+        log.add(
+            key("credentials.smtpPassword"),
+            undefined,
+            "is required when authentik.email is set",
+            'set credentials.smtpPassword to "config" (with pulumi config set --secret smtpPassword …) or {onepassword: {item, field}}',
+        );
+    }
 }
 
 function validateCredentials(c: StackConfig, log: IssueLog): void {

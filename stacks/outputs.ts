@@ -8,6 +8,7 @@
  * ```
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { Capacity } from "../components/authentik/capacity";
 
 export const CONTRACT_VERSION = 1;
 
@@ -34,10 +35,21 @@ export interface PlatformOutputs {
         port: number;
         poolMode: "session" | "transaction";
     };
+    authentik: {
+        /** Public URL, e.g. https://auth.example.com */
+        url: string;
+        host: string;
+        /** In-cluster URL of the server Service (FQDN). */
+        serverService: string;
+        releaseName: string;
+        chartVersion: string;
+    };
+    /** The capacity model the plan checked: connection and memory budgets. */
+    capacity: Capacity;
 }
 
 /** Every top-level key of the contract, for consumers that validate what they read. */
-export const OUTPUT_KEYS: readonly (keyof PlatformOutputs)[] = ["contractVersion", "namespace", "database", "pgbouncer"];
+export const OUTPUT_KEYS: readonly (keyof PlatformOutputs)[] = ["contractVersion", "namespace", "database", "pgbouncer", "authentik", "capacity"];
 
 /** Reads this stack's outputs from another stack, checking the contract version. */
 export function readPlatformOutputs(ref: pulumi.StackReference): pulumi.Output<PlatformOutputs> {

@@ -20,8 +20,9 @@ describe("stack configuration", () => {
         assert.deepEqual(c.credentials.secretKey, { kind: "onepassword", item: "authentik", field: "secret-key" });
     });
 
-    it("fills documented defaults for an empty stack", () => {
-        const c = parse({});
+    it("needs only the authentik host; everything else has a documented default", () => {
+        expectIssue({}, "authentik.host", /is required/);
+        const c = parse({ "authentik-platform:authentik": { host: "auth.example.com" } });
         assert.equal(c.namespace, "authentik");
         assert.equal(c.pgbouncer.poolMode, "session");
         assert.equal(c.pgbouncer.resources.cpuRequest, "50m");
@@ -88,6 +89,8 @@ describe("stack configuration", () => {
         const block = set(homelab(), "pgbouncer.poolMode", "transaction");
         expectIssue(block, "pgbouncer.poolMode", /usePgbouncer/);
         set(block, "authentik.database.usePgbouncer", true);
+        expectIssue(block, "authentik.database.connMaxAge", /only safe with session pooling/);
+        set(block, "authentik.database.connMaxAge", 0);
         assert.equal(parse(block).pgbouncer.poolMode, "transaction");
     });
 

@@ -207,9 +207,10 @@ describe("operator and optional parts", () => {
         const { plan, checks, ok } = await planStack(writeStack(block));
         assert.ok(ok, "no backup is a warning, not a failure");
         assert.match(checks.find((c) => c.name === "database backups")!.findings.join(), /NO BACKUP: database authentik\/authentik-db/);
-        for (const type of ["kubernetes:postgresql.cnpg.io/v1:ScheduledBackup", "kubernetes:monitoring.coreos.com/v1:PodMonitor", "kubernetes:networking.k8s.io/v1:NetworkPolicy"]) {
+        for (const type of ["kubernetes:postgresql.cnpg.io/v1:ScheduledBackup", "kubernetes:networking.k8s.io/v1:NetworkPolicy"]) {
             assert.ok(!plan.resources.some((r) => r.type === type), `${type} should be absent`);
         }
+        assert.ok(!plan.resources.some((r) => r.name === "authentik-db-podmonitor"), "the CNPG PodMonitor should be absent");
         assert.match(String((plan.outputs.database as { backup: string }).backup), /^NO BACKUP/);
     });
 });

@@ -10,8 +10,10 @@ const published: Record<string, Record<string, unknown>> = {
         namespace: "authentik",
         database: { host: "authentik-db-rw.authentik.svc.cluster.local", port: 5432 },
         pgbouncer: { host: "pgbouncer.authentik.svc.cluster.local", port: 6432, poolMode: "session" },
+        authentik: { url: "https://auth.example.com", host: "auth.example.com" },
+        capacity: { connections: {}, memory: {} },
     },
-    "org/authentik-platform/future": { contractVersion: CONTRACT_VERSION + 1, namespace: "a", database: {}, pgbouncer: {} },
+    "org/authentik-platform/future": { contractVersion: CONTRACT_VERSION + 1, namespace: "a", database: {}, pgbouncer: {}, authentik: {}, capacity: {} },
 };
 
 const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
@@ -28,6 +30,7 @@ describe("readPlatformOutputs", () => {
         const outputs = await value(readPlatformOutputs(new pulumi.StackReference("org/authentik-platform/homelab")));
         assert.equal(outputs.pgbouncer.host, "pgbouncer.authentik.svc.cluster.local");
         assert.equal(outputs.database.port, 5432);
+        assert.equal(outputs.authentik.url, "https://auth.example.com");
     });
 
     it("refuses a contract version it does not know, naming the stack", () => {

@@ -8,6 +8,7 @@ import {
     deploymentManifest,
     labels,
     networkPolicyManifest,
+    pgbouncerContainer,
     podDisruptionBudgetManifest,
     renderIni,
     serviceManifest,
@@ -20,7 +21,7 @@ const config = parse(homelab());
 const ini = renderIni({ pgbouncer: config.pgbouncer, databaseHost: "authentik-db-rw.authentik.svc.cluster.local", databasePort: 5432, database: "authentik" });
 const deployment = deploymentManifest({ namespace: "authentik", pgbouncer: config.pgbouncer, configMapName: "pgbouncer-config", secretName: "pgbouncer-auth", configChecksum: checksum(ini) });
 const pod = deployment.spec.template.spec;
-const container = pod.containers[0];
+const container = pgbouncerContainer(config.pgbouncer);
 
 function iniValue(text: string, key: string): string | undefined {
     return new RegExp(`^${key} = (.*)$`, "m").exec(text)?.[1];
@@ -34,7 +35,7 @@ describe("pgbouncer.ini", () => {
     it("uses session pooling and the configured pool sizes", () => {
         assert.equal(iniValue(ini, "pool_mode"), "session");
         assert.equal(iniValue(ini, "max_client_conn"), "400");
-        assert.equal(iniValue(ini, "default_pool_size"), "20");
+        assert.equal(iniValue(ini, "default_pool_size"), "30");
         assert.equal(iniValue(ini, "reserve_pool_size"), "5");
         assert.equal(iniValue(ini, "server_idle_timeout"), "600");
         assert.equal(iniValue(ini, "listen_port"), String(PGBOUNCER_PORT));
@@ -47,7 +48,8 @@ describe("pgbouncer.ini", () => {
     });
 
     it("follows the configured pool mode", () => {
-        const c = parse(set(set(homelab(), "pgbouncer.poolMode", "transaction"), "authentik.database.usePgbouncer", true));
+        const block = set(set(homelab(), "pgbouncer.poolMode", "transaction"), "authentik.database.usePgbouncer", true);
+        const c = parse(set(block, "authentik.database.connMaxAge", 0));
         assert.equal(iniValue(renderIni({ pgbouncer: c.pgbouncer, databaseHost: "h", databasePort: 5432, database: "authentik" }), "pool_mode"), "transaction");
     });
 });
@@ -55,6 +57,10 @@ describe("pgbouncer.ini", () => {
 describe("PgBouncer Deployment", () => {
     it("is a valid apps/v1 Deployment", async () => {
         assert.deepEqual(await validateObject("kubernetes:apps/v1:Deployment", deployment), []);
+    });
+
+    it("runs the PgBouncer container first", () => {
+        assert.deepEqual(pod.containers[0], container);
     });
 
     it("runs 3 pinned, non-root, read-only replicas with all capabilities dropped", () => {

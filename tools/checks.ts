@@ -27,7 +27,7 @@ export function checkNoPlaintextSecrets(plan: Plan): CheckResult {
     return { name: "no plaintext secrets", severity: "fail", findings, passed: "every secret value is marked secret in inputs and outputs" };
 }
 
-/** Stateful resources: the database, its credentials, generated credentials and the namespace. */
+/** Stateful resources: the database, its credentials, generated credentials, volumes and the namespace. */
 export function statefulResources(plan: Plan): PlanResource[] {
     const bootstrapSecrets = new Set(
         plan.resources
@@ -38,6 +38,7 @@ export function statefulResources(plan: Plan): PlanResource[] {
         (r) =>
             r.type === CNPG_CLUSTER ||
             r.type === "kubernetes:core/v1:Namespace" ||
+            r.type === "kubernetes:core/v1:PersistentVolumeClaim" ||
             r.type === "random:index/randomPassword:RandomPassword" ||
             (isSecretLike(r) && bootstrapSecrets.has(`${nsOf(r)}/${nameOf(r)}`)),
     );

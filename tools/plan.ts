@@ -16,6 +16,7 @@ import { Plan, PlanResource, SECRET_PLACEHOLDER_PREFIX, runProgram } from "./har
 import { readStackFile } from "./stackfile";
 import { CheckResult, checkBackups, checkBaseline, checkNoPlaintextSecrets, checkStatefulProtected } from "./checks";
 import { checkKubernetesSchemas } from "./schemas";
+import { describeCapacity } from "../components/authentik/capacity";
 
 export interface PlanOutcome {
     config: StackConfig;
@@ -202,6 +203,7 @@ async function main(): Promise<number> {
     const { plan, checks, ok } = outcome;
     console.log(`Plan for stack ${plan.project}/${plan.stack} (${plan.resources.length} resources, offline, Pulumi mocks)\n`);
     console.log(renderTree(plan));
+    console.log(`\nCapacity (session pooling budget, memory):\n${describeCapacity(outcome.config).map((l) => `  ${l}`).join("\n")}`);
     console.log(`\nStack outputs:\n${JSON.stringify(plan.outputs, null, 2)}`);
     console.log(`\nChecks:\n${renderChecks(checks)}`);
     if (args.json) {

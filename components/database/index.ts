@@ -27,6 +27,8 @@ export interface DatabaseArgs {
     password: CredentialValue;
     /** External Secrets settings when the password is a 1Password reference. */
     externalSecrets?: { store: string; refreshInterval: string };
+    /** Labels for the PodMonitor, so Prometheus selects it. */
+    monitorLabels?: Record<string, string>;
     /** Resources the Cluster must wait for (the namespace, the operator release). */
     dependsOn?: pulumi.Resource[];
 }
@@ -78,7 +80,7 @@ export class Database extends pulumi.ComponentResource {
         if (db.podMonitor) {
             new k8s.apiextensions.CustomResource(
                 `${name}-podmonitor`,
-                podMonitorManifest({ namespace: args.namespace, cluster: db.name, labels }),
+                podMonitorManifest({ namespace: args.namespace, cluster: db.name, labels: { ...labels, ...args.monitorLabels } }),
                 { parent: this, dependsOn: [this.cluster] },
             );
         }

@@ -10,8 +10,7 @@ import {
     PGBOUNCER_PORT,
     PgBouncerConfig,
     SERVICE_NAME,
-    USERLIST_KEY,
-    USERLIST_TEMPLATE,
+    authTemplates,
     checksum,
     deploymentManifest,
     labels,
@@ -32,6 +31,8 @@ export interface PgBouncerArgs {
     externalSecrets?: { store: string; refreshInterval: string };
     /** Label selector of the pods allowed in by the NetworkPolicy (authentik's). */
     clientSelector: Record<string, string>;
+    /** pgbouncer-exporter sidecar image; unset runs no exporter. */
+    exporterImage?: string;
     /** PgBouncer starts after these (the database Cluster and its credentials). */
     dependsOn?: pulumi.Resource[];
 }
@@ -42,6 +43,8 @@ export class PgBouncer extends pulumi.ComponentResource {
     readonly port: number = PGBOUNCER_PORT;
     readonly deployment: k8s.apps.v1.Deployment;
     readonly service: k8s.core.v1.Service;
+    /** Labels of the Service, for a ServiceMonitor. */
+    readonly serviceSelector: Record<string, string> = labels.selector;
 
     constructor(name: string, args: PgBouncerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("authentik-platform:pgbouncer:PgBouncer", name, {}, opts);
@@ -65,7 +68,7 @@ export class PgBouncer extends pulumi.ComponentResource {
                 namespace: ns,
                 secretName: `${SERVICE_NAME}-auth`,
                 labels: labels.all,
-                templates: { [USERLIST_KEY]: USERLIST_TEMPLATE },
+                templates: authTemplates(args.exporterImage !== undefined),
                 credentials: { databasePassword: args.password },
                 externalSecrets: args.externalSecrets,
             },
@@ -78,13 +81,14 @@ export class PgBouncer extends pulumi.ComponentResource {
             configMapName: `${SERVICE_NAME}-config`,
             secretName: `${SERVICE_NAME}-auth`,
             configChecksum: checksum(ini, args.config.image),
+            exporterImage: args.exporterImage,
         });
         this.deployment = new k8s.apps.v1.Deployment(
             name,
             { metadata: deployment.metadata, spec: deployment.spec },
             { parent: this, dependsOn: [...(args.dependsOn ?? []), configMap, auth.resource] },
         );
-        const service = serviceManifest(ns);
+        const service = serviceManifest(ns, args.exporterImage !== undefined);
         this.service = new k8s.core.v1.Service(name, { metadata: service.metadata, spec: service.spec }, { parent: this });
         const pdb = podDisruptionBudgetManifest(ns, args.config.minAvailable);
         new k8s.policy.v1.PodDisruptionBudget(name, { metadata: pdb.metadata, spec: pdb.spec }, { parent: this });
@@ -94,6 +98,7 @@ export class PgBouncer extends pulumi.ComponentResource {
                 clientSelector: args.clientSelector,
                 databaseCluster: args.database.cluster,
                 databasePort: args.database.port,
+                exporter: args.exporterImage !== undefined,
             });
             new k8s.networking.v1.NetworkPolicy(name, { metadata: np.metadata, spec: np.spec }, { parent: this });
         }

@@ -19,6 +19,15 @@ export const labels = appLabels("pgbouncer", "database-pooler");
 
 /** The userlist template: filled from the database password by the secrets component. */
 export const USERLIST_TEMPLATE = `"${DATABASE_OWNER}" "{{databasePassword}}"`;
+/** The exporter's connection to PgBouncer's admin console (stats_users), from the same Secret. */
+export const EXPORTER_DSN_KEY = "exporter-dsn";
+export const EXPORTER_DSN_TEMPLATE = `host=127.0.0.1 port=${PGBOUNCER_PORT} dbname=pgbouncer user=${DATABASE_OWNER} password='{{databasePassword}}' sslmode=disable`;
+export const EXPORTER_PORT = 9127;
+
+/** The auth Secret's templates: the userlist, and the exporter's DSN when the exporter runs. */
+export function authTemplates(exporter: boolean): Record<string, string> {
+    return { [USERLIST_KEY]: USERLIST_TEMPLATE, ...(exporter ? { [EXPORTER_DSN_KEY]: EXPORTER_DSN_TEMPLATE } : {}) };
+}
 
 export interface IniInput {
     pgbouncer: PgBouncerConfig;
@@ -69,17 +78,47 @@ export function checksum(...parts: string[]): string {
  */
 export const ROLLING_UPDATE = { maxSurge: 1, maxUnavailable: 0 } as const;
 
+/** The PgBouncer container: pinned image, TCP probes on 6432, non-root, read-only, no capabilities. */
+export function pgbouncerContainer(p: PgBouncerConfig) {
+    const tcp = { tcpSocket: { port: PGBOUNCER_PORT } };
+    return {
+        name: "pgbouncer",
+        image: p.image,
+        imagePullPolicy: "IfNotPresent",
+        // Only args: the image's entrypoint stays in charge (a `command` override crashed the seeds).
+        args: ["/usr/bin/pgbouncer", `${CONFIG_DIR}/pgbouncer.ini`],
+        ports: [{ name: "pgbouncer", containerPort: PGBOUNCER_PORT, protocol: "TCP" }],
+        resources: {
+            requests: { cpu: p.resources.cpuRequest, memory: p.resources.memoryRequest },
+            limits: { memory: p.resources.memoryLimit },
+        },
+        readinessProbe: { ...tcp, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+        livenessProbe: { ...tcp, initialDelaySeconds: 30, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 3 },
+        securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+        },
+        volumeMounts: [
+            { name: "config", mountPath: `${CONFIG_DIR}/pgbouncer.ini`, subPath: "pgbouncer.ini", readOnly: true },
+            { name: "auth", mountPath: SECRET_DIR, readOnly: true },
+            { name: "tmp", mountPath: "/tmp" },
+        ],
+    };
+}
+
 export interface DeploymentInput {
     namespace: string;
     pgbouncer: PgBouncerConfig;
     configMapName: string;
     secretName: string;
     configChecksum: string;
+    /** pgbouncer-exporter sidecar image, when metrics are on. */
+    exporterImage?: string;
 }
 
 export function deploymentManifest(i: DeploymentInput) {
     const p = i.pgbouncer;
-    const tcp = { tcpSocket: { port: PGBOUNCER_PORT } };
     return {
         apiVersion: "apps/v1",
         kind: "Deployment",
@@ -124,30 +163,8 @@ export function deploymentManifest(i: DeploymentInput) {
                         },
                     },
                     containers: [
-                        {
-                            name: "pgbouncer",
-                            image: p.image,
-                            imagePullPolicy: "IfNotPresent",
-                            // Only args: the image's entrypoint stays in charge (a `command` override crashed the seeds).
-                            args: ["/usr/bin/pgbouncer", `${CONFIG_DIR}/pgbouncer.ini`],
-                            ports: [{ name: "pgbouncer", containerPort: PGBOUNCER_PORT, protocol: "TCP" }],
-                            resources: {
-                                requests: { cpu: p.resources.cpuRequest, memory: p.resources.memoryRequest },
-                                limits: { memory: p.resources.memoryLimit },
-                            },
-                            readinessProbe: { ...tcp, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
-                            livenessProbe: { ...tcp, initialDelaySeconds: 30, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 3 },
-                            securityContext: {
-                                allowPrivilegeEscalation: false,
-                                readOnlyRootFilesystem: true,
-                                capabilities: { drop: ["ALL"] },
-                            },
-                            volumeMounts: [
-                                { name: "config", mountPath: `${CONFIG_DIR}/pgbouncer.ini`, subPath: "pgbouncer.ini", readOnly: true },
-                                { name: "auth", mountPath: SECRET_DIR, readOnly: true },
-                                { name: "tmp", mountPath: "/tmp" },
-                            ],
-                        },
+                        pgbouncerContainer(p),
+                        ...(i.exporterImage ? [exporterContainer(i.exporterImage, i.secretName)] : []),
                     ],
                     volumes: [
                         { name: "config", configMap: { name: i.configMapName } },
@@ -160,14 +177,31 @@ export function deploymentManifest(i: DeploymentInput) {
     };
 }
 
-export function serviceManifest(namespace: string) {
+/** pgbouncer-exporter: reads PgBouncer's SHOW commands over loopback; hardened like PgBouncer. */
+function exporterContainer(image: string, secretName: string) {
+    return {
+        name: "exporter",
+        image,
+        imagePullPolicy: "IfNotPresent",
+        env: [{ name: "PGBOUNCER_EXPORTER_CONNECTION_STRING", valueFrom: { secretKeyRef: { name: secretName, key: EXPORTER_DSN_KEY } } }],
+        ports: [{ name: "metrics", containerPort: EXPORTER_PORT, protocol: "TCP" }],
+        resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
+        readinessProbe: { httpGet: { path: "/metrics", port: "metrics" }, periodSeconds: 30, timeoutSeconds: 5 },
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+    };
+}
+
+export function serviceManifest(namespace: string, exporter = false) {
     return {
         apiVersion: "v1",
         kind: "Service",
         metadata: { name: SERVICE_NAME, namespace, labels: labels.all },
         spec: {
             selector: labels.selector,
-            ports: [{ name: "pgbouncer", port: PGBOUNCER_PORT, targetPort: "pgbouncer", protocol: "TCP" }],
+            ports: [
+                { name: "pgbouncer", port: PGBOUNCER_PORT, targetPort: "pgbouncer", protocol: "TCP" },
+                ...(exporter ? [{ name: "metrics", port: EXPORTER_PORT, targetPort: "metrics", protocol: "TCP" }] : []),
+            ],
         },
     };
 }
@@ -190,6 +224,8 @@ export function networkPolicyManifest(args: {
     clientSelector: Record<string, string>;
     databaseCluster: string;
     databasePort: number;
+    /** Let Prometheus (any namespace) scrape the exporter. */
+    exporter?: boolean;
 }) {
     return {
         apiVersion: "networking.k8s.io/v1",
@@ -203,6 +239,7 @@ export function networkPolicyManifest(args: {
                     from: [{ podSelector: { matchLabels: args.clientSelector } }],
                     ports: [{ port: PGBOUNCER_PORT, protocol: "TCP" }],
                 },
+                ...(args.exporter ? [{ from: [{ namespaceSelector: {} }], ports: [{ port: EXPORTER_PORT, protocol: "TCP" }] }] : []),
             ],
             egress: [
                 {

@@ -1,0 +1,155 @@
+/**
+ * The capacity model: do authentik's database connections and memory fit, before any deploy?
+ * Pure functions over the stack config; the config validation turns a misfit into an error with the
+ * numbers and the knob to turn, the plan prints the model and the stack exports it.
+ */
+import type { StackConfig } from "../../stacks/config";
+import { MiB, parseQuantity } from "../lib/units";
+
+/**
+ * Memory a web worker process takes once authentik is preloaded. The seed deployments measured
+ * that 3 web workers need a 2Gi server limit; ~500 MiB per worker plus the base below fits that.
+ */
+export const WEB_WORKER_MIB = 500;
+/** The server pod besides its web workers: the Go/Rust router and the embedded outpost. */
+export const SERVER_BASE_MIB = 400;
+/** A worker process with authentik preloaded, as a web worker. */
+export const WORKER_PROCESS_MIB = 500;
+/** The worker pod besides its processes (supervisor, scheduler). */
+export const WORKER_BASE_MIB = 250;
+/**
+ * Connections PostgreSQL must keep for CloudNativePG itself beyond superuser_reserved_connections:
+ * the instance manager, the metrics exporter, backups, and one for an operator's psql.
+ * (Streaming replication uses WAL senders, which do not count against max_connections since PG 12.)
+ */
+export const OPERATOR_CONNECTIONS = 5;
+/** Pods a RollingUpdate adds on top of the replicas (maxSurge of every Deployment here). */
+export const SURGE_PODS = 1;
+
+export interface ConnectionBudget {
+    /** Client connections authentik opens: one per web thread and per worker thread, surge pods included. */
+    serverClients: number;
+    workerClients: number;
+    totalClients: number;
+    /** max_client_conn of one PgBouncer pod. */
+    maxClientConn: number;
+    /** Server connections one PgBouncer pod opens at most (default_pool_size + reserve_pool_size). */
+    poolPerPod: number;
+    /** Server connections all PgBouncer pods open at most, surge pod included. */
+    serverConnections: number;
+    /** What PostgreSQL offers: max_connections − superuser reserve − operator connections. */
+    databaseAvailable: number;
+}
+
+export interface MemoryBudget {
+    serverNeedMiB: number;
+    serverLimitMiB: number;
+    workerNeedMiB: number;
+    workerLimitMiB: number;
+}
+
+export interface Capacity {
+    connections: ConnectionBudget;
+    memory: MemoryBudget;
+}
+
+/** A capacity rule that does not hold: which key to turn, the numbers, and how. */
+export interface CapacityProblem {
+    key: string;
+    value: unknown;
+    problem: string;
+    fix: string;
+}
+
+export function capacityOf(c: StackConfig): Capacity {
+    const a = c.authentik;
+    const p = c.pgbouncer;
+    const serverClients = (a.server.replicas + SURGE_PODS) * a.web.workers * a.web.threads;
+    const workerClients = (a.worker.replicas + SURGE_PODS) * a.worker.processes * a.worker.threads;
+    const poolPerPod = p.defaultPoolSize + p.reservePoolSize;
+    return {
+        connections: {
+            serverClients,
+            workerClients,
+            totalClients: serverClients + workerClients,
+            maxClientConn: p.maxClientConn,
+            poolPerPod,
+            serverConnections: (p.replicas + SURGE_PODS) * poolPerPod,
+            databaseAvailable: c.database.maxConnections - c.database.superuserReservedConnections - OPERATOR_CONNECTIONS,
+        },
+        memory: {
+            serverNeedMiB: a.web.workers * WEB_WORKER_MIB + SERVER_BASE_MIB,
+            serverLimitMiB: mib(a.server.resources.memoryLimit),
+            workerNeedMiB: a.worker.processes * WORKER_PROCESS_MIB + WORKER_BASE_MIB,
+            workerLimitMiB: mib(a.worker.resources.memoryLimit),
+        },
+    };
+}
+
+function mib(quantity: string): number {
+    return Math.floor((parseQuantity(quantity) ?? 0) / MiB);
+}
+
+/** Every capacity rule that does not hold for this config (empty when it fits). */
+export function capacityProblems(c: StackConfig): CapacityProblem[] {
+    const { connections: k, memory: m } = capacityOf(c);
+    const problems: CapacityProblem[] = [];
+    const clients = `${k.totalClients} client connections (server ${k.serverClients} = (${c.authentik.server.replicas}+${SURGE_PODS} surge) pods × ${c.authentik.web.workers} web workers × ${c.authentik.web.threads} threads; worker ${k.workerClients} = (${c.authentik.worker.replicas}+${SURGE_PODS}) × ${c.authentik.worker.processes} processes × ${c.authentik.worker.threads} threads)`;
+
+    if (k.maxClientConn < k.totalClients) {
+        problems.push({
+            key: "pgbouncer.maxClientConn",
+            value: k.maxClientConn,
+            problem: `one PgBouncer pod must accept all ${clients}`,
+            fix: `set pgbouncer.maxClientConn to at least ${k.totalClients}`,
+        });
+    }
+    if (c.pgbouncer.poolMode === "session") {
+        // In session pooling every client holds a server connection; it must hold while only the PDB's minimum is up.
+        const atMinimum = c.pgbouncer.minAvailable * k.poolPerPod;
+        if (atMinimum < k.totalClients) {
+            const need = Math.ceil(k.totalClients / Math.max(1, c.pgbouncer.minAvailable)) - c.pgbouncer.reservePoolSize;
+            problems.push({
+                key: "pgbouncer.defaultPoolSize",
+                value: c.pgbouncer.defaultPoolSize,
+                problem: `session pooling gives each client its own server connection: ${c.pgbouncer.minAvailable} PgBouncer pods (the PDB minimum) × ${k.poolPerPod} (default_pool_size + reserve_pool_size) = ${atMinimum} < ${clients}`,
+                fix: `set pgbouncer.defaultPoolSize to at least ${need}, or lower authentik.web.workers/threads or authentik.worker.threads`,
+            });
+        }
+    }
+    if (k.serverConnections > k.databaseAvailable) {
+        problems.push({
+            key: "database.maxConnections",
+            value: c.database.maxConnections,
+            problem: `PgBouncer may open ${k.serverConnections} server connections ((${c.pgbouncer.replicas}+${SURGE_PODS} surge) pods × ${k.poolPerPod}) but PostgreSQL offers ${k.databaseAvailable} (max_connections ${c.database.maxConnections} − ${c.database.superuserReservedConnections} superuser reserved − ${OPERATOR_CONNECTIONS} for CNPG)`,
+            fix: `raise database.maxConnections to at least ${k.serverConnections + c.database.superuserReservedConnections + OPERATOR_CONNECTIONS}, or lower pgbouncer.defaultPoolSize/reservePoolSize`,
+        });
+    }
+    if (m.serverNeedMiB > m.serverLimitMiB) {
+        problems.push({
+            key: "authentik.server.resources.memoryLimit",
+            value: c.authentik.server.resources.memoryLimit,
+            problem: `${c.authentik.web.workers} web workers × ${WEB_WORKER_MIB}Mi + ${SERVER_BASE_MIB}Mi base = ${m.serverNeedMiB}Mi do not fit the ${m.serverLimitMiB}Mi limit (OOM kills)`,
+            fix: `set authentik.server.resources.memoryLimit to at least ${m.serverNeedMiB}Mi, or lower authentik.web.workers`,
+        });
+    }
+    if (m.workerNeedMiB > m.workerLimitMiB) {
+        problems.push({
+            key: "authentik.worker.resources.memoryLimit",
+            value: c.authentik.worker.resources.memoryLimit,
+            problem: `${c.authentik.worker.processes} worker processes × ${WORKER_PROCESS_MIB}Mi + ${WORKER_BASE_MIB}Mi base = ${m.workerNeedMiB}Mi do not fit the ${m.workerLimitMiB}Mi limit`,
+            fix: `set authentik.worker.resources.memoryLimit to at least ${m.workerNeedMiB}Mi, or lower authentik.worker.processes`,
+        });
+    }
+    return problems;
+}
+
+/** The model as the plan prints it. */
+export function describeCapacity(c: StackConfig): string[] {
+    const { connections: k, memory: m } = capacityOf(c);
+    return [
+        `connections: ${k.totalClients} clients (server ${k.serverClients}, worker ${k.workerClients}) ≤ max_client_conn ${k.maxClientConn} per PgBouncer pod`,
+        `connections: PgBouncer ≤ ${k.serverConnections} server connections (${k.poolPerPod} per pod) ≤ ${k.databaseAvailable} available in PostgreSQL`,
+        `memory: server needs ${m.serverNeedMiB}Mi of ${m.serverLimitMiB}Mi, worker ${m.workerNeedMiB}Mi of ${m.workerLimitMiB}Mi`,
+    ];
+}

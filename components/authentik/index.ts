@@ -1,0 +1,108 @@
+/**
+ * The authentik release: the credentials Secret(s) its pods read, an optional media volume, and the
+ * Helm release (server + worker) wired to PgBouncer. The release waits for the database, PgBouncer
+ * and every Secret it reads; `atomic` rolls a failed upgrade back and `pulumi up` reports it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { CredentialName, StackConfig } from "../../stacks/config";
+import { CredentialSecret, CredentialValue, splitBySource } from "../secrets";
+import { appLabels } from "../lib/k8s";
+import { CHART, CHART_REPO, authentikCredentials, mediaClaimName, releaseValues } from "./values";
+
+export interface AuthentikReleaseArgs {
+    config: StackConfig;
+    credentials: Partial<Record<CredentialName, CredentialValue>>;
+    externalSecrets?: { store: string; refreshInterval: string };
+    /** PgBouncer's Service FQDN and port. */
+    database: { host: pulumi.Input<string>; port: number };
+    /** The release waits for these (database, PgBouncer). */
+    dependsOn: pulumi.Resource[];
+}
+
+/** Helm's budget for an install or upgrade: startup probe plus time for migrations and rollout. */
+export function releaseTimeoutSeconds(c: StackConfig): number {
+    return c.authentik.startupProbeSeconds * 2 + 300;
+}
+
+export class AuthentikRelease extends pulumi.ComponentResource {
+    readonly release: k8s.helm.v3.Release;
+    /** Resolves once the release is deployed (what authentik API objects wait for). */
+    readonly status: pulumi.Output<string>;
+
+    constructor(name: string, args: AuthentikReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("authentik-platform:authentik:AuthentikRelease", name, {}, opts);
+        const c = args.config;
+        const a = c.authentik;
+        const ns = c.namespace;
+        const labels = appLabels("authentik", "credentials").all;
+
+        // One Secret per kind of source: Pulumi-held values, and 1Password references (ExternalSecret).
+        const { values, references } = splitBySource(authentikCredentials(c), args.credentials);
+        const secretOf: Partial<Record<CredentialName, string>> = {};
+        const secrets: pulumi.Resource[] = [];
+        for (const [group, suffix] of [
+            [values, "credentials"],
+            [references, "credentials-1password"],
+        ] as const) {
+            if (group.length === 0) continue;
+            const secretName = `${a.releaseName}-${suffix}`;
+            const secret = new CredentialSecret(
+                `${name}-${suffix}`,
+                {
+                    namespace: ns,
+                    secretName,
+                    labels,
+                    templates: Object.fromEntries(group.map((cred) => [cred, `{{${cred}}}`])),
+                    credentials: args.credentials,
+                    externalSecrets: args.externalSecrets,
+                },
+                { parent: this },
+            );
+            secrets.push(secret.resource);
+            for (const cred of group) secretOf[cred] = secretName;
+        }
+
+        const volumes: pulumi.Resource[] = [];
+        if (a.media) {
+            volumes.push(
+                new k8s.core.v1.PersistentVolumeClaim(
+                    `${name}-media`,
+                    {
+                        metadata: { name: mediaClaimName(a.releaseName), namespace: ns, labels: appLabels("authentik", "media").all },
+                        spec: {
+                            accessModes: [a.media.accessMode],
+                            resources: { requests: { storage: a.media.size } },
+                            ...(a.media.storageClass ? { storageClassName: a.media.storageClass } : {}),
+                        },
+                    },
+                    // Uploaded icons and files live here: never replaced or deleted by accident.
+                    { parent: this, protect: true, retainOnDelete: true },
+                ),
+            );
+        }
+
+        const values$ = pulumi.output(args.database.host).apply((host) =>
+            releaseValues({ config: c, databaseHost: host, databasePort: args.database.port, credentialSecrets: secretOf }),
+        );
+        this.release = new k8s.helm.v3.Release(
+            name,
+            {
+                name: a.releaseName,
+                chart: CHART,
+                version: a.chartVersion,
+                repositoryOpts: { repo: CHART_REPO },
+                namespace: ns,
+                values: values$,
+                atomic: true,
+                cleanupOnFail: true,
+                waitForJobs: true,
+                timeout: releaseTimeoutSeconds(c),
+                maxHistory: 10,
+            },
+            { parent: this, dependsOn: [...args.dependsOn, ...secrets, ...volumes] },
+        );
+        this.status = this.release.status.apply((s) => s.status);
+        this.registerOutputs({ status: this.status });
+    }
+}
