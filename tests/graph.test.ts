@@ -124,6 +124,69 @@ describe("homelab graph", () => {
     });
 });
 
+describe("authentik release in the graph", () => {
+    let plan: Plan;
+    before(async () => {
+        plan = (await planStack(HOMELAB_FILE)).plan;
+    });
+    const RELEASE = "kubernetes:helm.sh/v3:Release";
+
+    it("waits for the database, PgBouncer and every Secret it reads", () => {
+        const release = find(plan, RELEASE, "authentik");
+        for (const [type, name] of [
+            [CLUSTER, "authentik-db"],
+            [SECRET_TYPE, "authentik-db-credentials"],
+            ["kubernetes:apps/v1:Deployment", "pgbouncer"],
+            ["kubernetes:core/v1:Service", "pgbouncer"],
+            [SECRET_TYPE, "authentik-credentials"],
+            [EXTERNAL_SECRET, "authentik-credentials-1password"],
+        ]) {
+            assert.ok(release.dependsOn.includes(find(plan, type, name).urn), `the release does not wait for ${name}`);
+        }
+    });
+
+    it("is atomic with a pinned chart from the authentik repository", () => {
+        const i = find(plan, RELEASE, "authentik").inputs;
+        assert.equal(i.chart, "authentik");
+        assert.equal(i.version, "2026.8.0");
+        assert.deepEqual(i.repositoryOpts, { repo: "https://charts.goauthentik.io" });
+        assert.equal(i.atomic, true);
+        assert.equal(i.namespace, "authentik");
+    });
+
+    it("holds no secret in its inputs, not even a redacted one", () => {
+        const text = JSON.stringify(find(plan, RELEASE, "authentik").inputs);
+        assert.doesNotMatch(text, /\[secret\]/);
+        assert.doesNotMatch(text, new RegExp(SECRET_PLACEHOLDER_PREFIX));
+    });
+
+    it("protects the media volume", () => {
+        const pvc = find(plan, "kubernetes:core/v1:PersistentVolumeClaim", "authentik-media");
+        assert.ok(pvc.protect && pvc.retainOnDelete);
+        assert.deepEqual((pvc.inputs.spec as { accessModes: string[] }).accessModes, ["ReadWriteMany"]);
+    });
+
+    it("exports the authentik URL and the capacity model", () => {
+        assert.deepEqual(plan.outputs.authentik, {
+            chartVersion: "2026.8.0",
+            host: "auth.homelab.example",
+            releaseName: "authentik",
+            serverService: "http://authentik-server.authentik.svc.cluster.local",
+            url: "https://auth.homelab.example",
+        });
+        assert.equal((plan.outputs.capacity as { connections: { totalClients: number } }).connections.totalClients, 64);
+    });
+
+    it("switches observability off", async () => {
+        const block = set(homelab(), "observability", { authentikPodMonitor: false, pgbouncerExporter: { enabled: false }, rules: false });
+        const off = (await planStack(writeStack(block))).plan;
+        assert.ok(!off.resources.some((r) => r.type.includes("monitoring.coreos.com") && r.name.startsWith("observability")));
+        const deployment = find(off, "kubernetes:apps/v1:Deployment", "pgbouncer");
+        const containers = (deployment.inputs.spec as { template: { spec: { containers: { name: string }[] } } }).template.spec.containers;
+        assert.deepEqual(containers.map((c) => c.name), ["pgbouncer"]);
+    });
+});
+
 describe("plan checks can fail", () => {
     it("spots a plaintext secret, an unprotected database and an invalid object", async () => {
         const { plan } = await planStack(HOMELAB_FILE);

@@ -1,0 +1,146 @@
+/** The authentik release values for the homelab stack, field by field, and every rule's bad input. */
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import { CREDENTIAL_ENV, authentikUrl, podSelector, releaseValues } from "../components/authentik/values";
+import { releaseTimeoutSeconds } from "../components/authentik";
+import { expectIssue, homelab, parse, set } from "./helpers";
+
+const config = parse(homelab());
+const secrets = {
+    secretKey: "authentik-credentials-1password",
+    smtpPassword: "authentik-credentials-1password",
+    databasePassword: "authentik-credentials",
+    bootstrapToken: "authentik-credentials",
+    bootstrapPassword: "authentik-credentials",
+};
+const values = releaseValues({ config, databaseHost: "pgbouncer.authentik.svc.cluster.local", databasePort: 6432, credentialSecrets: secrets });
+
+describe("authentik release values (homelab)", () => {
+    it("runs 3 server pods with PDB minAvailable 2 and 3 workers with maxUnavailable 1", () => {
+        assert.equal(values.server.replicas, 3);
+        assert.deepEqual(values.server.pdb, { enabled: true, minAvailable: 2 });
+        assert.equal(values.worker.replicas, 3);
+        assert.deepEqual(values.worker.pdb, { enabled: true, maxUnavailable: 1 });
+    });
+
+    it("limits server and worker memory to 2Gi with requests from config", () => {
+        assert.deepEqual(values.server.resources, { requests: { cpu: "200m", memory: "1536Mi" }, limits: { memory: "2Gi" } });
+        assert.deepEqual(values.worker.resources, { requests: { cpu: "100m", memory: "1Gi" }, limits: { memory: "2Gi" } });
+    });
+
+    it("spreads server and worker pods across nodes with selectors matching the chart's pod labels", () => {
+        for (const component of ["server", "worker"] as const) {
+            const [spread] = values[component].topologySpreadConstraints;
+            assert.equal(spread.topologyKey, "kubernetes.io/hostname");
+            assert.deepEqual(spread.labelSelector.matchLabels, podSelector("authentik", component));
+        }
+    });
+
+    it("connects to PgBouncer by FQDN on 6432 with persistent, health-checked connections", () => {
+        assert.deepEqual(values.authentik.postgresql, {
+            host: "pgbouncer.authentik.svc.cluster.local",
+            port: 6432,
+            name: "authentik",
+            user: "authentik",
+            conn_max_age: 60,
+            conn_health_checks: true,
+        });
+    });
+
+    it("sets the cache, web and worker concurrency numbers", () => {
+        assert.deepEqual(values.authentik.cache, { timeout_flows: 1800, timeout_policies: 900 });
+        assert.deepEqual(values.authentik.web, { workers: 3, threads: 4 });
+        assert.deepEqual(values.authentik.worker, { processes: 1, threads: 4 });
+        assert.ok(!("concurrency" in values.authentik.worker));
+    });
+
+    it("has no Redis anywhere and never uses authentik.existingSecret", () => {
+        const text = JSON.stringify(values);
+        assert.doesNotMatch(text, /redis/i);
+        assert.ok(!("existingSecret" in values.authentik));
+    });
+
+    it("passes every credential as an env secretKeyRef, never as a value", () => {
+        for (const [credential, env] of Object.entries(CREDENTIAL_ENV)) {
+            const entry = values.global.env.find((e) => e.name === env) as { valueFrom?: { secretKeyRef: { name: string; key: string } } };
+            assert.ok(entry, `${env} is missing`);
+            assert.deepEqual(entry.valueFrom?.secretKeyRef, { name: secrets[credential as keyof typeof secrets], key: credential });
+            assert.ok(!("value" in entry));
+        }
+        assert.ok(!("secret_key" in values.authentik) && !("password" in values.authentik.postgresql));
+        assert.ok(!("password" in (values.authentik.email ?? {})));
+    });
+
+    it("probes /-/health/live/ and /-/health/ready/ and allows about 5 minutes to start", () => {
+        assert.equal(values.server.livenessProbe.httpGet.path, "/-/health/live/");
+        assert.equal(values.server.readinessProbe.httpGet.path, "/-/health/ready/");
+        const startup = values.server.startupProbe;
+        assert.equal(startup.failureThreshold * startup.periodSeconds, 300);
+        assert.equal(values.worker.startupProbe.failureThreshold * values.worker.startupProbe.periodSeconds, 300);
+        assert.ok(releaseTimeoutSeconds(config) > 300, "Helm waits longer than the startup probe");
+    });
+
+    it("never overrides a container command", () => {
+        assert.doesNotMatch(JSON.stringify(values), /"command":\[(?!"ak","healthcheck")/);
+    });
+
+    it("mounts the shared ReadWriteMany media volume in server and worker", () => {
+        assert.deepEqual(values.server.volumes, [{ name: "media", persistentVolumeClaim: { claimName: "authentik-media" } }]);
+        assert.deepEqual(values.worker.volumeMounts, [{ name: "media", mountPath: "/data" }]);
+        assert.deepEqual(values.authentik.storage, { file: { path: "/data" } });
+    });
+
+    it("serves the host and /outpost.goauthentik.io over TLS issued by cert-manager", () => {
+        const ingress = values.server.ingress as { hosts: string[]; paths: string[]; tls: unknown[]; annotations: Record<string, string>; ingressClassName: string };
+        assert.deepEqual(ingress.hosts, ["auth.homelab.example"]);
+        assert.ok(ingress.paths.includes("/outpost.goauthentik.io"));
+        assert.deepEqual(ingress.tls, [{ secretName: "authentik-tls", hosts: ["auth.homelab.example"] }]);
+        assert.equal(ingress.annotations["cert-manager.io/cluster-issuer"], "letsencrypt-prod");
+        assert.equal(ingress.ingressClassName, "traefik");
+        assert.equal(authentikUrl(config), "https://auth.homelab.example");
+    });
+
+    it("configures email without its password", () => {
+        assert.deepEqual(values.authentik.email, {
+            host: "smtp.homelab.example",
+            port: 587,
+            username: "authentik@homelab.example",
+            from: "authentik@homelab.example",
+            use_tls: true,
+            use_ssl: false,
+            timeout: 30,
+        });
+    });
+
+    it("leaves the chart's own rules off (this program writes a validated PrometheusRule)", () => {
+        assert.deepEqual(values.prometheus, { rules: { enabled: false } });
+    });
+});
+
+describe("authentik rules reject bad input", () => {
+    it("server minAvailable >= replicas", () => {
+        expectIssue(set(homelab(), "authentik.server.minAvailable", 3), "authentik.server.minAvailable", /below authentik.server.replicas/);
+    });
+    it("worker maxUnavailable >= replicas", () => {
+        expectIssue(set(homelab(), "authentik.worker.maxUnavailable", 3), "authentik.worker.maxUnavailable", /every worker/);
+    });
+    it("worker.concurrency (the old name)", () => {
+        expectIssue(set(homelab(), "authentik.worker.concurrency", 4), "authentik.worker.concurrency", /renamed to worker.threads/);
+    });
+    it("conn_max_age not below PgBouncer's server_idle_timeout", () => {
+        expectIssue(set(homelab(), "authentik.database.connMaxAge", 600), "authentik.database.connMaxAge", /server_idle_timeout \(600s\)/);
+    });
+    it("a media volume that is not ReadWriteMany", () => {
+        expectIssue(set(homelab(), "authentik.media.accessMode", "ReadWriteOnce"), "authentik.media.accessMode", /Multi-Attach/);
+    });
+    it("email without an SMTP password source", () => {
+        expectIssue(set(homelab(), "credentials.smtpPassword", undefined), "credentials.smtpPassword", /required when authentik.email is set/);
+    });
+    it("an unpinned chart or image", () => {
+        expectIssue(set(homelab(), "authentik.chartVersion", "2026.8"), "authentik.chartVersion", /exact chart version/);
+        expectIssue(set(homelab(), "authentik.imageTag", "latest"), "authentik.imageTag", /never latest/);
+    });
+    it("a host that is not fully qualified", () => {
+        expectIssue(set(homelab(), "authentik.host", "authentik"), "authentik.host", /fully qualified/);
+    });
+});
