@@ -4,7 +4,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { StackConfig } from "../stacks/config";
+import { StackConfig, credentialsInUse, usesApi } from "../stacks/config";
+import { AuthentikObjects } from "./authentik-objects";
+import { retryPolicyOf } from "./authentik-objects/model";
 import type { LoadedConfig } from "../stacks/load";
 import { CONTRACT_VERSION, PlatformOutputs } from "../stacks/outputs";
 import { Credentials } from "./secrets";
@@ -44,7 +46,7 @@ export function createPlatform({ config, configValues }: LoadedConfig): Outputs 
     }
 
     const credentials = new Credentials("credentials", {
-        sources: config.credentials,
+        sources: Object.fromEntries(credentialsInUse(config).map((name) => [name, config.credentials[name]])),
         onepassword: config.onepassword,
         configValues,
     });
@@ -79,6 +81,8 @@ export function createPlatform({ config, configValues }: LoadedConfig): Outputs 
         dependsOn: [database.cluster, database.credentials.resource, pgbouncer.deployment, pgbouncer.service],
     });
 
+    const objects = usesApi(config) ? authentikObjects(config, credentials, authentik) : undefined;
+
     new Observability("observability", {
         config,
         pgbouncerSelector: pgbouncer.serviceSelector,
@@ -106,7 +110,23 @@ export function createPlatform({ config, configValues }: LoadedConfig): Outputs 
             chartVersion: config.authentik.chartVersion,
         })),
         capacity: capacityOf(config),
+        apps: objects?.apps ?? {},
+        oidcClientSecrets: objects?.oidcClientSecrets ?? pulumi.secret({}),
+        radius: objects?.radius ?? null,
     };
+}
+
+/** authentik's objects, through its API, once the release is ready; the token never leaves Pulumi's secrets. */
+function authentikObjects(config: StackConfig, credentials: Credentials, authentik: AuthentikRelease): AuthentikObjects {
+    const token = credentials.values[config.api.token === "bootstrap" ? "bootstrapToken" : "apiToken"];
+    if (token?.kind !== "value") throw new Error(`the API token (${config.api.token}) must be held by Pulumi`);
+    return new AuthentikObjects("authentik-objects", {
+        config,
+        connection: { url: config.api.url ?? authentikUrl(config), token: token.value, policy: retryPolicyOf(config) },
+        authentikUrl: authentikUrl(config),
+        radiusSharedSecret: credentials.values.radiusSharedSecret,
+        dependsOn: [authentik.release],
+    });
 }
 
 function externalSecretsOf(config: StackConfig) {

@@ -18,6 +18,7 @@ import {
 
     obj,
     oneOf,
+    list,
     optional,
     record,
     str,
@@ -107,6 +108,8 @@ export const CREDENTIAL_NAMES = [
     "bootstrapToken",
     "bootstrapPassword",
     "smtpPassword",
+    "radiusSharedSecret",
+    "apiToken",
 ] as const;
 export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
 
@@ -273,6 +276,80 @@ export const schema = obj(
             },
             { doc: "Prometheus Operator objects (ServiceMonitor/PodMonitor/PrometheusRule)." },
         ),
+        api: obj(
+            {
+                url: optional(str({ doc: "Where the program reaches authentik's API; default the authentik URL (https://<authentik.host>).", pattern: /^https?:\/\/[^\s/]+\/?$/, patternText: "a base URL such as https://auth.example.com" })),
+                token: oneOf(["bootstrap", "apiToken"] as const, {
+                    doc: "bootstrap: the generated bootstrap token (authentik reads it on first start, so one `pulumi up` converges from scratch); apiToken: credentials.apiToken (migration of an existing instance).",
+                    default: "bootstrap",
+                }),
+                readyTimeoutSeconds: int({ doc: "How long API operations wait for /-/health/ready/ (bounded exponential backoff).", default: 600, min: 10, max: 3600 }),
+                requestTimeoutSeconds: int({ doc: "Timeout of one API request.", default: 30, min: 1, max: 300 }),
+            },
+            { doc: "How the program reaches authentik's API (for groups, apps and outposts)." },
+        ),
+        groups: list(
+            obj(
+                {
+                    name: str({ doc: "Group name (unique)." }),
+                    superuser: bool({ doc: "Members are superusers.", default: false }),
+                    adopt: bool({ doc: "Take over an existing group of this name (migration).", default: false }),
+                },
+                { doc: "A group." },
+            ),
+            { doc: "authentik groups managed by this stack; apps grant access to them." },
+        ),
+        apps: list(
+            obj(
+                {
+                    name: str({ doc: "Application (and provider) name; provider names are unique across all provider kinds." }),
+                    slug: dnsName("Application slug."),
+                    mode: oneOf(["forward_single", "forward_domain", "proxy", "oidc"] as const, { doc: "How the app is protected." }),
+                    host: str({ doc: "External host (for forward_domain: the authentik host used as auth URL).", pattern: /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, patternText: "a fully qualified host name" }),
+                    upstream: optional(str({ doc: "Internal URL (mode proxy), e.g. http://wiki.wiki.svc.cluster.local:8080.", pattern: /^https?:\/\/\S+$/, patternText: "an http(s) URL" })),
+                    cookieDomain: optional(str({ doc: "Cookie domain (mode forward_domain), e.g. example.com." })),
+                    groups: list(str({ doc: "group" }), { doc: "Groups allowed in (bindings); empty means every user." }),
+                    outpost: oneOf(["embedded", "proxy"] as const, { doc: "Outpost serving a proxy-mode app: the embedded one or the dedicated proxy outpost.", default: "embedded" }),
+                    redirectUris: list(str({ doc: "uri" }), { doc: "OIDC redirect URIs (strict match; prefix with regex: for a regex)." }),
+                    clientId: optional(str({ doc: "OIDC client id; default the slug." })),
+                    clientType: oneOf(["confidential", "public"] as const, { doc: "OIDC client type.", default: "confidential" }),
+                    scopes: list(str({ doc: "scope" }), { doc: "OIDC scopes (managed scope mappings).", default: ["openid", "email", "profile"] }),
+                    launchUrl: optional(str({ doc: "Launch URL in the user's library; default https://<host>/." })),
+                    icon: optional(str({ doc: "Icon URL." })),
+                    description: optional(str({ doc: "Description." })),
+                    authorizationFlow: str({ doc: "Authorization flow slug.", default: "default-provider-authorization-implicit-consent" }),
+                    adopt: bool({ doc: "Take over existing provider/application/bindings of this name and slug (migration from Terraform).", default: false }),
+                },
+                { doc: "A protected app." },
+            ),
+            { doc: "Protected apps: each becomes a provider, an application, group bindings and an outpost attachment." },
+        ),
+        outposts: obj(
+            {
+                shmSizeLimit: quantity("Size of the memory-backed /dev/shm of outposts and authentik server pods (the seeds' ENOSPC fix).", "64Mi"),
+                proxy: obj(
+                    {
+                        enabled: bool({ doc: "A dedicated proxy outpost for apps with outpost: proxy.", default: false }),
+                        name: str({ doc: "Outpost name (its Deployment is ak-outpost-<name>).", default: "homelab-proxy" }),
+                        replicas: int({ doc: "Replicas.", default: 2, min: 1, max: 10 }),
+                    },
+                    { doc: "Dedicated proxy outpost on the local Kubernetes service connection." },
+                ),
+                radius: optional(
+                    obj(
+                        {
+                            name: str({ doc: "Outpost, provider and application name.", default: "radius" }),
+                            clientNetworks: list(str({ doc: "CIDR" }), { doc: "Networks allowed to send RADIUS requests (your NAS/APs)." }),
+                            groups: list(str({ doc: "group" }), { doc: "Groups allowed to authenticate over RADIUS." }),
+                            authenticationFlow: str({ doc: "Flow users authenticate with.", default: "default-authentication-flow" }),
+                            replicas: int({ doc: "Replicas.", default: 1, min: 1, max: 10 }),
+                        },
+                        { doc: "A RADIUS provider and outpost (LoadBalancer service); its shared secret is credential radiusSharedSecret." },
+                    ),
+                ),
+            },
+            { doc: "Outposts." },
+        ),
         onepassword: obj(
             {
                 mode: oneOf(["none", "provider", "external-secrets"] as const, {
@@ -296,6 +373,8 @@ export const schema = obj(
                 bootstrapToken: credential("authentik bootstrap API token (read on first start only).", "generate"),
                 bootstrapPassword: credential("akadmin bootstrap password (read on first start only).", "generate"),
                 smtpPassword: credential("SMTP password; required when authentik.email is enabled."),
+                radiusSharedSecret: credential("RADIUS shared secret (used when outposts.radius is set).", "generate"),
+                apiToken: credential('authentik API token when api.token is "apiToken" (e.g. migrating an instance whose bootstrap token is gone).'),
             },
             { doc: "Where each credential comes from." },
         ),
@@ -565,6 +644,7 @@ function validateRules(c: StackConfig, log: IssueLog): void {
     }
 
     validateAuthentik(c, log);
+    validateApps(c, log);
     validateCredentials(c, log);
     for (const p of capacityProblems(c)) log.add(key(p.key), p.value, p.problem, p.fix);
 }
@@ -628,6 +708,71 @@ function validateAuthentik(c: StackConfig, log: IssueLog): void {
             'set credentials.smtpPassword to "config" (with pulumi config set --secret smtpPassword …) or {onepassword: {item, field}}',
         );
     }
+}
+
+function duplicates(values: string[]): string[] {
+    return [...new Set(values.filter((v, i) => values.indexOf(v) !== i))];
+}
+
+function validateApps(c: StackConfig, log: IssueLog): void {
+    const groups = new Set(c.groups.map((g) => g.name));
+    for (const d of duplicates(c.groups.map((g) => g.name))) log.add(key("groups"), d, "names a group twice", "keep one entry per group");
+    const radiusName = c.outposts.radius?.name;
+    const providerNames = [...c.apps.map((a) => a.name), ...(radiusName ? [radiusName] : [])];
+    for (const d of duplicates(providerNames)) {
+        log.add(key("apps"), d, "is used by two apps (or an app and the RADIUS provider); provider names are unique across all provider kinds in authentik", "give each app its own name");
+    }
+    for (const d of duplicates([...c.apps.map((a) => a.slug), ...(radiusName ? [radiusName] : [])])) log.add(key("apps"), d, "is the slug of two applications", "give each app its own slug");
+    c.apps.forEach((a, i) => {
+        const at = (field: string) => key(`apps[${i}].${field}`);
+        if (a.mode === "proxy" && !a.upstream) log.add(at("upstream"), undefined, "is required for mode proxy (authentik forwards to it)", "set it to the app's in-cluster URL, e.g. http://app.ns.svc.cluster.local:8080");
+        if (a.mode !== "proxy" && a.upstream) log.add(at("upstream"), a.upstream, `is only used by mode proxy, not ${a.mode}`, "remove it, or use mode proxy");
+        if (a.mode === "forward_domain" && !a.cookieDomain) log.add(at("cookieDomain"), undefined, "is required for mode forward_domain", "set it to the parent domain of the protected hosts, e.g. example.com");
+        if (a.mode === "forward_domain" && a.cookieDomain && !a.host.endsWith(`.${a.cookieDomain}`)) {
+            log.add(at("host"), a.host, `is not inside the cookie domain ${a.cookieDomain}, so the session cookie would not reach it`, `use a host under ${a.cookieDomain}`);
+        }
+        if (a.mode === "oidc" && a.redirectUris.length === 0) log.add(at("redirectUris"), [], "is required for mode oidc", "list the app's callback URLs, e.g. https://grafana.example.com/login/generic_oauth");
+        if (a.mode !== "oidc" && a.redirectUris.length > 0) log.add(at("redirectUris"), a.redirectUris, `is only used by mode oidc, not ${a.mode}`, "remove it");
+        if (a.mode !== "oidc" && a.outpost === "proxy" && !c.outposts.proxy.enabled) log.add(at("outpost"), a.outpost, "uses the dedicated proxy outpost, which is not enabled", "set outposts.proxy.enabled: true, or outpost: embedded");
+        for (const g of a.groups) if (!groups.has(g)) log.add(at("groups"), g, "is not a group of this stack", `add {name: ${g}} to groups, or remove it here`);
+    });
+    const radius = c.outposts.radius;
+    if (radius) {
+        if (radius.clientNetworks.length === 0) log.add(key("outposts.radius.clientNetworks"), [], "is empty: no client could reach RADIUS", "list your NAS/access point networks, e.g. 10.0.10.0/24");
+        for (const net of radius.clientNetworks) {
+            if (net === "0.0.0.0/0" || net === "::/0") log.add(key("outposts.radius.clientNetworks"), net, "lets every network on earth talk to RADIUS (the seeds' mistake)", "list only your NAS/access point networks");
+        }
+        for (const g of radius.groups) if (!groups.has(g)) log.add(key("outposts.radius.groups"), g, "is not a group of this stack", `add {name: ${g}} to groups`);
+    }
+    if (usesApi(c)) {
+        const tokenCredential = c.api.token === "bootstrap" ? "bootstrapToken" : "apiToken";
+        const source = c.credentials[tokenCredential];
+        if (!source) {
+            log.add(key(`credentials.${tokenCredential}`), undefined, `is required: api.token is ${c.api.token}`, 'set it to "config" or {onepassword: {item, field}}');
+        } else if (source.kind === "onepassword" && c.onepassword.mode === "external-secrets") {
+            log.add(
+                key(`credentials.${tokenCredential}`),
+                source,
+                "is resolved only inside the cluster (external-secrets mode), but the program needs it to call authentik's API",
+                'use "generate"/"config" for it, or onepassword.mode: provider',
+            );
+        }
+    }
+}
+
+/** The credentials this stack actually uses (only these are generated or read). */
+export function credentialsInUse(c: StackConfig): CredentialName[] {
+    return CREDENTIAL_NAMES.filter((name) => {
+        if (name === "smtpPassword") return c.authentik.email !== undefined;
+        if (name === "radiusSharedSecret") return c.outposts.radius !== undefined;
+        if (name === "apiToken") return usesApi(c) && c.api.token === "apiToken";
+        return true;
+    });
+}
+
+/** Whether the stack manages objects through authentik's API. */
+export function usesApi(c: StackConfig): boolean {
+    return c.apps.length > 0 || c.groups.length > 0 || c.outposts.radius !== undefined || c.outposts.proxy.enabled;
 }
 
 function validateCredentials(c: StackConfig, log: IssueLog): void {

@@ -9,6 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Capacity } from "../components/authentik/capacity";
+import type { AppOutputs } from "../components/authentik-objects";
 
 export const CONTRACT_VERSION = 1;
 
@@ -46,10 +47,16 @@ export interface PlatformOutputs {
     };
     /** The capacity model the plan checked: connection and memory budgets. */
     capacity: Capacity;
+    /** Protected apps by slug: mode, URL; proxy modes: providerId, outpost; OIDC: clientId, issuer, discovery. */
+    apps: Record<string, AppOutputs>;
+    /** OIDC client secrets by app slug (a secret output). */
+    oidcClientSecrets: Record<string, string>;
+    /** The RADIUS endpoint (in-cluster Service of the outpost, a LoadBalancer), or null. */
+    radius: { host: string; port: number } | null;
 }
 
 /** Every top-level key of the contract, for consumers that validate what they read. */
-export const OUTPUT_KEYS: readonly (keyof PlatformOutputs)[] = ["contractVersion", "namespace", "database", "pgbouncer", "authentik", "capacity"];
+export const OUTPUT_KEYS: readonly (keyof PlatformOutputs)[] = ["contractVersion", "namespace", "database", "pgbouncer", "authentik", "capacity", "apps", "oidcClientSecrets", "radius"];
 
 /** Reads this stack's outputs from another stack, checking the contract version. */
 export function readPlatformOutputs(ref: pulumi.StackReference): pulumi.Output<PlatformOutputs> {

@@ -253,6 +253,22 @@ describe("retry policy", () => {
     });
 });
 
+describe("serialization", () => {
+    it("works after Pulumi serializes it into state, loaded the way the dynamic-provider host loads it", async () => {
+        const pulumi = await import("@pulumi/pulumi");
+        const { text } = await pulumi.runtime.serializeFunction(() => p, { allowSecrets: true });
+        const Module = (await import("node:module")).default as unknown as { new (id: string): { paths: string[]; _compile(code: string, file: string): void; exports: { handler(): typeof p } } };
+        const m = new Module("dynamic-provider");
+        m.paths = module.paths;
+        m._compile(text, "dynamic-provider.js");
+        const revived = m.exports.handler();
+        const r = await revived.create!(inputs("Group", { name: "from-state" }));
+        assert.equal(fake.objects("core_groups")[0].name, "from-state");
+        assert.equal(r.id, fake.objects("core_groups")[0].pk);
+        assert.doesNotMatch(text, /test-token/, "no secret is captured in the provider code");
+    });
+});
+
 describe("diff", () => {
     it("updates on engine or spec changes, not on a token rotation", async () => {
         const i = inputs("Group", { name: "g" });

@@ -85,7 +85,7 @@ describe("authentik release values (homelab)", () => {
     });
 
     it("mounts the shared ReadWriteMany media volume in server and worker", () => {
-        assert.deepEqual(values.server.volumes, [{ name: "media", persistentVolumeClaim: { claimName: "authentik-media" } }]);
+        assert.deepEqual(values.server.volumes[0], { name: "media", persistentVolumeClaim: { claimName: "authentik-media" } });
         assert.deepEqual(values.worker.volumeMounts, [{ name: "media", mountPath: "/data" }]);
         assert.deepEqual(values.authentik.storage, { file: { path: "/data" } });
     });
@@ -98,6 +98,11 @@ describe("authentik release values (homelab)", () => {
         assert.equal(ingress.annotations["cert-manager.io/cluster-issuer"], "letsencrypt-prod");
         assert.equal(ingress.ingressClassName, "traefik");
         assert.equal(authentikUrl(config), "https://auth.homelab.example");
+    });
+
+    it("gives the server pods (where the embedded outpost runs) a size-limited memory /dev/shm", () => {
+        assert.deepEqual(values.server.volumes[1], { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } });
+        assert.deepEqual(values.server.volumeMounts[1], { name: "dshm", mountPath: "/dev/shm" });
     });
 
     it("configures email without its password", () => {

@@ -26,7 +26,7 @@ describe("capacity model", () => {
 
     it("fits the homelab memory: 3 web workers in 2Gi", () => {
         const { memory } = capacityOf(base);
-        assert.equal(memory.serverNeedMiB, 3 * 500 + 400);
+        assert.equal(memory.serverNeedMiB, 3 * 500 + 400 + 64, "web workers, base and the memory-backed /dev/shm");
         assert.equal(memory.serverLimitMiB, 2048);
         assert.deepEqual(capacityProblems(base), []);
     });
@@ -35,7 +35,7 @@ describe("capacity model", () => {
         { name: "max_client_conn below the clients", edit: (c) => (c.pgbouncer.maxClientConn = 50), key: "pgbouncer.maxClientConn", fix: /at least 64/ },
         { name: "the Terraform pool of 20 at the PDB minimum", edit: (c) => (c.pgbouncer.defaultPoolSize = 20), key: "pgbouncer.defaultPoolSize", fix: /at least 27/ },
         { name: "pools larger than max_connections", edit: (c) => (c.database.maxConnections = 100), key: "database.maxConnections", fix: /at least 148/ },
-        { name: "4 web workers in 2Gi", edit: (c) => (c.authentik.web.workers = 4), key: "authentik.server.resources.memoryLimit", fix: /at least 2400Mi/ },
+        { name: "4 web workers in 2Gi", edit: (c) => (c.authentik.web.workers = 4), key: "authentik.server.resources.memoryLimit", fix: /at least 2464Mi/ },
         { name: "4 worker processes in 1Gi", edit: (c) => ((c.authentik.worker.processes = 4), (c.authentik.worker.resources.memoryLimit = "1Gi")), key: "authentik.worker.resources.memoryLimit", fix: /at least 2250Mi/ },
     ];
     for (const t of cases) {
@@ -53,7 +53,7 @@ describe("capacity model", () => {
     });
 
     it("fails the stack config with the numbers", () => {
-        const issue = expectIssue(set(homelab(), "authentik.web.workers", 4), "authentik.server.resources.memoryLimit", /4 web workers × 500Mi \+ 400Mi base = 2400Mi/);
+        const issue = expectIssue(set(homelab(), "authentik.web.workers", 4), "authentik.server.resources.memoryLimit", /4 web workers × 500Mi \+ 400Mi base \+ 64Mi \/dev\/shm = 2464Mi/);
         assert.equal(issue.value, "2Gi");
     });
 });

@@ -12,8 +12,11 @@ const published: Record<string, Record<string, unknown>> = {
         pgbouncer: { host: "pgbouncer.authentik.svc.cluster.local", port: 6432, poolMode: "session" },
         authentik: { url: "https://auth.example.com", host: "auth.example.com" },
         capacity: { connections: {}, memory: {} },
+        apps: { grafana: { mode: "oidc", url: "https://grafana.example.com/", clientId: "grafana" } },
+        oidcClientSecrets: {},
+        radius: null,
     },
-    "org/authentik-platform/future": { contractVersion: CONTRACT_VERSION + 1, namespace: "a", database: {}, pgbouncer: {}, authentik: {}, capacity: {} },
+    "org/authentik-platform/future": { contractVersion: CONTRACT_VERSION + 1, namespace: "a", database: {}, pgbouncer: {}, authentik: {}, capacity: {}, apps: {}, oidcClientSecrets: {}, radius: null },
 };
 
 const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));

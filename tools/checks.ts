@@ -39,7 +39,9 @@ export function statefulResources(plan: Plan): PlanResource[] {
             r.type === CNPG_CLUSTER ||
             r.type === "kubernetes:core/v1:Namespace" ||
             r.type === "kubernetes:core/v1:PersistentVolumeClaim" ||
-            r.type === "random:index/randomPassword:RandomPassword" ||
+            // Platform credentials (database password, secret key, tokens); per-app OIDC client secrets
+            // are not: removing an app must remove its secret with it.
+            (r.type === "random:index/randomPassword:RandomPassword" && r.urn.includes("authentik-platform:secrets:Credentials$")) ||
             (isSecretLike(r) && bootstrapSecrets.has(`${nsOf(r)}/${nameOf(r)}`)),
     );
 }

@@ -16,7 +16,6 @@
  *   change of this code show up as an update.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
 import { Apis, Connection, apisFor } from "./client";
 import { KindSpec, Remote, kinds } from "./kinds";
 import { PermanentError, RetryPolicy, statusOf, waitForReady, withRetry } from "./retry";
@@ -62,7 +61,15 @@ export function stableJson(value: unknown): string {
     return JSON.stringify(value);
 }
 
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+/**
+ * Required at call time: a captured `createHash` makes Pulumi's closure serializer scan every Node
+ * built-in to find where it came from (slow, and noisy deprecation warnings).
+ */
+function sha256(text: string): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createHash } = require("node:crypto") as typeof import("node:crypto");
+    return createHash("sha256").update(text).digest("hex");
+}
 
 /** The body as stored in state: secret fields replaced by their hash. */
 export function redactBody(body: Record<string, unknown>): Record<string, unknown> {

@@ -78,7 +78,8 @@ export function capacityOf(c: StackConfig): Capacity {
             databaseAvailable: c.database.maxConnections - c.database.superuserReservedConnections - OPERATOR_CONNECTIONS,
         },
         memory: {
-            serverNeedMiB: a.web.workers * WEB_WORKER_MIB + SERVER_BASE_MIB,
+            // The server's memory-backed /dev/shm (embedded outpost) counts against its limit.
+            serverNeedMiB: a.web.workers * WEB_WORKER_MIB + SERVER_BASE_MIB + mib(c.outposts.shmSizeLimit),
             serverLimitMiB: mib(a.server.resources.memoryLimit),
             workerNeedMiB: a.worker.processes * WORKER_PROCESS_MIB + WORKER_BASE_MIB,
             workerLimitMiB: mib(a.worker.resources.memoryLimit),
@@ -129,7 +130,7 @@ export function capacityProblems(c: StackConfig): CapacityProblem[] {
         problems.push({
             key: "authentik.server.resources.memoryLimit",
             value: c.authentik.server.resources.memoryLimit,
-            problem: `${c.authentik.web.workers} web workers × ${WEB_WORKER_MIB}Mi + ${SERVER_BASE_MIB}Mi base = ${m.serverNeedMiB}Mi do not fit the ${m.serverLimitMiB}Mi limit (OOM kills)`,
+            problem: `${c.authentik.web.workers} web workers × ${WEB_WORKER_MIB}Mi + ${SERVER_BASE_MIB}Mi base + ${c.outposts.shmSizeLimit} /dev/shm = ${m.serverNeedMiB}Mi do not fit the ${m.serverLimitMiB}Mi limit (OOM kills)`,
             fix: `set authentik.server.resources.memoryLimit to at least ${m.serverNeedMiB}Mi, or lower authentik.web.workers`,
         });
     }

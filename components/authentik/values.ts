@@ -15,8 +15,11 @@ export const METRICS_PORT = 9300;
 export const MEDIA_PATH = "/data";
 export const OUTPOST_PATH = "/outpost.goauthentik.io";
 
-/** The env variable each credential is read from, and whether the pods need it. */
-export const CREDENTIAL_ENV: Record<CredentialName, string> = {
+/** Credentials authentik's pods read. */
+export type PodCredential = "secretKey" | "databasePassword" | "bootstrapToken" | "bootstrapPassword" | "smtpPassword";
+
+/** The env variable each pod credential is read from. */
+export const CREDENTIAL_ENV: Record<PodCredential, string> = {
     secretKey: "AUTHENTIK_SECRET_KEY",
     databasePassword: "AUTHENTIK_POSTGRESQL__PASSWORD",
     bootstrapToken: "AUTHENTIK_BOOTSTRAP_TOKEN",
@@ -34,8 +37,8 @@ export function podSelector(releaseName: string, component: "server" | "worker")
 }
 
 /** The credentials authentik's pods read (smtpPassword only with email). */
-export function authentikCredentials(c: StackConfig): CredentialName[] {
-    const names: CredentialName[] = ["secretKey", "databasePassword", "bootstrapToken", "bootstrapPassword"];
+export function authentikCredentials(c: StackConfig): PodCredential[] {
+    const names: PodCredential[] = ["secretKey", "databasePassword", "bootstrapToken", "bootstrapPassword"];
     return c.authentik.email ? [...names, "smtpPassword"] : names;
 }
 
@@ -64,7 +67,12 @@ export function releaseValues(i: ValuesInput) {
               volumes: [{ name: "media", persistentVolumeClaim: { claimName: mediaClaimName(a.releaseName) } }],
               volumeMounts: [{ name: "media", mountPath: MEDIA_PATH }],
           }
-        : {};
+        : { volumes: [], volumeMounts: [] };
+    // The embedded outpost runs in the server pods: its /dev/shm is a size-limited memory volume there.
+    const shm = {
+        volumes: [...media.volumes, { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: c.outposts.shmSizeLimit } }],
+        volumeMounts: [...media.volumeMounts, { name: "dshm", mountPath: "/dev/shm" }],
+    };
     const spread = (component: "server" | "worker") => [
         {
             maxSkew: 1,
@@ -125,7 +133,7 @@ export function releaseValues(i: ValuesInput) {
             readinessProbe: { ...httpProbe("/-/health/ready/"), failureThreshold: 3 },
             startupProbe: { ...httpProbe("/-/health/live/"), initialDelaySeconds: 5, failureThreshold: startupFailures },
             ingress: ingressValues(c),
-            ...media,
+            ...shm,
         },
         worker: {
             replicas: a.worker.replicas,
@@ -141,7 +149,7 @@ export function releaseValues(i: ValuesInput) {
                 timeoutSeconds: 3,
                 failureThreshold: startupFailures,
             },
-            ...media,
+            ...(a.media ? media : {}),
         },
         // This program writes its own PrometheusRule (validated, visible in plans); the chart's stays off.
         prometheus: { rules: { enabled: false } },

@@ -1,0 +1,59 @@
+/**
+ * authentik objects as Pulumi resources: `pulumi-nodejs:dynamic/authentik:<Kind>` (so plans and
+ * policies can tell the kinds apart), all served by the one generic provider.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { kinds } from "./kinds";
+import { ENGINE_VERSION, authentikProvider } from "./provider";
+import type { RetryPolicy } from "./retry";
+
+export type KindName = keyof typeof kinds;
+
+export interface AuthentikConnection {
+    url: pulumi.Input<string>;
+    /** The API token; kept secret in inputs and state. */
+    token: pulumi.Input<string>;
+    policy: RetryPolicy;
+}
+
+export interface AuthentikObjectArgs {
+    connection: AuthentikConnection;
+    /** Kind-specific desired state (see kinds.ts); flows, mappings and certificates by slug/name. */
+    spec: pulumi.Input<Record<string, pulumi.Input<unknown>>>;
+    /** Take over an existing object with the same natural key (migration). */
+    adopt?: boolean;
+}
+
+export class AuthentikObject extends pulumi.dynamic.Resource {
+    /** authentik's primary key. */
+    declare readonly pk: pulumi.Output<string>;
+    /** Applications: their uuid (what bindings target). */
+    declare readonly uuid: pulumi.Output<string | undefined>;
+    /** OAuth2 providers: the client id. */
+    declare readonly clientId: pulumi.Output<string | undefined>;
+
+    constructor(kind: KindName, name: string, args: AuthentikObjectArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            authentikProvider,
+            name,
+            {
+                kind,
+                apiUrl: args.connection.url,
+                apiToken: pulumi.secret(args.connection.token),
+                policy: args.connection.policy,
+                spec: args.spec,
+                adopt: args.adopt ?? false,
+                engineVersion: ENGINE_VERSION,
+                pk: undefined,
+                uuid: undefined,
+                clientId: undefined,
+                applied: undefined,
+                appliedDigest: undefined,
+                observedDigest: undefined,
+            },
+            { ...opts, additionalSecretOutputs: ["applied"] },
+            "authentik",
+            kind,
+        );
+    }
+}

@@ -1,0 +1,108 @@
+/**
+ * What the stack config means in authentik objects. Pure: the component turns this into
+ * resources, the tests check it without mocks.
+ */
+import type { StackConfig } from "../../stacks/config";
+
+export type App = StackConfig["apps"][number];
+
+/** The API retry policy from the stack config. */
+export function retryPolicyOf(c: StackConfig) {
+    return { deadlineMs: c.api.readyTimeoutSeconds * 1000, baseDelayMs: 1000, maxDelayMs: 15_000, requestTimeoutMs: c.api.requestTimeoutSeconds * 1000 };
+}
+
+export const EMBEDDED_OUTPOST = { name: "authentik Embedded Outpost", managed: "goauthentik.io/outposts/embedded" } as const;
+export const LOCAL_CLUSTER = "Local Kubernetes Cluster";
+export const INVALIDATION_FLOW = "default-provider-invalidation-flow";
+export const SIGNING_KEY = "authentik Self-signed Certificate";
+export const RADIUS_PORT = 1812;
+
+/** The provider kind and spec of an app (references by slug/name; secrets filled by the component). */
+export function providerSpec(app: App): { kind: "ProxyProvider" | "OAuth2Provider"; spec: Record<string, unknown> } {
+    const flows = { authorizationFlow: app.authorizationFlow, invalidationFlow: INVALIDATION_FLOW };
+    if (app.mode === "oidc") {
+        return {
+            kind: "OAuth2Provider",
+            spec: {
+                name: app.name,
+                ...flows,
+                clientType: app.clientType,
+                clientId: app.clientId ?? app.slug,
+                redirectUris: app.redirectUris.map((uri) =>
+                    uri.startsWith("regex:") ? { matchingMode: "regex", url: uri.slice("regex:".length) } : { matchingMode: "strict", url: uri },
+                ),
+                scopes: app.scopes,
+                signingKey: SIGNING_KEY,
+            },
+        };
+    }
+    return {
+        kind: "ProxyProvider",
+        spec: {
+            name: app.name,
+            ...flows,
+            mode: app.mode,
+            // forward_domain: the external host is the auth URL; the cookie covers the parent domain.
+            externalHost: `https://${app.host}`,
+            ...(app.upstream ? { internalHost: app.upstream } : {}),
+            ...(app.cookieDomain ? { cookieDomain: app.cookieDomain } : {}),
+        },
+    };
+}
+
+export function applicationSpec(app: App): Record<string, unknown> {
+    return {
+        name: app.name,
+        slug: app.slug,
+        metaLaunchUrl: app.launchUrl ?? `https://${app.host}/`,
+        ...(app.icon ? { metaIcon: app.icon } : {}),
+        ...(app.description ? { metaDescription: app.description } : {}),
+        policyEngineMode: "any",
+    };
+}
+
+/** Which outpost serves an app's provider (OIDC needs none). */
+export function outpostOf(app: App): "embedded" | "proxy" | undefined {
+    return app.mode === "oidc" ? undefined : app.outpost;
+}
+
+/**
+ * /dev/shm as a size-limited memory emptyDir on an outpost's Deployment (the seeds' ENOSPC P0).
+ * `add` of whole arrays is idempotent: authentik re-applies the patches to detect drift.
+ */
+export function shmPatches(sizeLimit: string) {
+    return {
+        deployment: [
+            { op: "add", path: "/spec/template/spec/volumes", value: [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit } }] },
+            { op: "add", path: "/spec/template/spec/containers/0/volumeMounts", value: [{ name: "dshm", mountPath: "/dev/shm" }] },
+        ],
+    };
+}
+
+/** Config of an outpost authentik deploys into the cluster. */
+export function managedOutpostConfig(args: { authentikUrl: string; namespace: string; replicas: number; shmSizeLimit: string; serviceType?: string }) {
+    return {
+        authentik_host: args.authentikUrl,
+        kubernetes_namespace: args.namespace,
+        kubernetes_replicas: args.replicas,
+        ...(args.serviceType ? { kubernetes_service_type: args.serviceType } : {}),
+        kubernetes_json_patches: shmPatches(args.shmSizeLimit),
+    };
+}
+
+/** OIDC endpoints of an app (authentik's per-provider issuer). */
+export function oidcUrls(authentikUrl: string, slug: string) {
+    const issuer = `${authentikUrl}/application/o/${slug}/`;
+    return {
+        issuer,
+        discovery: `${issuer}.well-known/openid-configuration`,
+        authorize: `${authentikUrl}/application/o/authorize/`,
+        token: `${authentikUrl}/application/o/token/`,
+        userinfo: `${authentikUrl}/application/o/userinfo/`,
+    };
+}
+
+/** Deterministic Pulumi resource names for an app's objects (stable URNs: keyed by slug). */
+export function resourceNames(slug: string) {
+    return { provider: `app-${slug}-provider`, application: `app-${slug}`, secret: `app-${slug}-client-secret`, binding: (group: string) => `app-${slug}-allow-${group}` };
+}

@@ -1,0 +1,184 @@
+/** authentik objects from the stack config: the pure model, the rules, and the wired graph. */
+import { before, describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import { managedOutpostConfig, oidcUrls, providerSpec, shmPatches } from "../components/authentik-objects/model";
+import { planStack } from "../tools/plan";
+import { Plan, PlanResource, SECRET } from "../tools/harness";
+import { HOMELAB_FILE, expectIssue, homelab, parse, set, writeStack } from "./helpers";
+
+const config = parse(homelab());
+const app = (slug: string) => config.apps.find((a) => a.slug === slug)!;
+const DYNAMIC = "pulumi-nodejs:dynamic/authentik:";
+
+/** Applies RFC 6902 `add` operations the way authentik does (an existing member is replaced). */
+function applyAdds(doc: unknown, ops: { op: string; path: string; value: unknown }[]): unknown {
+    const out = structuredClone(doc) as Record<string, unknown>;
+    for (const op of ops) {
+        const parts = op.path.split("/").slice(1);
+        let node = out as Record<string, unknown>;
+        for (const p of parts.slice(0, -1)) node = node[p] as Record<string, unknown>;
+        node[parts[parts.length - 1]] = structuredClone(op.value);
+    }
+    return out;
+}
+
+describe("object model", () => {
+    it("maps each mode to its provider", () => {
+        assert.deepEqual(providerSpec(app("homelab-domain")), {
+            kind: "ProxyProvider",
+            spec: {
+                name: "Homelab domain",
+                authorizationFlow: "default-provider-authorization-implicit-consent",
+                invalidationFlow: "default-provider-invalidation-flow",
+                mode: "forward_domain",
+                externalHost: "https://auth.homelab.example",
+                cookieDomain: "homelab.example",
+            },
+        });
+        const grafana = providerSpec(app("grafana"));
+        assert.equal(grafana.kind, "OAuth2Provider");
+        assert.deepEqual(grafana.spec.redirectUris, [{ matchingMode: "strict", url: "https://grafana.homelab.example/login/generic_oauth" }]);
+        assert.equal(grafana.spec.clientId, "grafana");
+        assert.equal(grafana.spec.signingKey, "authentik Self-signed Certificate");
+        assert.equal(providerSpec(app("headlamp")).spec.clientId, "headlamp", "client id defaults to the slug");
+    });
+
+    it("supports regex redirect URIs", () => {
+        const c = parse(set(homelab(), "apps", [{ name: "A", slug: "a", mode: "oidc", host: "a.example.com", redirectUris: ["regex:https://a\\.example\\.com/.*"] }]));
+        assert.deepEqual(providerSpec(c.apps[0]).spec.redirectUris, [{ matchingMode: "regex", url: "https://a\\.example\\.com/.*" }]);
+    });
+
+    it("codifies /dev/shm as idempotent JSON patches (authentik re-applies them)", () => {
+        const deployment = { spec: { template: { spec: { containers: [{ name: "proxy" }] } } } };
+        const once = applyAdds(deployment, shmPatches("64Mi").deployment);
+        assert.deepEqual(applyAdds(once, shmPatches("64Mi").deployment), once);
+        assert.deepEqual((once as { spec: { template: { spec: { volumes: unknown } } } }).spec.template.spec.volumes, [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } }]);
+        const config = managedOutpostConfig({ authentikUrl: "https://auth.example.com", namespace: "authentik", replicas: 1, shmSizeLimit: "64Mi", serviceType: "LoadBalancer" });
+        assert.equal(config.kubernetes_service_type, "LoadBalancer");
+    });
+
+    it("derives the OIDC issuer and discovery URLs", () => {
+        assert.deepEqual(oidcUrls("https://auth.example.com", "grafana").discovery, "https://auth.example.com/application/o/grafana/.well-known/openid-configuration");
+    });
+});
+
+describe("app rules reject bad input", () => {
+    const withApp = (extra: Record<string, unknown>) => set(homelab(), "apps", [{ name: "X", slug: "x", host: "x.homelab.example", ...extra }]);
+    it("forward_domain without cookie domain, or a host outside it", () => {
+        expectIssue(withApp({ mode: "forward_domain" }), "apps[0].cookieDomain", /required for mode forward_domain/);
+        expectIssue(withApp({ mode: "forward_domain", cookieDomain: "other.example" }), "apps[0].host", /not inside the cookie domain/);
+    });
+    it("proxy without upstream", () => {
+        expectIssue(withApp({ mode: "proxy" }), "apps[0].upstream", /required for mode proxy/);
+    });
+    it("oidc without redirect URIs", () => {
+        expectIssue(withApp({ mode: "oidc" }), "apps[0].redirectUris", /required for mode oidc/);
+    });
+    it("an unknown group", () => {
+        expectIssue(withApp({ mode: "forward_single", groups: ["nobody"] }), "apps[0].groups", /not a group of this stack/);
+    });
+    it("the dedicated outpost when it is off", () => {
+        const block = set(withApp({ mode: "forward_single", outpost: "proxy" }), "outposts.proxy.enabled", false);
+        expectIssue(block, "apps[0].outpost", /not enabled/);
+    });
+    it("two apps with one name (provider names are unique across kinds)", () => {
+        const block = set(homelab(), "apps", [
+            { name: "Same", slug: "a", mode: "forward_single", host: "a.homelab.example" },
+            { name: "Same", slug: "b", mode: "forward_single", host: "b.homelab.example" },
+        ]);
+        expectIssue(block, "apps", /unique across all provider kinds/);
+    });
+    it("RADIUS open to the world", () => {
+        expectIssue(set(homelab(), "outposts.radius.clientNetworks", ["0.0.0.0/0"]), "outposts.radius.clientNetworks", /every network/);
+    });
+    it("an API token the program cannot read (1Password via External Secrets)", () => {
+        const block = set(homelab(), "credentials.bootstrapToken", { onepassword: { item: "authentik", field: "bootstrap-token" } });
+        expectIssue(block, "credentials.bootstrapToken", /only inside the cluster/);
+    });
+});
+
+describe("authentik objects in the graph", () => {
+    let plan: Plan;
+    before(async () => {
+        plan = (await planStack(HOMELAB_FILE)).plan;
+    });
+    const dynamic = (p: Plan) => p.resources.filter((r) => r.type.startsWith(DYNAMIC));
+    const named = (p: Plan, name: string): PlanResource => {
+        const r = p.resources.find((x) => x.name === name);
+        assert.ok(r, `${name} is not in the plan`);
+        return r;
+    };
+
+    it("uses exactly the kind names as dynamic resource types (module authentik)", () => {
+        const kinds = new Set(dynamic(plan).map((r) => r.type.slice(DYNAMIC.length)));
+        assert.deepEqual([...kinds].sort(), ["Application", "Group", "OAuth2Provider", "Outpost", "PolicyBinding", "ProxyProvider", "RadiusProvider"]);
+    });
+
+    it("creates every object after the release, with the API token secret", () => {
+        const release = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release")!;
+        for (const r of dynamic(plan)) {
+            assert.ok(r.dependsOn.includes(release.urn), `${r.name} does not wait for the release`);
+            assert.equal(r.inputs.apiToken, SECRET);
+            assert.equal(r.inputs.apiUrl, "https://auth.homelab.example");
+            assert.equal((r.inputs.policy as { deadlineMs: number }).deadlineMs, 600_000);
+        }
+    });
+
+    it("wires provider → application → bindings → outpost", () => {
+        const provider = named(plan, "app-sonarr-provider");
+        const application = named(plan, "app-sonarr");
+        const binding = named(plan, "app-sonarr-allow-media-admins");
+        assert.ok(application.dependsOn.includes(provider.urn));
+        assert.equal((application.inputs.spec as { provider: string }).provider, "app-sonarr-provider-pk");
+        assert.deepEqual(binding.inputs.spec, { target: "app-sonarr-uuid", group: "group-media-admins-pk", order: 0 });
+        const embedded = named(plan, "outpost-embedded");
+        assert.deepEqual((embedded.inputs.spec as { providers: string[] }).providers, ["app-homelab-domain-provider-pk", "app-sonarr-provider-pk"]);
+        assert.equal(embedded.inputs.adopt, true, "the embedded outpost is adopted, never created");
+        assert.deepEqual((named(plan, "outpost-proxy").inputs.spec as { providers: string[] }).providers, ["app-uptime-kuma-provider-pk"]);
+    });
+
+    it("keeps OIDC client secrets secret in inputs and outputs", () => {
+        assert.equal((named(plan, "app-grafana-provider").inputs.spec as { clientSecret: string }).clientSecret, SECRET);
+        assert.equal(plan.outputs.oidcClientSecrets, SECRET);
+    });
+
+    it("sets up RADIUS with a LoadBalancer outpost, its client networks and a generated secret", () => {
+        const provider = named(plan, "radius-radius-provider");
+        assert.equal((provider.inputs.spec as { clientNetworks: string }).clientNetworks, "10.0.10.0/24");
+        assert.equal((provider.inputs.spec as { sharedSecret: string }).sharedSecret, SECRET);
+        const outpost = named(plan, "outpost-radius").inputs.spec as { type: string; config: { kubernetes_service_type: string } };
+        assert.deepEqual([outpost.type, outpost.config.kubernetes_service_type], ["radius", "LoadBalancer"]);
+        assert.deepEqual(plan.outputs.radius, { host: "ak-outpost-radius.authentik.svc.cluster.local", port: 1812 });
+    });
+
+    it("exports per-app outputs: OIDC client id and endpoints, proxy provider and outpost", () => {
+        const apps = plan.outputs.apps as Record<string, Record<string, string>>;
+        assert.deepEqual(apps.grafana, {
+            mode: "oidc",
+            url: "https://grafana.homelab.example/",
+            clientId: "grafana",
+            issuer: "https://auth.homelab.example/application/o/grafana/",
+            discovery: "https://auth.homelab.example/application/o/grafana/.well-known/openid-configuration",
+        });
+        assert.deepEqual(apps["uptime-kuma"], { mode: "forward_single", url: "https://status.homelab.example/", providerId: "app-uptime-kuma-provider-pk", outpost: "homelab-proxy" });
+    });
+
+    it("removes an app's provider, application, bindings and outpost attachment when it leaves the config", async () => {
+        const block = homelab();
+        const apps = block["authentik-platform:apps"] as { slug: string }[];
+        block["authentik-platform:apps"] = apps.filter((a) => a.slug !== "sonarr");
+        const without = (await planStack(writeStack(block, "homelab"))).plan;
+        assert.deepEqual(without.resources.filter((r) => r.name.startsWith("app-sonarr")), []);
+        assert.ok(plan.resources.some((r) => r.name.startsWith("app-sonarr")));
+        assert.deepEqual((named(without, "outpost-embedded").inputs.spec as { providers: string[] }).providers, ["app-homelab-domain-provider-pk"]);
+        assert.ok(!("sonarr" in (without.outputs.apps as object)));
+    });
+
+    it("needs no API objects (nor API access) for a stack without apps", async () => {
+        const block = set(set(set(homelab(), "apps", undefined), "groups", undefined), "outposts", undefined);
+        const { plan: bare, ok } = await planStack(writeStack(block));
+        assert.ok(ok);
+        assert.deepEqual(dynamic(bare), []);
+        assert.deepEqual(bare.outputs.apps, {});
+    });
+});
