@@ -7,6 +7,11 @@ import * as assert from "node:assert/strict";
 import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../components/authentik-api/provider";
 import { backoffMs, isTransient } from "../components/authentik-api/retry";
 import { FakeAuthentik, SEED } from "./support/fake-authentik";
+import { ROOT } from "./helpers";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { execFile } from "node:child_process";
 
 let fake: FakeAuthentik;
 const policy = { deadlineMs: 4000, baseDelayMs: 5, maxDelayMs: 40, requestTimeoutMs: 400 };
@@ -254,18 +259,27 @@ describe("retry policy", () => {
 });
 
 describe("serialization", () => {
-    it("works after Pulumi serializes it into state, loaded the way the dynamic-provider host loads it", async () => {
+    it("works after Pulumi serializes it into state, run in a fresh process as the dynamic-provider host runs it", async () => {
         const pulumi = await import("@pulumi/pulumi");
         const { text } = await pulumi.runtime.serializeFunction(() => p, { allowSecrets: true });
-        const Module = (await import("node:module")).default as unknown as { new (id: string): { paths: string[]; _compile(code: string, file: string): void; exports: { handler(): typeof p } } };
-        const m = new Module("dynamic-provider");
-        m.paths = module.paths;
-        m._compile(text, "dynamic-provider.js");
-        const revived = m.exports.handler();
-        const r = await revived.create!(inputs("Group", { name: "from-state" }));
-        assert.equal(fake.objects("core_groups")[0].name, "from-state");
-        assert.equal(r.id, fake.objects("core_groups")[0].pk);
         assert.doesNotMatch(text, /test-token/, "no secret is captured in the provider code");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynamic-provider-"));
+        fs.writeFileSync(path.join(dir, "provider.js"), text);
+        // The host loads the text as a module and calls handler(); nothing of this process is shared.
+        const script = `const p = require(${JSON.stringify(path.join(dir, "provider.js"))}).handler();
+            p.create(JSON.parse(process.argv[1])).then((r) => console.log(JSON.stringify({ id: r.id })), (e) => { console.error(e.message); process.exit(1); });`;
+        // Asynchronous: the fake authentik answers from this process's event loop.
+        const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+            execFile(
+                process.execPath,
+                ["-e", script, JSON.stringify(inputs("Group", { name: "from-state" }))],
+                { env: { ...process.env, NODE_PATH: path.join(ROOT, "node_modules") } },
+                (error, stdout, stderr) => resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+            );
+        });
+        assert.equal(run.status, 0, run.stderr);
+        assert.equal(JSON.parse(run.stdout).id, fake.objects("core_groups")[0].pk);
+        assert.equal(fake.objects("core_groups")[0].name, "from-state");
     });
 });
 

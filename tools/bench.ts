@@ -3,8 +3,32 @@
  * Each run is a fresh `node bin/tools/plan.js` process (what a user waits for), timed wall-clock,
  * with its peak RSS; the report gives median and spread. Never asserted in tests: machines differ.
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
+import YAML from "yaml";
+
+/**
+ * A copy of `stackFile` with `apps` synthetic forward-auth apps added (each with a group binding),
+ * to measure how the plan scales with the number of protected apps.
+ */
+export function withSyntheticApps(stackFile: string, apps: number): string {
+    const doc = YAML.parse(fs.readFileSync(stackFile, "utf8")) as { config: Record<string, unknown> };
+    const key = "authentik-platform:apps";
+    const existing = (doc.config[key] as unknown[]) ?? [];
+    const groups = (doc.config["authentik-platform:groups"] as { name: string }[]) ?? [];
+    doc.config["authentik-platform:groups"] = [...groups, { name: "bench-users" }];
+    doc.config[key] = [
+        ...existing,
+        ...Array.from({ length: apps }, (_, i) => ({ name: `Bench ${i}`, slug: `bench-${i}`, mode: "forward_single", host: `bench-${i}.homelab.example`, groups: ["bench-users"] })),
+    ];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
+    fs.copyFileSync(path.join(path.dirname(stackFile), "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    const out = path.join(dir, path.basename(stackFile));
+    fs.writeFileSync(out, YAML.stringify(doc));
+    return out;
+}
 
 function median(xs: number[]): number {
     const s = [...xs].sort((a, b) => a - b);
@@ -15,7 +39,9 @@ function median(xs: number[]): number {
 function main(): void {
     const argv = process.argv.slice(2);
     const runs = Number(argv[argv.indexOf("--runs") + 1]) || 7;
-    const config = argv.includes("--config") ? argv[argv.indexOf("--config") + 1] : "Pulumi.homelab.yaml";
+    const base = argv.includes("--config") ? argv[argv.indexOf("--config") + 1] : "Pulumi.homelab.yaml";
+    const apps = argv.includes("--apps") ? Number(argv[argv.indexOf("--apps") + 1]) : 0;
+    const config = apps > 0 ? withSyntheticApps(path.resolve(base), apps) : base;
     const bin = path.join(__dirname);
     const times: number[] = [];
     const rss: number[] = [];
@@ -33,9 +59,9 @@ function main(): void {
     }
     const fmt = (xs: number[], unit: string) =>
         `median ${median(xs).toFixed(0)} ${unit} (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
-    console.log(`offline plan of ${config}: ${resources} resources, ${runs} runs, fresh process each`);
+    console.log(`offline plan of ${base}${apps ? ` + ${apps} synthetic apps` : ""}: ${resources} resources, ${runs} runs, fresh process each`);
     console.log(`  wall time: ${fmt(times, "ms")}`);
     console.log(`  peak RSS:  ${fmt(rss, "MiB")}`);
 }
 
-main();
+if (require.main === module) main();
