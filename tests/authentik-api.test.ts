@@ -258,6 +258,21 @@ describe("retry policy", () => {
     });
 });
 
+describe("cost", () => {
+    it("reports the API calls one forward-auth app costs on create", async (t) => {
+        const group = await create(inputs("Group", { name: "users" }));
+        fake.calls.length = 0;
+        const provider = await create(inputs("ProxyProvider", proxySpec("app")));
+        const app = await create(inputs("Application", { name: "App", slug: "app", provider: provider.outs.pk }));
+        await create(inputs("PolicyBinding", { target: app.outs.uuid, group: group.outs.pk, order: 0 }));
+        const perApp = fake.calls.length;
+        // Attaching it to the embedded outpost is one more write shared by every app in the same up.
+        t.diagnostic(`API calls per forward-auth app: ${perApp} (${fake.calls.map((c) => c.split(" ")[1]).join(", ")})`);
+        assert.ok(perApp <= 9, `one app took ${perApp} calls`);
+        assert.ok(fake.calls.every((c) => / 20[01]$/.test(c)), "no failed call");
+    });
+});
+
 describe("serialization", () => {
     it("works after Pulumi serializes it into state, run in a fresh process as the dynamic-provider host runs it", async () => {
         const pulumi = await import("@pulumi/pulumi");

@@ -68,6 +68,7 @@ export function summarize(r: PlanResource): string {
     const i = r.inputs;
     const kind = r.type.split(":").pop();
     const parts: string[] = [];
+    if (r.type.startsWith("pulumi-nodejs:dynamic/authentik:")) return summarizeAuthentikObject(i);
     const name = get(i, "metadata", "name");
     const ns = get(i, "metadata", "namespace");
     if (name) parts.push(ns ? `${ns}/${name}` : String(name));
@@ -118,6 +119,18 @@ export function summarize(r: PlanResource): string {
             parts.push(`schedule="${get(i, "spec", "schedule")}"`, `method=${get(i, "spec", "method")}`);
             break;
     }
+    return parts.join(" ");
+}
+
+/** authentik objects: their natural key and the settings that matter. */
+function summarizeAuthentikObject(i: Obj): string {
+    const spec = i.spec === "[secret]" ? {} : ((i.spec as Obj) ?? {});
+    const parts = [String(spec.name ?? spec.slug ?? `${spec.target} ← ${spec.group}`)];
+    for (const k of ["mode", "slug", "externalHost", "cookieDomain", "clientId", "clientNetworks", "type", "serviceConnection"]) {
+        if (spec[k] !== undefined && spec[k] !== spec.name) parts.push(`${k}=${spec[k]}`);
+    }
+    if (Array.isArray(spec.providers)) parts.push(`providers=${spec.providers.length}`);
+    if (i.adopt) parts.push("adopt");
     return parts.join(" ");
 }
 

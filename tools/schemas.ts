@@ -30,7 +30,8 @@ export async function validateObject(type: string, inputs: Record<string, unknow
     if (!t) throw new Error(`${type} is not a Kubernetes type`);
     const module = modelModule(t.group, t.version);
     if (!module) return [];
-    const models = (await import(module)) as Record<string, Model>;
+    // The kind's own module only: an API group's index loads every kind's validator (slow).
+    const models = (await import(`${module}/${t.kind}`)) as Record<string, Model>;
     const Model = models[t.kind];
     if (!Model) throw new Error(`no schema for ${type} in ${module}`);
     try {

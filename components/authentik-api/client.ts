@@ -3,7 +3,7 @@
  * serialized into state). Every request carries a timeout so a hung connection becomes a
  * transient failure the retry loop handles.
  */
-import { Configuration, CoreApi, CryptoApi, FlowsApi, OutpostsApi, PoliciesApi, PropertymappingsApi, ProvidersApi } from "@goauthentik/api";
+import type * as Authentik from "@goauthentik/api";
 import type { RetryPolicy } from "./retry";
 
 export interface Connection {
@@ -16,6 +16,10 @@ export interface Connection {
 export type Apis = ReturnType<typeof apisFor>;
 
 export function apisFor(conn: Connection) {
+    // Loaded here, not at import: only the dynamic-provider host calls this, and the package is
+    // ~1000 modules that every `pulumi preview` would otherwise load for nothing.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Configuration, CoreApi, CryptoApi, FlowsApi, OutpostsApi, PoliciesApi, PropertymappingsApi, ProvidersApi } = require("@goauthentik/api") as typeof Authentik;
     const configuration = new Configuration({
         basePath: `${conn.url.replace(/\/+$/, "")}/api/v3`,
         accessToken: conn.token,
