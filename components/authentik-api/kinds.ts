@@ -80,6 +80,41 @@ async function providerFlows(api: Apis, spec: Spec) {
 const byName = (spec: Spec) => s(spec.name);
 const pkOf = (r: Remote) => String(r.pk);
 
+type Method = (params: Record<string, unknown>) => Promise<unknown>;
+
+/**
+ * create/retrieve/update/destroy over the client's uniform naming: `<prefix>Create({<requestKey>})`,
+ * `<prefix>Retrieve({<idParam>})`, `<prefix>Update({<idParam>, <requestKey>})`, `<prefix>Destroy`.
+ * Updates are PUTs (the whole object), never PATCHes.
+ */
+function crud(
+    group: keyof Apis,
+    prefix: string,
+    requestKey: string,
+    idParam: string,
+    toId: (id: string) => unknown = (id) => id,
+): Pick<KindSpec, "create" | "retrieve" | "update"> & { destroy(api: Apis, id: string): Promise<void> } {
+    const method = (api: Apis, verb: string): Method => {
+        const client = api[group] as unknown as Record<string, Method>;
+        const fn = client[`${prefix}${verb}`];
+        if (typeof fn !== "function") throw new PermanentError(`@goauthentik/api has no ${group}.${prefix}${verb}`);
+        return fn.bind(client);
+    };
+    return {
+        create: async (api, body) => (await method(api, "Create")({ [requestKey]: body })) as Remote,
+        retrieve: async (api, id) => (await method(api, "Retrieve")({ [idParam]: toId(id) })) as Remote,
+        update: async (api, id, body) => (await method(api, "Update")({ [idParam]: toId(id), [requestKey]: body })) as Remote,
+        destroy: async (api, id) => {
+            await method(api, "Destroy")({ [idParam]: toId(id) });
+        },
+    };
+}
+
+const outpostCrud = crud("outposts", "outpostsInstances", "outpostRequest", "uuid");
+
+/** Providers are addressed by an integer pk. */
+const providerCrud = (prefix: string, requestKey: string) => crud("providers", prefix, requestKey, "id", Number);
+
 export const kinds: Record<string, KindSpec> = {
     ProxyProvider: {
         naturalKey: byName,
@@ -101,10 +136,7 @@ export const kinds: Record<string, KindSpec> = {
                 accessTokenValidity: spec.accessTokenValidity,
             });
         },
-        create: async (api, body) => (await api.providers.providersProxyCreate({ proxyProviderRequest: body as never })) as unknown as Remote,
-        retrieve: async (api, id) => (await api.providers.providersProxyRetrieve({ id: Number(id) })) as unknown as Remote,
-        update: async (api, id, body) => (await api.providers.providersProxyUpdate({ id: Number(id), proxyProviderRequest: body as never })) as unknown as Remote,
-        destroy: async (api, id) => api.providers.providersProxyDestroy({ id: Number(id) }),
+        ...providerCrud("providersProxy", "proxyProviderRequest"),
         idOf: pkOf,
     },
     OAuth2Provider: {
@@ -127,10 +159,7 @@ export const kinds: Record<string, KindSpec> = {
                 includeClaimsInIdToken: spec.includeClaimsInIdToken,
             });
         },
-        create: async (api, body) => (await api.providers.providersOauth2Create({ oAuth2ProviderRequest: body as never })) as unknown as Remote,
-        retrieve: async (api, id) => (await api.providers.providersOauth2Retrieve({ id: Number(id) })) as unknown as Remote,
-        update: async (api, id, body) => (await api.providers.providersOauth2Update({ id: Number(id), oAuth2ProviderRequest: body as never })) as unknown as Remote,
-        destroy: async (api, id) => api.providers.providersOauth2Destroy({ id: Number(id) }),
+        ...providerCrud("providersOauth2", "oAuth2ProviderRequest"),
         idOf: pkOf,
         outputs: (r) => ({ clientId: r.clientId }),
     },
@@ -149,10 +178,7 @@ export const kinds: Record<string, KindSpec> = {
                 mfaSupport: spec.mfaSupport,
             });
         },
-        create: async (api, body) => (await api.providers.providersRadiusCreate({ radiusProviderRequest: body as never })) as unknown as Remote,
-        retrieve: async (api, id) => (await api.providers.providersRadiusRetrieve({ id: Number(id) })) as unknown as Remote,
-        update: async (api, id, body) => (await api.providers.providersRadiusUpdate({ id: Number(id), radiusProviderRequest: body as never })) as unknown as Remote,
-        destroy: async (api, id) => api.providers.providersRadiusDestroy({ id: Number(id) }),
+        ...providerCrud("providersRadius", "radiusProviderRequest"),
         idOf: pkOf,
     },
     LdapProvider: {
@@ -171,10 +197,7 @@ export const kinds: Record<string, KindSpec> = {
                 mfaSupport: spec.mfaSupport,
             });
         },
-        create: async (api, body) => (await api.providers.providersLdapCreate({ lDAPProviderRequest: body as never })) as unknown as Remote,
-        retrieve: async (api, id) => (await api.providers.providersLdapRetrieve({ id: Number(id) })) as unknown as Remote,
-        update: async (api, id, body) => (await api.providers.providersLdapUpdate({ id: Number(id), lDAPProviderRequest: body as never })) as unknown as Remote,
-        destroy: async (api, id) => api.providers.providersLdapDestroy({ id: Number(id) }),
+        ...providerCrud("providersLdap", "lDAPProviderRequest"),
         idOf: pkOf,
     },
     Application: {
@@ -195,10 +218,7 @@ export const kinds: Record<string, KindSpec> = {
                 policyEngineMode: spec.policyEngineMode ?? "any",
             });
         },
-        create: async (api, body) => (await api.core.coreApplicationsCreate({ applicationRequest: body as never })) as unknown as Remote,
-        retrieve: async (api, slug) => (await api.core.coreApplicationsRetrieve({ slug })) as unknown as Remote,
-        update: async (api, slug, body) => (await api.core.coreApplicationsUpdate({ slug, applicationRequest: body as never })) as unknown as Remote,
-        destroy: async (api, slug) => api.core.coreApplicationsDestroy({ slug }),
+        ...crud("core", "coreApplications", "applicationRequest", "slug"),
         // Applications are addressed by slug; their pk (uuid) is what bindings target.
         idOf: (r) => s(r.slug),
         outputs: (r) => ({ uuid: r.pk }),
@@ -212,10 +232,7 @@ export const kinds: Record<string, KindSpec> = {
         async body(_api, spec) {
             return present({ name: spec.name, isSuperuser: spec.isSuperuser ?? false, attributes: spec.attributes });
         },
-        create: async (api, body) => (await api.core.coreGroupsCreate({ groupRequest: body as never })) as unknown as Remote,
-        retrieve: async (api, id) => (await api.core.coreGroupsRetrieve({ groupUuid: id, includeUsers: false })) as unknown as Remote,
-        update: async (api, id, body) => (await api.core.coreGroupsUpdate({ groupUuid: id, groupRequest: body as never })) as unknown as Remote,
-        destroy: async (api, id) => api.core.coreGroupsDestroy({ groupUuid: id }),
+        ...crud("core", "coreGroups", "groupRequest", "groupUuid"),
         idOf: pkOf,
     },
     PolicyBinding: {
@@ -227,10 +244,7 @@ export const kinds: Record<string, KindSpec> = {
         async body(_api, spec) {
             return present({ target: spec.target, group: spec.group, order: spec.order, enabled: true, negate: false, timeout: 30 });
         },
-        create: async (api, body) => (await api.policies.policiesBindingsCreate({ policyBindingRequest: body as never })) as unknown as Remote,
-        retrieve: async (api, id) => (await api.policies.policiesBindingsRetrieve({ policyBindingUuid: id })) as unknown as Remote,
-        update: async (api, id, body) => (await api.policies.policiesBindingsUpdate({ policyBindingUuid: id, policyBindingRequest: body as never })) as unknown as Remote,
-        destroy: async (api, id) => api.policies.policiesBindingsDestroy({ policyBindingUuid: id }),
+        ...crud("policies", "policiesBindings", "policyBindingRequest", "policyBindingUuid"),
         idOf: pkOf,
     },
     Outpost: {
@@ -251,11 +265,9 @@ export const kinds: Record<string, KindSpec> = {
                 config: { ...defaults, ...(spec.config as Record<string, unknown>) },
             });
         },
-        create: async (api, body) => (await api.outposts.outpostsInstancesCreate({ outpostRequest: body as never })) as unknown as Remote,
-        retrieve: async (api, id) => (await api.outposts.outpostsInstancesRetrieve({ uuid: id })) as unknown as Remote,
-        update: async (api, id, body) => (await api.outposts.outpostsInstancesUpdate({ uuid: id, outpostRequest: body as never })) as unknown as Remote,
+        ...outpostCrud,
         async destroy(api, id, spec) {
-            if (!spec.managed) return api.outposts.outpostsInstancesDestroy({ uuid: id });
+            if (!spec.managed) return outpostCrud.destroy(api, id);
             // authentik's own (embedded) outpost is never deleted: it is handed back with no providers.
             const current = await api.outposts.outpostsInstancesRetrieve({ uuid: id });
             await api.outposts.outpostsInstancesUpdate({
