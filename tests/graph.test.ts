@@ -119,6 +119,17 @@ describe("homelab graph", () => {
         assert.match(out, /0 findings/);
     });
 
+    it("creates every namespaced object after its namespace (an empty cluster converges in one up)", () => {
+        const ns = find(plan, "kubernetes:core/v1:Namespace", "namespace");
+        const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
+        const waitsFor = (r: PlanResource, target: string, seen = new Set<string>()): boolean =>
+            r.dependsOn.some((d) => d === target || (!seen.has(d) && (seen.add(d), waitsFor(byUrn.get(d)!, target, seen))));
+        const namespaced = plan.resources.filter((r) => (r.inputs.metadata as { namespace?: string } | undefined)?.namespace === "authentik" || r.inputs.namespace === "authentik");
+        const early = namespaced.filter((r) => !waitsFor(r, ns.urn)).map((r) => `${r.type} ${r.name}`);
+        assert.deepEqual(early, []);
+        assert.ok(namespaced.length > 15);
+    });
+
     it("plans identically twice (deterministic)", async () => {
         assert.equal(JSON.stringify((await planStack(HOMELAB_FILE)).plan), JSON.stringify(plan));
     });

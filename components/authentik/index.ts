@@ -57,7 +57,7 @@ export class AuthentikRelease extends pulumi.ComponentResource {
                     credentials: args.credentials,
                     externalSecrets: args.externalSecrets,
                 },
-                { parent: this },
+                { parent: this, dependsOn: args.dependsOn },
             );
             secrets.push(secret.resource);
             for (const cred of group) secretOf[cred] = secretName;
@@ -77,7 +77,7 @@ export class AuthentikRelease extends pulumi.ComponentResource {
                         },
                     },
                     // Uploaded icons and files live here: never replaced or deleted by accident.
-                    { parent: this, protect: true, retainOnDelete: true },
+                    { parent: this, dependsOn: args.dependsOn, protect: true, retainOnDelete: true },
                 ),
             );
         }

@@ -89,9 +89,9 @@ export class PgBouncer extends pulumi.ComponentResource {
             { parent: this, dependsOn: [...(args.dependsOn ?? []), configMap, auth.resource] },
         );
         const service = serviceManifest(ns, args.exporterImage !== undefined);
-        this.service = new k8s.core.v1.Service(name, { metadata: service.metadata, spec: service.spec }, { parent: this });
+        this.service = new k8s.core.v1.Service(name, { metadata: service.metadata, spec: service.spec }, childOpts);
         const pdb = podDisruptionBudgetManifest(ns, args.config.minAvailable);
-        new k8s.policy.v1.PodDisruptionBudget(name, { metadata: pdb.metadata, spec: pdb.spec }, { parent: this });
+        new k8s.policy.v1.PodDisruptionBudget(name, { metadata: pdb.metadata, spec: pdb.spec }, childOpts);
         if (args.config.networkPolicy) {
             const np = networkPolicyManifest({
                 namespace: ns,
@@ -100,7 +100,7 @@ export class PgBouncer extends pulumi.ComponentResource {
                 databasePort: args.database.port,
                 exporter: args.exporterImage !== undefined,
             });
-            new k8s.networking.v1.NetworkPolicy(name, { metadata: np.metadata, spec: np.spec }, { parent: this });
+            new k8s.networking.v1.NetworkPolicy(name, { metadata: np.metadata, spec: np.spec }, childOpts);
         }
 
         this.host = this.service.metadata.name.apply((svc) => serviceFqdn(svc, ns));

@@ -132,6 +132,8 @@ export class CredentialSecret extends pulumi.ComponentResource {
         }
         const childOpts: pulumi.CustomResourceOptions = {
             parent: this,
+            // A component's dependsOn does not reach its children's registration: pass it on.
+            dependsOn: opts?.dependsOn,
             protect: args.stateful ?? false,
             retainOnDelete: args.stateful ?? false,
         };
