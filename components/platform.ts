@@ -1,6 +1,6 @@
 /**
- * The whole platform as one dependency graph: namespace → credentials → database → PgBouncer.
- * Later layers (the authentik release, its API objects) hang off the same graph.
+ * The whole platform as one dependency graph: namespace → credentials → database → PgBouncer →
+ * authentik release → authentik's own objects (through its API) and the monitoring.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";

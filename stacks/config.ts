@@ -599,6 +599,8 @@ function validateRules(c: StackConfig, log: IssueLog): void {
     for (const [path, r] of [
         ["database.resources", c.database.resources],
         ["pgbouncer.resources", pg.resources],
+        ["authentik.server.resources", c.authentik.server.resources],
+        ["authentik.worker.resources", c.authentik.worker.resources],
     ] as const) {
         if (parseQuantity(r.memoryRequest)! > parseQuantity(r.memoryLimit)!) {
             log.add(
@@ -666,14 +668,6 @@ function validateAuthentik(c: StackConfig, log: IssueLog): void {
             `lets every worker (${a.worker.replicas}) be evicted at once: background tasks and outpost syncs stop`,
             a.worker.replicas > 1 ? `set it to at most ${a.worker.replicas - 1}` : "raise authentik.worker.replicas to 2 or more",
         );
-    }
-    for (const [path, r] of [
-        ["authentik.server.resources", a.server.resources],
-        ["authentik.worker.resources", a.worker.resources],
-    ] as const) {
-        if (parseQuantity(r.memoryRequest)! > parseQuantity(r.memoryLimit)!) {
-            log.add(key(`${path}.memoryRequest`), r.memoryRequest, `is above the memory limit ${r.memoryLimit}`, `set it to at most ${r.memoryLimit}`);
-        }
     }
     const db = a.database;
     if (c.pgbouncer.poolMode === "transaction" && db.connMaxAge > 0) {

@@ -51,6 +51,12 @@ describe("stack configuration", () => {
         assert.match(issue.fix, /768MB/);
     });
 
+    it("rejects a memory request above its limit, in every resources block", () => {
+        for (const path of ["database.resources", "pgbouncer.resources", "authentik.server.resources", "authentik.worker.resources"]) {
+            expectIssue(set(homelab(), `${path}.memoryRequest`, "8Gi"), `${path}.memoryRequest`, /above the memory limit/);
+        }
+    });
+
     it("rejects a PostgreSQL size without unit", () => {
         expectIssue(set(homelab(), "database.sharedBuffers", "768"), "database.sharedBuffers", /PostgreSQL size/);
     });
