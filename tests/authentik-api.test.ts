@@ -188,6 +188,13 @@ describe("adoption and conflicts", () => {
         assert.equal(fake.objects("core_groups")[0].is_superuser, true);
     });
 
+    it("matches names exactly: an existing \"sonarr\" is not our \"Sonarr\" (authentik names are case-sensitive)", async () => {
+        await create(inputs("ProxyProvider", proxySpec("sonarr")));
+        const ours = await create(inputs("ProxyProvider", proxySpec("Sonarr")));
+        assert.deepEqual(fake.objects("providers_proxy").map((o) => o.name), ["sonarr", "Sonarr"]);
+        assert.equal(String(fake.objects("providers_proxy")[1].pk), ours.id);
+    });
+
     it("fails at once on a 4xx (provider names are unique across kinds) with authentik's body", async () => {
         await create(inputs("ProxyProvider", proxySpec("shared")));
         fake.calls.length = 0;

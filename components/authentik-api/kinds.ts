@@ -59,6 +59,14 @@ async function serviceConnectionPk(api: Apis, name: string): Promise<string> {
     return (await only(`Kubernetes service connection "${name}"`, results.filter((c) => c.name === name))).pk;
 }
 
+/**
+ * The result whose `field` is exactly `value`. authentik's names are case-sensitive, while the
+ * list filters some kinds offer are case-insensitive (`name__iexact`): never take results[0].
+ */
+function exactly(results: unknown[], field: string, value: unknown): Remote | undefined {
+    return (results as Remote[]).find((r) => r[field] === value);
+}
+
 /** Optional string fields: absent stays absent in the body. */
 function present<T extends Record<string, unknown>>(o: T): Partial<T> {
     return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
@@ -120,7 +128,7 @@ export const kinds: Record<string, KindSpec> = {
         naturalKey: byName,
         async find(api, spec) {
             const { results } = await api.providers.providersProxyList({ nameIexact: s(spec.name) });
-            return results[0] as unknown as Remote | undefined;
+            return exactly(results, "name", spec.name);
         },
         async body(api, spec) {
             return present({
@@ -143,7 +151,7 @@ export const kinds: Record<string, KindSpec> = {
         naturalKey: byName,
         async find(api, spec) {
             const { results } = await api.providers.providersOauth2List({ name: s(spec.name) });
-            return results.find((r) => r.name === spec.name) as unknown as Remote | undefined;
+            return exactly(results, "name", spec.name);
         },
         async body(api, spec) {
             return present({
@@ -167,7 +175,7 @@ export const kinds: Record<string, KindSpec> = {
         naturalKey: byName,
         async find(api, spec) {
             const { results } = await api.providers.providersRadiusList({ nameIexact: s(spec.name) });
-            return results[0] as unknown as Remote | undefined;
+            return exactly(results, "name", spec.name);
         },
         async body(api, spec) {
             return present({
@@ -185,7 +193,7 @@ export const kinds: Record<string, KindSpec> = {
         naturalKey: byName,
         async find(api, spec) {
             const { results } = await api.providers.providersLdapList({ nameIexact: s(spec.name) });
-            return results[0] as unknown as Remote | undefined;
+            return exactly(results, "name", spec.name);
         },
         async body(api, spec) {
             return present({
@@ -204,7 +212,7 @@ export const kinds: Record<string, KindSpec> = {
         naturalKey: (spec) => s(spec.slug),
         async find(api, spec) {
             const { results } = await api.core.coreApplicationsList({ slug: s(spec.slug), superuserFullList: true });
-            return results.find((a) => a.slug === spec.slug) as unknown as Remote | undefined;
+            return exactly(results, "slug", spec.slug);
         },
         async body(_api, spec) {
             return present({
@@ -227,7 +235,7 @@ export const kinds: Record<string, KindSpec> = {
         naturalKey: byName,
         async find(api, spec) {
             const { results } = await api.core.coreGroupsList({ name: s(spec.name), includeUsers: false });
-            return results.find((g) => g.name === spec.name) as unknown as Remote | undefined;
+            return exactly(results, "name", spec.name);
         },
         async body(_api, spec) {
             return present({ name: spec.name, isSuperuser: spec.isSuperuser ?? false, attributes: spec.attributes });
@@ -239,7 +247,7 @@ export const kinds: Record<string, KindSpec> = {
         naturalKey: (spec) => `${spec.target}/${spec.group}`,
         async find(api, spec) {
             const { results } = await api.policies.policiesBindingsList({ target: s(spec.target) });
-            return results.find((b) => b.group === spec.group) as unknown as Remote | undefined;
+            return exactly(results, "group", spec.group);
         },
         async body(_api, spec) {
             return present({ target: spec.target, group: spec.group, order: spec.order, enabled: true, negate: false, timeout: 30 });
@@ -250,9 +258,9 @@ export const kinds: Record<string, KindSpec> = {
     Outpost: {
         naturalKey: (spec) => s(spec.managed ?? spec.name),
         async find(api, spec) {
-            const query = spec.managed ? { managedIexact: s(spec.managed) } : { nameIexact: s(spec.name) };
-            const { results } = await api.outposts.outpostsInstancesList(query);
-            return results[0] as unknown as Remote | undefined;
+            const [field, value] = spec.managed ? ["managed", spec.managed] : ["name", spec.name];
+            const { results } = await api.outposts.outpostsInstancesList(field === "managed" ? { managedIexact: s(value) } : { nameIexact: s(value) });
+            return exactly(results, field, value);
         },
         async body(api, spec) {
             // config is replaced whole on every write: start from authentik's defaults, then ours.
