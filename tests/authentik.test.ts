@@ -67,6 +67,11 @@ describe("authentik release values (homelab)", () => {
             assert.deepEqual(entry.valueFrom?.secretKeyRef, { name: secrets[credential as keyof typeof secrets], key: credential });
             assert.ok(!("value" in entry));
         }
+        assert.deepEqual(
+            values.global.env.map((e) => e.name).slice(0, 5),
+            Object.values(CREDENTIAL_ENV),
+            "a stable env order: a reordered list would roll every pod",
+        );
         assert.ok(!("secret_key" in values.authentik) && !("password" in values.authentik.postgresql));
         assert.ok(!("password" in (values.authentik.email ?? {})));
     });

@@ -70,21 +70,14 @@ export function scrub(value: unknown): unknown {
 
 /** Computed outputs a real provider would return, so the program's applies resolve. */
 function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    if (type.startsWith("pulumi-nodejs:dynamic/authentik:")) {
+        // What authentik would answer: a pk, an application uuid, an OAuth2 client id.
+        const spec = (inputs.spec ?? {}) as Record<string, unknown>;
+        return { ...inputs, pk: `${name}-pk`, uuid: `${name}-uuid`, clientId: spec.clientId };
+    }
     switch (type) {
         case "random:index/randomPassword:RandomPassword":
             return { ...inputs, result: `${SECRET_PLACEHOLDER_PREFIX}${name}` };
-        case "pulumi-nodejs:dynamic/authentik:Application":
-        case "pulumi-nodejs:dynamic/authentik:Group":
-        case "pulumi-nodejs:dynamic/authentik:PolicyBinding":
-        case "pulumi-nodejs:dynamic/authentik:Outpost":
-        case "pulumi-nodejs:dynamic/authentik:ProxyProvider":
-        case "pulumi-nodejs:dynamic/authentik:OAuth2Provider":
-        case "pulumi-nodejs:dynamic/authentik:RadiusProvider":
-        case "pulumi-nodejs:dynamic/authentik:LdapProvider": {
-            // What authentik would answer: a pk, an application uuid, an OAuth2 client id.
-            const spec = (inputs.spec ?? {}) as Record<string, unknown>;
-            return { ...inputs, pk: `${name}-pk`, uuid: `${name}-uuid`, clientId: spec.clientId };
-        }
         case "kubernetes:helm.sh/v3:Release":
             return { ...inputs, status: { status: "deployed", namespace: inputs.namespace, name: inputs.name } };
         default:

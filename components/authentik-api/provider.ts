@@ -71,6 +71,11 @@ function sha256(text: string): string {
     return createHash("sha256").update(text).digest("hex");
 }
 
+/** Digest of a value as it is compared (applied body vs. what authentik holds). */
+function digestOf(value: unknown): string {
+    return sha256(stableJson(value));
+}
+
 /** The body as stored in state: secret fields replaced by their hash. */
 export function redactBody(body: Record<string, unknown>): Record<string, unknown> {
     return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, SECRET_FIELDS.includes(k) && typeof v === "string" ? `sha256:${sha256(v)}` : v]));
@@ -111,7 +116,7 @@ async function ready(inputs: ObjectInputs): Promise<Apis> {
 
 function outputsOf(inputs: ObjectInputs, kind: KindSpec, remote: Remote, body: Record<string, unknown>): ObjectOutputs {
     const applied = redactBody(body);
-    const digest = sha256(stableJson(applied));
+    const digest = digestOf(applied);
     return { ...inputs, ...(kind.outputs?.(remote) ?? {}), pk: String(remote.pk), applied, appliedDigest: digest, observedDigest: digest };
 }
 
@@ -171,7 +176,7 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
         const api = await ready(props);
         try {
             const remote = await withRetry(`${props.kind} ${id}: read`, () => kind.retrieve(api, id), props.policy);
-            const observed = sha256(stableJson(project(props.applied, remote)));
+            const observed = digestOf(project(props.applied, remote));
             return { id, props: { ...props, observedDigest: observed } };
         } catch (e) {
             if (statusOf(e) === 404) return { id: undefined, props: {} };

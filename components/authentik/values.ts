@@ -5,7 +5,7 @@
  * `authentik.existingSecret` is deliberately NOT used: it makes the chart skip its own Secret, which
  * silently turns the whole `authentik:` block inert (the Terraform stack's mistake).
  */
-import type { CredentialName, StackConfig } from "../../stacks/config";
+import { CredentialName, StackConfig, credentialsInUse } from "../../stacks/config";
 import { DATABASE_NAME, DATABASE_OWNER } from "../database/manifests";
 
 export const CHART = "authentik";
@@ -36,10 +36,11 @@ export function podSelector(releaseName: string, component: "server" | "worker")
     };
 }
 
-/** The credentials authentik's pods read (smtpPassword only with email). */
+/** The credentials authentik's pods read: those of the stack's credentials in use that they have an env for. */
 export function authentikCredentials(c: StackConfig): PodCredential[] {
-    const names: PodCredential[] = ["secretKey", "databasePassword", "bootstrapToken", "bootstrapPassword"];
-    return c.authentik.email ? [...names, "smtpPassword"] : names;
+    const inUse = new Set<CredentialName>(credentialsInUse(c));
+    // In the env table's order: a reordered env list would roll every authentik pod for nothing.
+    return (Object.keys(CREDENTIAL_ENV) as PodCredential[]).filter((name) => inUse.has(name));
 }
 
 export interface ValuesInput {
