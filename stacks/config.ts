@@ -319,10 +319,13 @@ export const schema = obj(
                     description: optional(str({ doc: "Description." })),
                     authorizationFlow: str({ doc: "Authorization flow slug.", default: "default-provider-authorization-implicit-consent" }),
                     adopt: bool({ doc: "Take over existing provider/application/bindings of this name and slug (migration from Terraform).", default: false }),
+                    renamedFrom: list(dnsName("A previous slug."), {
+                        doc: "Slugs this app had before (oldest first): its objects are updated in place under the new slug instead of colliding with the old ones. Keep an entry until an up with it has run.",
+                    }),
                 },
                 { doc: "A protected app." },
             ),
-            { doc: "Protected apps: each becomes a provider, an application, group bindings and an outpost attachment." },
+            { doc: "Protected apps: each becomes a provider, an application, group bindings and an outpost membership." },
         ),
         outposts: obj(
             {
@@ -332,6 +335,7 @@ export const schema = obj(
                         enabled: bool({ doc: "A dedicated proxy outpost for apps with outpost: proxy.", default: false }),
                         name: str({ doc: "Outpost name (its Deployment is ak-outpost-<name>).", default: "homelab-proxy" }),
                         replicas: int({ doc: "Replicas.", default: 2, min: 1, max: 10 }),
+                        adopt: bool({ doc: "Take over an existing outpost of this name (migration); providers already on it stay attached.", default: false }),
                     },
                     { doc: "Dedicated proxy outpost on the local Kubernetes service connection." },
                 ),
@@ -343,6 +347,7 @@ export const schema = obj(
                             groups: list(str({ doc: "group" }), { doc: "Groups allowed to authenticate over RADIUS." }),
                             authenticationFlow: str({ doc: "Flow users authenticate with.", default: "default-authentication-flow" }),
                             replicas: int({ doc: "Replicas.", default: 1, min: 1, max: 10 }),
+                            adopt: bool({ doc: "Take over an existing RADIUS provider, application, bindings and outpost of this name (migration).", default: false }),
                         },
                         { doc: "A RADIUS provider and outpost (LoadBalancer service); its shared secret is credential radiusSharedSecret." },
                     ),
@@ -728,8 +733,20 @@ function validateApps(c: StackConfig, log: IssueLog): void {
         if (a.mode === "oidc" && a.redirectUris.length === 0) log.add(at("redirectUris"), [], "is required for mode oidc", "list the app's callback URLs, e.g. https://grafana.example.com/login/generic_oauth");
         if (a.mode !== "oidc" && a.redirectUris.length > 0) log.add(at("redirectUris"), a.redirectUris, `is only used by mode oidc, not ${a.mode}`, "remove it");
         if (a.mode !== "oidc" && a.outpost === "proxy" && !c.outposts.proxy.enabled) log.add(at("outpost"), a.outpost, "uses the dedicated proxy outpost, which is not enabled", "set outposts.proxy.enabled: true, or outpost: embedded");
+        if (a.renamedFrom.includes(a.slug)) log.add(at("renamedFrom"), a.slug, "lists the app's current slug", "list only slugs the app had before");
+        for (const old of a.renamedFrom) {
+            if (c.apps.some((other) => other !== a && other.slug === old)) log.add(at("renamedFrom"), old, "is the slug of another app in this stack", "a slug belongs to one app: remove it here, or rename the other app");
+        }
         for (const g of a.groups) if (!groups.has(g)) log.add(at("groups"), g, "is not a group of this stack", `add {name: ${g}} to groups, or remove it here`);
     });
+    if (c.outposts.proxy.enabled && !c.apps.some((a) => outpostOfApp(a) === "proxy")) {
+        log.add(
+            key("outposts.proxy.enabled"),
+            true,
+            "enables the dedicated proxy outpost, but no app is on it (authentik refuses an outpost without providers: \"This list may not be empty.\")",
+            "set outposts.proxy.enabled: false (the outpost is then deleted), or give an app outpost: proxy",
+        );
+    }
     const radius = c.outposts.radius;
     if (radius) {
         if (radius.clientNetworks.length === 0) log.add(key("outposts.radius.clientNetworks"), [], "is empty: no client could reach RADIUS", "list your NAS/access point networks, e.g. 10.0.10.0/24");
@@ -752,6 +769,11 @@ function validateApps(c: StackConfig, log: IssueLog): void {
             );
         }
     }
+}
+
+/** The outpost that serves an app's provider: OIDC needs none. */
+export function outpostOfApp(app: { mode: string; outpost: "embedded" | "proxy" }): "embedded" | "proxy" | undefined {
+    return app.mode === "oidc" ? undefined : app.outpost;
 }
 
 /** The credentials this stack actually uses (only these are generated or read). */

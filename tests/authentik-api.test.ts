@@ -5,7 +5,7 @@
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../components/authentik-api/provider";
-import { backoffMs, isTransient } from "../components/authentik-api/retry";
+import { backoffMs, isTransient, mayHaveCommitted } from "../components/authentik-api/retry";
 import { FakeAuthentik, SEED } from "./support/fake-authentik";
 import { ROOT } from "./helpers";
 import * as fs from "node:fs";
@@ -134,47 +134,278 @@ describe("other kinds", () => {
         }
         for (const c of ["policies_bindings", "core_groups", "core_applications", "providers_proxy"]) assert.equal(fake.objects(c).length, 0, c);
     });
-
-    it("replaces an application whose slug changes, deleting first (a provider serves one application)", async () => {
-        const i = inputs("Application", { name: "A", slug: "a" });
-        const { id, outs } = await create(i);
-        const diff = await p.diff!(id, outs, inputs("Application", { name: "A", slug: "b" }));
-        assert.deepEqual([diff.replaces, diff.deleteBeforeReplace], [["spec"], true]);
-    });
 });
 
+const EMBEDDED = { name: "authentik Embedded Outpost", type: "proxy", managed: SEED.embeddedOutpost, config: { authentik_host: "https://auth.example.com" } };
+const member = (outpost: string, provider: string) => inputs("OutpostMember", { outpost, outpostName: "test outpost", provider });
+
 describe("outposts", () => {
-    it("adopts the embedded outpost, sets its providers and hands it back empty on delete", async () => {
-        const a = await create(inputs("ProxyProvider", proxySpec("a")));
-        const b = await create(inputs("ProxyProvider", proxySpec("b")));
-        const spec = { name: "authentik Embedded Outpost", type: "proxy", managed: SEED.embeddedOutpost, providers: [a.outs.pk, b.outs.pk], config: { authentik_host: "https://auth.example.com" } };
-        const embedded = await create(inputs("Outpost", spec, { adopt: true }));
+    it("adopts the embedded outpost for its config only, and never deletes it", async () => {
+        const embedded = await create(inputs("Outpost", EMBEDDED, { adopt: true }));
         const [stored] = fake.objects("outposts_instances");
-        assert.deepEqual(stored.providers, [Number(a.outs.pk), Number(b.outs.pk)]);
         assert.equal((stored.config as Record<string, unknown>).authentik_host, "https://auth.example.com");
-        assert.equal((stored.config as Record<string, unknown>).object_naming_template, "ak-outpost-%(name)s", "config is sent whole, seeded from the defaults");
-
-        await p.update!(embedded.id, embedded.outs, inputs("Outpost", { ...spec, providers: [b.outs.pk] }, { adopt: true }));
-        assert.deepEqual(fake.objects("outposts_instances")[0].providers, [Number(b.outs.pk)], "providers are replaced, not merged");
-
+        assert.equal((stored.config as Record<string, unknown>).object_naming_template, "ak-outpost-%(name)s", "config keys we do not manage stay");
+        assert.ok(fake.calls.some((c) => /^PATCH outposts_instances_partial_update 200$/.test(c)), "a PATCH without providers");
         await p.delete!(embedded.id, embedded.outs);
         assert.equal(fake.objects("outposts_instances").length, 1, "the embedded outpost is never deleted");
-        assert.deepEqual(fake.objects("outposts_instances")[0].providers, []);
     });
 
-    it("creates a dedicated outpost on the local Kubernetes service connection with /dev/shm patches", async () => {
+    it("creates a dedicated outpost with its first providers, on the local Kubernetes service connection, with /dev/shm patches", async () => {
         const a = await create(inputs("ProxyProvider", proxySpec("a")));
         const patches = { deployment: [{ op: "add", path: "/spec/template/spec/volumes", value: [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } }] }] };
-        await create(inputs("Outpost", { name: "homelab-proxy", type: "proxy", providers: [a.outs.pk], serviceConnection: SEED.serviceConnection, config: { kubernetes_replicas: 2, kubernetes_json_patches: patches } }));
+        await create(inputs("Outpost", { name: "homelab-proxy", type: "proxy", initialProviders: [a.outs.pk], serviceConnection: SEED.serviceConnection, config: { kubernetes_replicas: 2, kubernetes_json_patches: patches } }));
         const outpost = fake.objects("outposts_instances").find((o) => o.name === "homelab-proxy")!;
         assert.ok(outpost.service_connection);
+        assert.deepEqual(outpost.providers, [Number(a.outs.pk)]);
         assert.equal((outpost.config as Record<string, unknown>).kubernetes_replicas, 2);
         assert.deepEqual((outpost.config as Record<string, unknown>).kubernetes_json_patches, patches);
     });
 
     it("fails at once when a provider does not match the outpost type, with authentik's message", async () => {
         const radius = await create(inputs("RadiusProvider", { name: "radius", ...flows }));
-        await assert.rejects(create(inputs("Outpost", { name: "x", type: "proxy", providers: [radius.outs.pk] })), /HTTP 400: .*does not match provider type/);
+        await assert.rejects(create(inputs("Outpost", { name: "x", type: "proxy", initialProviders: [radius.outs.pk] })), /HTTP 400: .*does not match provider type/);
+    });
+
+    it("ignores a change of the first providers: members attach themselves", async () => {
+        const a = await create(inputs("ProxyProvider", proxySpec("a")));
+        const spec = { name: "x", type: "proxy", initialProviders: [a.outs.pk], config: {} };
+        const { id, outs } = await create(inputs("Outpost", spec));
+        assert.equal((await p.diff!(id, outs, inputs("Outpost", { ...spec, initialProviders: [] }))).changes, false);
+        assert.equal((await p.diff!(id, outs, inputs("Outpost", { ...spec, config: { kubernetes_replicas: 3 } }))).changes, true);
+    });
+});
+
+describe("a populated instance (taking over from Terraform)", () => {
+    // authentik's OutpostSerializer replaces `providers` whole on PUT and PATCH; validate_providers
+    // refuses an empty list except on the embedded outpost (goauthentik/authentik
+    // authentik/outposts/api/outposts.py).
+    it("attaches and detaches only its own provider; every hand-made provider on the embedded outpost stays", async () => {
+        const legacy = fake.populate(30);
+        const embedded = await create(inputs("Outpost", EMBEDDED, { adopt: true }));
+        const ours = await create(inputs("ProxyProvider", proxySpec("ours")));
+        const m = await create(member(embedded.id, ours.outs.pk));
+        assert.deepEqual(fake.embedded().providers, [...legacy, Number(ours.outs.pk)]);
+        const clean = (await p.read!(m.id, m.outs)).props as ObjectOutputs;
+        assert.equal((await p.diff!(m.id, clean, member(embedded.id, ours.outs.pk))).changes, false);
+        await p.delete!(m.id, m.outs);
+        assert.deepEqual(fake.embedded().providers, legacy, "only our provider was detached");
+        await p.delete!(embedded.id, embedded.outs);
+        assert.deepEqual(fake.embedded().providers, legacy, "deleting the outpost resource detaches nothing");
+    });
+
+    it("takes an existing membership as its own (nothing to adopt) and reads a detached one as gone", async () => {
+        const [first] = fake.populate(3);
+        const embedded = fake.embedded();
+        const m = await create(member(String(embedded.pk), String(first)));
+        fake.calls.length = 0;
+        assert.equal(fake.calls.filter((c) => c.startsWith("PATCH")).length, 0);
+        embedded.providers = (embedded.providers as number[]).filter((pk) => pk !== first); // detached in the UI
+        assert.equal((await p.read!(m.id, m.outs)).id, undefined, "gone, so the next up attaches it again");
+    });
+
+    it("both end attached when several members attach at once and another writer overwrites the list with a stale copy", async () => {
+        fake.populate(5);
+        const embedded = String(fake.embedded().pk);
+        const providers = await Promise.all(["a", "b", "c", "d"].map((n) => create(inputs("ProxyProvider", proxySpec(n)))));
+        // Another stack or the UI: read the list, then write it back after our first PATCH landed.
+        let stale: number[] | undefined;
+        fake.beforeHandle = (op) => {
+            if (op === "PATCH outposts_instances_partial_update" && !stale) stale = [...(fake.embedded().providers as number[])];
+        };
+        fake.afterHandle = (op) => {
+            if (op === "PATCH outposts_instances_partial_update" && stale && fake.afterHandle) {
+                fake.embedded().providers = stale;
+                fake.afterHandle = undefined;
+            }
+        };
+        await Promise.all(providers.map((pr) => create(member(embedded, pr.outs.pk))));
+        for (const pr of providers) assert.ok((fake.embedded().providers as number[]).includes(Number(pr.outs.pk)), `${pr.outs.pk} ended attached`);
+        assert.equal((fake.embedded().providers as number[]).length, 9);
+    });
+
+    it("leaves the last provider on a dedicated outpost (authentik refuses an empty one) so the app's delete goes on", async () => {
+        const a = await create(inputs("ProxyProvider", proxySpec("a")));
+        const outpost = await create(inputs("Outpost", { name: "homelab-proxy", type: "proxy", initialProviders: [a.outs.pk], config: {} }));
+        const m = await create(member(outpost.id, a.outs.pk));
+        await p.delete!(m.id, m.outs);
+        await p.delete!(a.id, a.outs);
+        await p.delete!(outpost.id, outpost.outs);
+        assert.deepEqual(fake.objects("outposts_instances").map((o) => o.name), ["authentik Embedded Outpost"]);
+        assert.equal(fake.objects("providers_proxy").length, 0);
+    });
+
+    it("adopts an existing dedicated outpost without detaching what is on it", async () => {
+        const legacy = await create(inputs("ProxyProvider", proxySpec("legacy")));
+        await create(inputs("Outpost", { name: "homelab-proxy", type: "proxy", initialProviders: [legacy.outs.pk], config: { kubernetes_replicas: 1 } }));
+        const ours = await create(inputs("ProxyProvider", proxySpec("ours")));
+        const adopted = await create(inputs("Outpost", { name: "homelab-proxy", type: "proxy", initialProviders: [ours.outs.pk], config: { kubernetes_replicas: 2 } }, { adopt: true }));
+        await create(member(adopted.id, ours.outs.pk));
+        const stored = fake.objects("outposts_instances").find((o) => o.name === "homelab-proxy")!;
+        assert.deepEqual(stored.providers, [Number(legacy.outs.pk), Number(ours.outs.pk)]);
+        assert.equal((stored.config as Record<string, unknown>).kubernetes_replicas, 2);
+    });
+
+    // DRF's PageNumberPagination (authentik/api/pagination.py): `pagination.next` is 0 on the last
+    // page; django-filter ignores a filter the viewset does not declare, so the whole list comes back.
+    it("follows every page: adopts, and finds a retried create, past the first page", async () => {
+        fake.maxPageSize = 5;
+        fake.populate(30);
+        fake.undeclared.add("providers_proxy_list"); // an authentik whose viewset lacks name__iexact
+        const adopted = await create(inputs("ProxyProvider", { ...proxySpec("legacy-027"), externalHost: "https://legacy-027.example.com" }, { adopt: true }));
+        assert.equal(fake.objects("providers_proxy").find((o) => o.name === "legacy-027")!.pk, Number(adopted.id));
+        assert.ok(fake.calls.filter((c) => c.startsWith("GET providers_proxy_list")).length >= 6, "read six pages of five");
+        fake.inject({ match: /^POST providers_proxy_create$/, kind: "commit-then-reset", times: 1 });
+        await create(inputs("ProxyProvider", proxySpec("zz-late")));
+        assert.equal(fake.objects("providers_proxy").filter((o) => o.name === "zz-late").length, 1, "found on the last page, not created twice");
+    });
+
+    it("resolves flows, scope mappings and the signing key past the first page", async () => {
+        fake.maxPageSize = 1;
+        for (const op of ["flows_instances_list", "propertymappings_provider_scope_list", "crypto_certificatekeypairs_list"]) fake.undeclared.add(op);
+        await create(inputs("OAuth2Provider", { name: "g", ...flows, clientType: "public", clientId: "g", redirectUris: [], scopes: ["offline_access", "openid"], signingKey: SEED.certificate }));
+        const [stored] = fake.objects("providers_oauth2");
+        assert.equal(stored.invalidation_flow, fake.flowPk(flows.invalidationFlow));
+        assert.equal((stored.property_mappings as string[]).length, 2);
+    });
+});
+
+describe("exactly what is declared", () => {
+    it("clears an optional field removed from the config (a PUT keeps what it omits) and sees it set in the UI as drift", async () => {
+        const withIcon = { name: "Wiki", slug: "wiki", metaLaunchUrl: "https://wiki.example.com/", metaIcon: "https://wiki.example.com/icon.png", metaDescription: "the wiki" };
+        const { id, outs } = await create(inputs("Application", withIcon));
+        const bare = inputs("Application", { name: "Wiki", slug: "wiki", metaLaunchUrl: "https://wiki.example.com/" });
+        assert.equal((await p.diff!(id, outs, bare)).changes, true);
+        const updated = (await p.update!(id, outs, bare)).outs as ObjectOutputs;
+        const [stored] = fake.objects("core_applications");
+        assert.equal(stored.meta_icon, "");
+        assert.equal(stored.meta_description, "");
+        stored.meta_description = "typed in the UI";
+        const read = (await p.read!(id, updated)).props as ObjectOutputs;
+        assert.deepEqual(read.drift, ["metaDescription"]);
+        assert.equal((await p.diff!(id, read, bare)).changes, true);
+    });
+
+    it("clears a proxy provider's cookie domain and upstream", async () => {
+        const { id, outs } = await create(inputs("ProxyProvider", { ...proxySpec(), mode: "forward_domain", cookieDomain: "example.com" }));
+        await p.update!(id, outs, inputs("ProxyProvider", proxySpec()));
+        assert.equal(fake.objects("providers_proxy")[0].cookie_domain, "");
+    });
+
+    it("compares set-valued fields as sets: authentik's own order is no drift, a missing member is", async () => {
+        const spec = { name: "g", ...flows, clientType: "public", clientId: "g", redirectUris: [{ matchingMode: "strict", url: "https://b/" }, { matchingMode: "strict", url: "https://a/" }], scopes: ["profile", "openid", "email"] };
+        const { id, outs } = await create(inputs("OAuth2Provider", spec));
+        const [stored] = fake.objects("providers_oauth2");
+        stored.redirect_uris = [...(stored.redirect_uris as unknown[])].reverse(); // reordered in the UI
+        const read = (await p.read!(id, outs)).props as ObjectOutputs;
+        assert.deepEqual(read.drift, [], "authentik's order (mappings by pk) and a reordering are not drift");
+        assert.equal((await p.diff!(id, read, inputs("OAuth2Provider", spec))).changes, false);
+        stored.property_mappings = (stored.property_mappings as string[]).slice(1);
+        assert.deepEqual(((await p.read!(id, outs)).props as ObjectOutputs).drift, ["propertyMappings"]);
+    });
+});
+
+describe("never duplicate, never strand", () => {
+    async function appAndGroup() {
+        const app = await create(inputs("Application", { name: "App", slug: "app" }));
+        const group = await create(inputs("Group", { name: "users" }));
+        return { spec: { target: app.outs.uuid, group: group.outs.pk, order: 0 } };
+    }
+
+    // PolicyBinding has no unique key for group bindings (unique_together policy/target/order, and
+    // NULL policies never collide): a create the server commits late leaves a second binding.
+    it("waits for a queued create that commits late instead of posting a second binding", async () => {
+        const { spec } = await appAndGroup();
+        fake.inject({ match: /^POST policies_bindings_create$/, kind: "late-commit", delayMs: 600, times: 1 });
+        await create(inputs("PolicyBinding", spec));
+        await fake.settled();
+        assert.equal(fake.objects("policies_bindings").length, 1);
+    });
+
+    it("removes a binding that committed after it stopped waiting, on the next converge; and a delete revokes every copy", async () => {
+        const { spec } = await appAndGroup();
+        fake.inject({ match: /^POST policies_bindings_create$/, kind: "late-commit", delayMs: 1500, times: 1 });
+        const { id, outs } = await create(inputs("PolicyBinding", spec));
+        await fake.settled();
+        assert.equal(fake.objects("policies_bindings").length, 2, "the late one landed after the engine gave up waiting");
+        const read = (await p.read!(id, outs)).props as ObjectOutputs;
+        assert.deepEqual(read.drift, ["(duplicates)"]);
+        assert.equal((await p.diff!(id, read, inputs("PolicyBinding", spec))).changes, true);
+        await p.update!(id, read, inputs("PolicyBinding", spec));
+        assert.deepEqual(fake.objects("policies_bindings").map((b) => String(b.pk)), [id]);
+
+        const admins = await create(inputs("Group", { name: "admins" }));
+        fake.inject({ match: /^POST policies_bindings_create$/, kind: "late-commit", delayMs: 1500, times: 1 });
+        const again = await create(inputs("PolicyBinding", { ...spec, group: admins.outs.pk, order: 1 }));
+        await fake.settled();
+        assert.equal(fake.objects("policies_bindings").filter((b) => b.group === admins.outs.pk).length, 2);
+        await p.delete!(again.id, again.outs);
+        assert.deepEqual(fake.objects("policies_bindings").map((b) => b.group), [spec.group], "every copy granting admins is gone: access revoked");
+    });
+
+    it("takes over an object whose earlier create committed between its look-up and its retry (unique name refused)", async () => {
+        fake.inject({ match: /^POST providers_proxy_create$/, kind: "503", times: 1 });
+        fake.beforeHandle = (op) => {
+            // The first attempt's twin, queued elsewhere, lands right before our retry reaches authentik.
+            if (op === "POST providers_proxy_create" && !fake.collections.providers_proxy.items.has("99")) fake.collections.providers_proxy.items.set("99", { pk: 99, name: "sonarr", mode: "forward_single", external_host: "https://x", authorization_flow: fake.flowPk(flows.authorizationFlow), invalidation_flow: fake.flowPk(flows.invalidationFlow) });
+        };
+        const { id } = await create(inputs("ProxyProvider", proxySpec()));
+        assert.equal(id, "99");
+        assert.equal(fake.objects("providers_proxy").length, 1);
+        assert.equal(fake.objects("providers_proxy")[0].external_host, "https://sonarr.example.com");
+    });
+
+    // DRF's NotFound is JSON `{"detail": …}`; an ingress's 404 is its own HTML page.
+    it("only authentik's JSON 404 means gone; an ingress's HTML 404 is an error that names api.url", async () => {
+        const { id, outs } = await create(inputs("Group", { name: "g" }));
+        fake.inject({ match: /^GET core_groups_retrieve$/, kind: "html-404", times: 1 });
+        await assert.rejects(p.read!(id, outs), /HTTP 404 \(not authentik's own answer: check api\.url.*nginx/);
+        fake.inject({ match: /^DELETE core_groups_destroy$/, kind: "html-404", times: 1 });
+        await assert.rejects(p.delete!(id, outs), /HTTP 404/);
+        fake.inject({ match: /^GET core_groups_retrieve$/, kind: "gateway-json-404", times: 1 });
+        await assert.rejects(p.read!(id, outs), /HTTP 404 \(not authentik's own answer.*no Route matched/);
+        await assert.rejects(p.read!(id, { ...outs, apiToken: "revoked" }), /HTTP 403: \{"detail"/, "authentik's JSON {detail} of a 403 is no 'gone'");
+        assert.equal(fake.objects("core_groups").length, 1, "nothing was taken for gone");
+        fake.collections.core_groups.items.clear();
+        assert.equal((await p.read!(id, outs)).id, undefined, "authentik's own 404: gone");
+    });
+
+    it("replaces an application whose slug changes (delete first: a provider serves one application), and its bindings with it", async () => {
+        const { id, outs } = await create(inputs("Application", { name: "A", slug: "a" }));
+        const diff = await p.diff!(id, outs, inputs("Application", { name: "A", slug: "b" }));
+        assert.deepEqual([diff.replaces, diff.deleteBeforeReplace], [["spec"], true]);
+        const binding = await create(inputs("PolicyBinding", { target: outs.uuid, group: (await create(inputs("Group", { name: "g" }))).outs.pk, order: 0 }));
+        const moved = await p.diff!(binding.id, binding.outs, inputs("PolicyBinding", { ...binding.outs.spec, target: "new-app-uuid" }));
+        assert.deepEqual(moved.replaces, ["spec"]);
+    });
+
+    it("explains a provider name held by another app's provider: the old slug and renamedFrom", async () => {
+        const old = await create(inputs("ProxyProvider", proxySpec("Sonarr")));
+        await create(inputs("Application", { name: "Sonarr", slug: "sonarr-old", provider: old.outs.pk }));
+        await assert.rejects(create(inputs("ProxyProvider", proxySpec("Sonarr"))), /serves application "sonarr-old".*renamedFrom: \[sonarr-old\]/);
+    });
+});
+
+describe("connection errors keep their cause", () => {
+    const closedPort = async () => {
+        const net = await import("node:net");
+        const server = net.createServer();
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        const port = (server.address() as { port: number }).port;
+        await new Promise((r) => server.close(r));
+        return port;
+    };
+    const quick = { ...policy, deadlineMs: 100 };
+
+    it("connection refused", async () => {
+        await assert.rejects(create(inputs("Group", { name: "g" }, { apiUrl: `http://127.0.0.1:${await closedPort()}`, policy: quick })), /ECONNREFUSED/);
+    });
+    it("TLS spoken to a plain HTTP server", async () => {
+        await assert.rejects(create(inputs("Group", { name: "g" }, { apiUrl: fake.url.replace("http:", "https:"), policy: quick })), /SSL|EPROTO|TLS/i);
+    });
+    it("a connection dropped during an API call", async () => {
+        fake.inject({ match: /^GET core_groups_list$/, kind: "reset", times: 1000 });
+        await assert.rejects(create(inputs("Group", { name: "g" }, { policy: quick })), /lookup: .*(socket|closed|ECONNRESET)/i);
+        fake.faults.length = 0;
     });
 });
 
@@ -256,6 +487,15 @@ describe("retry policy", () => {
         assert.ok(isTransient({ response: { status: 429, text: async () => "" } }));
         assert.ok(!isTransient({ response: { status: 400, text: async () => "" } }));
         assert.ok(!isTransient({ response: { status: 404, text: async () => "" } }));
+    });
+
+    it("tells a failure that may have been done by the server from one that was not", () => {
+        const answer = (status: number) => ({ response: { status, text: async () => "" } });
+        assert.ok(mayHaveCommitted({ name: "TimeoutError", message: "The operation was aborted due to timeout" }));
+        assert.ok(mayHaveCommitted({ name: "FetchError", cause: { message: "fetch failed", cause: { code: "ECONNRESET", message: "socket hang up" } } }));
+        assert.ok(mayHaveCommitted(answer(504)) && mayHaveCommitted(answer(502)));
+        assert.ok(!mayHaveCommitted({ name: "FetchError", cause: { message: "fetch failed", cause: { code: "ECONNREFUSED", message: "connect ECONNREFUSED 127.0.0.1:9" } } }));
+        assert.ok(!mayHaveCommitted(answer(503)) && !mayHaveCommitted(answer(429)));
     });
 
     it("backs off exponentially with jitter, capped", () => {

@@ -3,6 +3,7 @@ import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { managedOutpostConfig, oidcUrls, providerSpec, shmPatches } from "../components/authentik-objects/model";
 import { planStack } from "../tools/plan";
+import { checkBaseline } from "../tools/checks";
 import { Plan, PlanResource, SECRET } from "../tools/harness";
 import { HOMELAB_FILE, expectIssue, homelab, parse, set, writeStack } from "./helpers";
 
@@ -44,7 +45,7 @@ describe("object model", () => {
     });
 
     it("supports regex redirect URIs", () => {
-        const c = parse(set(homelab(), "apps", [{ name: "A", slug: "a", mode: "oidc", host: "a.example.com", redirectUris: ["regex:https://a\\.example\\.com/.*"] }]));
+        const c = parse(set(set(homelab(), "apps", [{ name: "A", slug: "a", mode: "oidc", host: "a.example.com", redirectUris: ["regex:https://a\\.example\\.com/.*"] }]), "outposts.proxy.enabled", false));
         assert.deepEqual(providerSpec(c.apps[0]).spec.redirectUris, [{ matchingMode: "regex", url: "https://a\\.example\\.com/.*" }]);
     });
 
@@ -88,6 +89,18 @@ describe("app rules reject bad input", () => {
         ]);
         expectIssue(block, "apps", /unique across all provider kinds/);
     });
+    it("the dedicated outpost with no app on it (authentik refuses an outpost without providers)", () => {
+        const block = set(withApp({ mode: "forward_single", outpost: "embedded" }), "outposts.proxy.enabled", true);
+        expectIssue(block, "outposts.proxy.enabled", /no app is on it.*This list may not be empty/);
+    });
+    it("a renamedFrom that names the app's own slug or another app's", () => {
+        expectIssue(withApp({ mode: "forward_single", renamedFrom: ["x"] }), "apps[0].renamedFrom", /current slug/);
+        const block = set(homelab(), "apps", [
+            { name: "A", slug: "a", mode: "forward_single", host: "a.homelab.example", renamedFrom: ["b"] },
+            { name: "B", slug: "b", mode: "forward_single", host: "b.homelab.example" },
+        ]);
+        expectIssue(block, "apps[0].renamedFrom", /slug of another app/);
+    });
     it("RADIUS open to the world", () => {
         expectIssue(set(homelab(), "outposts.radius.clientNetworks", ["0.0.0.0/0"]), "outposts.radius.clientNetworks", /every network/);
     });
@@ -111,7 +124,7 @@ describe("authentik objects in the graph", () => {
 
     it("uses exactly the kind names as dynamic resource types (module authentik)", () => {
         const kinds = new Set(dynamic(plan).map((r) => r.type.slice(DYNAMIC.length)));
-        assert.deepEqual([...kinds].sort(), ["Application", "Group", "OAuth2Provider", "Outpost", "PolicyBinding", "ProxyProvider", "RadiusProvider"]);
+        assert.deepEqual([...kinds].sort(), ["Application", "Group", "OAuth2Provider", "Outpost", "OutpostMember", "PolicyBinding", "ProxyProvider", "RadiusProvider"]);
     });
 
     it("creates every object after the release, with the API token secret", () => {
@@ -132,9 +145,43 @@ describe("authentik objects in the graph", () => {
         assert.equal((application.inputs.spec as { provider: string }).provider, "app-sonarr-provider-pk");
         assert.deepEqual(binding.inputs.spec, { target: "app-sonarr-uuid", group: "group-media-admins-pk", order: 0 });
         const embedded = named(plan, "outpost-embedded");
-        assert.deepEqual((embedded.inputs.spec as { providers: string[] }).providers, ["app-homelab-domain-provider-pk", "app-sonarr-provider-pk"]);
         assert.equal(embedded.inputs.adopt, true, "the embedded outpost is adopted, never created");
-        assert.deepEqual((named(plan, "outpost-proxy").inputs.spec as { providers: string[] }).providers, ["app-uptime-kuma-provider-pk"]);
+        assert.ok(!("providers" in (embedded.inputs.spec as object)), "the embedded outpost's provider list is never written whole");
+        const member = named(plan, "app-sonarr-on-outpost");
+        assert.deepEqual(member.inputs.spec, { outpost: "outpost-embedded-pk", outpostName: "authentik Embedded Outpost", provider: "app-sonarr-provider-pk" });
+        assert.ok(member.dependsOn.includes(embedded.urn) && member.dependsOn.includes(provider.urn));
+        const proxy = named(plan, "outpost-proxy");
+        assert.deepEqual((proxy.inputs.spec as { initialProviders: string[] }).initialProviders, ["app-uptime-kuma-provider-pk"], "created with its first providers");
+        assert.equal((named(plan, "app-uptime-kuma-on-outpost").inputs.spec as { outpost: string }).outpost, "outpost-proxy-pk");
+        assert.equal(plan.resources.filter((r) => r.type === `${DYNAMIC}OutpostMember`).length, 4, "homelab-domain, sonarr, uptime-kuma and RADIUS: OIDC apps need no outpost");
+    });
+
+    it("adopts every kind from config; memberships need no adopt (an existing one is taken as is)", async () => {
+        let block = homelab();
+        block["authentik-platform:groups"] = (block["authentik-platform:groups"] as object[]).map((g) => ({ ...g, adopt: true }));
+        block["authentik-platform:apps"] = (block["authentik-platform:apps"] as object[]).map((a) => ({ ...a, adopt: true }));
+        block = set(set(block, "outposts.proxy.adopt", true), "outposts.radius.adopt", true);
+        const adopted = (await planStack(writeStack(block))).plan;
+        const notAdopted = dynamic(adopted).filter((r) => r.inputs.adopt !== true).map((r) => r.type.slice(DYNAMIC.length));
+        assert.deepEqual([...new Set(notAdopted)], ["OutpostMember"]);
+        assert.equal(named(plan, "outpost-radius").inputs.adopt, false, "adopt defaults to off");
+        assert.equal(named(adopted, "radius-radius-allow-wifi-users").inputs.adopt, true);
+    });
+
+    it("moves a renamed app's objects with Pulumi aliases (renamedFrom), and the baseline check explains a rename without it", async () => {
+        const rename = (extra: object) => {
+            const block = homelab();
+            block["authentik-platform:apps"] = (block["authentik-platform:apps"] as { slug: string }[]).map((a) => (a.slug === "sonarr" ? { ...a, slug: "sonarr-tv", ...extra } : a));
+            return writeStack(block, "homelab");
+        };
+        const moved = (await planStack(rename({ renamedFrom: ["sonarr"] }))).plan;
+        for (const [now, before] of [["app-sonarr-tv-provider", "app-sonarr-provider"], ["app-sonarr-tv", "app-sonarr"], ["app-sonarr-tv-allow-media-admins", "app-sonarr-allow-media-admins"], ["app-sonarr-tv-on-outpost", "app-sonarr-on-outpost"]]) {
+            assert.deepEqual(named(moved, now).aliases, [named(plan, before).urn], now);
+        }
+        assert.deepEqual(checkBaseline(plan, moved).findings, []);
+        const collided = checkBaseline(plan, (await planStack(rename({}))).plan).findings;
+        assert.equal(collided.length, 1);
+        assert.match(collided[0], /provider "Sonarr" would be created again as app-sonarr-tv-provider .*add renamedFrom: \[sonarr\] to the app sonarr-tv/);
     });
 
     it("keeps OIDC client secrets secret in inputs and outputs", () => {
@@ -170,7 +217,11 @@ describe("authentik objects in the graph", () => {
         const without = (await planStack(writeStack(block, "homelab"))).plan;
         assert.deepEqual(without.resources.filter((r) => r.name.startsWith("app-sonarr")), []);
         assert.ok(plan.resources.some((r) => r.name.startsWith("app-sonarr")));
-        assert.deepEqual((named(without, "outpost-embedded").inputs.spec as { providers: string[] }).providers, ["app-homelab-domain-provider-pk"]);
+        assert.deepEqual(
+            without.resources.filter((r) => r.type === `${DYNAMIC}OutpostMember` && (r.inputs.spec as { outpost: string }).outpost === "outpost-embedded-pk").map((r) => r.name),
+            ["app-homelab-domain-on-outpost"],
+            "only its own membership goes; the catch-all stays attached",
+        );
         assert.ok(!("sonarr" in (without.outputs.apps as object)));
     });
 

@@ -22,7 +22,7 @@ describe("npm run plan", () => {
         assert.equal(plan.project, "authentik-platform");
         assert.equal(plan.stack, "homelab");
         for (const r of plan.resources) {
-            assert.deepEqual(Object.keys(r), ["urn", "type", "name", "parent", "dependsOn", "protect", "retainOnDelete", "import", "inputs"]);
+            assert.deepEqual(Object.keys(r), ["urn", "type", "name", "parent", "dependsOn", "protect", "retainOnDelete", "import", "aliases", "inputs"]);
         }
     });
 

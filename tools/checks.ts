@@ -71,7 +71,9 @@ export function checkBaseline(previous: Plan, current: Plan): CheckResult {
         return { name, severity: "fail", findings: [finding], passed };
     }
     const findings: string[] = [];
-    const now = new Map(current.resources.map((r) => [r.urn, r]));
+    // A resource that aliases an earlier URN is that resource, moved.
+    const now = new Map(current.resources.flatMap((r) => [[r.urn, r] as const, ...(r.aliases ?? []).map((a) => [a, r] as const)]));
+    findings.push(...providerNameCollisions(previous, current, now));
     for (const before of statefulResources(previous)) {
         const after = now.get(before.urn);
         if (!after) {
@@ -95,6 +97,28 @@ export function checkBaseline(previous: Plan, current: Plan): CheckResult {
         }
     }
     return { name, severity: "fail", findings, passed };
+}
+
+const PROVIDER_KINDS = ["ProxyProvider", "OAuth2Provider", "RadiusProvider", "LdapProvider"].map((k) => `pulumi-nodejs:dynamic/authentik:${k}`);
+
+/**
+ * An app whose slug changed without `renamedFrom`: its provider gets a new resource, created before
+ * the old one is deleted, and authentik refuses the second provider of the same name (names are
+ * unique across provider kinds). Caught here, before any deploy, with the way out.
+ */
+function providerNameCollisions(previous: Plan, current: Plan, now: Map<string, PlanResource>): string[] {
+    const providerName = (r: PlanResource) => (r.inputs.spec as { name?: string } | undefined)?.name;
+    const slugOf = (r: PlanResource) => /^app-(.+)-provider$/.exec(r.name)?.[1];
+    const findings: string[] = [];
+    for (const before of previous.resources.filter((r) => PROVIDER_KINDS.includes(r.type))) {
+        if (now.has(before.urn)) continue;
+        const after = current.resources.find((r) => PROVIDER_KINDS.includes(r.type) && providerName(r) === providerName(before));
+        if (!after) continue;
+        const [was, is] = [slugOf(before), slugOf(after)];
+        const fix = was && is ? `add renamedFrom: [${was}] to the app ${is}, so its objects are updated in place` : "keep the old resource name, or rename the provider too";
+        findings.push(`provider "${providerName(before)}" would be created again as ${after.name} while ${before.name} still holds its name: authentik refuses a second provider of that name; ${fix}`);
+    }
+    return findings;
 }
 
 /** A ScheduledBackup exists for every CNPG cluster; otherwise the plan says loudly there is none. */

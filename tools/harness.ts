@@ -24,6 +24,8 @@ export interface PlanResource {
     protect: boolean;
     retainOnDelete: boolean;
     import: string | null;
+    /** Engine URNs this resource had before (Pulumi aliases: a renamed app's objects), else []. */
+    aliases: string[];
     inputs: Record<string, unknown>;
 }
 
@@ -97,7 +99,14 @@ interface RegisterRequest {
     getProtect(): boolean;
     getRetainondelete(): boolean;
     getImportid(): string;
+    getAliasesList(): WireAlias[];
     getObject(): WireStruct;
+}
+/** pulumi/proto alias_pb.Alias: a URN, or a spec relative to the resource. */
+interface WireAlias {
+    hasUrn(): boolean;
+    getUrn(): string;
+    getSpec(): { getName(): string; getType(): string; hasParenturn(): boolean; getParenturn(): string; hasNoparent(): boolean; getNoparent(): boolean } | undefined;
 }
 interface OutputsRequest {
     getUrn(): string;
@@ -158,6 +167,12 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
             protect: req.getProtect() === true,
             retainOnDelete: req.getRetainondelete() === true,
             import: req.getImportid() || null,
+            aliases: req.getAliasesList().map((a) => {
+                if (a.hasUrn()) return a.getUrn();
+                const spec = a.getSpec()!;
+                const aliasParent = spec.hasNoparent() && spec.getNoparent() ? null : spec.hasParenturn() ? (toEngine.get(spec.getParenturn()) ?? spec.getParenturn()) : parent;
+                return engineUrn(stack, project, aliasParent, spec.getType() || req.getType(), spec.getName() || req.getName());
+            }),
             // The wire form keeps secret and resource-reference markers, which scrub() rewrites.
             inputs: scrub(req.getObject().toJavaScript()) as Record<string, unknown>,
         });

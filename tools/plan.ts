@@ -68,7 +68,7 @@ export function summarize(r: PlanResource): string {
     const i = r.inputs;
     const kind = r.type.split(":").pop();
     const parts: string[] = [];
-    if (r.type.startsWith("pulumi-nodejs:dynamic/authentik:")) return summarizeAuthentikObject(i);
+    if (r.type.startsWith("pulumi-nodejs:dynamic/authentik:")) return summarizeAuthentikObject(i, r.aliases);
     const name = get(i, "metadata", "name");
     const ns = get(i, "metadata", "namespace");
     if (name) parts.push(ns ? `${ns}/${name}` : String(name));
@@ -123,14 +123,16 @@ export function summarize(r: PlanResource): string {
 }
 
 /** authentik objects: their natural key and the settings that matter. */
-function summarizeAuthentikObject(i: Obj): string {
+function summarizeAuthentikObject(i: Obj, aliases: string[] = []): string {
     const spec = i.spec === "[secret]" ? {} : ((i.spec as Obj) ?? {});
-    const parts = [String(spec.name ?? spec.slug ?? `${spec.target} ← ${spec.group}`)];
+    const key = spec.outpostName !== undefined ? `provider ${spec.provider} on ${spec.outpostName} (only this provider is attached or detached)` : `${spec.target} ← ${spec.group}`;
+    const parts = [String(spec.name ?? spec.slug ?? key)];
     for (const k of ["mode", "slug", "externalHost", "cookieDomain", "clientId", "clientNetworks", "type", "serviceConnection"]) {
         if (spec[k] !== undefined && spec[k] !== spec.name) parts.push(`${k}=${spec[k]}`);
     }
-    if (Array.isArray(spec.providers)) parts.push(`providers=${spec.providers.length}`);
+    if (Array.isArray(spec.initialProviders)) parts.push(`created with ${spec.initialProviders.length} provider(s)`);
     if (i.adopt) parts.push("adopt");
+    if (aliases.length) parts.push(`renamed from ${aliases.map((a) => a.split("::").pop()).join(", ")}`);
     return parts.join(" ");
 }
 

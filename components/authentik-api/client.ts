@@ -33,5 +33,7 @@ export function apisFor(conn: Connection) {
         flows: new FlowsApi(configuration),
         propertyMappings: new PropertymappingsApi(configuration),
         crypto: new CryptoApi(configuration),
+        /** How long to back off; kinds that verify their own writes pause by it. */
+        policy: conn.policy,
     };
 }

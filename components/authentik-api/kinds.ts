@@ -4,9 +4,17 @@
  * retrieve, replace (PUT, never PATCH: a proxy-provider PATCH without `mode` is rejected), destroy.
  * References by slug or name (flows, scope mappings, certificates, service connections) are
  * resolved here, at apply time, so a preview needs no API access.
+ *
+ * authentik's semantics this relies on (goauthentik/authentik, checked against the 2026.8 client):
+ * - list endpoints are paginated (`pagination.next`, 0 = last page) and silently ignore filters a
+ *   viewset does not declare: every look-up follows every page and matches exactly;
+ * - a PUT keeps the fields it omits (DRF partial semantics on omitted non-required fields), so a
+ *   field the config can clear is always sent, with its cleared value;
+ * - an outpost's `providers` is replaced whole on write: it is owned per provider (OutpostMember),
+ *   never written by the Outpost object after its creation.
  */
 import type { Apis } from "./client";
-import { PermanentError } from "./retry";
+import { PermanentError, realClock } from "./retry";
 
 /** What the API returns for an object: its id and the fields it holds (camelCase, as the client models them). */
 export type Remote = Record<string, unknown>;
@@ -17,20 +25,54 @@ export interface KindSpec {
     /** Natural key shown in messages and used to find an object again (adopt, retried creates). */
     naturalKey(spec: Spec): string;
     find(api: Apis, spec: Spec): Promise<Remote | undefined>;
-    /** The request body for `spec`, references resolved. */
+    /** The request body for `spec`, references resolved: every field the kind manages, cleared ones included. */
     body(api: Apis, spec: Spec): Promise<Body>;
-    create(api: Apis, body: Body): Promise<Remote>;
+    create(api: Apis, body: Body, spec: Spec): Promise<Remote>;
     retrieve(api: Apis, id: string): Promise<Remote>;
     update(api: Apis, id: string, body: Body): Promise<Remote>;
     destroy(api: Apis, id: string, spec: Spec): Promise<void>;
     idOf(remote: Remote): string;
     /** Extra outputs besides `pk` (e.g. an OAuth2 client id). */
     outputs?(remote: Remote): Record<string, unknown>;
+    /** Fields whose order authentik does not keep: compared as sets. */
+    setFields?: string[];
+    /** Spec fields used only when the object is created (ignored by diffs). */
+    createOnly?: string[];
+    /** Spec fields whose change makes a new object (the old one is deleted). */
+    replaceOn?: string[];
+    /** Delete the old object before creating its replacement (a unique key would collide). */
+    deleteBeforeReplace?: boolean;
+    /** An existing match is this resource's own (idempotent membership): no `adopt` needed. */
+    existingIsOwn?: boolean;
+    /** Other objects that duplicate this one (a late-committed retried create): removed on converge. */
+    duplicates?(api: Apis, spec: Spec, id: string): Promise<string[]>;
 }
 
 // ---------------------------------------------------------------------------------------------
-// References, resolved inside the provider
+// Pagination and references, resolved inside the provider
 // ---------------------------------------------------------------------------------------------
+
+/** Page size asked for; authentik's default is 100 and a server may cap it lower. */
+export const PAGE_SIZE = 100;
+/** A look-up reading more pages than this is refused rather than left to run unbounded. */
+export const MAX_PAGES = 200;
+
+interface Page<T> {
+    pagination: { next: number; current?: number };
+    results: T[];
+}
+
+/** Every result of a paginated list, following `pagination.next` (bounded). */
+export async function listAll<T>(what: string, fetchPage: (paging: { page: number; pageSize: number }) => Promise<Page<T>>): Promise<T[]> {
+    const all: T[] = [];
+    for (let page = 1, pages = 0; ; pages++) {
+        if (pages >= MAX_PAGES) throw new PermanentError(`${what}: more than ${MAX_PAGES} pages of results; narrow the look-up`);
+        const { pagination, results } = await fetchPage({ page, pageSize: PAGE_SIZE });
+        all.push(...results);
+        if (!pagination?.next || pagination.next <= page) return all;
+        page = pagination.next;
+    }
+}
 
 async function only<T>(what: string, results: T[]): Promise<T> {
     if (results.length !== 1) throw new PermanentError(`${what}: expected one match in authentik, found ${results.length}`);
@@ -38,24 +80,24 @@ async function only<T>(what: string, results: T[]): Promise<T> {
 }
 
 export async function flowPk(api: Apis, slug: string): Promise<string> {
-    const { results } = await api.flows.flowsInstancesList({ slug });
+    const results = await listAll(`flow "${slug}"`, (p) => api.flows.flowsInstancesList({ slug, ...p }));
     return (await only(`flow "${slug}"`, results.filter((f) => f.slug === slug))).pk;
 }
 
 export async function scopeMappingPks(api: Apis, scopes: string[]): Promise<string[]> {
     if (scopes.length === 0) return [];
     const managed = scopes.map((scope) => `goauthentik.io/providers/oauth2/scope-${scope}`);
-    const { results } = await api.propertyMappings.propertymappingsProviderScopeList({ managed });
+    const results = await listAll("scope mappings", (p) => api.propertyMappings.propertymappingsProviderScopeList({ managed, ...p }));
     return Promise.all(managed.map(async (id) => (await only(`scope mapping ${id}`, results.filter((m) => m.managed === id))).pk));
 }
 
 export async function certificatePk(api: Apis, name: string): Promise<string> {
-    const { results } = await api.crypto.cryptoCertificatekeypairsList({ name });
+    const results = await listAll(`certificate "${name}"`, (p) => api.crypto.cryptoCertificatekeypairsList({ name, ...p }));
     return (await only(`certificate "${name}"`, results.filter((c) => c.name === name))).pk;
 }
 
 async function serviceConnectionPk(api: Apis, name: string): Promise<string> {
-    const { results } = await api.outposts.outpostsServiceConnectionsKubernetesList({ name });
+    const results = await listAll(`Kubernetes service connection "${name}"`, (p) => api.outposts.outpostsServiceConnectionsKubernetesList({ name, ...p }));
     return (await only(`Kubernetes service connection "${name}"`, results.filter((c) => c.name === name))).pk;
 }
 
@@ -67,12 +109,14 @@ function exactly(results: unknown[], field: string, value: unknown): Remote | un
     return (results as Remote[]).find((r) => r[field] === value);
 }
 
-/** Optional string fields: absent stays absent in the body. */
+/** Fields the config may leave unset: absent stays absent in the body. */
 function present<T extends Record<string, unknown>>(o: T): Partial<T> {
     return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
 }
 
 const s = (v: unknown) => v as string;
+/** A string field the config may clear: sent as "" so a PUT clears it (authentik keeps omitted fields). */
+const clearable = (v: unknown) => (v === undefined || v === null ? "" : v);
 
 // ---------------------------------------------------------------------------------------------
 // Providers (names are unique across all provider kinds)
@@ -90,10 +134,18 @@ const pkOf = (r: Remote) => String(r.pk);
 
 type Method = (params: Record<string, unknown>) => Promise<unknown>;
 
+function method(api: Apis, group: keyof Apis, name: string): Method {
+    const client = api[group] as unknown as Record<string, Method>;
+    const fn = client[name];
+    if (typeof fn !== "function") throw new PermanentError(`@goauthentik/api has no ${group}.${name}`);
+    return fn.bind(client);
+}
+
 /**
- * create/retrieve/update/destroy over the client's uniform naming: `<prefix>Create({<requestKey>})`,
- * `<prefix>Retrieve({<idParam>})`, `<prefix>Update({<idParam>, <requestKey>})`, `<prefix>Destroy`.
- * Updates are PUTs (the whole object), never PATCHes.
+ * find/create/retrieve/update/destroy over the client's uniform naming: `<prefix>List({filter,
+ * page, pageSize})`, `<prefix>Create({<requestKey>})`, `<prefix>Retrieve({<idParam>})`,
+ * `<prefix>Update({<idParam>, <requestKey>})`, `<prefix>Destroy`. Updates are PUTs (the whole
+ * object), never PATCHes.
  */
 function crud(
     group: keyof Apis,
@@ -101,58 +153,113 @@ function crud(
     requestKey: string,
     idParam: string,
     toId: (id: string) => unknown = (id) => id,
-): Pick<KindSpec, "create" | "retrieve" | "update"> & { destroy(api: Apis, id: string): Promise<void> } {
-    const method = (api: Apis, verb: string): Method => {
-        const client = api[group] as unknown as Record<string, Method>;
-        const fn = client[`${prefix}${verb}`];
-        if (typeof fn !== "function") throw new PermanentError(`@goauthentik/api has no ${group}.${prefix}${verb}`);
-        return fn.bind(client);
-    };
+): Pick<KindSpec, "create" | "retrieve" | "update"> & { destroy(api: Apis, id: string): Promise<void>; list(api: Apis, filter: Record<string, unknown>): Promise<Remote[]> } {
     return {
-        create: async (api, body) => (await method(api, "Create")({ [requestKey]: body })) as Remote,
-        retrieve: async (api, id) => (await method(api, "Retrieve")({ [idParam]: toId(id) })) as Remote,
-        update: async (api, id, body) => (await method(api, "Update")({ [idParam]: toId(id), [requestKey]: body })) as Remote,
+        list: (api, filter) => listAll(`${prefix} look-up`, (p) => method(api, group, `${prefix}List`)({ ...filter, ...p }) as Promise<Page<Remote>>),
+        create: async (api, body) => (await method(api, group, `${prefix}Create`)({ [requestKey]: body })) as Remote,
+        retrieve: async (api, id) => (await method(api, group, `${prefix}Retrieve`)({ [idParam]: toId(id) })) as Remote,
+        update: async (api, id, body) => (await method(api, group, `${prefix}Update`)({ [idParam]: toId(id), [requestKey]: body })) as Remote,
         destroy: async (api, id) => {
-            await method(api, "Destroy")({ [idParam]: toId(id) });
+            await method(api, group, `${prefix}Destroy`)({ [idParam]: toId(id) });
         },
     };
 }
 
-const outpostCrud = crud("outposts", "outpostsInstances", "outpostRequest", "uuid");
+/** A provider kind: found by exact name (through the filter the viewset declares), addressed by integer pk. */
+function providerKind(prefix: string, requestKey: string, nameFilter: "name" | "nameIexact", rest: Pick<KindSpec, "body"> & Partial<KindSpec>): KindSpec {
+    const { list, ...ops } = crud("providers", prefix, requestKey, "id", Number);
+    return {
+        naturalKey: byName,
+        find: async (api, spec) => exactly(await list(api, { [nameFilter]: s(spec.name) }), "name", spec.name),
+        ...ops,
+        idOf: pkOf,
+        ...rest,
+    };
+}
 
-/** Providers are addressed by an integer pk. */
-const providerCrud = (prefix: string, requestKey: string) => crud("providers", prefix, requestKey, "id", Number);
+const outpostCrud = crud("outposts", "outpostsInstances", "outpostRequest", "uuid");
+const bindingCrud = crud("policies", "policiesBindings", "policyBindingRequest", "policyBindingUuid");
+
+// ---------------------------------------------------------------------------------------------
+// Outpost membership: one provider on one outpost, attached and detached on its own
+// ---------------------------------------------------------------------------------------------
+
+/** The outpost's provider list, PATCHed whole (authentik has no atomic add). */
+async function setProviders(api: Apis, outpost: Remote, providers: number[]) {
+    await api.outposts.outpostsInstancesPartialUpdate({ uuid: s(outpost.pk), patchedOutpostRequest: { type: outpost.type as never, providers } });
+}
+
+/** The embedded outpost's `managed` id: the only outpost authentik lets have no providers. */
+export const EMBEDDED_OUTPOST_MANAGED = "goauthentik.io/outposts/embedded";
+/** Rounds of read-merge-write-verify before a membership change gives up. */
+export const MEMBERSHIP_ROUNDS = 8;
+/** Longest pause before reading a membership write back, so a concurrent stale write is seen. */
+export const MEMBERSHIP_SETTLE_MS = 500;
+
+/**
+ * Serializes writes to one outpost's provider list within this process (one `pulumi up` runs all
+ * dynamic resources in one provider process). Other writers (the UI, other stacks) are caught by
+ * the read-back: a change another writer's stale list removed is written again.
+ */
+async function withOutpostLock<T>(outpost: string, fn: () => Promise<T>): Promise<T> {
+    const g = globalThis as { __authentikOutpostLocks?: Map<string, Promise<unknown>> };
+    const locks = (g.__authentikOutpostLocks ??= new Map());
+    const run = (locks.get(outpost) ?? Promise.resolve()).catch(() => undefined).then(fn);
+    locks.set(
+        outpost,
+        run.catch(() => undefined),
+    );
+    return run;
+}
+
+/**
+ * Adds (`want: true`) or removes one provider, leaving every other member alone: re-read, merge,
+ * write, then read back after a short pause and write again when another writer's change dropped
+ * ours. A non-embedded outpost cannot be left empty (authentik: "This list may not be empty."):
+ * its last provider is left attached, since the outpost itself is being removed then (a plan-time
+ * rule refuses an enabled outpost without apps) and deleting the provider detaches it anyway.
+ */
+async function changeMembership(api: Apis, outpostUuid: string, provider: number, want: boolean): Promise<void> {
+    const settleMs = Math.min(api.policy.baseDelayMs, MEMBERSHIP_SETTLE_MS);
+    await withOutpostLock(outpostUuid, async () => {
+        for (let round = 1; round <= MEMBERSHIP_ROUNDS; round++) {
+            // Round 1 reads the list to merge into; later rounds read our write back.
+            const outpost = (await api.outposts.outpostsInstancesRetrieve({ uuid: outpostUuid })) as unknown as Remote;
+            const current = (outpost.providers as number[]) ?? [];
+            if (current.includes(provider) === want) return;
+            const next = want ? [...current, provider] : current.filter((p) => p !== provider);
+            if (next.length === 0 && outpost.managed !== EMBEDDED_OUTPOST_MANAGED) return;
+            await setProviders(api, outpost, next);
+            await realClock.sleep(settleMs / 2 + Math.random() * settleMs);
+        }
+        throw new PermanentError(
+            `provider ${provider} on outpost ${outpostUuid}: could not ${want ? "attach" : "detach"} it in ${MEMBERSHIP_ROUNDS} rounds: another writer keeps replacing the outpost's provider list (stop it, then run pulumi up again)`,
+        );
+    });
+}
+
+const memberId = (outpost: unknown, provider: unknown) => `${s(outpost)}/${Number(provider)}`;
+const parseMemberId = (id: string) => {
+    const at = id.lastIndexOf("/");
+    return { outpost: id.slice(0, at), provider: Number(id.slice(at + 1)) };
+};
+
 
 export const kinds: Record<string, KindSpec> = {
-    ProxyProvider: {
-        naturalKey: byName,
-        async find(api, spec) {
-            const { results } = await api.providers.providersProxyList({ nameIexact: s(spec.name) });
-            return exactly(results, "name", spec.name);
-        },
+    ProxyProvider: providerKind("providersProxy", "proxyProviderRequest", "nameIexact", {
         async body(api, spec) {
-            return present({
+            return {
                 name: spec.name,
                 ...(await providerFlows(api, spec)),
                 // Always sent: a missing mode means "proxy", which needs internal_host.
                 mode: spec.mode,
                 externalHost: spec.externalHost,
-                internalHost: spec.internalHost,
-                internalHostSslValidation: spec.internalHostSslValidation,
-                cookieDomain: spec.cookieDomain,
-                skipPathRegex: spec.skipPathRegex,
-                accessTokenValidity: spec.accessTokenValidity,
-            });
+                internalHost: clearable(spec.internalHost),
+                cookieDomain: clearable(spec.cookieDomain),
+            };
         },
-        ...providerCrud("providersProxy", "proxyProviderRequest"),
-        idOf: pkOf,
-    },
-    OAuth2Provider: {
-        naturalKey: byName,
-        async find(api, spec) {
-            const { results } = await api.providers.providersOauth2List({ name: s(spec.name) });
-            return exactly(results, "name", spec.name);
-        },
+    }),
+    OAuth2Provider: providerKind("providersOauth2", "oAuth2ProviderRequest", "name", {
         async body(api, spec) {
             return present({
                 name: spec.name,
@@ -163,38 +270,23 @@ export const kinds: Record<string, KindSpec> = {
                 redirectUris: spec.redirectUris,
                 propertyMappings: await scopeMappingPks(api, (spec.scopes as string[]) ?? []),
                 signingKey: spec.signingKey ? await certificatePk(api, s(spec.signingKey)) : undefined,
-                subMode: spec.subMode,
-                includeClaimsInIdToken: spec.includeClaimsInIdToken,
             });
         },
-        ...providerCrud("providersOauth2", "oAuth2ProviderRequest"),
-        idOf: pkOf,
         outputs: (r) => ({ clientId: r.clientId }),
-    },
-    RadiusProvider: {
-        naturalKey: byName,
-        async find(api, spec) {
-            const { results } = await api.providers.providersRadiusList({ nameIexact: s(spec.name) });
-            return exactly(results, "name", spec.name);
-        },
+        // authentik returns mappings in its own order, and redirect URIs match whichever is listed.
+        setFields: ["propertyMappings", "redirectUris"],
+    }),
+    RadiusProvider: providerKind("providersRadius", "radiusProviderRequest", "nameIexact", {
         async body(api, spec) {
             return present({
                 name: spec.name,
                 ...(await providerFlows(api, spec)),
                 clientNetworks: spec.clientNetworks,
                 sharedSecret: spec.sharedSecret,
-                mfaSupport: spec.mfaSupport,
             });
         },
-        ...providerCrud("providersRadius", "radiusProviderRequest"),
-        idOf: pkOf,
-    },
-    LdapProvider: {
-        naturalKey: byName,
-        async find(api, spec) {
-            const { results } = await api.providers.providersLdapList({ nameIexact: s(spec.name) });
-            return exactly(results, "name", spec.name);
-        },
+    }),
+    LdapProvider: providerKind("providersLdap", "lDAPProviderRequest", "nameIexact", {
         async body(api, spec) {
             return present({
                 name: spec.name,
@@ -202,87 +294,138 @@ export const kinds: Record<string, KindSpec> = {
                 baseDn: spec.baseDn,
                 searchMode: spec.searchMode,
                 bindMode: spec.bindMode,
-                mfaSupport: spec.mfaSupport,
             });
         },
-        ...providerCrud("providersLdap", "lDAPProviderRequest"),
-        idOf: pkOf,
-    },
-    Application: {
-        naturalKey: (spec) => s(spec.slug),
+    }),
+    Application: (() => {
+        const { list, ...ops } = crud("core", "coreApplications", "applicationRequest", "slug");
+        return {
+            naturalKey: (spec) => s(spec.slug),
+            find: async (api, spec) => exactly(await list(api, { slug: s(spec.slug), superuserFullList: true }), "slug", spec.slug),
+            async body(_api, spec) {
+                return {
+                    name: spec.name,
+                    slug: spec.slug,
+                    provider: spec.provider === undefined || spec.provider === null ? null : Number(spec.provider),
+                    metaLaunchUrl: clearable(spec.metaLaunchUrl),
+                    metaIcon: clearable(spec.metaIcon),
+                    metaDescription: clearable(spec.metaDescription),
+                    group: clearable(spec.group),
+                    policyEngineMode: spec.policyEngineMode ?? "any",
+                };
+            },
+            ...ops,
+            // Applications are addressed by slug; their pk (uuid) is what bindings target.
+            idOf: (r) => s(r.slug),
+            outputs: (r) => ({ uuid: r.pk }),
+            // The slug is the address, and a provider serves one application: delete, then create.
+            replaceOn: ["slug"],
+            deleteBeforeReplace: true,
+        } satisfies KindSpec;
+    })(),
+    Group: (() => {
+        const { list, ...ops } = crud("core", "coreGroups", "groupRequest", "groupUuid");
+        return {
+            naturalKey: byName,
+            find: async (api, spec) => exactly(await list(api, { name: s(spec.name), includeUsers: false }), "name", spec.name),
+            async body(_api, spec) {
+                return present({ name: spec.name, isSuperuser: spec.isSuperuser ?? false, attributes: spec.attributes });
+            },
+            ...ops,
+            idOf: pkOf,
+        } satisfies KindSpec;
+    })(),
+    PolicyBinding: (() => {
+        const { list, ...ops } = bindingCrud;
+        // The bindings list has no group filter: filter by target, then match group (and order).
+        const sameGroup = async (api: Apis, spec: Spec) => (await list(api, { target: s(spec.target) })).filter((b) => b.group === spec.group);
+        return {
+            naturalKey: (spec) => `${spec.target}/${spec.group}`,
+            async find(api, spec) {
+                const matches = await sameGroup(api, spec);
+                return matches.find((b) => b.order === spec.order) ?? matches[0];
+            },
+            async body(_api, spec) {
+                return { target: spec.target, group: spec.group, order: spec.order, enabled: true, negate: false, timeout: 30 };
+            },
+            ...ops,
+            idOf: pkOf,
+            // A binding's target is its identity (an application replaced takes its bindings along).
+            replaceOn: ["target"],
+            // Bindings have no unique key: a retried create that committed late leaves a second one.
+            async duplicates(api, spec, id) {
+                return (await sameGroup(api, spec)).filter((b) => b.order === spec.order && String(b.pk) !== id).map(pkOf);
+            },
+        } satisfies KindSpec;
+    })(),
+    Outpost: (() => {
+        const { list, ...ops } = outpostCrud;
+        return {
+            naturalKey: (spec) => s(spec.managed ?? spec.name),
+            async find(api, spec) {
+                const [field, value] = spec.managed ? ["managed", spec.managed] : ["name", spec.name];
+                return exactly(await list(api, field === "managed" ? { managedIexact: s(value) } : { nameIexact: s(value) }), field, value);
+            },
+            async body(api, spec) {
+                // No providers: members attach themselves (OutpostMember); config holds only our keys.
+                return present({
+                    name: spec.name,
+                    type: spec.type,
+                    serviceConnection: spec.serviceConnection ? await serviceConnectionPk(api, s(spec.serviceConnection)) : undefined,
+                    config: spec.config,
+                });
+            },
+            async create(api, body, spec) {
+                // A new outpost starts from authentik's default config, with its first providers
+                // (authentik refuses a non-embedded outpost without any).
+                const defaults = (await api.outposts.outpostsInstancesDefaultSettingsRetrieve()).config as Record<string, unknown>;
+                const providers = ((spec.initialProviders as unknown[]) ?? []).map(Number);
+                return ops.create(api, { ...body, providers, config: { ...defaults, ...(body.config as Record<string, unknown>) } }, spec);
+            },
+            retrieve: ops.retrieve,
+            async update(api, id, body) {
+                // PATCH without providers: members another stack or the UI attached stay attached.
+                // Our config keys go over the outpost's current config, so keys we do not manage stay.
+                const current = await api.outposts.outpostsInstancesRetrieve({ uuid: id });
+                const config = { ...(current.config as Record<string, unknown>), ...(body.config as Record<string, unknown>) };
+                return (await api.outposts.outpostsInstancesPartialUpdate({ uuid: id, patchedOutpostRequest: { ...body, config } as never })) as unknown as Remote;
+            },
+            async destroy(api, id, spec) {
+                // authentik's own (embedded) outpost is never deleted, and its members detach themselves.
+                if (!spec.managed) await ops.destroy(api, id);
+            },
+            idOf: pkOf,
+            createOnly: ["initialProviders"],
+        } satisfies KindSpec;
+    })(),
+    OutpostMember: {
+        naturalKey: (spec) => `provider ${spec.provider} on outpost ${s(spec.outpostName ?? spec.outpost)}`,
         async find(api, spec) {
-            const { results } = await api.core.coreApplicationsList({ slug: s(spec.slug), superuserFullList: true });
-            return exactly(results, "slug", spec.slug);
+            const outpost = await api.outposts.outpostsInstancesRetrieve({ uuid: s(spec.outpost) });
+            return outpost.providers.includes(Number(spec.provider)) ? { pk: memberId(spec.outpost, spec.provider) } : undefined;
         },
         async body(_api, spec) {
-            return present({
-                name: spec.name,
-                slug: spec.slug,
-                provider: spec.provider === undefined ? undefined : Number(spec.provider),
-                metaLaunchUrl: spec.metaLaunchUrl,
-                metaIcon: spec.metaIcon,
-                metaDescription: spec.metaDescription,
-                group: spec.group,
-                policyEngineMode: spec.policyEngineMode ?? "any",
-            });
+            return { outpost: spec.outpost, provider: Number(spec.provider) };
         },
-        ...crud("core", "coreApplications", "applicationRequest", "slug"),
-        // Applications are addressed by slug; their pk (uuid) is what bindings target.
-        idOf: (r) => s(r.slug),
-        outputs: (r) => ({ uuid: r.pk }),
-    },
-    Group: {
-        naturalKey: byName,
-        async find(api, spec) {
-            const { results } = await api.core.coreGroupsList({ name: s(spec.name), includeUsers: false });
-            return exactly(results, "name", spec.name);
+        async create(api, body) {
+            await changeMembership(api, s(body.outpost), Number(body.provider), true);
+            return { pk: memberId(body.outpost, body.provider), ...body };
         },
-        async body(_api, spec) {
-            return present({ name: spec.name, isSuperuser: spec.isSuperuser ?? false, attributes: spec.attributes });
+        async retrieve(api, id) {
+            const { outpost, provider } = parseMemberId(id);
+            const remote = await api.outposts.outpostsInstancesRetrieve({ uuid: outpost });
+            if (!remote.providers.includes(provider)) throw new PermanentError(`provider ${provider} is no longer attached to outpost ${remote.name}`, 404, true);
+            return { pk: id, outpost, provider };
         },
-        ...crud("core", "coreGroups", "groupRequest", "groupUuid"),
-        idOf: pkOf,
-    },
-    PolicyBinding: {
-        naturalKey: (spec) => `${spec.target}/${spec.group}`,
-        async find(api, spec) {
-            const { results } = await api.policies.policiesBindingsList({ target: s(spec.target) });
-            return exactly(results, "group", spec.group);
+        async update(api, _id, body) {
+            return kinds.OutpostMember.create(api, body, {});
         },
-        async body(_api, spec) {
-            return present({ target: spec.target, group: spec.group, order: spec.order, enabled: true, negate: false, timeout: 30 });
-        },
-        ...crud("policies", "policiesBindings", "policyBindingRequest", "policyBindingUuid"),
-        idOf: pkOf,
-    },
-    Outpost: {
-        naturalKey: (spec) => s(spec.managed ?? spec.name),
-        async find(api, spec) {
-            const [field, value] = spec.managed ? ["managed", spec.managed] : ["name", spec.name];
-            const { results } = await api.outposts.outpostsInstancesList(field === "managed" ? { managedIexact: s(value) } : { nameIexact: s(value) });
-            return exactly(results, field, value);
-        },
-        async body(api, spec) {
-            // config is replaced whole on every write: start from authentik's defaults, then ours.
-            const defaults = (await api.outposts.outpostsInstancesDefaultSettingsRetrieve()).config as Record<string, unknown>;
-            return present({
-                name: spec.name,
-                type: spec.type,
-                providers: ((spec.providers as unknown[]) ?? []).map(Number),
-                serviceConnection: spec.serviceConnection ? await serviceConnectionPk(api, s(spec.serviceConnection)) : undefined,
-                config: { ...defaults, ...(spec.config as Record<string, unknown>) },
-            });
-        },
-        ...outpostCrud,
-        async destroy(api, id, spec) {
-            if (!spec.managed) return outpostCrud.destroy(api, id);
-            // authentik's own (embedded) outpost is never deleted: it is handed back with no providers.
-            const current = await api.outposts.outpostsInstancesRetrieve({ uuid: id });
-            await api.outposts.outpostsInstancesUpdate({
-                uuid: id,
-                outpostRequest: { name: current.name, type: current.type, providers: [], serviceConnection: current.serviceConnection, config: current.config },
-            });
+        async destroy(api, id) {
+            const { outpost, provider } = parseMemberId(id);
+            await changeMembership(api, outpost, provider, false);
         },
         idOf: pkOf,
+        replaceOn: ["outpost", "provider"],
+        existingIsOwn: true,
     },
 };

@@ -3,14 +3,17 @@
  *
  * - Every operation first waits for /-/health/ready/ (bounded backoff), so a fresh install
  *   converges in one `pulumi up`; transient failures are retried with jitter; 4xx fail at once
- *   with authentik's response body.
- * - Creates are idempotent: before a retried POST the object is looked up by its natural key, so a
- *   create that committed but timed out is taken over, never duplicated. An object that already
- *   exists before the first attempt is only taken over with `adopt: true` (the migration path
- *   from the Terraform stack; Pulumi's import does not work for dynamic resources).
- * - Drift: `read` (run by every `pulumi up`, as Pulumi.yaml sets refresh: always) compares what
- *   authentik holds with what was applied; a difference makes the next diff an update. An object
- *   deleted outside Pulumi reads as gone (404) and is created again.
+ *   with authentik's response body; network failures keep their cause (refused, DNS, TLS, timeout).
+ * - Creates are idempotent: after a failed POST the object is looked for by its natural key for
+ *   about a request timeout (a slow server may still commit it) before posting again, and a retried
+ *   POST refused on a unique key takes over the late-committed object. Bindings, which have no
+ *   unique key, are also de-duplicated on every converge and all removed on delete. An object that
+ *   exists before the first attempt is only taken over with `adopt: true` (the migration path from
+ *   the Terraform stack; Pulumi's import does not work for dynamic resources).
+ * - Drift: `read` (run by every `pulumi up`, as Pulumi.yaml sets refresh: always) compares every
+ *   applied field with what authentik holds (set-valued fields in any order, cleared = null); a
+ *   difference makes the next diff an update. Only authentik's own JSON 404 means an object is gone
+ *   (it is then created again); any other 404 (an ingress, a wrong api.url) is an error.
  * - Serialization: nothing is captured but this module's functions and `@goauthentik/api`
  *   (required by name); clients are built inside each call. `engineVersion` in the inputs makes a
  *   change of this code show up as an update.
@@ -18,10 +21,10 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { Apis, Connection, apisFor } from "./client";
 import { KindSpec, Remote, kinds } from "./kinds";
-import { PermanentError, RetryPolicy, statusOf, waitForReady, withRetry } from "./retry";
+import { PermanentError, RetryPolicy, isGone, mayHaveCommitted, statusOf, waitForReady, withRetry } from "./retry";
 
 /** Bump when the engine's behaviour changes, so existing objects are re-applied. */
-export const ENGINE_VERSION = "1";
+export const ENGINE_VERSION = "2";
 
 export interface ObjectInputs {
     kind: string;
@@ -42,11 +45,15 @@ export interface ObjectOutputs extends ObjectInputs {
     applied: Record<string, unknown>;
     appliedDigest: string;
     observedDigest: string;
+    /** Fields whose value in authentik differs from the applied one, as found by the last read. */
+    drift?: string[];
     [extra: string]: unknown;
 }
 
 /** Fields that hold secrets in request bodies: stored only as hashes. */
 const SECRET_FIELDS = ["clientSecret", "sharedSecret"];
+/** A `drift` entry: other objects duplicate this one (a binding's retried create that committed late). */
+export const DUPLICATES = "(duplicates)";
 
 /** JSON with sorted keys, so equal values digest equally. */
 export function stableJson(value: unknown): string {
@@ -71,20 +78,15 @@ function sha256(text: string): string {
     return createHash("sha256").update(text).digest("hex");
 }
 
-/** Digest of a value as it is compared (applied body vs. what authentik holds). */
-function digestOf(value: unknown): string {
-    return sha256(stableJson(value));
-}
-
 /** The body as stored in state: secret fields replaced by their hash. */
 export function redactBody(body: Record<string, unknown>): Record<string, unknown> {
     return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, SECRET_FIELDS.includes(k) && typeof v === "string" ? `sha256:${sha256(v)}` : v]));
 }
 
 /**
- * What authentik holds, shaped like `applied`: only the applied fields, compared the way they were
- * sent (objects by the applied keys; secret fields hashed). Fields authentik never returns count as
- * unchanged.
+ * What authentik holds, shaped like `applied`: every applied field, compared the way it was sent
+ * (nested objects by the applied keys; secret fields hashed). Fields authentik never returns count
+ * as unchanged.
  */
 export function project(applied: unknown, remote: unknown, key = ""): unknown {
     if (remote === undefined) return applied;
@@ -96,6 +98,27 @@ export function project(applied: unknown, remote: unknown, key = ""): unknown {
         return Object.fromEntries(Object.keys(applied).map((k) => [k, project((applied as Record<string, unknown>)[k], (remote as Record<string, unknown>)[k], k)]));
     }
     return remote;
+}
+
+/**
+ * A field's value as compared: a cleared string and null are the same (authentik answers either),
+ * and a set-valued field ignores order (authentik answers its own order).
+ */
+function comparable(value: unknown, asSet: boolean): string {
+    const norm = (v: unknown): unknown => (v === null || v === undefined ? "" : v);
+    if (asSet && Array.isArray(value)) return stableJson(value.map((v) => stableJson(norm(v))).sort());
+    return stableJson(norm(value));
+}
+
+/** The applied fields whose value in authentik differs (fields authentik does not return never count). */
+export function driftOf(kind: Pick<KindSpec, "setFields">, applied: Record<string, unknown>, remote: Remote): string[] {
+    const observed = project(applied, remote) as Record<string, unknown>;
+    return Object.keys(applied)
+        .filter((k) => {
+            const asSet = kind.setFields?.includes(k) ?? false;
+            return comparable(applied[k], asSet) !== comparable(observed[k], asSet);
+        })
+        .sort();
 }
 
 function kindOf(inputs: ObjectInputs): KindSpec {
@@ -116,8 +139,40 @@ async function ready(inputs: ObjectInputs): Promise<Apis> {
 
 function outputsOf(inputs: ObjectInputs, kind: KindSpec, remote: Remote, body: Record<string, unknown>): ObjectOutputs {
     const applied = redactBody(body);
-    const digest = digestOf(applied);
-    return { ...inputs, ...(kind.outputs?.(remote) ?? {}), pk: String(remote.pk), applied, appliedDigest: digest, observedDigest: digest };
+    const digest = sha256(stableJson(applied));
+    return { ...inputs, ...(kind.outputs?.(remote) ?? {}), pk: String(remote.pk), applied, appliedDigest: digest, observedDigest: digest, drift: [] };
+}
+
+/** Polls for an object a timed-out create may still commit, for about one request timeout. */
+async function findSettled(kind: KindSpec, api: Apis, spec: Record<string, unknown>, policy: RetryPolicy): Promise<Remote | undefined> {
+    const until = Date.now() + policy.requestTimeoutMs;
+    for (;;) {
+        const found = await kind.find(api, spec);
+        if (found || Date.now() >= until) return found;
+        await new Promise((r) => setTimeout(r, Math.max(10, Math.min(policy.baseDelayMs, until - Date.now()))));
+    }
+}
+
+/** Removes the objects that duplicate this one (bindings whose retried create committed late). */
+async function removeDuplicates(inputs: ObjectInputs, kind: KindSpec, api: Apis, id: string): Promise<void> {
+    if (!kind.duplicates) return;
+    const extra = await withRetry(`${inputs.kind} ${id}: duplicate look-up`, () => kind.duplicates!(api, inputs.spec, id), inputs.policy);
+    for (const other of extra) {
+        try {
+            await withRetry(`${inputs.kind} ${other}: removing a duplicate`, () => kind.destroy(api, other, inputs.spec), inputs.policy);
+        } catch (e) {
+            if (!isGone(e)) throw e;
+        }
+    }
+}
+
+/** "already exists" for an object this stack does not manage, with what to do about it. */
+function conflictMessage(what: string, existing: Remote): string {
+    const servedApp = typeof existing.assignedApplicationSlug === "string" && existing.assignedApplicationSlug ? ` and serves application "${existing.assignedApplicationSlug}"` : "";
+    const rename = servedApp
+        ? `; if that application is this app under its old slug (you changed the slug in the config), add renamedFrom: [${existing.assignedApplicationSlug}] to the app so the same objects are updated in place`
+        : "";
+    return `${what} already exists in authentik (pk ${existing.pk})${servedApp} and is not managed by this stack; set adopt: true for it to take it over (e.g. when migrating from Terraform)${rename}`;
 }
 
 /** Creates the object, or takes over the one a timed-out attempt (or, with adopt, someone else) made. */
@@ -126,31 +181,38 @@ async function createOrAdopt(inputs: ObjectInputs, api: Apis): Promise<{ id: str
     const what = `${inputs.kind} ${kind.naturalKey(inputs.spec)}`;
     const body = await withRetry(`${what}: resolving references`, () => kind.body(api, inputs.spec), inputs.policy);
     const existing = await withRetry(`${what}: lookup`, () => kind.find(api, inputs.spec), inputs.policy);
-    if (existing && !inputs.adopt) {
-        throw new PermanentError(
-            `${what} already exists in authentik (pk ${existing.pk}) and is not managed by this stack; set adopt: true for it to take it over (e.g. when migrating from Terraform)`,
-        );
-    }
+    if (existing && !inputs.adopt && !kind.existingIsOwn) throw new PermanentError(conflictMessage(what, existing));
     const remote = existing
         ? await withRetry(`${what}: adopt`, () => kind.update(api, kind.idOf(existing), body), inputs.policy)
         : await withRetry(
               `${what}: create`,
-              async (attempt) => {
-                  if (attempt > 1) {
-                      // The previous POST may have committed before its answer was lost.
-                      const committed = await kind.find(api, inputs.spec);
-                      if (committed) return kind.update(api, kind.idOf(committed), body);
+              async (attempt, previousError) => {
+                  if (attempt === 1) return kind.create(api, body, inputs.spec);
+                  // The previous POST may have committed before its answer was lost, or may still be
+                  // queued behind a slow server: then keep looking for a while before posting again.
+                  const committed = mayHaveCommitted(previousError) ? await findSettled(kind, api, inputs.spec, inputs.policy) : await kind.find(api, inputs.spec);
+                  if (committed) return kind.update(api, kind.idOf(committed), body);
+                  try {
+                      return await kind.create(api, body, inputs.spec);
+                  } catch (e) {
+                      // A unique key taken since our look-up: an earlier attempt committed late.
+                      const late = statusOf(e) === 400 ? await kind.find(api, inputs.spec) : undefined;
+                      if (late) return kind.update(api, kind.idOf(late), body);
+                      throw e;
                   }
-                  return kind.create(api, body);
               },
               inputs.policy,
           );
-    return { id: kind.idOf(remote), outs: outputsOf(inputs, kind, remote, body) };
+    const id = kind.idOf(remote);
+    await removeDuplicates(inputs, kind, api, id);
+    return { id, outs: outputsOf(inputs, kind, remote, body) };
 }
 
 /** Inputs that decide what authentik should hold (not the token: rotating it changes nothing there). */
 function desired(i: ObjectInputs): string {
-    return stableJson({ kind: i.kind, apiUrl: i.apiUrl, spec: i.spec, engineVersion: i.engineVersion });
+    const createOnly = kinds[i.kind]?.createOnly ?? [];
+    const spec = Object.fromEntries(Object.entries(i.spec ?? {}).filter(([k]) => !createOnly.includes(k)));
+    return stableJson({ kind: i.kind, apiUrl: i.apiUrl, spec, engineVersion: i.engineVersion });
 }
 
 export const authentikProvider: pulumi.dynamic.ResourceProvider = {
@@ -160,11 +222,12 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async diff(_id: string, olds: ObjectOutputs, news: ObjectInputs) {
-        const drifted = olds.observedDigest !== olds.appliedDigest;
+        const drifted = (olds.drift?.length ?? 0) > 0 || olds.observedDigest !== olds.appliedDigest;
         const changes = drifted || desired(olds) !== desired(news);
-        const replaces = olds.kind !== news.kind ? ["kind"] : news.kind === "Application" && olds.spec?.slug !== news.spec.slug ? ["spec"] : [];
-        // An application is addressed by slug and a provider serves one application: replace in place.
-        return { changes, replaces, deleteBeforeReplace: replaces.length > 0 };
+        const replaceOn = kinds[news.kind]?.replaceOn ?? [];
+        const replaces =
+            olds.kind !== news.kind ? ["kind"] : replaceOn.some((f) => stableJson(olds.spec?.[f]) !== stableJson(news.spec?.[f])) ? ["spec"] : [];
+        return { changes, replaces, deleteBeforeReplace: replaces.length > 0 && (kinds[news.kind]?.deleteBeforeReplace ?? false) };
     },
 
     async create(inputs: ObjectInputs) {
@@ -176,10 +239,14 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
         const api = await ready(props);
         try {
             const remote = await withRetry(`${props.kind} ${id}: read`, () => kind.retrieve(api, id), props.policy);
-            const observed = digestOf(project(props.applied, remote));
-            return { id, props: { ...props, observedDigest: observed } };
+            const drift = driftOf(kind, props.applied ?? {}, remote);
+            if (kind.duplicates && (await withRetry(`${props.kind} ${id}: duplicate look-up`, () => kind.duplicates!(api, props.spec, id), props.policy)).length > 0) {
+                drift.push(DUPLICATES);
+            }
+            return { id, props: { ...props, drift, observedDigest: drift.length ? sha256(stableJson(drift)) : props.appliedDigest } };
         } catch (e) {
-            if (statusOf(e) === 404) return { id: undefined, props: {} };
+            // Only authentik's own "not found" means gone; an ingress's 404 is an error like any other.
+            if (isGone(e)) return { id: undefined, props: {} };
             throw e;
         }
     },
@@ -191,16 +258,19 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
         // An object deleted outside Pulumi was already reported gone by read (refresh: always) and is
         // created again by the engine; an update never has to change the id.
         const remote = await withRetry(`${news.kind} ${id}: update`, () => kind.update(api, id, body), news.policy);
+        await removeDuplicates(news, kind, api, id);
         return { outs: outputsOf(news, kind, remote, body) };
     },
 
     async delete(id: string, props: ObjectOutputs) {
         const kind = kindOf(props);
         const api = await ready(props);
+        // Duplicates first: removing a group's access must remove every binding that grants it.
+        await removeDuplicates(props, kind, api, id);
         try {
             await withRetry(`${props.kind} ${id}: delete`, () => kind.destroy(api, id, props.spec), props.policy);
         } catch (e) {
-            if (statusOf(e) === 404) return; // already gone
+            if (isGone(e)) return; // already gone
             throw e;
         }
     },

@@ -36,6 +36,8 @@ export class PermanentError extends Error {
         message: string,
         /** authentik's HTTP status, when the failure was an answer. */
         readonly status?: number,
+        /** authentik itself said the object does not exist (its JSON 404), not a proxy or an ingress. */
+        readonly gone = false,
     ) {
         super(message);
         this.name = "PermanentError";
@@ -44,6 +46,7 @@ export class PermanentError extends Error {
 
 interface ResponseLike {
     status: number;
+    headers?: { get(name: string): string | null };
     clone?(): ResponseLike;
     text(): Promise<string>;
 }
@@ -68,19 +71,83 @@ export function statusOf(e: unknown): number | undefined {
     return e instanceof PermanentError ? e.status : responseOf(e)?.status;
 }
 
-/** A message with authentik's response body (`{field: [msgs]}` or `{detail}`), for the operator. */
-export async function describeError(what: string, e: unknown): Promise<string> {
+/**
+ * Whether authentik itself answered "no such object": HTTP 404 with its JSON body `{"detail": …}`
+ * (Django REST framework's NotFound, raised by get_object()). An ingress's or proxy's 404 (HTML,
+ * or JSON of another shape) says nothing about the object and must not drop it from state.
+ */
+export function isGone(e: unknown): boolean {
+    return e instanceof PermanentError && e.gone;
+}
+
+async function bodyOf(r: ResponseLike): Promise<string> {
+    try {
+        return await (r.clone ? r.clone() : r).text();
+    } catch {
+        return "";
+    }
+}
+
+function isAuthentikNotFound(r: ResponseLike, body: string): boolean {
+    if (r.status !== 404 || !/application\/(vnd\.api\+)?json/.test(r.headers?.get("content-type") ?? "")) return false;
+    try {
+        const parsed = JSON.parse(body) as unknown;
+        return !!parsed && typeof parsed === "object" && typeof (parsed as { detail?: unknown }).detail === "string";
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * The underlying reason of a network failure, from the cause chain the client and undici build:
+ * FetchError → TypeError("fetch failed") → Error{code: ECONNREFUSED | ENOTFOUND | a TLS code} or
+ * AggregateError (one per address tried), or a TimeoutError from the request's AbortSignal.
+ * Messages and codes only: they carry no header, so no token.
+ */
+export function causeOf(e: unknown): string {
+    const parts: string[] = [];
+    const seen = new Set<unknown>();
+    const visit = (x: unknown, depth: number) => {
+        if (!x || typeof x !== "object" || seen.has(x) || depth > 6) return;
+        seen.add(x);
+        const err = x as { message?: string; code?: string; name?: string; cause?: unknown; errors?: unknown[] };
+        const text = [err.message, err.code && !err.message?.includes(err.code) ? `(${err.code})` : ""].filter(Boolean).join(" ");
+        if (text && !parts.includes(text)) parts.push(err.name === "TimeoutError" ? `timed out: ${text}` : text);
+        for (const inner of err.errors ?? []) visit(inner, depth + 1);
+        visit(err.cause, depth + 1);
+    };
+    visit(e, 0);
+    return parts.length ? parts.join(": ") : String(e);
+}
+
+/** What went wrong, for the operator: authentik's response body, or the network cause. */
+export async function describeFailure(what: string, e: unknown): Promise<{ message: string; status?: number; gone: boolean }> {
+    if (e instanceof PermanentError) return { message: e.message, status: e.status, gone: e.gone };
     const r = responseOf(e);
     if (r) {
-        let body = "";
-        try {
-            body = await (r.clone ? r.clone() : r).text();
-        } catch {
-            body = "(no body)";
-        }
-        return `${what}: authentik answered HTTP ${r.status}: ${body}`;
+        const body = await bodyOf(r);
+        const gone = isAuthentikNotFound(r, body);
+        const shown = body.length > 500 ? `${body.slice(0, 500)}…` : body || "(no body)";
+        const foreign = r.status === 404 && !gone ? " (not authentik's own answer: check api.url and the ingress in front of authentik)" : "";
+        return { message: `${what}: authentik answered HTTP ${r.status}${foreign}: ${shown}`, status: r.status, gone };
     }
-    return `${what}: ${(e as Error)?.message ?? String(e)}`;
+    return { message: `${what}: ${causeOf(e)}`, gone: false };
+}
+
+/** A message with authentik's response body (`{field: [msgs]}` or `{detail}`) or the network cause. */
+export async function describeError(what: string, e: unknown): Promise<string> {
+    return (await describeFailure(what, e)).message;
+}
+
+/**
+ * Whether a failed request may still have been done by the server: its answer was lost (timeout,
+ * connection dropped after sending) or a gateway gave up waiting (502/504). A refused connection,
+ * a 503 or a 429 did nothing.
+ */
+export function mayHaveCommitted(e: unknown): boolean {
+    const status = statusOf(e);
+    if (status !== undefined) return status === 502 || status === 504;
+    return !/ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(causeOf(e));
 }
 
 /** Backoff before attempt `n` (1-based): full jitter over an exponentially growing cap. */
@@ -95,16 +162,21 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
  */
 export async function withRetry<T>(
     what: string,
-    fn: (attempt: number) => Promise<T>,
+    fn: (attempt: number, previousError?: unknown) => Promise<T>,
     policy: RetryPolicy,
     clock: Clock = realClock,
 ): Promise<T> {
     const start = clock.now();
+    let previousError: unknown;
     for (let attempt = 1; ; attempt++) {
         try {
-            return await fn(attempt);
+            return await fn(attempt, previousError);
         } catch (e) {
-            if (!isTransient(e)) throw new PermanentError(await describeError(what, e), statusOf(e));
+            previousError = e;
+            if (!isTransient(e)) {
+                const failure = await describeFailure(what, e);
+                throw new PermanentError(failure.message, failure.status, failure.gone);
+            }
             const wait = backoffMs(attempt, policy, clock.random);
             if (clock.now() - start + wait > policy.deadlineMs) {
                 throw new Error(`${await describeError(what, e)} (gave up after ${attempt} attempts in ${Math.round((clock.now() - start) / 1000)}s)`);

@@ -1,12 +1,13 @@
 /**
  * authentik's own objects, in the same graph and after the release is ready: groups; per app a
- * provider, an application, group bindings and an outpost attachment; the embedded outpost
+ * provider, an application, group bindings and an outpost membership; the embedded outpost
  * (adopted), an optional dedicated proxy outpost and an optional RADIUS provider + outpost.
- * Removing an app from the config removes its provider, application and bindings.
+ * Removing an app from the config removes its provider, application and bindings and detaches
+ * only its provider: whatever else is on an outpost (hand-made, Terraform's, another stack's) stays.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { StackConfig } from "../../stacks/config";
+import { StackConfig, outpostOfApp } from "../../stacks/config";
 import { AuthentikConnection, AuthentikObject, KindName } from "../authentik-api/resource";
 import { CredentialValue } from "../secrets";
 import {
@@ -17,7 +18,7 @@ import {
     applicationSpec,
     managedOutpostConfig,
     oidcUrls,
-    outpostOf,
+    previousNames,
     providerSpec,
     resourceNames,
 } from "./model";
@@ -53,32 +54,50 @@ export class AuthentikObjects extends pulumi.ComponentResource {
     constructor(name: string, args: AuthentikObjectsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("authentik-platform:authentik:AuthentikObjects", name, {}, opts);
         const c = args.config;
-        const child: pulumi.CustomResourceOptions = { parent: this, dependsOn: args.dependsOn };
-        const object = (kind: KindName, resourceName: string, spec: pulumi.Input<Record<string, pulumi.Input<unknown>>>, adopt: boolean) =>
-            new AuthentikObject(kind, resourceName, { connection: args.connection, spec, adopt }, child);
+        /** One authentik object; `formerly` are its resource names under an app's previous slugs. */
+        const object = (kind: KindName, resourceName: string, spec: pulumi.Input<Record<string, pulumi.Input<unknown>>>, adopt: boolean, formerly: string[] = []) =>
+            new AuthentikObject(kind, resourceName, { connection: args.connection, spec, adopt }, { parent: this, dependsOn: args.dependsOn, aliases: formerly.map((n) => ({ name: n })) });
 
         const groups = new Map(c.groups.map((g) => [g.name, object("Group", `group-${g.name}`, { name: g.name, isSuperuser: g.superuser }, g.adopt)]));
-        const bind = (target: AuthentikObject, groupNames: string[], names: (g: string) => string, adopt: boolean) =>
-            groupNames.map((g, order) => object("PolicyBinding", names(g), { target: target.uuid, group: groups.get(g)!.pk, order }, adopt));
+        const bind = (target: AuthentikObject, groupNames: string[], names: (g: string) => string, adopt: boolean, formerly: (g: string) => string[] = () => []) =>
+            groupNames.map((g, order) => object("PolicyBinding", names(g), { target: target.uuid, group: groups.get(g)!.pk, order }, adopt, formerly(g)));
+        /** Attaches one provider to an outpost and detaches only it on removal: other members stay. */
+        const member = (resourceName: string, outpost: AuthentikObject, outpostName: string, provider: AuthentikObject, formerly: string[] = []) =>
+            object("OutpostMember", resourceName, { outpost: outpost.pk, outpostName, provider: provider.pk }, false, formerly);
 
-        const outpostProviders: Record<"embedded" | "proxy", pulumi.Output<string>[]> = { embedded: [], proxy: [] };
+        // The embedded outpost runs inside the server pods (its /dev/shm is set in the release values).
+        // It is adopted, never created or deleted; only authentik_host in its config is ours.
+        const embedded = object(
+            "Outpost",
+            "outpost-embedded",
+            { name: EMBEDDED_OUTPOST.name, type: "proxy", managed: EMBEDDED_OUTPOST.managed, config: { authentik_host: args.authentikUrl } },
+            true,
+        );
+        const appsOn = (outpost: "embedded" | "proxy") => c.apps.filter((a) => outpostOfApp(a) === outpost);
+        const providers = new Map<string, AuthentikObject>();
         const appOutputs: Record<string, pulumi.Output<AppOutputs>> = {};
         const secrets: Record<string, pulumi.Output<string>> = {};
         for (const app of c.apps) {
             const names = resourceNames(app.slug);
+            const formerly = previousNames(app);
             const { kind, spec } = providerSpec(app);
             let clientSecret: pulumi.Output<string> | undefined;
             if (kind === "OAuth2Provider" && app.clientType === "confidential") {
-                const generated = new random.RandomPassword(names.secret, { length: 64, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
+                const generated = new random.RandomPassword(
+                    names.secret,
+                    { length: 64, special: false },
+                    { parent: this, additionalSecretOutputs: ["result"], aliases: formerly.secret.map((n) => ({ name: n })) },
+                );
                 clientSecret = pulumi.secret(generated.result);
                 secrets[app.slug] = clientSecret;
             }
-            const provider = object(kind, names.provider, clientSecret ? { ...spec, clientSecret } : spec, app.adopt);
+            const provider = object(kind, names.provider, clientSecret ? { ...spec, clientSecret } : spec, app.adopt, formerly.provider);
+            providers.set(app.slug, provider);
             const appSpec = applicationSpec(app);
-            const application = object("Application", names.application, { ...appSpec, provider: provider.pk }, app.adopt);
-            bind(application, app.groups, names.binding, app.adopt);
-            const outpost = outpostOf(app);
-            if (outpost) outpostProviders[outpost].push(provider.pk);
+            const application = object("Application", names.application, { ...appSpec, provider: provider.pk }, app.adopt, formerly.application);
+            bind(application, app.groups, names.binding, app.adopt, formerly.binding);
+            const outpost = outpostOfApp(app);
+            if (outpost === "embedded") member(names.member, embedded, EMBEDDED_OUTPOST.name, provider, formerly.member);
             const urls = oidcUrls(args.authentikUrl, app.slug);
             appOutputs[app.slug] = pulumi.all([provider.pk, provider.clientId]).apply(([pk, clientId]) => ({
                 mode: app.mode,
@@ -88,27 +107,23 @@ export class AuthentikObjects extends pulumi.ComponentResource {
             }));
         }
 
-        // The embedded outpost runs inside the server pods (its /dev/shm is set in the release values).
-        // It is adopted, never created or deleted, and its providers list is set whole.
-        object(
-            "Outpost",
-            "outpost-embedded",
-            { name: EMBEDDED_OUTPOST.name, type: "proxy", managed: EMBEDDED_OUTPOST.managed, providers: outpostProviders.embedded, config: { authentik_host: args.authentikUrl } },
-            true,
-        );
         if (c.outposts.proxy.enabled) {
-            object(
+            // Created with its apps' providers (authentik refuses an empty one); afterwards each app's
+            // membership attaches and detaches only its own provider.
+            const onProxy = appsOn("proxy").map((a) => providers.get(a.slug)!);
+            const proxy = object(
                 "Outpost",
                 "outpost-proxy",
                 {
                     name: c.outposts.proxy.name,
                     type: "proxy",
                     serviceConnection: LOCAL_CLUSTER,
-                    providers: outpostProviders.proxy,
+                    initialProviders: onProxy.map((p) => p.pk),
                     config: managedOutpostConfig({ authentikUrl: args.authentikUrl, namespace: c.namespace, replicas: c.outposts.proxy.replicas, shmSizeLimit: c.outposts.shmSizeLimit }),
                 },
-                false,
+                c.outposts.proxy.adopt,
             );
+            for (const app of appsOn("proxy")) member(resourceNames(app.slug).member, proxy, c.outposts.proxy.name, providers.get(app.slug)!, previousNames(app).member);
         }
 
         const radius = c.outposts.radius;
@@ -119,22 +134,23 @@ export class AuthentikObjects extends pulumi.ComponentResource {
                 "RadiusProvider",
                 `radius-${radius.name}-provider`,
                 { name: radius.name, authorizationFlow: radius.authenticationFlow, invalidationFlow: INVALIDATION_FLOW, clientNetworks: radius.clientNetworks.join(","), sharedSecret: secret.value },
-                false,
+                radius.adopt,
             );
-            const application = object("Application", `radius-${radius.name}`, { name: radius.name, slug: radius.name, provider: provider.pk, policyEngineMode: "any" }, false);
-            bind(application, radius.groups, (g) => `radius-${radius.name}-allow-${g}`, false);
-            object(
+            const application = object("Application", `radius-${radius.name}`, { name: radius.name, slug: radius.name, provider: provider.pk, policyEngineMode: "any" }, radius.adopt);
+            bind(application, radius.groups, (g) => `radius-${radius.name}-allow-${g}`, radius.adopt);
+            const outpost = object(
                 "Outpost",
                 `outpost-${radius.name}`,
                 {
                     name: radius.name,
                     type: "radius",
                     serviceConnection: LOCAL_CLUSTER,
-                    providers: [provider.pk],
+                    initialProviders: [provider.pk],
                     config: managedOutpostConfig({ authentikUrl: args.authentikUrl, namespace: c.namespace, replicas: radius.replicas, shmSizeLimit: c.outposts.shmSizeLimit, serviceType: "LoadBalancer" }),
                 },
-                false,
+                radius.adopt,
             );
+            member(`radius-${radius.name}-on-outpost`, outpost, radius.name, provider);
             // authentik names an outpost's Service ak-outpost-<name>.
             this.radius = { host: `ak-outpost-${radius.name}.${c.namespace}.svc.cluster.local`, port: RADIUS_PORT };
         }

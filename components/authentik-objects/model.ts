@@ -3,6 +3,7 @@
  * resources, the tests check it without mocks.
  */
 import type { StackConfig } from "../../stacks/config";
+import { EMBEDDED_OUTPOST_MANAGED } from "../authentik-api/kinds";
 
 export type App = StackConfig["apps"][number];
 
@@ -11,7 +12,7 @@ export function retryPolicyOf(c: StackConfig) {
     return { deadlineMs: c.api.readyTimeoutSeconds * 1000, baseDelayMs: 1000, maxDelayMs: 15_000, requestTimeoutMs: c.api.requestTimeoutSeconds * 1000 };
 }
 
-export const EMBEDDED_OUTPOST = { name: "authentik Embedded Outpost", managed: "goauthentik.io/outposts/embedded" } as const;
+export const EMBEDDED_OUTPOST = { name: "authentik Embedded Outpost", managed: EMBEDDED_OUTPOST_MANAGED } as const;
 export const LOCAL_CLUSTER = "Local Kubernetes Cluster";
 export const INVALIDATION_FLOW = "default-provider-invalidation-flow";
 export const SIGNING_KEY = "authentik Self-signed Certificate";
@@ -61,10 +62,6 @@ export function applicationSpec(app: App): Record<string, unknown> {
     };
 }
 
-/** Which outpost serves an app's provider (OIDC needs none). */
-export function outpostOf(app: App): "embedded" | "proxy" | undefined {
-    return app.mode === "oidc" ? undefined : app.outpost;
-}
 
 /**
  * /dev/shm as a size-limited memory emptyDir on an outpost's Deployment (the seeds' ENOSPC P0).
@@ -104,5 +101,27 @@ export function oidcUrls(authentikUrl: string, slug: string) {
 
 /** Deterministic Pulumi resource names for an app's objects (stable URNs: keyed by slug). */
 export function resourceNames(slug: string) {
-    return { provider: `app-${slug}-provider`, application: `app-${slug}`, secret: `app-${slug}-client-secret`, binding: (group: string) => `app-${slug}-allow-${group}` };
+    return {
+        provider: `app-${slug}-provider`,
+        application: `app-${slug}`,
+        secret: `app-${slug}-client-secret`,
+        member: `app-${slug}-on-outpost`,
+        binding: (group: string) => `app-${slug}-allow-${group}`,
+    };
+}
+
+/**
+ * The names an app's objects had under each slug in `renamedFrom`, per object, so a slug change
+ * updates the same resources (Pulumi aliases) instead of creating new ones beside the old, which
+ * collide with them on authentik's unique provider names.
+ */
+export function previousNames(app: Pick<App, "renamedFrom">) {
+    const old = app.renamedFrom.map(resourceNames);
+    return {
+        provider: old.map((n) => n.provider),
+        application: old.map((n) => n.application),
+        secret: old.map((n) => n.secret),
+        member: old.map((n) => n.member),
+        binding: (group: string) => old.map((n) => n.binding(group)),
+    };
 }

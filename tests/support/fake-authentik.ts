@@ -15,7 +15,16 @@ import { OpenAPIBackend, type Context } from "openapi-backend";
 /** Operations the fake serves (the rest of authentik's API is pruned, so unknown calls fail loudly). */
 const SERVED = /^\/(providers\/(proxy|oauth2|radius|ldap)|core\/(applications|groups)|policies\/bindings|outposts\/(instances|service_connections\/kubernetes)|flows\/instances|propertymappings\/provider\/scope|crypto\/certificatekeypairs)\//;
 
-export type FaultKind = "503" | "429" | "reset" | "commit-then-reset" | "slow";
+/**
+ * - 503/429: answered at once, nothing done; reset: connection dropped, nothing done;
+ * - commit-then-reset: done, then the connection dropped (the answer is lost);
+ * - slow: done, answered after delayMs (past the client's timeout, the client gave up);
+ * - late-commit: queued for delayMs before it is done (a slow server working through a backlog:
+ *   the client has given up long before, and the object appears later);
+ * - html-404: an ingress's or proxy's own 404 page (HTML), nothing done;
+ * - gateway-json-404: an API gateway's 404 in JSON of its own shape, nothing done.
+ */
+export type FaultKind = "503" | "429" | "reset" | "commit-then-reset" | "slow" | "late-commit" | "html-404" | "gateway-json-404";
 export interface Fault {
     /** Matches `METHOD operationId`, e.g. /^POST providers_proxy_create$/. */
     match: RegExp;
@@ -80,6 +89,18 @@ export class FakeAuthentik {
     readonly faults: Fault[] = [];
     /** Health checks answer 503 this many more times (a starting authentik). */
     notReadyFor = 0;
+    /**
+     * Page size when the client asks for none (authentik's REST_FRAMEWORK PAGE_SIZE is 100) and
+     * the most a page holds whatever the client asks (tests lower it to force pagination).
+     */
+    pageSize = 100;
+    maxPageSize = 1000;
+    /** Called with `METHOD operationId` before a request is handled (tests play another writer here). */
+    beforeHandle?: (opId: string) => void;
+    /** Called with `METHOD operationId` after a request was handled (e.g. a stale writer overwriting it). */
+    afterHandle?: (opId: string) => void;
+    /** Late-committing requests still queued (tests wait for them with `settled()`). */
+    private queued = new Set<Promise<unknown>>();
     url = "";
     private server?: http.Server;
     private api!: OpenAPIBackend;
@@ -128,6 +149,11 @@ export class FakeAuthentik {
         this.violations.length = 0;
         this.calls.length = 0;
         this.faults.length = 0;
+        this.pageSize = 100;
+        this.maxPageSize = 1000;
+        this.beforeHandle = undefined;
+        this.afterHandle = undefined;
+        this.undeclared.clear();
         const embedded = { pk: randomUUID(), name: "authentik Embedded Outpost", type: "proxy", providers: [], managed: SEED.embeddedOutpost, service_connection: null, config: this.defaultConfig() };
         this.collections.outposts_instances.items.set(embedded.pk, embedded);
     }
@@ -148,6 +174,49 @@ export class FakeAuthentik {
 
     inject(fault: Fault) {
         this.faults.push(fault);
+    }
+
+    /** Waits until every late-committing request has been done. */
+    async settled() {
+        while (this.queued.size) await Promise.all([...this.queued]);
+    }
+
+    /**
+     * A populated instance, as a Terraform-managed authentik that serves dozens of hosts: hand-made
+     * groups, proxy providers (forward_single, one per host) with their applications and a binding
+     * each, all attached to the embedded outpost. Returns the provider pks it attached.
+     */
+    populate(hosts: number, prefix = "legacy"): number[] {
+        const group = { pk: randomUUID(), name: `${prefix}-users`, is_superuser: false, attributes: {}, parents: [], users: [], roles: [] };
+        this.collections.core_groups.items.set(group.pk, group);
+        const pks: number[] = [];
+        for (let i = 1; i <= hosts; i++) {
+            const name = `${prefix}-${String(i).padStart(3, "0")}`;
+            const provider = {
+                pk: this.nextPk++,
+                name,
+                mode: "forward_single",
+                external_host: `https://${name}.example.com`,
+                internal_host: "",
+                cookie_domain: "",
+                authorization_flow: this.flowPk(SEED.flows[0]),
+                invalidation_flow: this.flowPk(SEED.flows[2]),
+            };
+            this.collections.providers_proxy.items.set(String(provider.pk), provider);
+            const app = { pk: randomUUID(), name, slug: name, provider: provider.pk, meta_launch_url: `https://${name}.example.com/`, meta_icon: "", meta_description: "", group: "", policy_engine_mode: "any" };
+            this.collections.core_applications.items.set(app.slug, app);
+            const binding = { pk: randomUUID(), target: app.pk, group: group.pk, policy: null, user: null, order: 0, enabled: true, negate: false, timeout: 30 };
+            this.collections.policies_bindings.items.set(binding.pk, binding);
+            pks.push(provider.pk);
+        }
+        const embedded = this.embedded();
+        embedded.providers = sortedPks([...(embedded.providers as number[]), ...pks]);
+        return pks;
+    }
+
+    /** authentik's embedded outpost as stored. */
+    embedded(): Obj {
+        return this.objects("outposts_instances").find((o) => o.managed === SEED.embeddedOutpost)!;
     }
 
     private defaultConfig(): Obj {
@@ -181,6 +250,22 @@ export class FakeAuthentik {
             req.socket.destroy();
             return;
         }
+        if (fault?.kind === "html-404") {
+            res.writeHead(404, { "content-type": "text/html" }).end("<html><body><h1>404 Not Found</h1><hr>nginx</body></html>");
+            return;
+        }
+        if (fault?.kind === "gateway-json-404") {
+            res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ message: "no Route matched with those values" }));
+            return;
+        }
+        if (fault?.kind === "late-commit") {
+            // Held in a queue past the client's timeout; done later, its answer going nowhere.
+            const wait = new Promise((r) => setTimeout(r, fault.delayMs ?? 1000));
+            this.queued.add(wait);
+            await wait;
+            this.queued.delete(wait);
+        }
+        this.beforeHandle?.(opId);
         const query = Object.fromEntries([...url.searchParams.keys()].map((k) => [k, url.searchParams.getAll(k).length > 1 ? url.searchParams.getAll(k) : url.searchParams.get(k)!]));
         const result = (await this.api.handleRequest({ method: req.method!, path: url.pathname, query: query as never, headers: req.headers as never, body: raw ? JSON.parse(raw) : undefined })) as { status: number; body?: unknown };
         if (operation && result.status < 300 && result.body !== undefined) {
@@ -188,6 +273,7 @@ export class FakeAuthentik {
             if (check.errors) this.violations.push(`response ${operation.operationId}: ${JSON.stringify(check.errors)}`);
         }
         this.calls.push(`${opId} ${result.status}`);
+        this.afterHandle?.(opId);
         if (fault?.kind === "commit-then-reset") {
             req.socket.destroy(); // committed, but the client never hears it
             return;
@@ -216,7 +302,7 @@ export class FakeAuthentik {
             case "outposts_instances_default_settings_retrieve":
                 return { status: 200, body: { config: this.defaultConfig() } };
         }
-        const m = /^(.*)_(list|create|retrieve|update|partial_update|destroy)$/.exec(opId);
+        const m = /^(.*?)_(list|create|retrieve|update|partial_update|destroy)$/.exec(opId);
         const col = m && this.collections[m[1]];
         if (!m || !col) return { status: 501, body: { detail: `${opId} is not served by the fake` } };
         const [, name, action] = m;
@@ -225,10 +311,11 @@ export class FakeAuthentik {
         switch (action) {
             case "list":
                 return this.list(opId, [...col.items.values()], query);
+
             case "create": {
                 const error = this.rules(name, body!, undefined);
                 if (error) return { status: 400, body: error };
-                const obj: Obj = { ...this.defaults(name, body!), ...body, pk: name.startsWith("providers") ? this.nextPk++ : randomUUID() };
+                const obj: Obj = this.stored({ ...this.defaults(name, body!), ...body, pk: name.startsWith("providers") ? this.nextPk++ : randomUUID() });
                 col.items.set(String(obj[col.field]), obj);
                 return { status: 201, body: this.view(name, obj, opId) };
             }
@@ -243,15 +330,18 @@ export class FakeAuthentik {
                 if (name === "providers_proxy" && action === "partial_update" && body && !("mode" in body) && current.mode !== "proxy") {
                     return { status: 400, body: { internal_host: ["Internal host cannot be empty when forward auth is disabled."] } };
                 }
-                const next: Obj = action === "update" ? { ...this.defaults(name, body!), ...body, pk: current.pk } : { ...current, ...body };
-                const error = this.rules(name, next, current);
+                // PUT and PATCH alike keep the fields the request omits (DRF only sets what it validated).
+                const next: Obj = this.stored({ ...current, ...body, pk: current.pk });
+                const error = this.rules(name, next, current, body);
                 if (error) return { status: 400, body: error };
                 col.items.delete(id);
                 col.items.set(String(next[col.field]), next);
                 return { status: 200, body: this.view(name, next, opId) };
             }
             case "destroy": {
-                if (!col.items.delete(id)) return { status: 404, body: { detail: "Not found." } };
+                const gone = col.items.get(id);
+                if (!gone || !col.items.delete(id)) return { status: 404, body: { detail: "Not found." } };
+                this.cascade(name, gone);
                 return { status: 204 };
             }
         }
@@ -259,7 +349,7 @@ export class FakeAuthentik {
     }
 
     /** authentik's validation rules that matter to the engine. */
-    private rules(name: string, obj: Obj, current: Obj | undefined): Obj | undefined {
+    private rules(name: string, obj: Obj, current: Obj | undefined, request: Obj = obj): Obj | undefined {
         const others = (col: string) => this.objects(col).filter((o) => o !== current && o.pk !== current?.pk);
         if (name.startsWith("providers")) {
             if (PROVIDER_KINDS.some((k) => others(k).some((o) => o.name === obj.name))) return { name: ["Provider with this name already exists."] };
@@ -269,20 +359,44 @@ export class FakeAuthentik {
         if (name === "core_applications" && obj.provider != null && others(name).some((o) => o.provider === obj.provider)) return { provider: ["Application with this provider already exists."] };
         if (name === "core_groups" && others(name).some((o) => o.name === obj.name)) return { name: ["Group with this name already exists."] };
         if (name === "policies_bindings" && [obj.policy, obj.group, obj.user].filter((v) => v != null).length !== 1) return { non_field_errors: ["Only one of 'policy', 'group' or 'user' can be set."] };
-        if (name === "outposts_instances") {
-            for (const pk of (obj.providers as number[]) ?? []) {
+        if (name === "outposts_instances" && "providers" in request) {
+            // OutpostSerializer.validate_providers: only when the request carries providers; the type
+            // checked is the request's own (initial_data), and only the embedded outpost may be empty.
+            for (const pk of (request.providers as number[]) ?? []) {
                 const kind = PROVIDER_KINDS.find((k) => this.collections[k].items.has(String(pk)));
                 if (!kind) return { providers: [`Invalid pk "${pk}" - object does not exist.`] };
-                if (OUTPOST_TYPE_OF[kind] !== obj.type) return { providers: [`Outpost type ${obj.type} does not match provider type`] };
+                if (request.type !== undefined && OUTPOST_TYPE_OF[kind] !== request.type) return { providers: [`Outpost type ${request.type} does not match provider type`] };
             }
+            if (current?.managed !== SEED.embeddedOutpost && ((request.providers as number[]) ?? []).length === 0) return { providers: ["This list may not be empty."] };
         }
+        if (name === "outposts_instances" && current?.managed === SEED.embeddedOutpost && obj.name !== current.name) return { name: ["Embedded outpost's name cannot be changed"] };
         return undefined;
+    }
+
+    /** Many-to-many fields come back in authentik's order (by pk), whatever order was sent. */
+    private stored(obj: Obj): Obj {
+        if (Array.isArray(obj.providers)) obj.providers = sortedPks(obj.providers as number[]);
+        if (Array.isArray(obj.property_mappings)) obj.property_mappings = [...(obj.property_mappings as string[])].sort();
+        return obj;
+    }
+
+    /** What deleting an object does to others in authentik's database (FK cascades, M2M rows). */
+    private cascade(name: string, gone: Obj) {
+        if (name.startsWith("providers")) {
+            for (const o of this.objects("outposts_instances")) o.providers = ((o.providers as number[]) ?? []).filter((p) => p !== gone.pk);
+            for (const a of this.objects("core_applications")) if (a.provider === gone.pk) a.provider = null;
+        }
+        if (name === "core_applications" || name === "core_groups") {
+            const bindings = this.collections.policies_bindings.items;
+            for (const [k, b] of bindings) if (b.target === gone.pk || b.group === gone.pk) bindings.delete(k);
+        }
     }
 
     /** Server-side defaults of a new object (what authentik fills in). */
     private defaults(name: string, body: Obj): Obj {
         if (name === "providers_oauth2") return { client_id: body.client_id ?? randomUUID().replace(/-/g, ""), client_type: "confidential" };
         if (name === "providers_proxy") return { mode: "proxy" };
+        if (name === "outposts_instances") return { managed: null, service_connection: null };
         return {};
     }
 
@@ -295,29 +409,64 @@ export class FakeAuthentik {
         return { ...skeleton, ...obj, ...extra };
     }
 
+    /** The query parameters an operation declares (its viewset's filters); django-filter ignores any other. */
+    private declared(opId: string): Set<string> {
+        if (this.undeclared.has(opId)) return new Set();
+        const cached = this.declaredCache.get(opId);
+        if (cached) return cached;
+        const doc = this.api.definition as unknown as { components: { parameters: Record<string, { name: string }> } };
+        const op = this.api.getOperation(opId) as unknown as { parameters?: ({ name?: string; $ref?: string })[] } | undefined;
+        const names = new Set(
+            (op?.parameters ?? []).map((p) => (p.$ref ? doc.components.parameters[p.$ref.split("/").pop()!]?.name : p.name)).filter((n): n is string => !!n),
+        );
+        this.declaredCache.set(opId, names);
+        return names;
+    }
+    private declaredCache = new Map<string, Set<string>>();
+    /** Operations whose filters are ignored, as on an authentik whose viewset lacks them. */
+    readonly undeclared = new Set<string>();
+
     private list(opId: string, all: Obj[], query: Record<string, string | string[]>) {
-        const ignored = new Set(["ordering", "page", "page_size", "search", "include_users", "superuser_full_list", "include_children", "include_parents", "include_inherited_roles"]);
+        const declared = this.declared(opId);
+        const paging = new Set(["ordering", "page", "page_size", "search", "include_users", "superuser_full_list", "include_children", "include_parents", "include_inherited_roles"]);
         const matches = all.filter((o) =>
             Object.entries(query).every(([k, v]) => {
-                if (ignored.has(k)) return true;
+                if (paging.has(k) || !declared.has(k)) return true; // undeclared filters are ignored, as django-filter does
                 const field = k.replace(/__iexact$/, "");
                 const actual = o[field];
                 if (Array.isArray(v)) return v.includes(String(actual));
                 if (k.endsWith("__iexact")) return String(actual ?? "").toLowerCase() === v.toLowerCase();
-                if (v === "true" || v === "false") return String(actual) === v;
                 return String(actual) === v;
             }),
         );
         const item = (o: Obj) => (this.collections[opId.replace(/_list$/, "")] ? this.view(opId.replace(/_list$/, ""), o, opId) : { ...(this.api.mockResponseForOperation(opId).mock as { results: Obj[] }).results?.[0], ...o });
+        // DRF PageNumberPagination: page_size from the query, capped here; a page past the end is a 404.
+        const size = Math.min(Number(query.page_size ?? this.pageSize) || this.pageSize, this.maxPageSize);
+        const pages = Math.max(1, Math.ceil(matches.length / size));
+        const page = Number(query.page ?? 1);
+        if (!(page >= 1 && page <= pages)) return { status: 404, body: { detail: "Invalid page." } };
+        const slice = matches.slice((page - 1) * size, page * size);
         return {
             status: 200,
             body: {
-                pagination: { next: 0, previous: 0, count: matches.length, current: 1, total_pages: 1, start_index: matches.length ? 1 : 0, end_index: matches.length },
-                results: matches.map(item),
+                pagination: {
+                    next: page < pages ? page + 1 : 0,
+                    previous: page > 1 ? page - 1 : 0,
+                    count: matches.length,
+                    current: page,
+                    total_pages: pages,
+                    start_index: slice.length ? (page - 1) * size + 1 : 0,
+                    end_index: (page - 1) * size + slice.length,
+                },
+                results: slice.map(item),
                 autocomplete: {},
             },
         };
     }
+}
+
+function sortedPks(pks: number[]): number[] {
+    return [...new Set(pks)].sort((a, b) => a - b);
 }
 
 /** A stable uuid per seed name, so lookups return the same pk every time. */
