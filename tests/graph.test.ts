@@ -13,7 +13,7 @@ import { Plan, PlanResource, SECRET, SECRET_PLACEHOLDER_PREFIX, runProgram } fro
 import { checkBaseline, checkNoPlaintextSecrets, checkStatefulProtected } from "../tools/checks";
 import { checkKubernetesSchemas } from "../tools/schemas";
 import { readStackFile } from "../tools/stackfile";
-import { OUTPUT_KEYS } from "../stacks/outputs";
+import { OUTPUT_KEYS } from "../stacks/contract";
 import { HOMELAB_FILE, SHARED, homelab, set, writeStack } from "./helpers";
 
 const find = (plan: Plan, type: string, name: string): PlanResource => {

@@ -1,46 +1,68 @@
 /** The stack-output contract as a consuming stack reads it through a StackReference (mocked). */
 import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { CONTRACT_VERSION, checkContract, readPlatformOutputs } from "../stacks/outputs";
+import { ROOT } from "./helpers";
+import { checkContract, readPlatformOutputs } from "../stacks/contract";
 
-const published: Record<string, Record<string, unknown>> = {
-    "org/authentik-platform/homelab": {
-        contractVersion: CONTRACT_VERSION,
-        namespace: "authentik",
-        database: { host: "authentik-db-rw.authentik.svc.cluster.local", port: 5432 },
-        pgbouncer: { host: "pgbouncer.authentik.svc.cluster.local", port: 6432, poolMode: "session" },
-        authentik: { url: "https://auth.example.com", host: "auth.example.com" },
-        capacity: { connections: {}, memory: {} },
-        apps: { grafana: { mode: "oidc", url: "https://grafana.example.com/", clientId: "grafana" } },
-        oidcClientSecrets: {},
-        radius: null,
-    },
-    "org/authentik-platform/future": { contractVersion: CONTRACT_VERSION + 1, namespace: "a", database: {}, pgbouncer: {}, authentik: {}, capacity: {}, apps: {}, oidcClientSecrets: {}, radius: null },
+const homelab = {
+    contractVersion: 1,
+    namespace: "authentik",
+    database: { host: "authentik-db-rw.authentik.svc.cluster.local", port: 5432 },
+    pgbouncer: { host: "pgbouncer.authentik.svc.cluster.local", port: 6432, poolMode: "session" },
+    authentik: { url: "https://auth.example.com", host: "auth.example.com" },
+    capacity: { connections: {}, memory: {} },
+    apps: { grafana: { mode: "oidc", url: "https://grafana.example.com/", clientId: "grafana" } },
+    oidcClientSecrets: { grafana: "s3cret" },
+    radius: null,
+};
+/** What each mocked stack exports, and which of its outputs it exported as secrets. */
+const published: Record<string, { outputs: Record<string, unknown>; secretOutputNames: string[] }> = {
+    "org/authentik-platform/homelab": { outputs: homelab, secretOutputNames: ["oidcClientSecrets"] },
+    "org/authentik-platform/future": { outputs: { ...homelab, contractVersion: 2 }, secretOutputNames: ["oidcClientSecrets"] },
 };
 
 const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
+const secret = <T>(o: pulumi.Output<T>) => pulumi.isSecret(o);
 
 describe("readPlatformOutputs", () => {
     before(async () => {
         await pulumi.runtime.setMocks({
-            newResource: (args) => ({ id: args.inputs.name, state: { ...args.inputs, outputs: published[args.inputs.name as string] } }),
+            newResource: (args) => ({ id: args.inputs.name, state: { ...args.inputs, ...published[args.inputs.name as string] } }),
             call: () => ({}),
         });
     });
 
     it("reads the contract from another stack", async () => {
-        const outputs = await value(readPlatformOutputs(new pulumi.StackReference("org/authentik-platform/homelab")));
-        assert.equal(outputs.pgbouncer.host, "pgbouncer.authentik.svc.cluster.local");
-        assert.equal(outputs.database.port, 5432);
-        assert.equal(outputs.authentik.url, "https://auth.example.com");
+        const platform = readPlatformOutputs(new pulumi.StackReference("org/authentik-platform/homelab"));
+        assert.equal((await value(platform.pgbouncer)).host, "pgbouncer.authentik.svc.cluster.local");
+        assert.equal((await value(platform.database)).port, 5432);
+        assert.equal((await value(platform.authentik)).url, "https://auth.example.com");
     });
 
-    it("refuses a contract version it does not know, naming the stack", () => {
-        assert.throws(
-            () => checkContract("org/authentik-platform/future", published["org/authentik-platform/future"]),
-            /stack org\/authentik-platform\/future exports contract version 2, this code reads version 1/,
-        );
-        assert.equal(checkContract("s", published["org/authentik-platform/homelab"]).namespace, "authentik");
+    it("keeps plain outputs plain and secret outputs secret", async () => {
+        const platform = readPlatformOutputs(new pulumi.StackReference("org/authentik-platform/homelab"));
+        assert.equal(await secret(platform.authentik), false, "hostnames and URLs are not secrets");
+        assert.equal(await secret(platform.apps), false);
+        assert.equal(await secret(platform.oidcClientSecrets), true);
+        assert.equal((await value(platform.oidcClientSecrets)).grafana, "s3cret");
+    });
+
+    it("refuses a contract version it does not know, naming the stack", async () => {
+        assert.throws(() => checkContract("org/authentik-platform/future", { contractVersion: 2 }), /stack org\/authentik-platform\/future exports contract version 2, this code reads version 1/);
+        assert.equal(checkContract("s", homelab).namespace, "authentik");
+        // Through a StackReference the failure surfaces as the program's error: run one in its own process.
+        const script = `
+            const pulumi = require("@pulumi/pulumi");
+            const { readPlatformOutputs } = require(${JSON.stringify(path.join(ROOT, "bin", "stacks", "contract"))});
+            process.on("unhandledRejection", (e) => { console.log(String(e)); process.exit(3); });
+            pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: { ...a.inputs, outputs: ${JSON.stringify({ ...homelab, contractVersion: 2 })}, secretOutputNames: [] } }), call: () => ({}) })
+                .then(() => readPlatformOutputs(new pulumi.StackReference("org/authentik-platform/future")).namespace.apply((n) => console.log("read", n)));`;
+        const run = spawnSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8" });
+        assert.equal(run.status, 3, run.stderr);
+        assert.match(run.stdout, /stack org\/authentik-platform\/future exports contract version 2, this code reads version 1/);
+        assert.doesNotMatch(run.stdout, /^read/m);
     });
 });

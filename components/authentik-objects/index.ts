@@ -10,6 +10,7 @@ import * as random from "@pulumi/random";
 import { StackConfig, outpostOfApp } from "../../stacks/config";
 import { AuthentikConnection, AuthentikObject, KindName } from "../authentik-api/resource";
 import { CredentialValue } from "../secrets";
+import type { AppOutputs } from "../../stacks/contract";
 import {
     EMBEDDED_OUTPOST,
     INVALIDATION_FLOW,
@@ -31,18 +32,6 @@ export interface AuthentikObjectsArgs {
     radiusSharedSecret?: CredentialValue;
     /** Everything here waits for these (the release, hence a ready authentik). */
     dependsOn: pulumi.Resource[];
-}
-
-export interface AppOutputs {
-    mode: string;
-    url: string;
-    /** Proxy modes: the provider's pk and the outpost serving it. */
-    providerId?: string;
-    outpost?: string;
-    /** OIDC: client id and endpoints (the secret is in oidcClientSecrets). */
-    clientId?: string;
-    issuer?: string;
-    discovery?: string;
 }
 
 export class AuthentikObjects extends pulumi.ComponentResource {

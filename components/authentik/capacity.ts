@@ -5,6 +5,7 @@
  */
 import type { StackConfig } from "../../stacks/config";
 import { MiB, parseQuantity } from "../lib/units";
+import type { Capacity } from "../../stacks/contract";
 
 /**
  * Memory a web worker process takes once authentik is preloaded. The seed deployments measured
@@ -25,33 +26,6 @@ export const WORKER_BASE_MIB = 250;
 export const OPERATOR_CONNECTIONS = 5;
 /** Pods a RollingUpdate adds on top of the replicas (maxSurge of every Deployment here). */
 export const SURGE_PODS = 1;
-
-export interface ConnectionBudget {
-    /** Client connections authentik opens: one per web thread and per worker thread, surge pods included. */
-    serverClients: number;
-    workerClients: number;
-    totalClients: number;
-    /** max_client_conn of one PgBouncer pod. */
-    maxClientConn: number;
-    /** Server connections one PgBouncer pod opens at most (default_pool_size + reserve_pool_size). */
-    poolPerPod: number;
-    /** Server connections all PgBouncer pods open at most, surge pod included. */
-    serverConnections: number;
-    /** What PostgreSQL offers: max_connections − superuser reserve − operator connections. */
-    databaseAvailable: number;
-}
-
-export interface MemoryBudget {
-    serverNeedMiB: number;
-    serverLimitMiB: number;
-    workerNeedMiB: number;
-    workerLimitMiB: number;
-}
-
-export interface Capacity {
-    connections: ConnectionBudget;
-    memory: MemoryBudget;
-}
 
 /** A capacity rule that does not hold: which key to turn, the numbers, and how. */
 export interface CapacityProblem {
