@@ -8,7 +8,7 @@ import { StackConfig, credentialsInUse, usesApi } from "../stacks/config";
 import { AuthentikObjects } from "./authentik-objects";
 import { retryPolicyOf } from "./authentik-objects/model";
 import type { LoadedConfig } from "../stacks/load";
-import { CONTRACT_VERSION, PlatformOutputs } from "../stacks/outputs";
+import { CONTRACT_VERSION, PlatformOutputs } from "../stacks/contract";
 import { Credentials } from "./secrets";
 import { CnpgOperator, Database } from "./database";
 import { backupSummary, readWriteHost } from "./database/manifests";
@@ -18,10 +18,26 @@ import { Observability } from "./observability";
 import { capacityOf } from "./authentik/capacity";
 import { CHART, authentikUrl, serverServiceUrl } from "./authentik/values";
 import { appLabels } from "./lib/k8s";
+import { importTransformation } from "./lib/imports";
 
 type Outputs = { [K in keyof PlatformOutputs]: pulumi.Input<PlatformOutputs[K]> };
 
 export function createPlatform({ config, configValues }: LoadedConfig): Outputs {
+    const imported = new Set<string>();
+    if (config.import.length > 0) pulumi.runtime.registerStackTransformation(importTransformation(config.import, imported));
+    const outputs = buildPlatform(config, configValues);
+    // Every resource registered synchronously above: an entry nothing matched names no object of ours.
+    const unmatched = config.import.filter((entry) => !imported.has(entry));
+    if (unmatched.length > 0) {
+        throw new pulumi.RunError(
+            `invalid stack configuration: authentik-platform:import lists ${unmatched.map((e) => `"${e}"`).join(", ")}, which this program does not create` +
+                ` (fix: use the kind, namespace and name the plan shows for the object — npm run plan — or remove the entry)`,
+        );
+    }
+    return outputs;
+}
+
+function buildPlatform(config: StackConfig, configValues: LoadedConfig["configValues"]): Outputs {
     const ns = config.namespace;
     const externalSecrets = externalSecretsOf(config);
     const prerequisites: pulumi.Resource[] = [];
@@ -58,6 +74,8 @@ export function createPlatform({ config, configValues }: LoadedConfig): Outputs 
         password: databasePassword,
         externalSecrets,
         monitorLabels: config.observability.labels,
+        importSourcePassword: credentials.values.importSourcePassword,
+        chartVersion: config.authentik.chartVersion,
         dependsOn: prerequisites,
     });
 
@@ -78,7 +96,8 @@ export function createPlatform({ config, configValues }: LoadedConfig): Outputs 
         credentials: credentials.values,
         externalSecrets,
         database: { host: pgbouncer.host, port: pgbouncer.port },
-        dependsOn: [database.cluster, database.credentials.resource, pgbouncer.deployment, pgbouncer.service],
+        // The release installs or upgrades only after the Backup of this chart version completed.
+        dependsOn: [database.cluster, database.credentials.resource, pgbouncer.deployment, pgbouncer.service, ...(database.upgradeBackup ? [database.upgradeBackup] : [])],
     });
 
     const objects = usesApi(config) ? authentikObjects(config, credentials, authentik) : undefined;

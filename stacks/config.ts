@@ -7,6 +7,7 @@
  */
 import { parsePgMemory, parseQuantity, quantityHint, formatBytes } from "../components/lib/units";
 import { capacityProblems } from "../components/authentik/capacity";
+import { IMPORTABLE_KINDS, IMPORT_ENTRY } from "../components/lib/imports";
 import {
     ConfigError,
     IssueLog,
@@ -110,6 +111,7 @@ export const CREDENTIAL_NAMES = [
     "smtpPassword",
     "radiusSharedSecret",
     "apiToken",
+    "importSourcePassword",
 ] as const;
 export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
 
@@ -127,6 +129,16 @@ export const schema = obj(
             doc: "Create (and protect) the namespace. False when it is managed elsewhere.",
             default: true,
         }),
+        import: list(
+            str({
+                doc: "an object",
+                pattern: IMPORT_ENTRY,
+                patternText: `<Kind>/<namespace>/<name> (or Namespace/<name>), Kind one of ${IMPORTABLE_KINDS.join(", ")}`,
+            }),
+            {
+                doc: "Kubernetes objects that already exist (made by the Terraform stack) and are taken over by the first `pulumi up` instead of created: each gets Pulumi's import option. Names must be the ones this program gives them; the plan shows each as `import`.",
+            },
+        ),
         cnpgOperator: obj(
             {
                 install: bool({
@@ -219,9 +231,41 @@ export const schema = obj(
                             volumeSnapshotClass: optional(
                                 str({ doc: "VolumeSnapshotClass (method volumeSnapshot)." }),
                             ),
+                            beforeUpgrade: bool({
+                                doc: "Take an on-demand Backup (named after the chart version) before the authentik release is installed or upgraded; the release waits for it to complete.",
+                                default: true,
+                            }),
                         },
                         { doc: "Backups. Unset means NO backup: the plan says so." },
                     ),
+                ),
+                bootstrap: obj(
+                    {
+                        mode: oneOf(["initdb", "import", "recovery"] as const, {
+                            doc: "How a NEW cluster starts (CNPG reads it only when it creates the cluster): initdb (empty), import (copy the authentik database from another PostgreSQL, e.g. the Terraform stack's: CNPG's microservice import), recovery (restore from this stack's object-store backups: disaster recovery).",
+                            default: "initdb",
+                        }),
+                        source: optional(
+                            obj(
+                                {
+                                    host: str({ doc: "Host of the PostgreSQL to import from (in-cluster: the FQDN)." }),
+                                    port: int({ doc: "Port.", default: 5432, min: 1, max: 65535 }),
+                                    database: str({ doc: "Database to import.", default: "authentik" }),
+                                    user: str({ doc: "User that can read it (its password is credential importSourcePassword).", default: "authentik" }),
+                                    sslMode: oneOf(["require", "verify-ca", "verify-full", "prefer", "disable"] as const, { doc: "libpq sslmode towards the source.", default: "require" }),
+                                },
+                                { doc: "The PostgreSQL to import from (mode import)." },
+                            ),
+                        ),
+                        recovery: obj(
+                            {
+                                serverName: optional(dnsName("The backed-up cluster's name in the object store; default database.name.")),
+                                targetTime: optional(str({ doc: "Point in time to recover to (RFC 3339, e.g. 2026-12-01T03:00:00Z); unset for the latest." })),
+                            },
+                            { doc: "Recovery from database.backup's object store (mode recovery)." },
+                        ),
+                    },
+                    { doc: "How the cluster is first populated: empty, imported from the old database, or recovered from backups." },
                 ),
             },
             { doc: "authentik's PostgreSQL cluster (CloudNativePG)." },
@@ -379,6 +423,7 @@ export const schema = obj(
                 bootstrapPassword: credential("akadmin bootstrap password (read on first start only).", "generate"),
                 smtpPassword: credential("SMTP password; required when authentik.email is enabled."),
                 radiusSharedSecret: credential("RADIUS shared secret (used when outposts.radius is set).", "generate"),
+                importSourcePassword: credential("Password of database.bootstrap.source.user (used when database.bootstrap.mode is import)."),
                 apiToken: credential('authentik API token when api.token is "apiToken" (e.g. migrating an instance whose bootstrap token is gone).'),
             },
             { doc: "Where each credential comes from." },
@@ -650,6 +695,23 @@ function validateRules(c: StackConfig, log: IssueLog): void {
         );
     }
 
+    const boot = c.database.bootstrap;
+    if (boot.mode === "import") {
+        if (!boot.source) log.add(key("database.bootstrap.source"), undefined, "is required for mode import", "set host (and port, database, user, sslMode) of the PostgreSQL to import from");
+        if (!c.credentials.importSourcePassword) {
+            log.add(key("credentials.importSourcePassword"), undefined, "is required for database.bootstrap.mode import", 'set it to "config" (pulumi config set --secret importSourcePassword …) or {onepassword: {item, field}}');
+        }
+    }
+    if (boot.mode !== "import" && boot.source) log.add(key("database.bootstrap.source"), boot.source, `is only used by mode import, not ${boot.mode}`, "remove it, or set database.bootstrap.mode: import");
+    if (boot.mode === "recovery" && backup?.method !== "objectStore") {
+        log.add(
+            key("database.bootstrap.mode"),
+            "recovery",
+            "recovers from the object store of database.backup, and there is none",
+            "configure database.backup with method objectStore (the store the old cluster backed up to)",
+        );
+    }
+
     validateAuthentik(c, log);
     validateApps(c, log);
     validateCredentials(c, log);
@@ -781,6 +843,7 @@ export function credentialsInUse(c: StackConfig): CredentialName[] {
     return CREDENTIAL_NAMES.filter((name) => {
         if (name === "smtpPassword") return c.authentik.email !== undefined;
         if (name === "radiusSharedSecret") return c.outposts.radius !== undefined;
+        if (name === "importSourcePassword") return c.database.bootstrap.mode === "import";
         if (name === "apiToken") return usesApi(c) && c.api.token === "apiToken";
         return true;
     });

@@ -143,7 +143,7 @@ export function renderTree(plan: Plan): string {
     const lines: string[] = [];
     const walk = (parent: string | null, depth: number) => {
         for (const r of byParent.get(parent) ?? []) {
-            const flags = [r.protect ? "protected" : "", r.retainOnDelete ? "retained" : ""].filter(Boolean);
+            const flags = [r.protect ? "protected" : "", r.retainOnDelete ? "retained" : "", r.import ? `will import ${r.import}` : ""].filter(Boolean);
             const deps = r.dependsOn.filter((d) => d !== r.parent).map((d) => names.get(d) ?? d);
             lines.push(
                 `${"  ".repeat(depth)}${r.type} ${r.name}${flags.length ? ` [${flags.join(", ")}]` : ""}` +

@@ -1,6 +1,8 @@
 /**
  * authentik's PostgreSQL: a CloudNativePG Cluster, its credentials Secret, an optional
- * ScheduledBackup and PodMonitor, and (optionally) the CNPG operator itself.
+ * ScheduledBackup, an on-demand Backup before each authentik chart version, a PodMonitor, and
+ * (optionally) the CNPG operator itself. A new cluster starts empty, imported from another
+ * PostgreSQL (the Terraform stack's), or recovered from this stack's backups.
  * The Cluster and its credentials are protected and retained: neither is ever replaced or deleted
  * by a `pulumi up`; a change that would replace them fails instead.
  */
@@ -13,7 +15,9 @@ import {
     DatabaseConfig,
     POSTGRES_PORT,
     clusterManifest,
+    importSourceSecretName,
     podMonitorManifest,
+    preUpgradeBackupManifest,
     readWriteHost,
     scheduledBackupManifest,
 } from "./manifests";
@@ -29,6 +33,10 @@ export interface DatabaseArgs {
     externalSecrets?: { store: string; refreshInterval: string };
     /** Labels for the PodMonitor, so Prometheus selects it. */
     monitorLabels?: Record<string, string>;
+    /** The source database's password (bootstrap mode import). */
+    importSourcePassword?: CredentialValue;
+    /** The authentik chart version the release installs: a Backup is taken before each new one. */
+    chartVersion: string;
     /** Resources the Cluster must wait for (the namespace, the operator release). */
     dependsOn?: pulumi.Resource[];
 }
@@ -36,6 +44,8 @@ export interface DatabaseArgs {
 export class Database extends pulumi.ComponentResource {
     readonly cluster: k8s.apiextensions.CustomResource;
     readonly credentials: CredentialSecret;
+    /** The on-demand Backup the authentik release waits for, when backups are configured. */
+    readonly upgradeBackup?: k8s.apiextensions.CustomResource;
     /** `<cluster>-rw.<namespace>.svc.cluster.local` */
     readonly host: pulumi.Output<string>;
     readonly port: number = POSTGRES_PORT;
@@ -64,12 +74,31 @@ export class Database extends pulumi.ComponentResource {
         );
         this.credentialsSecretName = this.credentials.secretName;
 
+        const sources: pulumi.Resource[] = [];
+        if (db.bootstrap.mode === "import") {
+            if (!args.importSourcePassword) throw new Error("database.bootstrap.mode import needs credential importSourcePassword");
+            const source = new CredentialSecret(
+                `${name}-import-source`,
+                {
+                    namespace: args.namespace,
+                    secretName: importSourceSecretName(db.name),
+                    labels,
+                    secretType: "kubernetes.io/basic-auth",
+                    templates: { username: db.bootstrap.source!.user, password: "{{importSourcePassword}}" },
+                    credentials: { importSourcePassword: args.importSourcePassword },
+                    externalSecrets: args.externalSecrets,
+                },
+                { parent: this, dependsOn: args.dependsOn },
+            );
+            sources.push(source.resource);
+        }
+
         this.cluster = new k8s.apiextensions.CustomResource(
             name,
             clusterManifest({ namespace: args.namespace, db, credentialsSecret: `${db.name}-app`, labels }),
             {
                 parent: this,
-                dependsOn: [...(args.dependsOn ?? []), this.credentials.resource],
+                dependsOn: [...(args.dependsOn ?? []), this.credentials.resource, ...sources],
                 protect: true,
                 retainOnDelete: true,
             },
@@ -77,6 +106,16 @@ export class Database extends pulumi.ComponentResource {
 
         const backup = scheduledBackupManifest({ namespace: args.namespace, db, labels });
         if (backup) new k8s.apiextensions.CustomResource(`${name}-backup`, backup, { parent: this, dependsOn: [this.cluster] });
+        const beforeUpgrade = preUpgradeBackupManifest({ namespace: args.namespace, db, chartVersion: args.chartVersion, labels });
+        if (beforeUpgrade) {
+            // Kept when a later version takes its place: it is the way back from that upgrade.
+            this.upgradeBackup = new k8s.apiextensions.CustomResource(`${name}-before-upgrade`, beforeUpgrade, {
+                parent: this,
+                dependsOn: [this.cluster],
+                retainOnDelete: true,
+                customTimeouts: { create: "60m" },
+            });
+        }
         if (db.podMonitor) {
             new k8s.apiextensions.CustomResource(
                 `${name}-podmonitor`,

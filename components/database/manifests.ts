@@ -28,6 +28,47 @@ export function postgresParameters(db: DatabaseConfig): Record<string, string> {
     };
 }
 
+/** The Secret holding the import source's password (mode import). */
+export function importSourceSecretName(cluster: string): string {
+    return `${cluster}-import-source`;
+}
+
+/** Name of the externalClusters entry a bootstrap reads from. */
+const SOURCE = { import: "import-source", recovery: "backup-source" } as const;
+
+/**
+ * How a new cluster is populated (CNPG reads `bootstrap` only when it creates the cluster):
+ * initdb (empty), initdb + microservice import from another PostgreSQL, or recovery from this
+ * stack's object-store backups.
+ */
+export function bootstrapSpec(db: DatabaseConfig, credentialsSecret: string) {
+    const owner = { database: DATABASE_NAME, owner: DATABASE_OWNER, secret: { name: credentialsSecret } };
+    const boot = db.bootstrap;
+    if (boot.mode === "import") {
+        const src = boot.source!;
+        return {
+            bootstrap: { initdb: { ...owner, import: { type: "microservice", databases: [src.database], source: { externalCluster: SOURCE.import } } } },
+            externalClusters: [
+                {
+                    name: SOURCE.import,
+                    connectionParameters: { host: src.host, port: String(src.port), user: src.user, dbname: src.database, sslmode: src.sslMode },
+                    password: { name: importSourceSecretName(db.name), key: "password" },
+                },
+            ],
+        };
+    }
+    if (boot.mode === "recovery") {
+        const target = boot.recovery.targetTime ? { recoveryTarget: { targetTime: boot.recovery.targetTime } } : {};
+        return {
+            bootstrap: { recovery: { source: SOURCE.recovery, ...owner, ...target } },
+            externalClusters: [
+                { name: SOURCE.recovery, barmanObjectStore: { ...objectStoreSpec(db.backup!.objectStore!), serverName: boot.recovery.serverName ?? db.name } },
+            ],
+        };
+    }
+    return { bootstrap: { initdb: owner } };
+}
+
 export function clusterManifest(args: {
     namespace: string;
     db: DatabaseConfig;
@@ -44,9 +85,7 @@ export function clusterManifest(args: {
             imageName: db.imageName,
             primaryUpdateStrategy: "unsupervised",
             postgresql: { parameters: postgresParameters(db) },
-            bootstrap: {
-                initdb: { database: DATABASE_NAME, owner: DATABASE_OWNER, secret: { name: args.credentialsSecret } },
-            },
+            ...bootstrapSpec(db, args.credentialsSecret),
             storage: { size: db.storage.size, ...(db.storage.storageClass ? { storageClass: db.storage.storageClass } : {}) },
             resources: {
                 requests: { cpu: db.resources.cpuRequest, memory: db.resources.memoryRequest },
@@ -66,19 +105,47 @@ function backupSpec(backup: NonNullable<DatabaseConfig["backup"]>) {
     if (backup.method === "volumeSnapshot") {
         return { volumeSnapshot: { className: backup.volumeSnapshotClass! } };
     }
-    const store = backup.objectStore!;
     return {
         retentionPolicy: backup.retention,
-        barmanObjectStore: {
-            destinationPath: store.destinationPath,
-            ...(store.endpointURL ? { endpointURL: store.endpointURL } : {}),
-            s3Credentials: {
-                accessKeyId: { name: store.credentialsSecret, key: store.accessKeyIdKey },
-                secretAccessKey: { name: store.credentialsSecret, key: store.secretAccessKeyKey },
-            },
-            wal: { compression: "gzip" },
-            data: { compression: "gzip" },
+        barmanObjectStore: { ...objectStoreSpec(backup.objectStore!), wal: { compression: "gzip" }, data: { compression: "gzip" } },
+    };
+}
+
+/** Where barman finds the object store: the same for backups and for a recovery from them. */
+function objectStoreSpec(store: NonNullable<NonNullable<DatabaseConfig["backup"]>["objectStore"]>) {
+    return {
+        destinationPath: store.destinationPath,
+        ...(store.endpointURL ? { endpointURL: store.endpointURL } : {}),
+        s3Credentials: {
+            accessKeyId: { name: store.credentialsSecret, key: store.accessKeyIdKey },
+            secretAccessKey: { name: store.credentialsSecret, key: store.secretAccessKeyKey },
         },
+    };
+}
+
+/** CNPG's method name for a backup config. */
+function backupMethod(backup: NonNullable<DatabaseConfig["backup"]>) {
+    return backup.method === "objectStore" ? "barmanObjectStore" : "volumeSnapshot";
+}
+
+/**
+ * An on-demand Backup before the authentik release installs or upgrades to `chartVersion`: named
+ * after the version, so each new version takes one and the release waits for it (Pulumi's
+ * `pulumi.com/waitFor` on the Backup's phase). Undefined when backups are off or not wanted.
+ */
+export function preUpgradeBackupManifest(args: { namespace: string; db: DatabaseConfig; chartVersion: string; labels: Record<string, string> }) {
+    const backup = args.db.backup;
+    if (!backup?.beforeUpgrade) return undefined;
+    return {
+        apiVersion: "postgresql.cnpg.io/v1",
+        kind: "Backup",
+        metadata: {
+            name: `${args.db.name}-before-authentik-${args.chartVersion.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`,
+            namespace: args.namespace,
+            labels: args.labels,
+            annotations: { "pulumi.com/waitFor": "jsonpath={.status.phase}=completed" },
+        },
+        spec: { cluster: { name: args.db.name }, method: backupMethod(backup) },
     };
 }
 
@@ -93,7 +160,7 @@ export function scheduledBackupManifest(args: { namespace: string; db: DatabaseC
         spec: {
             schedule: backup.schedule,
             cluster: { name: args.db.name },
-            method: backup.method === "objectStore" ? "barmanObjectStore" : "volumeSnapshot",
+            method: backupMethod(backup),
             backupOwnerReference: "self",
             immediate: true,
         },
