@@ -390,7 +390,7 @@ export const schema = obj(
                             clientNetworks: list(str({ doc: "CIDR" }), { doc: "Networks allowed to send RADIUS requests (your NAS/APs)." }),
                             groups: list(str({ doc: "group" }), { doc: "Groups allowed to authenticate over RADIUS." }),
                             authenticationFlow: str({ doc: "Flow users authenticate with.", default: "default-authentication-flow" }),
-                            replicas: int({ doc: "Replicas.", default: 1, min: 1, max: 10 }),
+                            replicas: int({ doc: "Replicas (two, so a node drain never stops RADIUS).", default: 2, min: 1, max: 10 }),
                             adopt: bool({ doc: "Take over an existing RADIUS provider, application, bindings and outpost of this name (migration).", default: false }),
                         },
                         { doc: "A RADIUS provider and outpost (LoadBalancer service); its shared secret is credential radiusSharedSecret." },

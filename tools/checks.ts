@@ -5,6 +5,7 @@
 import type { Plan, PlanResource } from "./harness";
 import { SECRET_PLACEHOLDER_PREFIX } from "./harness";
 import { parseQuantity } from "../components/lib/units";
+import { RULES, STATEFUL_TYPES } from "../policy/rules";
 
 export interface CheckResult {
     name: string;
@@ -36,9 +37,7 @@ export function statefulResources(plan: Plan): PlanResource[] {
     );
     return plan.resources.filter(
         (r) =>
-            r.type === CNPG_CLUSTER ||
-            r.type === "kubernetes:core/v1:Namespace" ||
-            r.type === "kubernetes:core/v1:PersistentVolumeClaim" ||
+            STATEFUL_TYPES.includes(r.type) ||
             // Platform credentials (database password, secret key, tokens); per-app OIDC client secrets
             // are not: removing an app must remove its secret with it.
             (r.type === "random:index/randomPassword:RandomPassword" && r.urn.includes("authentik-platform:secrets:Credentials$")) ||
@@ -119,6 +118,13 @@ function providerNameCollisions(previous: Plan, current: Plan, now: Map<string, 
         findings.push(`provider "${providerName(before)}" would be created again as ${after.name} while ${before.name} still holds its name: authentik refuses a second provider of that name; ${fix}`);
     }
     return findings;
+}
+
+/** The homelab policy pack (policy/rules.ts), the same rules `pulumi preview --policy-pack policy` runs. */
+export function checkPolicies(plan: Plan): CheckResult {
+    const resources = plan.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs, protect: r.protect }));
+    const findings = RULES.flatMap((rule) => rule.check(resources).map((v) => `${rule.name}: ${v.message}`));
+    return { name: "homelab policy pack", severity: "fail", findings, passed: `${RULES.length} rules hold (${RULES.map((r) => r.name).join(", ")})` };
 }
 
 /** A ScheduledBackup exists for every CNPG cluster; otherwise the plan says loudly there is none. */

@@ -14,7 +14,7 @@ import { ConfigError } from "../stacks/schema";
 import { StackConfig, parseStackConfig } from "../stacks/config";
 import { Plan, PlanResource, SECRET_PLACEHOLDER_PREFIX, runProgram } from "./harness";
 import { readStackFile } from "./stackfile";
-import { CheckResult, checkBackups, checkBaseline, checkNoPlaintextSecrets, checkStatefulProtected } from "./checks";
+import { CheckResult, checkBackups, checkBaseline, checkNoPlaintextSecrets, checkPolicies, checkStatefulProtected } from "./checks";
 import { checkKubernetesSchemas } from "./schemas";
 import { describeCapacity } from "../components/authentik/capacity";
 
@@ -35,6 +35,7 @@ export async function planStack(stackFile: string, baseline?: Plan): Promise<Pla
         checkStatefulProtected(plan),
         await checkKubernetesSchemas(plan),
         checkBackups(plan),
+        checkPolicies(plan),
         ...(baseline ? [checkBaseline(baseline, plan)] : []),
     ];
     return { config, plan, checks, ok: checks.every((c) => c.severity !== "fail" || c.findings.length === 0) };

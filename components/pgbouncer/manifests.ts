@@ -2,6 +2,7 @@
  * Pure PgBouncer configuration and manifests. The ini carries no credential: authentication is read
  * from `userlist.txt`, mounted from a Secret.
  */
+import { CRITICAL_ANNOTATION } from "../../policy/rules";
 import { createHash } from "node:crypto";
 import type { StackConfig } from "../../stacks/config";
 import { appLabels } from "../lib/k8s";
@@ -122,7 +123,8 @@ export function deploymentManifest(i: DeploymentInput) {
     return {
         apiVersion: "apps/v1",
         kind: "Deployment",
-        metadata: { name: SERVICE_NAME, namespace: i.namespace, labels: labels.all },
+        // Critical for the homelab policy pack: 3+ replicas and a PDB that keeps 2+ (policy/rules.ts).
+        metadata: { name: SERVICE_NAME, namespace: i.namespace, labels: labels.all, annotations: { [CRITICAL_ANNOTATION]: "true" } },
         spec: {
             replicas: p.replicas,
             selector: { matchLabels: labels.selector },
