@@ -1,0 +1,181 @@
+/** `npm run verify` against a local server that plays a healthy platform, then each failure. */
+import { after, before, beforeEach, describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import { execFile } from "node:child_process";
+import * as net from "node:net";
+import type { AddressInfo } from "node:net";
+import { CheckOutcome, VerifyOptions, verify } from "../tools/verify";
+import { ROOT } from "./helpers";
+
+/** What the server answers; each test breaks one thing. */
+interface Behaviour {
+    live: number;
+    ready: number;
+    token: string;
+    flowComponent: string;
+    /** Per app path: status and Location. */
+    apps: Record<string, { status: number; location?: string }>;
+    outpostStates: { last_seen: string; version: string; version_outdated: boolean }[];
+    slowMs: number;
+}
+const healthy = (): Behaviour => ({
+    live: 200,
+    ready: 200,
+    token: "good-token",
+    flowComponent: "ak-stage-identification",
+    apps: { sonarr: { status: 302, location: "/outpost.goauthentik.io/start?rd=https%3A%2F%2Fsonarr" }, wiki: { status: 302, location: "AUTHENTIK/application/o/authorize/?x=1" } },
+    outpostStates: [{ last_seen: new Date().toISOString(), version: "2026.8.3", version_outdated: false }],
+    slowMs: 0,
+});
+
+let server: http.Server;
+let base = "";
+let behaviour = healthy();
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-"));
+
+function kubectlStub(pgbouncerReady: number, phase: string): string {
+    const file = path.join(dir, `kubectl-${pgbouncerReady}-${phase.replace(/\W/g, "")}`);
+    const deployment = JSON.stringify({ spec: { replicas: 3 }, status: { readyReplicas: pgbouncerReady } });
+    const cluster = JSON.stringify({ spec: { instances: 3 }, status: { readyInstances: 3, phase } });
+    fs.writeFileSync(file, `#!/bin/sh\ncase "$2" in deployment) echo '${deployment}';; clusters.postgresql.cnpg.io) echo '${cluster}';; *) echo "unexpected $*" >&2; exit 1;; esac\n`, { mode: 0o755 });
+    return file;
+}
+
+before(async () => {
+    server = http.createServer(async (req, res) => {
+        const url = new URL(req.url ?? "/", "http://x");
+        const json = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+        if (behaviour.slowMs) await new Promise((r) => setTimeout(r, behaviour.slowMs));
+        if (url.pathname === "/-/health/live/") return res.writeHead(behaviour.live).end();
+        if (url.pathname === "/-/health/ready/") return res.writeHead(behaviour.ready).end();
+        if (url.pathname === "/api/v3/flows/executor/default-authentication-flow/") return json(200, { component: behaviour.flowComponent });
+        if (url.pathname.startsWith("/app/")) {
+            const app = behaviour.apps[url.pathname.slice(5)];
+            return res.writeHead(app.status, app.location ? { location: app.location.replace("AUTHENTIK", base) } : {}).end();
+        }
+        if (req.headers.authorization !== `Bearer ${behaviour.token}`) return json(403, { detail: "Invalid token" });
+        if (url.pathname === "/api/v3/core/users/me/") return json(200, { user: { username: "automation" } });
+        if (url.pathname === "/api/v3/outposts/instances/") return json(200, { results: [{ pk: "op-1", name: url.searchParams.get("name__iexact") }] });
+        if (url.pathname === "/api/v3/outposts/instances/op-1/health/") return json(200, behaviour.outpostStates);
+        return json(404, { detail: "Not found." });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => new Promise((r) => server.close(r)));
+beforeEach(() => {
+    behaviour = healthy();
+});
+
+const outputs = (): VerifyOptions["outputs"] => ({
+    namespace: "authentik",
+    authentik: { url: base, host: "auth.example.com", serverService: "", releaseName: "authentik", chartVersion: "2026.8.0" },
+    apps: {
+        sonarr: { mode: "forward_single", url: `${base}/app/sonarr`, outpost: "authentik Embedded Outpost" },
+        wiki: { mode: "proxy", url: `${base}/app/wiki`, outpost: "homelab-proxy" },
+        grafana: { mode: "oidc", url: "https://grafana.example.com/", clientId: "grafana" },
+    },
+    database: { cluster: "authentik-db", host: "", port: 5432, database: "authentik", user: "authentik", credentialsSecret: "", backup: "" },
+    radius: null,
+});
+const run = (extra: Partial<VerifyOptions> = {}) => verify({ outputs: outputs(), token: "good-token", timeoutMs: 2000, kubectl: kubectlStub(3, "Cluster in healthy state"), ...extra });
+const status = (outcomes: CheckOutcome[]) => Object.fromEntries(outcomes.map((c) => [c.name, c.status]));
+const failed = (outcomes: CheckOutcome[]) => outcomes.filter((c) => c.status === "FAIL").map((c) => `${c.name}: ${c.detail}`);
+
+describe("npm run verify", () => {
+    it("passes every check on a healthy platform", async () => {
+        const outcomes = await run();
+        assert.deepEqual(status(outcomes), {
+            "authentik live": "PASS",
+            "authentik ready": "PASS",
+            "API with the token": "PASS",
+            "default authentication flow executes": "PASS",
+            "sonarr sends anonymous visitors to authentik": "PASS",
+            "wiki sends anonymous visitors to authentik": "PASS",
+            "outpost authentik Embedded Outpost healthy": "PASS",
+            "outpost homelab-proxy healthy": "PASS",
+            "PgBouncer ready": "PASS",
+            "CNPG cluster authentik-db ready": "PASS",
+        });
+    });
+
+    it("fails a platform that is not ready, with the status", async () => {
+        behaviour.ready = 503;
+        assert.deepEqual(failed(await run()), [`authentik ready: ${base}/-/health/ready/ answered 503`]);
+    });
+
+    it("fails a wrong token, saying so", async () => {
+        behaviour.token = "rotated";
+        const f = failed(await run());
+        assert.match(f[0], /^API with the token: .*answered 403 \(the token is wrong, expired or revoked\)/);
+        assert.equal(f.filter((x) => x.startsWith("outpost")).length, 2);
+    });
+
+    it("fails a flow that denies access", async () => {
+        behaviour.flowComponent = "ak-stage-access-denied";
+        assert.deepEqual(failed(await run()), ["default authentication flow executes: the flow answered ak-stage-access-denied"]);
+    });
+
+    it("fails a forward-auth host that serves anonymous visitors", async () => {
+        behaviour.apps.sonarr = { status: 200 };
+        assert.match(failed(await run())[0], /^sonarr sends anonymous visitors to authentik: .*answered 200: an anonymous visitor is not sent to authentik/);
+    });
+
+    it("fails an outpost that never connected, is stale, or is outdated", async () => {
+        behaviour.outpostStates = [];
+        assert.match(failed(await run()).join("\n"), /no instance has ever connected/);
+        behaviour.outpostStates = [{ last_seen: new Date(Date.now() - 3_600_000).toISOString(), version: "2026.8.3", version_outdated: false }];
+        assert.match(failed(await run()).join("\n"), /1 of 1 instances not seen for over 5 min/);
+        behaviour.outpostStates = [{ last_seen: new Date().toISOString(), version: "2026.2.0", version_outdated: true }];
+        assert.match(failed(await run()).join("\n"), /outdated version \(2026\.2\.0\)/);
+    });
+
+    it("fails PgBouncer or a database that is not ready, and skips those checks without kubectl", async () => {
+        assert.deepEqual(failed(await run({ kubectl: kubectlStub(1, "Cluster in healthy state") })), ["PgBouncer ready: 1/3 ready"]);
+        assert.deepEqual(failed(await run({ kubectl: kubectlStub(3, "Waiting for the instances to become active") })), ["CNPG cluster authentik-db ready: 3/3 instances, Waiting for the instances to become active"]);
+        const none = await run({ kubectl: undefined });
+        assert.equal(status(none)["PgBouncer ready"], "SKIP");
+    });
+
+    it("gives each check its own timeout, and names a refused connection", async () => {
+        behaviour.slowMs = 500;
+        const slow = await run({ timeoutMs: 100, kubectl: undefined });
+        assert.match(slow.find((c) => c.name === "authentik live")!.detail, /no answer within 0\.1s/);
+        const closed = net.createServer();
+        await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+        const port = (closed.address() as AddressInfo).port;
+        await new Promise((r) => closed.close(r));
+        const gone = await verify({ outputs: { ...outputs(), apps: {} }, url: `http://127.0.0.1:${port}`, timeoutMs: 2000 });
+        assert.match(gone.find((c) => c.name === "authentik live")!.detail, /ECONNREFUSED/);
+    });
+
+    it("exits 1 on a failure, 0 when verified, 2 on a usage error, with --help", async () => {
+        const file = path.join(dir, "outputs.json");
+        fs.writeFileSync(file, JSON.stringify({ ...outputs(), apps: {} }));
+        // Asynchronous: the server answers from this process's event loop.
+        const cli = (args: string[], env: Record<string, string> = {}) =>
+            new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
+                execFile(process.execPath, [path.join(ROOT, "bin", "tools", "verify.js"), ...args], { encoding: "utf8", env: { ...process.env, PATH: "/nonexistent", ...env } }, (error, stdout, stderr) =>
+                    resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+                ),
+            );
+        const ok = await cli(["--outputs", file], { AUTHENTIK_TOKEN: "good-token" });
+        assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+        assert.match(ok.stdout, /^PASS  authentik live: /m);
+        assert.match(ok.stdout, /^SKIP  PgBouncer ready: no kubectl/m);
+        behaviour.ready = 500;
+        const bad = await cli(["--outputs", file, "--url", base]);
+        assert.equal(bad.status, 1);
+        assert.match(bad.stdout, /FAILED/);
+        assert.equal((await cli(["--outputs"])).status, 2);
+        assert.equal((await cli(["--bogus", "x"])).status, 2);
+        assert.equal((await cli(["--outputs", path.join(dir, "missing.json")])).status, 2);
+        const help = await cli(["--help"]);
+        assert.equal(help.status, 0);
+        assert.match(help.stdout, /--outputs FILE/);
+    });
+});
