@@ -285,12 +285,17 @@ export const schema = obj(
                 }),
                 maxClientConn: int({ doc: "max_client_conn per PgBouncer pod.", default: 400, min: 1 }),
                 defaultPoolSize: int({
-                    doc: "default_pool_size: server connections per pod for the authentik database/user. 30 holds authentik's default concurrency (64 clients) on the PDB minimum of 2 pods.",
-                    default: 30,
+                    doc: "default_pool_size: server connections per pod for the authentik database/user, the ones that serve without waiting. 45 holds authentik's default concurrency (64 clients) spread at random over the PDB minimum of 2 pods with a 99.9% chance (the capacity model).",
+                    default: 45,
                     min: 1,
                 }),
-                reservePoolSize: int({ doc: "reserve_pool_size per pod.", default: 5, min: 0 }),
-                serverIdleTimeout: int({ doc: "server_idle_timeout (seconds).", default: 600, min: 1 }),
+                reservePoolSize: int({ doc: "reserve_pool_size per pod: extra connections for clients that waited reserve_pool_timeout (5 s).", default: 3, min: 0 }),
+                serverIdleTimeout: int({ doc: "server_idle_timeout (seconds): closes server connections no client holds.", default: 600, min: 1 }),
+                clientIdleTimeout: int({
+                    doc: "client_idle_timeout (seconds): closes client connections idle this long; 0 never. In session pooling this, not server_idle_timeout, is what closes a connection authentik holds.",
+                    default: 0,
+                    min: 0,
+                }),
                 resources: resources("Resources of each PgBouncer container.", {
                     cpuRequest: "50m",
                     memoryRequest: "128Mi",
@@ -554,7 +559,7 @@ export const schema = obj(
                             default: false,
                         }),
                         connMaxAge: int({
-                            doc: "postgresql.conn_max_age seconds (persistent connections; session pooling only, below PgBouncer server_idle_timeout).",
+                            doc: "postgresql.conn_max_age seconds (persistent connections; session pooling only, below PgBouncer client_idle_timeout when that is set).",
                             default: 60,
                             min: 0,
                         }),
@@ -745,12 +750,15 @@ function validateAuthentik(c: StackConfig, log: IssueLog): void {
             "set authentik.database.connMaxAge to 0, or use pgbouncer.poolMode session",
         );
     }
-    if (db.connMaxAge >= c.pgbouncer.serverIdleTimeout) {
+    // In session pooling server_idle_timeout never closes a connection a client holds; an idle client
+    // connection is closed by client_idle_timeout, and authentik must drop it first.
+    const idle = c.pgbouncer.clientIdleTimeout;
+    if (idle > 0 && db.connMaxAge >= idle) {
         log.add(
             key("authentik.database.connMaxAge"),
             db.connMaxAge,
-            `must be below PgBouncer's server_idle_timeout (${c.pgbouncer.serverIdleTimeout}s), or authentik reuses connections PgBouncer has already closed`,
-            `set it below ${c.pgbouncer.serverIdleTimeout}, e.g. 60`,
+            `must be below PgBouncer's client_idle_timeout (${idle}s), or PgBouncer closes connections authentik still holds and its next query on one fails`,
+            `set it below ${idle}, e.g. ${Math.max(1, Math.min(60, idle - 1))}, or raise pgbouncer.clientIdleTimeout (0 disables it)`,
         );
     }
     if (a.media && a.media.accessMode !== "ReadWriteMany") {

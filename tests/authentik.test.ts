@@ -137,8 +137,11 @@ describe("authentik rules reject bad input", () => {
     it("worker.concurrency (the old name)", () => {
         expectIssue(set(homelab(), "authentik.worker.concurrency", 4), "authentik.worker.concurrency", /renamed to worker.threads/);
     });
-    it("conn_max_age not below PgBouncer's server_idle_timeout", () => {
-        expectIssue(set(homelab(), "authentik.database.connMaxAge", 600), "authentik.database.connMaxAge", /server_idle_timeout \(600s\)/);
+    it("conn_max_age not below PgBouncer's client_idle_timeout, the timeout that closes a connection authentik holds", () => {
+        expectIssue(set(homelab(), "pgbouncer.clientIdleTimeout", 60), "authentik.database.connMaxAge", /client_idle_timeout \(60s\).*closes connections authentik still holds/);
+        // server_idle_timeout never closes a connection a client holds in session pooling: no rule on it.
+        assert.doesNotThrow(() => parse(set(set(homelab(), "authentik.database.connMaxAge", 600), "pgbouncer.serverIdleTimeout", 600)));
+        assert.doesNotThrow(() => parse(set(homelab(), "pgbouncer.clientIdleTimeout", 61)), "61 > 60: authentik drops its connection first");
     });
     it("a media volume that is not ReadWriteMany", () => {
         expectIssue(set(homelab(), "authentik.media.accessMode", "ReadWriteOnce"), "authentik.media.accessMode", /Multi-Attach/);

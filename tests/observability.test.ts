@@ -66,7 +66,7 @@ describe("PrometheusRule", () => {
         const byName = Object.fromEntries(rules.map((r) => [r.alert ?? r.record, r.expr]));
         assert.match(byName.AuthentikDown, /job="authentik\/authentik"/);
         assert.match(byName.AuthentikReplicasBelowDesired, /deployment=~"authentik-server\|authentik-worker\|pgbouncer"/);
-        assert.match(byName.PgBouncerPoolSaturated, /\/ 30 > 0\.9/);
+        assert.match(byName.PgBouncerPoolSaturated, /\/ 45 > 0\.9/);
         assert.match(byName.CNPGReplicationLag, /job="authentik\/authentik-db"/);
     });
 

@@ -1,11 +1,24 @@
 /**
  * The capacity model: do authentik's database connections and memory fit, before any deploy?
- * Pure functions over the stack config; the config validation turns a misfit into an error with the
- * numbers and the knob to turn, the plan prints the model and the stack exports it.
+ * Pure functions over the settings they need (the stack config satisfies `CapacityInput`, and
+ * nothing here imports the config: the config's validation calls the model, not the other way
+ * round); a misfit becomes a config error with the numbers and the knob to turn, the plan prints
+ * the model and the stack exports it.
  */
-import type { StackConfig } from "../../stacks/config";
 import { MiB, parseQuantity } from "../lib/units";
 import type { Capacity } from "../../stacks/contract";
+
+/** The settings the model reads: a structural subset of the stack config. */
+export interface CapacityInput {
+    authentik: {
+        server: { replicas: number; resources: { memoryLimit: string } };
+        worker: { replicas: number; processes: number; threads: number; resources: { memoryLimit: string } };
+        web: { workers: number; threads: number };
+    };
+    pgbouncer: { poolMode: "session" | "transaction"; replicas: number; minAvailable: number; maxClientConn: number; defaultPoolSize: number; reservePoolSize: number };
+    database: { maxConnections: number; superuserReservedConnections: number };
+    outposts: { shmSizeLimit: string };
+}
 
 /**
  * Memory a web worker process takes once authentik is preloaded. The seed deployments measured
@@ -26,6 +39,37 @@ export const WORKER_BASE_MIB = 250;
 export const OPERATOR_CONNECTIONS = 5;
 /** Pods a RollingUpdate adds on top of the replicas (maxSurge of every Deployment here). */
 export const SURGE_PODS = 1;
+/**
+ * The accepted chance that, with only the PDB's minimum of PgBouncer pods up, any pod is handed
+ * more clients than its default_pool_size. kube-proxy spreads connections at random, not evenly;
+ * a client beyond the pool waits reserve_pool_timeout (5 s) for a reserve connection.
+ */
+export const SPREAD_RISK = 0.001;
+
+/** P(X > k) for X ~ Binomial(n, p), summed in log space (no underflow for thousands of clients). */
+export function binomialTail(n: number, p: number, k: number): number {
+    if (k >= n) return 0;
+    if (k < 0) return 1;
+    if (p >= 1) return 1;
+    const logFactorial = [0];
+    for (let i = 1; i <= n; i++) logFactorial[i] = logFactorial[i - 1] + Math.log(i);
+    let tail = 0;
+    for (let x = k + 1; x <= n; x++) tail += Math.exp(logFactorial[n] - logFactorial[x] - logFactorial[n - x] + x * Math.log(p) + (n - x) * Math.log1p(-p));
+    return Math.min(1, tail);
+}
+
+/** The chance that any of `pods` pods gets more than `pool` of `clients` spread at random (union bound). */
+export function overflowRisk(clients: number, pods: number, pool: number): number {
+    const m = Math.max(1, pods);
+    return Math.min(1, m * binomialTail(clients, 1 / m, pool));
+}
+
+/** The smallest pool per pod that keeps overflowRisk below `risk`. */
+export function poolForSpread(clients: number, pods: number, risk = SPREAD_RISK): number {
+    let pool = Math.ceil(clients / Math.max(1, pods));
+    while (pool < clients && overflowRisk(clients, pods, pool) >= risk) pool++;
+    return pool;
+}
 
 /** A capacity rule that does not hold: which key to turn, the numbers, and how. */
 export interface CapacityProblem {
@@ -35,7 +79,7 @@ export interface CapacityProblem {
     fix: string;
 }
 
-export function capacityOf(c: StackConfig): Capacity {
+export function capacityOf(c: CapacityInput): Capacity {
     const a = c.authentik;
     const p = c.pgbouncer;
     const serverClients = (a.server.replicas + SURGE_PODS) * a.web.workers * a.web.threads;
@@ -48,6 +92,9 @@ export function capacityOf(c: StackConfig): Capacity {
             totalClients: serverClients + workerClients,
             maxClientConn: p.maxClientConn,
             poolPerPod,
+            spreadPods: Math.max(1, p.minAvailable),
+            poolNeededPerPod: poolForSpread(serverClients + workerClients, p.minAvailable),
+            overflowRisk: overflowRisk(serverClients + workerClients, p.minAvailable, p.defaultPoolSize),
             serverConnections: (p.replicas + SURGE_PODS) * poolPerPod,
             databaseAvailable: c.database.maxConnections - c.database.superuserReservedConnections - OPERATOR_CONNECTIONS,
         },
@@ -66,7 +113,7 @@ function mib(quantity: string): number {
 }
 
 /** Every capacity rule that does not hold for this config (empty when it fits). */
-export function capacityProblems(c: StackConfig): CapacityProblem[] {
+export function capacityProblems(c: CapacityInput): CapacityProblem[] {
     const { connections: k, memory: m } = capacityOf(c);
     const problems: CapacityProblem[] = [];
     const clients = `${k.totalClients} client connections (server ${k.serverClients} = (${c.authentik.server.replicas}+${SURGE_PODS} surge) pods × ${c.authentik.web.workers} web workers × ${c.authentik.web.threads} threads; worker ${k.workerClients} = (${c.authentik.worker.replicas}+${SURGE_PODS}) × ${c.authentik.worker.processes} processes × ${c.authentik.worker.threads} threads)`;
@@ -79,18 +126,16 @@ export function capacityProblems(c: StackConfig): CapacityProblem[] {
             fix: `set pgbouncer.maxClientConn to at least ${k.totalClients}`,
         });
     }
-    if (c.pgbouncer.poolMode === "session") {
-        // In session pooling every client holds a server connection; it must hold while only the PDB's minimum is up.
-        const atMinimum = c.pgbouncer.minAvailable * k.poolPerPod;
-        if (atMinimum < k.totalClients) {
-            const need = Math.ceil(k.totalClients / Math.max(1, c.pgbouncer.minAvailable)) - c.pgbouncer.reservePoolSize;
-            problems.push({
-                key: "pgbouncer.defaultPoolSize",
-                value: c.pgbouncer.defaultPoolSize,
-                problem: `session pooling gives each client its own server connection: ${c.pgbouncer.minAvailable} PgBouncer pods (the PDB minimum) × ${k.poolPerPod} (default_pool_size + reserve_pool_size) = ${atMinimum} < ${clients}`,
-                fix: `set pgbouncer.defaultPoolSize to at least ${need}, or lower authentik.web.workers/threads or authentik.worker.threads`,
-            });
-        }
+    if (c.pgbouncer.poolMode === "session" && c.pgbouncer.defaultPoolSize < k.poolNeededPerPod) {
+        // In session pooling every client holds a server connection for its lifetime. Only
+        // default_pool_size serves without waiting (a reserve connection comes after
+        // reserve_pool_timeout), and kube-proxy spreads clients at random over the pods the PDB keeps.
+        problems.push({
+            key: "pgbouncer.defaultPoolSize",
+            value: c.pgbouncer.defaultPoolSize,
+            problem: `${clients} land at random on the ${k.spreadPods} PgBouncer pods the PDB keeps: with ${c.pgbouncer.defaultPoolSize} per pod the chance that a pod gets more clients than its pool (and they wait 5 s for a reserve connection) is ${percent(k.overflowRisk)}, above ${percent(SPREAD_RISK)}`,
+            fix: `set pgbouncer.defaultPoolSize to at least ${k.poolNeededPerPod}, or lower authentik.web.workers/threads or authentik.worker.threads`,
+        });
     }
     if (k.serverConnections > k.databaseAvailable) {
         problems.push({
@@ -119,11 +164,16 @@ export function capacityProblems(c: StackConfig): CapacityProblem[] {
     return problems;
 }
 
+function percent(p: number): string {
+    return `${(p * 100).toPrecision(2)}%`;
+}
+
 /** The model as the plan prints it. */
-export function describeCapacity(c: StackConfig): string[] {
+export function describeCapacity(c: CapacityInput): string[] {
     const { connections: k, memory: m } = capacityOf(c);
     return [
         `connections: ${k.totalClients} clients (server ${k.serverClients}, worker ${k.workerClients}) ≤ max_client_conn ${k.maxClientConn} per PgBouncer pod`,
+        `connections: spread at random over the PDB minimum of ${k.spreadPods} pods, a pool of ${k.poolNeededPerPod} per pod keeps the chance that any pod overflows below ${percent(SPREAD_RISK)}; default_pool_size ${c.pgbouncer.defaultPoolSize}: ${percent(k.overflowRisk)} (the reserve pool only serves after 5 s)`,
         `connections: PgBouncer ≤ ${k.serverConnections} server connections (${k.poolPerPod} per pod) ≤ ${k.databaseAvailable} available in PostgreSQL`,
         `memory: server needs ${m.serverNeedMiB}Mi of ${m.serverLimitMiB}Mi, worker ${m.workerNeedMiB}Mi of ${m.workerLimitMiB}Mi`,
     ];

@@ -3,6 +3,7 @@
  * from `userlist.txt`, mounted from a Secret.
  */
 import { CRITICAL_ANNOTATION } from "../../policy/rules";
+import { Rollout, rolloutAnnotations } from "../secrets/render";
 import { createHash } from "node:crypto";
 import type { StackConfig } from "../../stacks/config";
 import { appLabels } from "../lib/k8s";
@@ -19,10 +20,10 @@ export const USERLIST_KEY = "userlist.txt";
 export const labels = appLabels("pgbouncer", "database-pooler");
 
 /** The userlist template: filled from the database password by the secrets component. */
-export const USERLIST_TEMPLATE = `"${DATABASE_OWNER}" "{{databasePassword}}"`;
+export const USERLIST_TEMPLATE = `"${DATABASE_OWNER}" "{{databasePassword|userlist}}"`;
 /** The exporter's connection to PgBouncer's admin console (stats_users), from the same Secret. */
 export const EXPORTER_DSN_KEY = "exporter-dsn";
-export const EXPORTER_DSN_TEMPLATE = `host=127.0.0.1 port=${PGBOUNCER_PORT} dbname=pgbouncer user=${DATABASE_OWNER} password='{{databasePassword}}' sslmode=disable`;
+export const EXPORTER_DSN_TEMPLATE = `host=127.0.0.1 port=${PGBOUNCER_PORT} dbname=pgbouncer user=${DATABASE_OWNER} password='{{databasePassword|libpq}}' sslmode=disable`;
 export const EXPORTER_PORT = 9127;
 
 /** The auth Secret's templates: the userlist, and the exporter's DSN when the exporter runs. */
@@ -52,6 +53,7 @@ export function renderIni(i: IniInput): string {
         ["reserve_pool_size", p.reservePoolSize],
         ["reserve_pool_timeout", 5],
         ["server_idle_timeout", p.serverIdleTimeout],
+        ["client_idle_timeout", p.clientIdleTimeout],
         ["server_tls_sslmode", "require"],
         ["ignore_startup_parameters", "extra_float_digits"],
         ["stats_users", DATABASE_OWNER],
@@ -114,17 +116,20 @@ export interface DeploymentInput {
     configMapName: string;
     secretName: string;
     configChecksum: string;
+    /** How a change of the auth Secret rolls the pods (a digest, or Reloader for an ExternalSecret). */
+    rollout?: Rollout;
     /** pgbouncer-exporter sidecar image, when metrics are on. */
     exporterImage?: string;
 }
 
 export function deploymentManifest(i: DeploymentInput) {
     const p = i.pgbouncer;
+    const rollout = rolloutAnnotations(i.rollout ? [i.rollout] : []);
     return {
         apiVersion: "apps/v1",
         kind: "Deployment",
         // Critical for the homelab policy pack: 3+ replicas and a PDB that keeps 2+ (policy/rules.ts).
-        metadata: { name: SERVICE_NAME, namespace: i.namespace, labels: labels.all, annotations: { [CRITICAL_ANNOTATION]: "true" } },
+        metadata: { name: SERVICE_NAME, namespace: i.namespace, labels: labels.all, annotations: { [CRITICAL_ANNOTATION]: "true", ...rollout.deployment } },
         spec: {
             replicas: p.replicas,
             selector: { matchLabels: labels.selector },
@@ -132,7 +137,7 @@ export function deploymentManifest(i: DeploymentInput) {
             template: {
                 metadata: {
                     labels: labels.all,
-                    annotations: { "checksum/config": i.configChecksum },
+                    annotations: { "checksum/config": i.configChecksum, ...rollout.pod },
                 },
                 spec: {
                     automountServiceAccountToken: false,

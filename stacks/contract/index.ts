@@ -24,6 +24,12 @@ export interface ConnectionBudget {
     maxClientConn: number;
     /** Server connections one PgBouncer pod opens at most (default_pool_size + reserve_pool_size). */
     poolPerPod: number;
+    /** PgBouncer pods the clients spread over in the worst allowed case (the PDB's minimum). */
+    spreadPods: number;
+    /** default_pool_size each of those pods needs so no client waits, with 99.9% confidence (random spread). */
+    poolNeededPerPod: number;
+    /** The chance, with the configured default_pool_size, that a pod there gets more clients than its pool. */
+    overflowRisk: number;
     /** Server connections all PgBouncer pods open at most, surge pod included. */
     serverConnections: number;
     /** What PostgreSQL offers: max_connections − superuser reserve − operator connections. */
