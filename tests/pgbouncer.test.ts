@@ -15,7 +15,8 @@ import {
 } from "../components/pgbouncer/manifests";
 import { selectorMatches } from "../components/lib/k8s";
 import { validateObject } from "../tools/schemas";
-import { homelab, parse, set } from "./helpers";
+import { homelab, parse, set, writeStack } from "./helpers";
+import { planStack } from "../tools/plan";
 
 const config = parse(homelab());
 const ini = renderIni({ pgbouncer: config.pgbouncer, databaseHost: "authentik-db-rw.authentik.svc.cluster.local", databasePort: 5432, database: "authentik" });
@@ -35,16 +36,17 @@ describe("pgbouncer.ini", () => {
     it("uses session pooling and the configured pool sizes", () => {
         assert.equal(iniValue(ini, "pool_mode"), "session");
         assert.equal(iniValue(ini, "max_client_conn"), "400");
-        assert.equal(iniValue(ini, "default_pool_size"), "30");
-        assert.equal(iniValue(ini, "reserve_pool_size"), "5");
+        assert.equal(iniValue(ini, "default_pool_size"), "45");
+        assert.equal(iniValue(ini, "reserve_pool_size"), "3");
         assert.equal(iniValue(ini, "server_idle_timeout"), "600");
+        assert.equal(iniValue(ini, "client_idle_timeout"), "0", "never closes a connection authentik holds");
         assert.equal(iniValue(ini, "listen_port"), String(PGBOUNCER_PORT));
     });
 
     it("holds no credential: authentication comes from the mounted Secret", () => {
         assert.doesNotMatch(ini, /password/i);
         assert.equal(iniValue(ini, "auth_file"), "/etc/pgbouncer/auth/userlist.txt");
-        assert.match(USERLIST_TEMPLATE, /^"authentik" "\{\{databasePassword\}\}"$/);
+        assert.match(USERLIST_TEMPLATE, /^"authentik" "\{\{databasePassword\|userlist\}\}"$/);
     });
 
     it("follows the configured pool mode", () => {
@@ -139,5 +141,24 @@ describe("PgBouncer Service, PDB and NetworkPolicy", () => {
         assert.deepEqual(np.spec.egress[0].to, [{ podSelector: { matchLabels: { "cnpg.io/cluster": "authentik-db" } } }]);
         assert.deepEqual(np.spec.egress[0].ports, [{ port: 5432, protocol: "TCP" }]);
         assert.deepEqual(await validateObject("kubernetes:networking.k8s.io/v1:NetworkPolicy", np), []);
+    });
+});
+
+describe("PgBouncer rolls when its auth Secret changes", () => {
+    const pgbouncerOf = async (block: ReturnType<typeof homelab>) => (await planStack(writeStack(block))).plan.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "pgbouncer")!;
+    type Deployment = { metadata: { annotations: Record<string, string> }; spec: { template: { metadata: { annotations: Record<string, string> } } } };
+
+    it("a digest of the Pulumi-held password in the pod template, that changes with it", async () => {
+        const digest = async (secure: string) =>
+            ((await pgbouncerOf(set(set(homelab(), "credentials.databasePassword", "config"), "databasePassword", { secure }))).inputs as unknown as Deployment).spec.template.metadata.annotations["authentik-platform/credentials-digest"];
+        const v1 = await digest("v1");
+        assert.match(v1, /^[0-9a-f]{64}$/);
+        assert.notEqual(await digest("v2"), v1);
+    });
+
+    it("Reloader's annotation when External Secrets writes the Secret", async () => {
+        const d = (await pgbouncerOf(set(homelab(), "credentials.databasePassword", { onepassword: { item: "authentik-db", field: "password" } }))).inputs as unknown as Deployment;
+        assert.equal(d.metadata.annotations["secret.reloader.stakater.com/reload"], "pgbouncer-auth");
+        assert.equal(d.spec.template.metadata.annotations["authentik-platform/credentials-digest"], undefined);
     });
 });

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { externalSecretManifest, fillTemplates, generatedCredentialSpec, placeholdersOf } from "../components/secrets/render";
+import { credentialsDigest, externalSecretManifest, fillTemplates, generatedCredentialSpec, placeholdersOf, rolloutAnnotations } from "../components/secrets/render";
 import { validateObject } from "../tools/schemas";
 
 const templates = { username: "authentik", password: "{{databasePassword}}", "userlist.txt": '"authentik" "{{databasePassword}}"' };
@@ -34,8 +34,32 @@ describe("credential templates", () => {
         assert.deepEqual(await validateObject("kubernetes:external-secrets.io/v1:ExternalSecret", m), []);
     });
 
+    it("escapes a value by the syntax it lands in: PgBouncer's auth file, a libpq connection string", () => {
+        const t = { userlist: '"authentik" "{{databasePassword|userlist}}"', dsn: "password='{{databasePassword|libpq}}'" };
+        assert.deepEqual(fillTemplates(t, { databasePassword: String.raw`a"b'c\d` }), { userlist: String.raw`"authentik" "a""b'c\d"`, dsn: String.raw`password='a"b\'c\\d'` });
+        assert.throws(() => fillTemplates({ x: "{{databasePassword|yaml}}" }, { databasePassword: "p" }), /unknown escape \|yaml/);
+        const eso = externalSecretManifest({ name: "n", namespace: "ns", labels: {}, secretType: "Opaque", templates: t, refs: { databasePassword: { item: "i", field: "f" } }, store: "s", refreshInterval: "1h" });
+        assert.equal(eso.spec.target.template.data.userlist, String.raw`"authentik" "{{ .databasePassword | replace "\"" "\"\"" }}"`);
+        assert.equal(eso.spec.target.template.data.dsn, String.raw`password='{{ .databasePassword | replace "\\" "\\\\" | replace "'" "\\'" }}'`);
+    });
+
+    it("digests a Secret's content for the pods' rollout annotation: stable, salted, never the value", () => {
+        const a = credentialsDigest({ password: "hunter2" }, "authentik-credentials");
+        assert.match(a, /^[0-9a-f]{64}$/);
+        assert.equal(credentialsDigest({ password: "hunter2" }, "authentik-credentials"), a, "the same content: no roll");
+        assert.notEqual(credentialsDigest({ password: "hunter3" }, "authentik-credentials"), a, "a rotated value rolls the pods");
+        assert.notEqual(credentialsDigest({ password: "hunter2" }, "pgbouncer-auth"), a, "salted per Secret");
+        assert.ok(!a.includes(Buffer.from("hunter2").toString("hex")));
+        assert.deepEqual(rolloutAnnotations([{ digest: a, reloadSecrets: [] }, { reloadSecrets: ["x-1password"] }]), {
+            pod: { "authentik-platform/credentials-digest": a },
+            deployment: { "secret.reloader.stakater.com/reload": "x-1password" },
+        });
+        assert.deepEqual(rolloutAnnotations([]), { pod: {}, deployment: {} });
+    });
+
     it("generates long credentials without characters that need quoting", () => {
         assert.deepEqual(generatedCredentialSpec("secretKey"), { length: 64, special: false });
         assert.equal(generatedCredentialSpec("databasePassword").special, false);
+        assert.equal(generatedCredentialSpec("databasePassword").length, 40);
     });
 });

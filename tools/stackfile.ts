@@ -1,11 +1,13 @@
 /**
  * Reads Pulumi.yaml and a stack file into Pulumi's flat config map, the way the CLI hands config
  * to a program: `project:key` → string, structured values as JSON. `secure:` values (ciphertext)
- * become recognisable placeholder secrets, so no decryption is needed and leaks are detectable.
+ * become recognisable placeholder secrets, so no decryption is needed and leaks are detectable; a
+ * placeholder carries a hash of its ciphertext, so a rotated secret plans as a changed value.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
+import { createHash } from "node:crypto";
 import { SECRET_PLACEHOLDER_PREFIX } from "./harness";
 
 export interface StackFile {
@@ -39,19 +41,24 @@ export function flattenConfig(
     return { config, secretKeys };
 }
 
+function placeholder(key: string, secure: unknown): string {
+    const cipher = String((secure as { secure: unknown }).secure);
+    return `${SECRET_PLACEHOLDER_PREFIX}config-${key}-${createHash("sha256").update(cipher).digest("hex").slice(0, 8)}`;
+}
+
 function isSecure(v: unknown): boolean {
     return !!v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v;
 }
 
 /** A value as the CLI passes it; nested `secure:` values make the whole key secret, as in Pulumi. */
 function encode(value: unknown, key: string): { text: string; secret: boolean } {
-    if (isSecure(value)) return { text: `${SECRET_PLACEHOLDER_PREFIX}config-${key}`, secret: true };
+    if (isSecure(value)) return { text: placeholder(key, value), secret: true };
     if (typeof value === "string") return { text: value, secret: false };
     let secret = false;
     const plain = JSON.stringify(value, (k, v) => {
         if (isSecure(v)) {
             secret = true;
-            return `${SECRET_PLACEHOLDER_PREFIX}config-${key}.${k}`;
+            return placeholder(`${key}.${k}`, v);
         }
         return v;
     });

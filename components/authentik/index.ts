@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { CredentialName, StackConfig } from "../../stacks/config";
 import { CredentialSecret, CredentialValue, splitBySource } from "../secrets";
+import type { Rollout } from "../secrets/render";
 import { appLabels } from "../lib/k8s";
 import { CHART, CHART_REPO, authentikCredentials, mediaClaimName, releaseValues } from "./values";
 
@@ -41,6 +42,7 @@ export class AuthentikRelease extends pulumi.ComponentResource {
         const { values, references } = splitBySource(authentikCredentials(c), args.credentials);
         const secretOf: Partial<Record<CredentialName, string>> = {};
         const secrets: pulumi.Resource[] = [];
+        const rollouts: pulumi.Output<Rollout>[] = [];
         for (const [group, suffix] of [
             [values, "credentials"],
             [references, "credentials-1password"],
@@ -60,6 +62,7 @@ export class AuthentikRelease extends pulumi.ComponentResource {
                 { parent: this, dependsOn: args.dependsOn },
             );
             secrets.push(secret.resource);
+            rollouts.push(secret.digest.apply((digest) => ({ digest, reloadSecrets: secret.reloadSecrets })));
             for (const cred of group) secretOf[cred] = secretName;
         }
 
@@ -82,8 +85,8 @@ export class AuthentikRelease extends pulumi.ComponentResource {
             );
         }
 
-        const values$ = pulumi.output(args.database.host).apply((host) =>
-            releaseValues({ config: c, databaseHost: host, databasePort: args.database.port, credentialSecrets: secretOf }),
+        const values$ = pulumi.all([args.database.host, pulumi.all(rollouts)]).apply(([host, rollout]) =>
+            releaseValues({ config: c, databaseHost: host, databasePort: args.database.port, credentialSecrets: secretOf, rollout }),
         );
         this.release = new k8s.helm.v3.Release(
             name,

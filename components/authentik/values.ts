@@ -5,6 +5,7 @@
  * `authentik.existingSecret` is deliberately NOT used: it makes the chart skip its own Secret, which
  * silently turns the whole `authentik:` block inert (the Terraform stack's mistake).
  */
+import { Rollout, rolloutAnnotations } from "../secrets/render";
 import { CredentialName, StackConfig, credentialsInUse } from "../../stacks/config";
 import { DATABASE_NAME, DATABASE_OWNER } from "../database/manifests";
 
@@ -43,6 +44,12 @@ export function authentikCredentials(c: StackConfig): PodCredential[] {
     return (Object.keys(CREDENTIAL_ENV) as PodCredential[]).filter((name) => inUse.has(name));
 }
 
+/** Rolling server and worker when a Secret they read changes: pod and Deployment annotations (global). */
+function annotationsOf(rollout: Rollout[]) {
+    const { pod, deployment } = rolloutAnnotations(rollout);
+    return { ...(Object.keys(pod).length ? { podAnnotations: pod } : {}), ...(Object.keys(deployment).length ? { deploymentAnnotations: deployment } : {}) };
+}
+
 export interface ValuesInput {
     config: StackConfig;
     /** PgBouncer's Service FQDN and port. */
@@ -50,6 +57,8 @@ export interface ValuesInput {
     databasePort: number;
     /** Which Kubernetes Secret holds each credential (key = credential name). */
     credentialSecrets: Partial<Record<CredentialName, string>>;
+    /** How changes of those Secrets roll the pods (the chart's checksum covers only its own Secret). */
+    rollout?: Rollout[];
 }
 
 export function releaseValues(i: ValuesInput) {
@@ -90,6 +99,7 @@ export function releaseValues(i: ValuesInput) {
         global: {
             ...(a.imageTag ? { image: { tag: a.imageTag } } : {}),
             env,
+            ...annotationsOf(i.rollout ?? []),
         },
         authentik: {
             log_level: a.logLevel,

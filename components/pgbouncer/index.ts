@@ -75,17 +75,20 @@ export class PgBouncer extends pulumi.ComponentResource {
             childOpts,
         );
 
-        const deployment = deploymentManifest({
-            namespace: ns,
-            pgbouncer: args.config,
-            configMapName: `${SERVICE_NAME}-config`,
-            secretName: `${SERVICE_NAME}-auth`,
-            configChecksum: checksum(ini, args.config.image),
-            exporterImage: args.exporterImage,
-        });
+        const manifest = (digest: string | undefined) =>
+            deploymentManifest({
+                namespace: ns,
+                pgbouncer: args.config,
+                configMapName: `${SERVICE_NAME}-config`,
+                secretName: `${SERVICE_NAME}-auth`,
+                configChecksum: checksum(ini, args.config.image),
+                rollout: { digest, reloadSecrets: auth.reloadSecrets },
+                exporterImage: args.exporterImage,
+            });
         this.deployment = new k8s.apps.v1.Deployment(
             name,
-            { metadata: deployment.metadata, spec: deployment.spec },
+            // Metadata stays plain (imports match on it); the pod template carries the auth digest.
+            { metadata: manifest(undefined).metadata, spec: auth.digest.apply((d) => manifest(d).spec) },
             { parent: this, dependsOn: [...(args.dependsOn ?? []), configMap, auth.resource] },
         );
         const service = serviceManifest(ns, args.exporterImage !== undefined);

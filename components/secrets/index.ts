@@ -13,6 +13,7 @@ import * as onepassword from "@1password/pulumi-onepassword";
 import type { CredentialName, CredentialSource, StackConfig } from "../../stacks/config";
 import {
     OnePasswordRef,
+    credentialsDigest,
     externalSecretManifest,
     fillTemplates,
     generatedCredentialSpec,
@@ -120,6 +121,12 @@ export class CredentialSecret extends pulumi.ComponentResource {
     readonly secretName: pulumi.Output<string>;
     /** The resource to depend on: the Secret or the ExternalSecret. */
     readonly resource: pulumi.Resource;
+    /**
+     * What rolls the pods reading it when its content changes: a digest of Pulumi-held content (for a
+     * pod annotation), or, for an ExternalSecret, its name for Reloader (known up front).
+     */
+    readonly digest: pulumi.Output<string | undefined>;
+    readonly reloadSecrets: string[];
 
     constructor(name: string, args: CredentialSecretArgs, opts?: pulumi.ComponentResourceOptions) {
         super("authentik-platform:secrets:CredentialSecret", name, {}, opts);
@@ -156,6 +163,8 @@ export class CredentialSecret extends pulumi.ComponentResource {
             const external = new k8s.apiextensions.CustomResource(name, manifest, childOpts);
             this.resource = external;
             this.secretName = external.metadata.name.apply(() => args.secretName);
+            this.digest = pulumi.output(undefined);
+            this.reloadSecrets = [args.secretName];
         } else {
             const values = Object.fromEntries(
                 used.map((c) => [c, (requireCredential(args, c) as { value: pulumi.Output<string> }).value]),
@@ -172,6 +181,9 @@ export class CredentialSecret extends pulumi.ComponentResource {
             );
             this.resource = secret;
             this.secretName = secret.metadata.name;
+            // A digest is safe in plain sight (slow and salted), and must be: it sits in pod templates.
+            this.digest = pulumi.unsecret(filled.apply((f) => credentialsDigest(f, args.secretName)));
+            this.reloadSecrets = [];
         }
         this.registerOutputs({ secretName: this.secretName });
     }
