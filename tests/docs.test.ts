@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { execFileSync } from "node:child_process";
 import { renderConfigReference, withReference } from "../tools/docs";
 import { ROOT } from "./helpers";
 
@@ -24,5 +25,23 @@ describe("README", () => {
         assert.match(readme, /npm ci && npm run plan/);
         assert.match(readme, /^npm test/m);
         assert.match(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8"), /^npm test$/m);
+    });
+});
+
+describe("the Node version, said once everywhere", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { engines: { node: string } };
+    const nvmrc = fs.readFileSync(path.join(ROOT, ".nvmrc"), "utf8").trim();
+    const ci = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
+
+    it("targets the current LTS lines: 22 and 24, not 20", () => {
+        assert.equal(pkg.engines.node, "^22.13.0 || >=24");
+        assert.equal(nvmrc, "24");
+        assert.equal(/^NODE_VERSION=(\d+)\./m.exec(ci)?.[1], nvmrc, ".ci/run runs the suite on the .nvmrc line");
+        assert.match(fs.readFileSync(path.join(ROOT, "README.md"), "utf8"), /Node\.js 22 \(≥ 22\.13\) or\s+24/);
+    });
+
+    it("npm run docs says when nothing changed", () => {
+        const out = execFileSync(process.execPath, [path.join(ROOT, "bin", "tools", "docs.js")], { encoding: "utf8" });
+        assert.match(out, /is unchanged/);
     });
 });

@@ -107,6 +107,8 @@ describe("the pulumi workflow", () => {
         assert.equal(baseline.if, "github.event_name == 'pull_request'");
         assert.match(baseline.run!, /git worktree add "\$RUNNER_TEMP\/base" "\$BASE_SHA"/);
         assert.ok(jobs.test.steps.some((s) => s.run === "bash .ci/run"), "CI runs exactly what .ci/run runs");
+        const nodes = Object.values(jobs).flatMap((j) => j.steps).filter((s) => s.uses?.startsWith("actions/setup-node@"));
+        assert.ok(nodes.length >= 4 && nodes.every((s) => s.with?.["node-version-file"] === ".nvmrc"), "Node as the project pins it");
     });
 
     it("passes actionlint (with shellcheck over every run: script when it is installed)", (t) => {

@@ -19,7 +19,7 @@ export function renderConfigReference(): string {
         "|---|---|---|---|",
         ...rows.map((r) => `| \`${r.key}\` | ${cell(r.type)} | ${r.default ? `\`${cell(r.default)}\`` : ""} | ${cell(r.doc)} |`),
         ...CREDENTIAL_NAMES.map(
-            (n) => `| \`${PROJECT}:${n}\` | secret (\`pulumi config set --secret ${n} …\`) | unset | Value of credential ${n} when its source is "config". Plaintext is rejected. |`,
+            (n) => `| \`${PROJECT}:${n}\` | secret (\`pulumi config set --secret ${n} …\`) | unset | Value of credential ${n}, read only when \`credentials.${n}\` is \`config\` (set otherwise, it is refused as unread). Plaintext is rejected. |`,
         ),
     ];
     return lines.join("\n");
@@ -35,6 +35,12 @@ export function withReference(readme: string): string {
 
 if (require.main === module) {
     const file = path.join(__dirname, "..", "..", "README.md");
-    fs.writeFileSync(file, withReference(fs.readFileSync(file, "utf8")));
-    console.log(`updated the configuration reference in ${file}`);
+    const before = fs.readFileSync(file, "utf8");
+    const after = withReference(before);
+    if (after === before) {
+        console.log(`the configuration reference in ${file} is unchanged`);
+    } else {
+        fs.writeFileSync(file, after);
+        console.log(`updated the configuration reference in ${file}`);
+    }
 }
