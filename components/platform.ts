@@ -23,6 +23,15 @@ import { importTransformation } from "./lib/imports";
 type Outputs = { [K in keyof PlatformOutputs]: pulumi.Input<PlatformOutputs[K]> };
 
 export function createPlatform({ config, configValues }: LoadedConfig): Outputs {
+    // Every Kubernetes object goes through one provider built from the validated context: a typo in
+    // the stack file fails validation instead of deploying to whatever context is current.
+    const kubernetes = new k8s.Provider("kubernetes", {
+        context: config.kubernetes.context,
+        ...(config.kubernetes.kubeconfig ? { kubeconfig: new pulumi.Config("kubernetes").requireSecret("kubeconfig") } : {}),
+    });
+    pulumi.runtime.registerStackTransformation(({ type, props, opts }) =>
+        type.startsWith("kubernetes:") && !opts.provider ? { props, opts: { ...opts, provider: kubernetes } } : undefined,
+    );
     const imported = new Set<string>();
     if (config.import.length > 0) pulumi.runtime.registerStackTransformation(importTransformation(config.import, imported));
     const outputs = buildPlatform(config, configValues);

@@ -8,6 +8,7 @@
 import { parsePgMemory, parseQuantity, quantityHint, formatBytes } from "../components/lib/units";
 import { capacityProblems } from "../components/authentik/capacity";
 import { IMPORTABLE_KINDS, IMPORT_ENTRY } from "../components/lib/imports";
+import { KubernetesTarget, checkOnePasswordProvider, parseKubernetes } from "./providers";
 import {
     ConfigError,
     IssueLog,
@@ -96,7 +97,8 @@ function credential(doc: string, def?: "generate"): Spec<CredentialSource | unde
                     }
                 }
             }
-            log.add(key, value, "is not a credential source", `use ${CREDENTIAL_TYPE}`);
+            // A string here may be the password itself, put in the wrong place: never echo it.
+            log.add(key, typeof value === "string" ? "[redacted]" : value, "is not a credential source", `use ${CREDENTIAL_TYPE}`);
             return undefined;
         },
     };
@@ -577,6 +579,8 @@ export const schema = obj(
 export type StackConfig = Infer<typeof schema> & {
     /** Credential names whose source is "config" and whose secure key is set. */
     readonly secretConfigKeys: readonly CredentialName[];
+    /** Where every Kubernetes object goes (`kubernetes:context`). */
+    readonly kubernetes: KubernetesTarget;
 };
 
 /** Keys of this project's namespace that hold secrets rather than settings. */
@@ -604,7 +608,7 @@ function decode(text: string): unknown {
  * @param raw Pulumi's config map: `project:key` → string (structured values as JSON).
  * @param secretKeys the full keys (`project:key`) whose values are secret (`secure:`).
  */
-export function parseStackConfig(raw: Record<string, string>, secretKeys: Iterable<string>): StackConfig {
+export function parseStackConfig(raw: Record<string, string>, secretKeys: Iterable<string>, env: Record<string, string | undefined> = {}): StackConfig {
     const log = new IssueLog();
     const secret = new Set(secretKeys);
     const prefix = `${PROJECT}:`;
@@ -620,13 +624,21 @@ export function parseStackConfig(raw: Record<string, string>, secretKeys: Iterab
             presentSecrets.add(key);
             continue;
         }
+        if (secret.has(fullKey)) {
+            // A setting stored as a secret: never echo it (it may be a credential in the wrong key), never use it.
+            log.add(fullKey, "[secret]", "is stored as a secret, but it is a setting, not a credential (settings are plain, credentials go under credentials)", `pulumi config set ${key} <value> (without --secret), or move a credential to its own key`);
+            continue;
+        }
         settings[key] = decode(text);
     }
     const parsed = schema.parse(settings, prefix, log);
     const config: StackConfig = {
         ...parsed,
         secretConfigKeys: CREDENTIAL_NAMES.filter((n) => presentSecrets.has(n)),
+        kubernetes: parseKubernetes(raw, log),
     };
+    for (const name of presentSecrets) unreadSecret(config, name as CredentialName, log);
+    if (config.onepassword.mode === "provider") checkOnePasswordProvider(raw, env, log);
     // Rules run even when some fields failed, so every problem is reported at once; a rule is not
     // reported for a key that already failed (it would be judging the fallback, not the user's value).
     const failedKeys = new Set(log.issues.map((i) => i.key));
@@ -635,6 +647,17 @@ export function parseStackConfig(raw: Record<string, string>, secretKeys: Iterab
     log.issues.push(...rules.issues.filter((i) => !failedKeys.has(i.key)));
     if (log.issues.length > 0) throw new ConfigError(log.issues);
     return config;
+}
+
+/** A secure key no credential reads (e.g. `bootstrapToken` set while its source is "generate"). */
+function unreadSecret(c: StackConfig, name: CredentialName, log: IssueLog): void {
+    const source = c.credentials[name];
+    if (!credentialsInUse(c).includes(name)) {
+        log.add(key(name), "[secret]", `is set, but this stack uses no ${name} (see credentials.${name} in the configuration reference)`, `pulumi config rm ${name}`);
+    } else if (source?.kind !== "config") {
+        const from = source?.kind === "onepassword" ? "1Password" : (source?.kind ?? "unset");
+        log.add(key(name), "[secret]", `is set, but credentials.${name} is ${JSON.stringify(from)}, so nothing reads it`, `set credentials.${name}: config to use this value, or pulumi config rm ${name}`);
+    }
 }
 
 const key = (path: string) => `${PROJECT}:${path}`;

@@ -29,7 +29,7 @@ export function loadStackConfig(): LoadedConfig {
     const secretKeys = Object.keys(raw).filter(isSecretKey);
     let config: StackConfig;
     try {
-        config = parseStackConfig(raw, secretKeys);
+        config = parseStackConfig(raw, secretKeys, process.env);
     } catch (e) {
         // RunError prints the message alone: the operator needs the list of fixes, not a stack trace.
         if (e instanceof ConfigError) throw new pulumi.RunError(e.message);

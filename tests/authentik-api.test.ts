@@ -372,16 +372,62 @@ describe("never duplicate, never strand", () => {
     it("replaces an application whose slug changes (delete first: a provider serves one application), and its bindings with it", async () => {
         const { id, outs } = await create(inputs("Application", { name: "A", slug: "a" }));
         const diff = await p.diff!(id, outs, inputs("Application", { name: "A", slug: "b" }));
-        assert.deepEqual([diff.replaces, diff.deleteBeforeReplace], [["spec"], true]);
+        assert.deepEqual([diff.replaces, diff.deleteBeforeReplace], [["spec.slug"], true], "the replacement names its field");
         const binding = await create(inputs("PolicyBinding", { target: outs.uuid, group: (await create(inputs("Group", { name: "g" }))).outs.pk, order: 0 }));
         const moved = await p.diff!(binding.id, binding.outs, inputs("PolicyBinding", { ...binding.outs.spec, target: "new-app-uuid" }));
-        assert.deepEqual(moved.replaces, ["spec"]);
+        assert.deepEqual(moved.replaces, ["spec.target"]);
     });
 
     it("explains a provider name held by another app's provider: the old slug and renamedFrom", async () => {
         const old = await create(inputs("ProxyProvider", proxySpec("Sonarr")));
         await create(inputs("Application", { name: "Sonarr", slug: "sonarr-old", provider: old.outs.pk }));
         await assert.rejects(create(inputs("ProxyProvider", proxySpec("Sonarr"))), /serves application "sonarr-old".*renamedFrom: \[sonarr-old\]/);
+    });
+});
+
+describe("previews that fail fast and say what drifted", () => {
+    it("a refresh fails at once when authentik cannot be reached, saying how to reach it or skip the refresh", { timeout: 20_000 }, async () => {
+        const { id, outs } = await create(inputs("Group", { name: "g" }));
+        const net = await import("node:net");
+        const server = net.createServer();
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        const port = (server.address() as { port: number }).port;
+        await new Promise((r) => server.close(r));
+        // A ten-minute deadline: only failing fast lets this finish within the test's timeout.
+        const offLan = { ...outs, apiUrl: `http://127.0.0.1:${port}`, policy: { ...policy, deadlineMs: 600_000, baseDelayMs: 1000, maxDelayMs: 15_000 } };
+        await assert.rejects(p.read!(id, offLan), /cannot be reached from here \(.*ECONNREFUSED.*\).*api\.url.*--refresh=false/);
+        await assert.rejects(p.read!(id, { ...offLan, apiUrl: fake.url.replace("http:", "https:") }), /cannot be reached from here.*(SSL|TLS|EPROTO)/i);
+    });
+
+    it("a create still waits for a starting authentik (after a release change)", async () => {
+        fake.notReadyFor = 3;
+        await create(inputs("Group", { name: "g" }));
+        assert.equal(fake.objects("core_groups").length, 1);
+    });
+
+    it("a refresh that finds drift hands back inputs as authentik holds them, field by field", async () => {
+        const spec = { ...proxySpec(), mode: "forward_domain", cookieDomain: "example.com" };
+        const { id, outs } = await create(inputs("ProxyProvider", spec));
+        const [stored] = fake.objects("providers_proxy");
+        stored.cookie_domain = "changed.example";
+        stored.authorization_flow = fake.flowPk(flows.invalidationFlow);
+        const read = await p.read!(id, outs);
+        const refreshed = read.inputs as ObjectInputs;
+        assert.equal(refreshed.spec.cookieDomain, "changed.example", "the preview diff shows cookieDomain going back to example.com");
+        assert.match(String(refreshed.spec.authorizationFlow), /^\(changed in authentik: /, "a reference shows as changed");
+        assert.equal(refreshed.spec.externalHost, spec.externalHost, "what did not drift is as declared");
+        assert.deepEqual(Object.keys(refreshed).sort(), ["adopt", "apiToken", "apiUrl", "engineVersion", "kind", "policy", "spec"]);
+        const clean = await p.read!(id, (await p.update!(id, read.props as ObjectOutputs, inputs("ProxyProvider", spec))).outs as ObjectOutputs);
+        assert.equal(clean.inputs, undefined, "no drift: the inputs stay as they are");
+    });
+
+    it("never shows a drifted secret's value", async () => {
+        const spec = { name: "g", ...flows, clientType: "confidential", clientId: "g", clientSecret: "s3cret", redirectUris: [], scopes: [] };
+        const { id, outs } = await create(inputs("OAuth2Provider", spec));
+        fake.objects("providers_oauth2")[0].client_secret = "typed-in-the-ui";
+        const refreshed = (await p.read!(id, outs)).inputs as ObjectInputs;
+        assert.equal(refreshed.spec.clientSecret, "(changed in authentik)");
+        assert.ok(!JSON.stringify(refreshed).includes("typed-in-the-ui"));
     });
 });
 

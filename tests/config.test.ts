@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { formatIssues } from "../stacks/schema";
 import { isPinnedImage } from "../stacks/config";
-import { expectIssue, homelab, issuesOf, parse, set } from "./helpers";
+import { expectIssue, homelab, issuesOf, parse, set, parseWith } from "./helpers";
 
 describe("stack configuration", () => {
     it("parses the homelab stack with its documented numbers", () => {
@@ -22,7 +22,7 @@ describe("stack configuration", () => {
 
     it("needs only the authentik host; everything else has a documented default", () => {
         expectIssue({}, "authentik.host", /is required/);
-        const c = parse({ "authentik-platform:authentik": { host: "auth.example.com" } });
+        const c = parse({ "kubernetes:context": "homelab", "authentik-platform:authentik": { host: "auth.example.com" } });
         assert.equal(c.namespace, "authentik");
         assert.equal(c.pgbouncer.poolMode, "session");
         assert.equal(c.pgbouncer.resources.cpuRequest, "50m");
@@ -133,7 +133,39 @@ describe("stack configuration", () => {
         assert.match(text, /authentik-platform:database.storage.size = "20GB"/);
     });
 
-    it("ignores other namespaces' keys (providers own them)", () => {
-        assert.doesNotThrow(() => parse(set(homelab(), "kubernetes:namespace", "x")));
+    it("ignores other providers' namespaces", () => {
+        assert.doesNotThrow(() => parse(set(homelab(), "aws:region", "eu-west-1")));
+    });
+
+    it("deploys only to the context the stack names: required, and a typo in a kubernetes: key is caught", () => {
+        expectIssue(set(homelab(), "kubernetes:context", undefined), "kubernetes:context", /is required.*never to whichever context is current/);
+        expectIssue(set(homelab(), "kubernetes:contxt", "homelab"), "kubernetes:contxt", /did you mean kubernetes:context/);
+        expectIssue(set(homelab(), "kubernetes:namespace", "x"), "kubernetes:namespace", /not read by this program's Kubernetes provider/);
+        assert.deepEqual(parse(homelab()).kubernetes, { context: "homelab", kubeconfig: false });
+    });
+
+    it("refuses a secure key that no credential reads, naming the credential source to change", () => {
+        const issue = expectIssue(set(homelab(), "bootstrapToken", { secure: "v1" }), "bootstrapToken", /credentials\.bootstrapToken is "generate", so nothing reads it.*set credentials\.bootstrapToken: config/);
+        assert.equal(issue.value, "[secret]");
+        expectIssue(set(homelab(), "apiToken", { secure: "v1" }), "apiToken", /uses no apiToken.*pulumi config rm apiToken/);
+    });
+
+    it("refuses a setting stored as a secret, naming the key and never its value", () => {
+        const issue = expectIssue(set(homelab(), "namespace", { secure: "v1" }), "namespace", /is stored as a secret, but it is a setting/);
+        assert.equal(issue.value, "[secret]");
+        assert.ok(!issuesOf(set(homelab(), "namespace", { secure: "v1" })).some((i) => JSON.stringify(i).includes("plan-secret")), "no placeholder leaks into any message");
+    });
+
+    it("never echoes a password put where a credential source belongs", () => {
+        const issue = expectIssue(set(homelab(), "credentials.databasePassword", "hunter2-hunter2"), "credentials.databasePassword", /is not a credential source/);
+        assert.equal(issue.value, "[redacted]");
+    });
+
+    it("needs 1Password credentials in provider mode, from config or the environment", () => {
+        const provider = set(set(homelab(), "onepassword", { mode: "provider", vault: "vault-uuid" }), "credentials.smtpPassword", "generate");
+        const noOp = set(provider, "credentials.secretKey", "generate");
+        expectIssue(noOp, "onepassword:serviceAccountToken", /is missing, and so is 1Password Connect/);
+        assert.doesNotThrow(() => parse(set(noOp, "onepassword:serviceAccountToken", { secure: "t" })));
+        assert.doesNotThrow(() => parseWith(noOp, { OP_CONNECT_HOST: "https://op.example", OP_CONNECT_TOKEN: "t" }));
     });
 });

@@ -40,8 +40,13 @@ export function set(block: ConfigBlock, dotted: string, value: unknown): ConfigB
 }
 
 export function parse(block: ConfigBlock): StackConfig {
+    return parseWith(block, {});
+}
+
+/** Parses with an environment (e.g. OP_* variables the 1Password provider reads). */
+export function parseWith(block: ConfigBlock, env: Record<string, string>): StackConfig {
     const { config, secretKeys } = flattenConfig(PROJECT, block);
-    return parseStackConfig(config, secretKeys);
+    return parseStackConfig(config, secretKeys, env);
 }
 
 /** Parses a block that must fail; returns the issues. */

@@ -8,7 +8,9 @@ import { spawnSync } from "node:child_process";
 import { ROOT, homelab, set, writeStack } from "./helpers";
 
 const PLAN = path.join(ROOT, "bin", "tools", "plan.js");
-const run = (...args: string[]) => spawnSync(process.execPath, [PLAN, ...args], { cwd: ROOT, encoding: "utf8" });
+const run = (...args: string[]) => spawnSync(process.execPath, [PLAN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, INIT_CWD: ROOT } });
+/** As `npm run plan` from another directory: npm runs in the package root and sets INIT_CWD. */
+const runFrom = (dir: string, ...args: string[]) => spawnSync(process.execPath, [PLAN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, INIT_CWD: dir } });
 
 describe("npm run plan", () => {
     it("prints the tree and checks and writes the documented JSON", () => {
@@ -22,7 +24,7 @@ describe("npm run plan", () => {
         assert.equal(plan.project, "authentik-platform");
         assert.equal(plan.stack, "homelab");
         for (const r of plan.resources) {
-            assert.deepEqual(Object.keys(r), ["urn", "type", "name", "parent", "dependsOn", "protect", "retainOnDelete", "import", "aliases", "inputs"]);
+            assert.deepEqual(Object.keys(r), ["urn", "type", "name", "parent", "dependsOn", "protect", "retainOnDelete", "import", "aliases", "provider", "inputs"]);
         }
     });
 
@@ -43,8 +45,64 @@ describe("npm run plan", () => {
         assert.match(r.stdout, /FAIL {2}no stateful replacement against the baseline: .*would be REPLACED/);
     });
 
-    it("exits 2 on a usage error", () => {
-        assert.equal(run("--cofig", "x").status, 2);
+    it("exits 2 on a usage error, with the usage; --help describes every option and exits 0", () => {
+        const wrong = run("--cofig", "x");
+        assert.equal(wrong.status, 2);
+        assert.match(wrong.stderr, /unknown option --cofig[\s\S]*usage: npm run plan/);
         assert.equal(run("--config", "Pulumi.missing.yaml").status, 2);
+        assert.equal(run("--json").status, 2);
+        for (const flag of ["--help", "-h"]) {
+            const help = run(flag);
+            assert.equal(help.status, 0);
+            for (const option of ["--config", "--json", "--baseline", "--help"]) assert.match(help.stdout, new RegExp(option));
+        }
+    });
+
+    it("names the file, line and column of a YAML error, without a stack trace", () => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-")), "Pulumi.broken.yaml");
+        fs.writeFileSync(file, "config:\n  authentik-platform:namespace: [unclosed\n  kubernetes:context: homelab\n");
+        const r = run("--config", file);
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+:\\d+: not valid YAML`));
+        assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+    });
+
+    it("plans a stack file kept outside the project, with paths relative to where the user ran it", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elsewhere-"));
+        fs.copyFileSync(path.join(ROOT, "Pulumi.homelab.yaml"), path.join(dir, "Pulumi.homelab.yaml"));
+        const r = runFrom(dir, "--config", "Pulumi.homelab.yaml", "--json", "out.json");
+        assert.equal(r.status, 0, r.stderr);
+        assert.ok(fs.existsSync(path.join(dir, "out.json")), "written where the user is");
+        assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "out.json"), "utf8")).project, "authentik-platform", "Pulumi.yaml from the project");
+    });
+
+    it("says so when the baseline is missing or not a plan", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+        const missing = run("--baseline", path.join(dir, "nope.json"));
+        assert.equal(missing.status, 2);
+        assert.match(missing.stderr, /--baseline .*nope\.json: no such file/);
+        fs.writeFileSync(path.join(dir, "bad.json"), "{ not json");
+        assert.match(run("--baseline", path.join(dir, "bad.json")).stderr, /not JSON/);
+        fs.writeFileSync(path.join(dir, "other.json"), "{}");
+        assert.match(run("--baseline", path.join(dir, "other.json")).stderr, /not a plan written with --json/);
+    });
+
+    it("prints the program's own refusals without a stack trace", () => {
+        const r = run("--config", writeStack(set(homelab(), "import", ["Deployment/authentik/pgbouncr"])));
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /import lists "Deployment\/authentik\/pgbouncr"/);
+        assert.doesNotMatch(r.stderr, /\n\s+at /);
+    });
+
+    it("prints the namespace first and each dependency once", () => {
+        const out = run().stdout;
+        const tree = out.slice(out.indexOf("\n") + 1);
+        assert.match(tree, /^\s*pulumi:pulumi:Stack [^\n]*\n\s+kubernetes:core\/v1:Namespace namespace/);
+        for (const line of out.split("\n").filter((l) => l.trim().startsWith("after:"))) {
+            const deps = line.trim().slice("after: ".length).split(", ");
+            assert.equal(new Set(deps).size, deps.length, line);
+        }
+        assert.match(out, /Kubernetes schemas: \d+ objects valid against kubernetes-models \(.*Deployment.*\); .*Cluster.* have no published model/);
+        assert.doesNotMatch(out, /\.\.\/shared/, "no hint at a file a GitHub user does not have");
     });
 });

@@ -26,6 +26,8 @@ export interface PlanResource {
     import: string | null;
     /** Engine URNs this resource had before (Pulumi aliases: a renamed app's objects), else []. */
     aliases: string[];
+    /** URN of the explicit provider it is registered with, or null for the default provider. */
+    provider: string | null;
     inputs: Record<string, unknown>;
 }
 
@@ -100,6 +102,7 @@ interface RegisterRequest {
     getRetainondelete(): boolean;
     getImportid(): string;
     getAliasesList(): WireAlias[];
+    getProvider(): string;
     getObject(): WireStruct;
 }
 /** pulumi/proto alias_pb.Alias: a URN, or a spec relative to the resource. */
@@ -173,6 +176,8 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
                 const aliasParent = spec.hasNoparent() && spec.getNoparent() ? null : spec.hasParenturn() ? (toEngine.get(spec.getParenturn()) ?? spec.getParenturn()) : parent;
                 return engineUrn(stack, project, aliasParent, spec.getType() || req.getType(), spec.getName() || req.getName());
             }),
+            // A provider reference is `<urn>::<id>`.
+            provider: req.getProvider() ? (toEngine.get(req.getProvider().split("::").slice(0, -1).join("::")) ?? req.getProvider().split("::").slice(0, -1).join("::")) : null,
             // The wire form keeps secret and resource-reference markers, which scrub() rewrites.
             inputs: scrub(req.getObject().toJavaScript()) as Record<string, unknown>,
         });

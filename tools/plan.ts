@@ -10,6 +10,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { YAMLParseError } from "yaml";
+import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../stacks/schema";
 import { StackConfig, parseStackConfig } from "../stacks/config";
 import { Plan, PlanResource, SECRET_PLACEHOLDER_PREFIX, runProgram } from "./harness";
@@ -28,7 +30,7 @@ export interface PlanOutcome {
 /** Plans a stack file. Throws ConfigError (before any resource exists) when the config is invalid. */
 export async function planStack(stackFile: string, baseline?: Plan): Promise<PlanOutcome> {
     const stack = readStackFile(stackFile);
-    const config = parseStackConfig(stack.config, stack.secretKeys);
+    const config = parseStackConfig(stack.config, stack.secretKeys, process.env);
     const plan = await runProgram({ ...stack, invoke: (token, inputs) => mockInvoke(config, token, inputs) });
     const checks = [
         checkNoPlaintextSecrets(plan),
@@ -142,10 +144,12 @@ export function renderTree(plan: Plan): string {
     for (const r of plan.resources) byParent.set(r.parent, [...(byParent.get(r.parent) ?? []), r]);
     const names = new Map(plan.resources.map((r) => [r.urn, r.name]));
     const lines: string[] = [];
+    // The namespace first: everything else lives in it.
+    const first = (r: PlanResource) => (r.type === "kubernetes:core/v1:Namespace" ? 0 : 1);
     const walk = (parent: string | null, depth: number) => {
-        for (const r of byParent.get(parent) ?? []) {
+        for (const r of [...(byParent.get(parent) ?? [])].sort((a, b) => first(a) - first(b))) {
             const flags = [r.protect ? "protected" : "", r.retainOnDelete ? "retained" : "", r.import ? `will import ${r.import}` : ""].filter(Boolean);
-            const deps = r.dependsOn.filter((d) => d !== r.parent).map((d) => names.get(d) ?? d);
+            const deps = [...new Set(r.dependsOn.filter((d) => d !== r.parent).map((d) => names.get(d) ?? d))];
             lines.push(
                 `${"  ".repeat(depth)}${r.type} ${r.name}${flags.length ? ` [${flags.join(", ")}]` : ""}` +
                     (summarize(r) ? `\n${"  ".repeat(depth + 2)}${summarize(r)}` : "") +
@@ -176,42 +180,83 @@ interface CliArgs {
     config: string;
     json?: string;
     baseline?: string;
+    help?: boolean;
 }
+
+export const USAGE = `usage: npm run plan -- [options]
+
+Plans a stack offline (the real program under Pulumi's mocks): prints the resource tree, the
+capacity model, the stack outputs and the checks; exits 1 on an invalid config or a failed check.
+
+  --config FILE     the stack file (default Pulumi.homelab.yaml); Pulumi.yaml is read beside it,
+                    else the project's
+  --json FILE       also write the plan as JSON (the contract in docs/plan-format.md)
+  --baseline FILE   a previous --json plan: fail if a stateful resource would be replaced, deleted
+                    or shrunk, or an app's provider would collide after a rename
+  -h, --help        this text
+
+Relative paths are relative to the directory you ran the command in.
+exit codes: 0 ok (warnings allowed), 1 invalid config or a failed check, 2 usage error`;
+
+export class UsageError extends Error {}
 
 export function parseArgs(argv: string[]): CliArgs {
     const args: CliArgs = { config: "Pulumi.homelab.yaml" };
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
+        if (flag === "-h" || flag === "--help") return { ...args, help: true };
         const value = argv[i + 1];
-        if (!["--config", "--json", "--baseline"].includes(flag) || !value) {
-            throw new Error(`usage: npm run plan -- [--config Pulumi.<stack>.yaml] [--json FILE] [--baseline PLAN.json]`);
-        }
-        args[flag.slice(2) as keyof CliArgs] = value;
+        if (!["--config", "--json", "--baseline"].includes(flag)) throw new UsageError(`unknown option ${flag}`);
+        if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a file`);
+        args[flag.slice(2) as "config" | "json" | "baseline"] = value;
         i++;
     }
     return args;
 }
 
+/** Where the user typed the command: npm runs scripts from the package root and says where in INIT_CWD. */
+function fromUser(file: string): string {
+    return path.resolve(process.env.INIT_CWD ?? process.cwd(), file);
+}
+
+function readBaseline(file: string): Plan {
+    if (!fs.existsSync(file)) throw new UsageError(`--baseline ${file}: no such file (write one with npm run plan -- --json FILE)`);
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        throw new UsageError(`--baseline ${file}: not JSON (${(e as Error).message}); it must be a plan written with --json`);
+    }
+    const plan = parsed as Partial<Plan>;
+    if (!Array.isArray(plan.resources) || typeof plan.project !== "string") throw new UsageError(`--baseline ${file}: not a plan written with --json (no project or resources)`);
+    return plan as Plan;
+}
+
 async function main(): Promise<number> {
     let args: CliArgs;
+    let baseline: Plan | undefined;
+    let stackFile: string;
     try {
         args = parseArgs(process.argv.slice(2));
+        if (args.help) {
+            console.log(USAGE);
+            return 0;
+        }
+        stackFile = fromUser(args.config);
+        if (!fs.existsSync(stackFile)) throw new UsageError(`no such stack file: ${stackFile}`);
+        baseline = args.baseline ? readBaseline(fromUser(args.baseline)) : undefined;
     } catch (e) {
-        console.error((e as Error).message);
+        if (!(e instanceof UsageError)) throw e;
+        console.error(`${e.message}\n\n${USAGE}`);
         return 2;
     }
-    const stackFile = path.resolve(args.config);
-    if (!fs.existsSync(stackFile)) {
-        console.error(`no such stack file: ${args.config}`);
-        return 2;
-    }
-    const baseline = args.baseline ? (JSON.parse(fs.readFileSync(args.baseline, "utf8")) as Plan) : undefined;
     let outcome: PlanOutcome;
     try {
         outcome = await planStack(stackFile, baseline);
     } catch (e) {
-        if (e instanceof ConfigError) {
-            console.error(`${path.basename(stackFile)}: ${e.message}`);
+        const message = userError(e, stackFile);
+        if (message) {
+            console.error(message);
             return 1;
         }
         throw e;
@@ -223,11 +268,24 @@ async function main(): Promise<number> {
     console.log(`\nStack outputs:\n${JSON.stringify(plan.outputs, null, 2)}`);
     console.log(`\nChecks:\n${renderChecks(checks)}`);
     if (args.json) {
-        fs.writeFileSync(args.json, `${JSON.stringify(plan, null, 2)}\n`);
-        console.log(`\nwrote ${args.json}`);
+        const file = fromUser(args.json);
+        fs.writeFileSync(file, `${JSON.stringify(plan, null, 2)}\n`);
+        console.log(`\nwrote ${file}`);
     }
     console.log(ok ? "\nplan ok" : "\nplan FAILED");
     return ok ? 0 : 1;
+}
+
+/** The message for an error the user can fix (no stack trace), or undefined for a bug. */
+export function userError(e: unknown, stackFile: string): string | undefined {
+    if (e instanceof ConfigError) return `${path.basename(stackFile)}: ${e.message}`;
+    if (e instanceof YAMLParseError) {
+        const [line, col] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [0, 0];
+        return `${stackFile}:${line}:${col}: not valid YAML: ${e.message.split("\n")[0]}`;
+    }
+    // The program's own refusals (a stale build, an import that matches nothing) are RunErrors.
+    if (pulumi.RunError.isInstance(e)) return (e as Error).message;
+    return undefined;
 }
 
 if (require.main === module) {

@@ -17,12 +17,20 @@ export interface StackFile {
     secretKeys: string[];
 }
 
-export function readStackFile(stackFile: string, projectFile = path.join(path.dirname(stackFile), "Pulumi.yaml")): StackFile {
+/** The project's own Pulumi.yaml, for a stack file kept elsewhere. */
+const PROJECT_FILE = path.join(__dirname, "..", "..", "Pulumi.yaml");
+
+export function readStackFile(stackFile: string, projectFile = besideOrProject(stackFile)): StackFile {
     const project = (YAML.parse(fs.readFileSync(projectFile, "utf8")) as { name: string }).name;
     const stack = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(stackFile))?.[1];
     if (!stack) throw new Error(`${stackFile}: a stack file is named Pulumi.<stack>.yaml`);
     const doc = (YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
     return { project, stack, ...flattenConfig(project, doc.config ?? {}) };
+}
+
+function besideOrProject(stackFile: string): string {
+    const beside = path.join(path.dirname(stackFile), "Pulumi.yaml");
+    return fs.existsSync(beside) ? beside : PROJECT_FILE;
 }
 
 /** Pulumi's config map from a stack file's `config:` block. Pure. */

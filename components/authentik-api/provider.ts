@@ -21,7 +21,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { Apis, Connection, apisFor } from "./client";
 import { KindSpec, Remote, kinds } from "./kinds";
-import { PermanentError, RetryPolicy, isGone, mayHaveCommitted, statusOf, waitForReady, withRetry } from "./retry";
+import { PermanentError, ReadinessOptions, RetryPolicy, isGone, mayHaveCommitted, realClock, statusOf, waitForReady, withRetry } from "./retry";
 
 /** Bump when the engine's behaviour changes, so existing objects are re-applied. */
 export const ENGINE_VERSION = "2";
@@ -131,10 +131,31 @@ function connectionOf(inputs: ObjectInputs): Connection {
     return { url: inputs.apiUrl, token: inputs.apiToken, policy: inputs.policy };
 }
 
-/** Waits for authentik, then returns clients for it. */
-async function ready(inputs: ObjectInputs): Promise<Apis> {
-    await waitForReady(inputs.apiUrl, inputs.policy);
+/** Waits for authentik (briefly, and not at all when it is unreachable, for a refresh), then returns clients for it. */
+async function ready(inputs: ObjectInputs, options: ReadinessOptions = {}): Promise<Apis> {
+    await waitForReady(inputs.apiUrl, inputs.policy, realClock, options);
     return apisFor(connectionOf(inputs));
+}
+
+/** Body fields whose spec holds a name or slug, not the value authentik stores. */
+const SPEC_KEY_OF: Record<string, string> = { propertyMappings: "scopes" };
+const REFERENCE_FIELDS = new Set(["authorizationFlow", "invalidationFlow", "propertyMappings", "signingKey", "serviceConnection"]);
+const INPUT_KEYS = ["kind", "apiUrl", "apiToken", "policy", "spec", "adopt", "engineVersion"] as const;
+
+/**
+ * The inputs as authentik now holds them: each drifted field's spec value replaced by what was
+ * found, so `pulumi preview --diff` shows field by field what the next update puts back. Secrets
+ * and references (pks authentik answers for a slug) are shown as changed, not as values.
+ */
+export function refreshedInputs(props: ObjectOutputs, drift: string[], remote: Remote): Record<string, unknown> {
+    const spec = { ...props.spec };
+    const observed = project(props.applied ?? {}, remote) as Record<string, unknown>;
+    for (const field of drift) {
+        if (field === DUPLICATES) continue;
+        const key = SPEC_KEY_OF[field] ?? field;
+        spec[key] = SECRET_FIELDS.includes(field) ? "(changed in authentik)" : REFERENCE_FIELDS.has(field) ? `(changed in authentik: ${JSON.stringify(remote[field])})` : observed[field];
+    }
+    return { ...Object.fromEntries(INPUT_KEYS.map((k) => [k, props[k]])), spec };
 }
 
 function outputsOf(inputs: ObjectInputs, kind: KindSpec, remote: Remote, body: Record<string, unknown>): ObjectOutputs {
@@ -225,8 +246,8 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
         const drifted = (olds.drift?.length ?? 0) > 0 || olds.observedDigest !== olds.appliedDigest;
         const changes = drifted || desired(olds) !== desired(news);
         const replaceOn = kinds[news.kind]?.replaceOn ?? [];
-        const replaces =
-            olds.kind !== news.kind ? ["kind"] : replaceOn.some((f) => stableJson(olds.spec?.[f]) !== stableJson(news.spec?.[f])) ? ["spec"] : [];
+        // Name the field that forces the replacement (a property path), so the preview says why.
+        const replaces = olds.kind !== news.kind ? ["kind"] : replaceOn.filter((f) => stableJson(olds.spec?.[f]) !== stableJson(news.spec?.[f])).map((f) => `spec.${f}`);
         return { changes, replaces, deleteBeforeReplace: replaces.length > 0 && (kinds[news.kind]?.deleteBeforeReplace ?? false) };
     },
 
@@ -236,14 +257,15 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
 
     async read(id: string, props: ObjectOutputs) {
         const kind = kindOf(props);
-        const api = await ready(props);
+        const api = await ready(props, { failFast: true });
         try {
             const remote = await withRetry(`${props.kind} ${id}: read`, () => kind.retrieve(api, id), props.policy);
             const drift = driftOf(kind, props.applied ?? {}, remote);
             if (kind.duplicates && (await withRetry(`${props.kind} ${id}: duplicate look-up`, () => kind.duplicates!(api, props.spec, id), props.policy)).length > 0) {
                 drift.push(DUPLICATES);
             }
-            return { id, props: { ...props, drift, observedDigest: drift.length ? sha256(stableJson(drift)) : props.appliedDigest } };
+            const outs = { ...props, drift, observedDigest: drift.length ? sha256(stableJson(drift)) : props.appliedDigest };
+            return drift.some((f) => f !== DUPLICATES) ? { id, props: outs, inputs: refreshedInputs(props, drift, remote) } : { id, props: outs };
         } catch (e) {
             // Only authentik's own "not found" means gone; an ingress's 404 is an error like any other.
             if (isGone(e)) return { id: undefined, props: {} };

@@ -186,17 +186,42 @@ export async function withRetry<T>(
     }
 }
 
+/** A failure that no wait cures: refused, no such host, no route, or a TLS certificate/handshake problem. */
+export function isUnreachable(e: unknown): boolean {
+    return /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|CERT_|certificate|SSL|TLS|EPROTO/i.test(causeOf(e));
+}
+
+export interface ReadinessOptions {
+    /**
+     * Refresh/read (every preview with refresh: always): fail at once when authentik cannot be
+     * reached at all, and wait at most a minute for a starting one. Creates and updates after a
+     * release change keep the full deadline (authentik may still be migrating).
+     */
+    failFast?: boolean;
+}
+
 /** Waits until authentik answers 200 on /-/health/ready/ (database reachable, migrations done). */
-export async function waitForReady(baseUrl: string, policy: RetryPolicy, clock: Clock = realClock): Promise<void> {
+export async function waitForReady(baseUrl: string, policy: RetryPolicy, clock: Clock = realClock, options: ReadinessOptions = {}): Promise<void> {
     const url = `${baseUrl.replace(/\/+$/, "")}/-/health/ready/`;
+    const effective = options.failFast ? { ...policy, deadlineMs: Math.min(policy.deadlineMs, 60_000) } : policy;
     await withRetry(
         `authentik at ${url} is not ready`,
         async () => {
-            const res = await fetch(url, { signal: AbortSignal.timeout(policy.requestTimeoutMs) });
+            let res: Response;
+            try {
+                res = await fetch(url, { signal: AbortSignal.timeout(policy.requestTimeoutMs) });
+            } catch (e) {
+                if (options.failFast && isUnreachable(e)) {
+                    throw new PermanentError(
+                        `authentik at ${baseUrl} cannot be reached from here (${causeOf(e)}). Reading authentik's objects (a refresh, which every preview and up runs) needs api.url to be reachable from this machine (VPN? the in-cluster URL from a runner in the cluster?); to preview without it, run pulumi preview --refresh=false`,
+                    );
+                }
+                throw e;
+            }
             // Not ready yet is transient whatever the code: a starting pod answers 503, a proxy 502/404.
             if (res.status !== 200) throw Object.assign(new Error(`HTTP ${res.status}`), { name: "FetchError" });
         },
-        policy,
+        effective,
         clock,
     );
 }

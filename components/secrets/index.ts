@@ -125,8 +125,13 @@ export class CredentialSecret extends pulumi.ComponentResource {
      * What rolls the pods reading it when its content changes: a digest of Pulumi-held content (for a
      * pod annotation), or, for an ExternalSecret, its name for Reloader (known up front).
      */
-    readonly digest: pulumi.Output<string | undefined>;
+    get digest(): pulumi.Output<string | undefined> {
+        // Computed only for the Secrets whose readers roll on it (scrypt is deliberately slow).
+        return (this.digestOutput ??= this.makeDigest());
+    }
     readonly reloadSecrets: string[];
+    private digestOutput?: pulumi.Output<string | undefined>;
+    private readonly makeDigest: () => pulumi.Output<string | undefined>;
 
     constructor(name: string, args: CredentialSecretArgs, opts?: pulumi.ComponentResourceOptions) {
         super("authentik-platform:secrets:CredentialSecret", name, {}, opts);
@@ -163,7 +168,7 @@ export class CredentialSecret extends pulumi.ComponentResource {
             const external = new k8s.apiextensions.CustomResource(name, manifest, childOpts);
             this.resource = external;
             this.secretName = external.metadata.name.apply(() => args.secretName);
-            this.digest = pulumi.output(undefined);
+            this.makeDigest = () => pulumi.output(undefined);
             this.reloadSecrets = [args.secretName];
         } else {
             const values = Object.fromEntries(
@@ -182,7 +187,7 @@ export class CredentialSecret extends pulumi.ComponentResource {
             this.resource = secret;
             this.secretName = secret.metadata.name;
             // A digest is safe in plain sight (slow and salted), and must be: it sits in pod templates.
-            this.digest = pulumi.unsecret(filled.apply((f) => credentialsDigest(f, args.secretName)));
+            this.makeDigest = () => pulumi.unsecret(filled.apply((f) => credentialsDigest(f, args.secretName)));
             this.reloadSecrets = [];
         }
         this.registerOutputs({ secretName: this.secretName });
