@@ -10,7 +10,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { YAMLParseError } from "yaml";
+import YAML, { YAMLParseError } from "yaml";
+import { TakeoverReport, readTerraformState, renderTakeover, takeoverReport } from "./takeover";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../stacks/schema";
 import { StackConfig, parseStackConfig } from "../stacks/config";
@@ -180,6 +181,8 @@ interface CliArgs {
     config: string;
     json?: string;
     baseline?: string;
+    "from-terraform"?: string;
+    "takeover-config"?: string;
     help?: boolean;
 }
 
@@ -193,6 +196,13 @@ capacity model, the stack outputs and the checks; exits 1 on an invalid config o
   --json FILE       also write the plan as JSON (the contract in docs/plan-format.md)
   --baseline FILE   a previous --json plan: fail if a stateful resource would be replaced, deleted
                     or shrunk, or an app's provider would collide after a rename
+  --from-terraform FILE
+                    the Terraform stack's state (terraform state pull > FILE): what this program
+                    takes over (import / adopt), changes, leaves alone and creates; secrets never
+                    printed; added to --json as "takeover"
+  --takeover-config FILE
+                    with --from-terraform: write the stack-config fragment (import entries, adopt
+                    flags) that makes the first up a takeover, to review and paste
   -h, --help        this text
 
 Relative paths are relative to the directory you ran the command in.
@@ -206,11 +216,12 @@ export function parseArgs(argv: string[]): CliArgs {
         const flag = argv[i];
         if (flag === "-h" || flag === "--help") return { ...args, help: true };
         const value = argv[i + 1];
-        if (!["--config", "--json", "--baseline"].includes(flag)) throw new UsageError(`unknown option ${flag}`);
+        if (!["--config", "--json", "--baseline", "--from-terraform", "--takeover-config"].includes(flag)) throw new UsageError(`unknown option ${flag}`);
         if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a file`);
-        args[flag.slice(2) as "config" | "json" | "baseline"] = value;
+        args[flag.slice(2) as "config" | "json" | "baseline" | "from-terraform" | "takeover-config"] = value;
         i++;
     }
+    if (args["takeover-config"] && !args["from-terraform"]) throw new UsageError("--takeover-config needs --from-terraform");
     return args;
 }
 
@@ -235,6 +246,7 @@ function readBaseline(file: string): Plan {
 async function main(): Promise<number> {
     let args: CliArgs;
     let baseline: Plan | undefined;
+    let terraform: ReturnType<typeof readTerraformState> | undefined;
     let stackFile: string;
     try {
         args = parseArgs(process.argv.slice(2));
@@ -245,6 +257,15 @@ async function main(): Promise<number> {
         stackFile = fromUser(args.config);
         if (!fs.existsSync(stackFile)) throw new UsageError(`no such stack file: ${stackFile}`);
         baseline = args.baseline ? readBaseline(fromUser(args.baseline)) : undefined;
+        if (args["from-terraform"]) {
+            const file = fromUser(args["from-terraform"]);
+            if (!fs.existsSync(file)) throw new UsageError(`--from-terraform ${file}: no such file (terraform state pull > ${path.basename(file)})`);
+            try {
+                terraform = readTerraformState(fs.readFileSync(file, "utf8"));
+            } catch (e) {
+                throw new UsageError(`--from-terraform ${file}: ${(e as Error).message}`);
+            }
+        }
     } catch (e) {
         if (!(e instanceof UsageError)) throw e;
         console.error(`${e.message}\n\n${USAGE}`);
@@ -267,9 +288,19 @@ async function main(): Promise<number> {
     console.log(`\nCapacity (session pooling budget, memory):\n${describeCapacity(outcome.config).map((l) => `  ${l}`).join("\n")}`);
     console.log(`\nStack outputs:\n${JSON.stringify(plan.outputs, null, 2)}`);
     console.log(`\nChecks:\n${renderChecks(checks)}`);
+    let takeover: TakeoverReport | undefined;
+    if (terraform) {
+        takeover = takeoverReport(terraform, plan, outcome.config, readStackFile(stackFile).rawConfig);
+        console.log(`\n${renderTakeover(takeover, plan)}`);
+        if (args["takeover-config"]) {
+            const file = fromUser(args["takeover-config"]);
+            fs.writeFileSync(file, `# From npm run plan -- --from-terraform: review, then put these keys in ${path.basename(stackFile)}.\n${YAML.stringify({ config: takeover.configFragment })}`);
+            console.log(`\nwrote the takeover config fragment to ${file}`);
+        }
+    }
     if (args.json) {
         const file = fromUser(args.json);
-        fs.writeFileSync(file, `${JSON.stringify(plan, null, 2)}\n`);
+        fs.writeFileSync(file, `${JSON.stringify(takeover ? { ...plan, takeover } : plan, null, 2)}\n`);
         console.log(`\nwrote ${file}`);
     }
     console.log(ok ? "\nplan ok" : "\nplan FAILED");

@@ -15,6 +15,8 @@ export interface StackFile {
     stack: string;
     config: Record<string, string>;
     secretKeys: string[];
+    /** The `config:` block as written (for fragments the user pastes back). */
+    rawConfig: Record<string, unknown>;
 }
 
 /** The project's own Pulumi.yaml, for a stack file kept elsewhere. */
@@ -25,7 +27,7 @@ export function readStackFile(stackFile: string, projectFile = besideOrProject(s
     const stack = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(stackFile))?.[1];
     if (!stack) throw new Error(`${stackFile}: a stack file is named Pulumi.<stack>.yaml`);
     const doc = (YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-    return { project, stack, ...flattenConfig(project, doc.config ?? {}) };
+    return { project, stack, ...flattenConfig(project, doc.config ?? {}), rawConfig: doc.config ?? {} };
 }
 
 function besideOrProject(stackFile: string): string {
