@@ -13,11 +13,12 @@ import { Credentials } from "./secrets";
 import { CnpgOperator, Database } from "./database";
 import { backupSummary, readWriteHost } from "./database/manifests";
 import { PgBouncer } from "./pgbouncer";
+import { labels as pgbouncerLabels } from "./pgbouncer/manifests";
 import { AuthentikRelease } from "./authentik";
 import { Observability } from "./observability";
 import { capacityOf } from "./authentik/capacity";
 import { CHART, authentikUrl, serverServiceUrl } from "./authentik/values";
-import { appLabels } from "./lib/k8s";
+import { appLabels, podSecurityLabels } from "./lib/k8s";
 import { importTransformation } from "./lib/imports";
 
 type Outputs = { [K in keyof PlatformOutputs]: pulumi.Input<PlatformOutputs[K]> };
@@ -56,7 +57,7 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
         prerequisites.push(
             new k8s.core.v1.Namespace(
                 "namespace",
-                { metadata: { name: ns, labels: appLabels("authentik-platform", "namespace").all } },
+                { metadata: { name: ns, labels: { ...appLabels("authentik-platform", "namespace").all, ...podSecurityLabels(config.podSecurity) } } },
                 { protect: true, retainOnDelete: true },
             ),
         );
@@ -84,6 +85,9 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
         externalSecrets,
         monitorLabels: config.observability.labels,
         importSourcePassword: credentials.values.importSourcePassword,
+        networkPolicy: config.networkPolicies.enabled
+            ? { clients: pgbouncerLabels.selector, operatorNamespace: config.cnpgOperator.namespace, monitoringNamespace: config.networkPolicies.monitoringNamespace }
+            : undefined,
         chartVersion: config.authentik.chartVersion,
         dependsOn: prerequisites,
     });
@@ -97,6 +101,7 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
         // authentik's server and worker pods (the chart's labels) are PgBouncer's only clients.
         clientSelector: { "app.kubernetes.io/name": CHART, "app.kubernetes.io/instance": config.authentik.releaseName },
         exporterImage: config.observability.pgbouncerExporter.enabled ? config.observability.pgbouncerExporter.image : undefined,
+        networkPolicies: config.networkPolicies.enabled ? { monitoringNamespace: config.networkPolicies.monitoringNamespace } : undefined,
         dependsOn: [database.cluster, database.credentials.resource],
     });
 

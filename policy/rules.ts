@@ -8,6 +8,8 @@
  * inside a Helm release are invisible to policies), and authentik outposts (dynamic resources).
  */
 
+import { isPinnedImage } from "../components/lib/images";
+
 /** A resource as the rules see it (a policy pack's PolicyResource or a plan resource). */
 export interface PolicyInput {
     type: string;
@@ -49,6 +51,7 @@ interface Container {
     command?: unknown;
     env: Obj[];
     resources: Obj;
+    securityContext: Obj;
 }
 
 /** A set of identical pods: a Deployment, or a component of the authentik Helm release. */
@@ -62,6 +65,8 @@ interface PodSet {
     labels: Record<string, string>;
     containers: Container[];
     claims: string[];
+    /** The pod-level securityContext. */
+    podSecurity: Obj;
     /** The release's own PodDisruptionBudget values, for pod sets a Helm release renders. */
     pdb?: { minAvailable?: number | string; maxUnavailable?: number | string };
 }
@@ -85,7 +90,7 @@ function claimsOf(volumes: unknown): string[] {
 
 function containerOf(c: unknown): Container {
     const o = obj(c);
-    return { name: str(o.name) ?? "?", image: str(o.image), command: o.command, env: arr(o.env).map(obj), resources: obj(o.resources) };
+    return { name: str(o.name) ?? "?", image: str(o.image), command: o.command, env: arr(o.env).map(obj), resources: obj(o.resources), securityContext: obj(o.securityContext) };
 }
 
 /** Every pod set in the stack. */
@@ -107,6 +112,7 @@ export function podSets(resources: PolicyInput[]): PodSet[] {
                 labels: obj(obj(obj(spec.template).metadata).labels) as Record<string, string>,
                 containers,
                 claims: claimsOf(pod.volumes),
+                podSecurity: obj(pod.securityContext),
             });
         } else if (isAuthentikRelease(r)) {
             const values = obj(r.props.values);
@@ -122,8 +128,9 @@ export function podSets(resources: PolicyInput[]): PodSet[] {
                     critical: true,
                     authentik: true,
                     labels: {},
-                    containers: [{ name: component, image: imageOfValues(values, v), command: v.command, env: [...globalEnv, ...arr(v.env).map(obj)], resources: obj(v.resources) }],
+                    containers: [{ name: component, image: imageOfValues(values, v), command: v.command, env: [...globalEnv, ...arr(v.env).map(obj)], resources: obj(v.resources), securityContext: obj(v.containerSecurityContext) }],
                     claims: claimsOf(v.volumes),
+                    podSecurity: obj(v.securityContext),
                     pdb: pdb.enabled === true ? { minAvailable: pdb.minAvailable as number, maxUnavailable: pdb.maxUnavailable as number } : {},
                 });
             }
@@ -160,11 +167,9 @@ function pdbFor(set: PodSet, resources: PolicyInput[]) {
     return pdb ? (obj(pdb.props.spec) as { minAvailable?: unknown; maxUnavailable?: unknown }) : undefined;
 }
 
-/** Image references: pinned means a tag other than latest, or a digest. */
+/** Not pinned to an exact release (the one definition the config validation uses too). */
 export function isUnpinned(image: string): boolean {
-    if (/@sha256:[a-f0-9]{64}$/.test(image)) return false;
-    const tag = /:([^/:@]+)$/.exec(image)?.[1];
-    return !tag || tag === "latest";
+    return !isPinnedImage(image);
 }
 
 /** Strings anywhere in a value, with their paths. */
@@ -255,7 +260,7 @@ export const RULES: Rule[] = [
     },
     {
         name: "pinned-images",
-        description: "Every image is pinned: a tag other than latest, or a digest.",
+        description: "Every image is pinned to an exact release: a digest, or a tag starting with major.minor (never latest, a bare major or a channel).",
         check: (resources) => [
             ...podSets(resources).flatMap((s) =>
                 s.containers.filter((c) => c.image !== undefined && isUnpinned(c.image)).map((c) => ({ urn: urnOf(s.at), message: `${s.what}: container ${c.name} runs ${c.image}, which is not pinned` })),
@@ -264,6 +269,11 @@ export const RULES: Rule[] = [
                 .filter((r) => r.type === CLUSTER && typeof obj(r.props.spec).imageName === "string" && isUnpinned(obj(r.props.spec).imageName as string))
                 .map((r) => ({ urn: urnOf(r), message: `Cluster ${r.name}: imageName ${obj(r.props.spec).imageName} is not pinned` })),
         ],
+    },
+    {
+        name: "pod-security-restricted",
+        description: "Every pod meets the Pod Security Standard \"restricted\": non-root, a RuntimeDefault seccomp profile, no privilege escalation, all capabilities dropped.",
+        check: (resources) => podSets(resources).flatMap((s) => restrictedViolations(s.podSecurity, s.containers).map((m) => ({ urn: urnOf(s.at), message: `${s.what}: ${m}` }))),
     },
     {
         name: "stateful-protected",
@@ -292,6 +302,25 @@ export const RULES: Rule[] = [
         ],
     },
 ];
+
+/**
+ * What keeps a pod out of a namespace that enforces Pod Security "restricted" (the checks a homelab
+ * hits: non-root, seccomp, no privilege escalation, all capabilities dropped), from its pod and
+ * container security contexts.
+ */
+export function restrictedViolations(pod: Obj, containers: { name: string; securityContext: Obj }[]): string[] {
+    const out: string[] = [];
+    for (const c of containers) {
+        const sc = c.securityContext;
+        if (sc.allowPrivilegeEscalation !== false) out.push(`container ${c.name}: allowPrivilegeEscalation is not false`);
+        if (!arr(obj(sc.capabilities).drop).includes("ALL")) out.push(`container ${c.name}: capabilities do not drop ALL`);
+        if (sc.runAsNonRoot !== true && pod.runAsNonRoot !== true) out.push(`container ${c.name}: runAsNonRoot is not true`);
+        const seccomp = str(obj(sc.seccompProfile).type) ?? str(obj(pod.seccompProfile).type);
+        if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") out.push(`container ${c.name}: no RuntimeDefault seccomp profile`);
+        if (sc.privileged === true) out.push(`container ${c.name}: privileged`);
+    }
+    return out;
+}
 
 /** Runs every rule; the violations by rule name. */
 export function evaluate(resources: PolicyInput[]): { rule: Rule; violations: Violation[] }[] {

@@ -8,6 +8,7 @@
 import { parsePgMemory, parseQuantity, quantityHint, formatBytes } from "../components/lib/units";
 import { capacityProblems } from "../components/authentik/capacity";
 import { IMPORTABLE_KINDS, IMPORT_ENTRY } from "../components/lib/imports";
+import { IMAGE_DIGEST, isPinnedImage } from "../components/lib/images";
 import { KubernetesTarget, checkOnePasswordProvider, parseKubernetes } from "./providers";
 import {
     ConfigError,
@@ -41,14 +42,8 @@ const quantity = (doc: string, def?: string) =>
         parseQuantity(v) === undefined ? undefined : (v as string),
     );
 
-/** An image reference pinned to an exact version: a tag that is not `latest`, or a digest. */
-export const PINNED_IMAGE = /^[a-z0-9.\-/:]+?(:(?!latest$)[A-Za-z0-9_.-]*\d[A-Za-z0-9_.-]*)?(@sha256:[a-f0-9]{64})?$/;
-export function isPinnedImage(image: string): boolean {
-    const m = PINNED_IMAGE.exec(image);
-    return m !== null && (m[1] !== undefined || m[2] !== undefined);
-}
 const image = (doc: string, def: string) =>
-    custom<string>("an image pinned to an exact version (repo:1.2.3 or repo@sha256:…; never latest)", { doc, default: def }, (v) =>
+    custom<string>("an image pinned to an exact release (repo:1.2.3, repo:v1.2.3-p1 or repo@sha256:…; never latest, a bare major or a channel)", { doc, default: def }, (v) =>
         typeof v === "string" && isPinnedImage(v) ? v : undefined,
     );
 
@@ -130,6 +125,10 @@ export const schema = obj(
         createNamespace: bool({
             doc: "Create (and protect) the namespace. False when it is managed elsewhere.",
             default: true,
+        }),
+        podSecurity: oneOf(["restricted", "baseline", "privileged"] as const, {
+            doc: "Pod Security Standard the namespace enforces (pod-security.kubernetes.io/enforce, when the program creates it). Every pod here meets restricted, managed outposts through their patches.",
+            default: "restricted",
         }),
         import: list(
             str({
@@ -226,6 +225,19 @@ export const schema = obj(
                                             doc: "Key of the secret access key.",
                                             default: "ACCESS_SECRET_KEY",
                                         }),
+                                        endpointCA: optional(
+                                            obj(
+                                                {
+                                                    secret: dnsName("Secret holding the CA bundle."),
+                                                    key: str({ doc: "Key of the CA bundle in it.", default: "ca.crt" }),
+                                                },
+                                                { doc: "CA that signed the object store's certificate (a self-signed MinIO, say)." },
+                                            ),
+                                        ),
+                                        encryption: oneOf(["AES256", "aws:kms", "none"] as const, {
+                                            doc: "Server-side encryption of base backups and WAL: the backups hold signing keys and password hashes. none leaves it to the bucket's policy (the plan says so).",
+                                            default: "AES256",
+                                        }),
                                     },
                                     { doc: "Object store settings (method objectStore)." },
                                 ),
@@ -293,6 +305,10 @@ export const schema = obj(
                 }),
                 reservePoolSize: int({ doc: "reserve_pool_size per pod: extra connections for clients that waited reserve_pool_timeout (5 s).", default: 3, min: 0 }),
                 serverIdleTimeout: int({ doc: "server_idle_timeout (seconds): closes server connections no client holds.", default: 600, min: 1 }),
+                serverTls: oneOf(["verify-full", "require"] as const, {
+                    doc: "server_tls_sslmode towards PostgreSQL: verify-full checks the server's certificate against CNPG's CA (<cluster>-ca, only ca.crt mounted) and host name; require only encrypts. A renewed CA rolls PgBouncer through stakater Reloader.",
+                    default: "verify-full",
+                }),
                 clientIdleTimeout: int({
                     doc: "client_idle_timeout (seconds): closes client connections idle this long; 0 never. In session pooling this, not server_idle_timeout, is what closes a connection authentik holds.",
                     default: 0,
@@ -303,12 +319,25 @@ export const schema = obj(
                     memoryRequest: "128Mi",
                     memoryLimit: "512Mi",
                 }),
-                networkPolicy: bool({
-                    doc: "NetworkPolicy: only authentik pods reach PgBouncer; PgBouncer reaches only the database and DNS.",
-                    default: false,
+            },
+            {
+                doc: "The PgBouncer pool between authentik and PostgreSQL.",
+                retired: { networkPolicy: "moved to networkPolicies.enabled: one switch for the policies of every tier" },
+            },
+        ),
+        networkPolicies: obj(
+            {
+                enabled: bool({
+                    doc: "NetworkPolicies for every tier: PgBouncer (only authentik in; only the database and DNS out), the CNPG instances (PgBouncer, each other, the operator), authentik (the ingress controller and outposts), managed outposts (the ingress controller, RADIUS clients), and every metrics port from the monitoring namespace only.",
+                    default: true,
+                }),
+                ingressNamespace: dnsName("Namespace of the ingress controller (Traefik on k3s: kube-system).", "kube-system"),
+                monitoringNamespace: dnsName("Namespace Prometheus scrapes from.", "monitoring"),
+                apiClientNamespaces: list(dnsName("A namespace."), {
+                    doc: "Namespaces whose pods may call authentik's server directly (a self-hosted CI runner using the in-cluster api.url); through the ingress needs none.",
                 }),
             },
-            { doc: "The PgBouncer pool between authentik and PostgreSQL." },
+            { doc: "Who may reach what, inside the cluster." },
         ),
         observability: obj(
             {
@@ -452,8 +481,15 @@ export const schema = obj(
                 imageTag: optional(
                     str({
                         doc: "authentik image tag; unset uses the chart's appVersion (pinned by chartVersion).",
-                        pattern: /^(?!latest$)[A-Za-z0-9_.-]*\d[A-Za-z0-9_.-]*$/,
-                        patternText: "an exact version tag such as 2026.8.0 (never latest)",
+                        pattern: /^v?\d+\.\d+[A-Za-z0-9_.-]*$/,
+                        patternText: "an exact release tag such as 2026.8.3 (never latest or a bare major)",
+                    }),
+                ),
+                imageDigest: optional(
+                    str({
+                        doc: "authentik image digest (sha256:…), applied to server, worker and managed outposts (the chart's global.image.digest): the exact image, whatever a registry does with tags.",
+                        pattern: IMAGE_DIGEST,
+                        patternText: "sha256: and 64 hex digits (crane digest ghcr.io/goauthentik/server:<version>)",
                     }),
                 ),
                 logLevel: oneOf(["debug", "info", "warning", "error"] as const, { doc: "authentik log_level.", default: "info" }),
@@ -847,6 +883,14 @@ function validateApps(c: StackConfig, log: IssueLog): void {
             if (net === "0.0.0.0/0" || net === "::/0") log.add(key("outposts.radius.clientNetworks"), net, "lets every network on earth talk to RADIUS (the seeds' mistake)", "list only your NAS/access point networks");
         }
         for (const g of radius.groups) if (!groups.has(g)) log.add(key("outposts.radius.groups"), g, "is not a group of this stack", `add {name: ${g}} to groups`);
+    }
+    if (usesApi(c) && c.api.url?.startsWith("http://") && !/^http:\/\/[^/:]+\.svc\.cluster\.local(:\d+)?\/?$/.test(c.api.url)) {
+        log.add(
+            key("api.url"),
+            c.api.url,
+            "sends authentik's API token (a superuser's, by default) unencrypted over the network",
+            "use https://, or the in-cluster service URL (http://<release>-server.<namespace>.svc.cluster.local) from a runner inside the cluster",
+        );
     }
     if (usesApi(c)) {
         const tokenCredential = c.api.token === "bootstrap" ? "bootstrapToken" : "apiToken";

@@ -363,7 +363,9 @@ describe("never duplicate, never strand", () => {
         await assert.rejects(p.delete!(id, outs), /HTTP 404/);
         fake.inject({ match: /^GET core_groups_retrieve$/, kind: "gateway-json-404", times: 1 });
         await assert.rejects(p.read!(id, outs), /HTTP 404 \(not authentik's own answer.*no Route matched/);
-        await assert.rejects(p.read!(id, { ...outs, apiToken: "revoked" }), /HTTP 403: \{"detail"/, "authentik's JSON {detail} of a 403 is no 'gone'");
+        const refused = await p.read!(id, { ...outs, apiToken: "revoked" });
+        assert.equal(refused.id, id, "authentik's JSON {detail} of a 403 is no 'gone'");
+        assert.equal((refused.props as ObjectOutputs).authRefused, true);
         assert.equal(fake.objects("core_groups").length, 1, "nothing was taken for gone");
         fake.collections.core_groups.items.clear();
         assert.equal((await p.read!(id, outs)).id, undefined, "authentik's own 404: gone");
@@ -382,6 +384,30 @@ describe("never duplicate, never strand", () => {
         const old = await create(inputs("ProxyProvider", proxySpec("Sonarr")));
         await create(inputs("Application", { name: "Sonarr", slug: "sonarr-old", provider: old.outs.pk }));
         await assert.rejects(create(inputs("ProxyProvider", proxySpec("Sonarr"))), /serves application "sonarr-old".*renamedFrom: \[sonarr-old\]/);
+    });
+});
+
+describe("a rotated or revoked API token", () => {
+    it("a rotation is a change that writes nothing to authentik but keeps the new token in state", async () => {
+        const i = inputs("Group", { name: "g" });
+        const { id, outs } = await create(i);
+        const rotated = { ...i, apiToken: "rotated-token" };
+        assert.equal((await p.diff!(id, outs, rotated)).changes, true, "the state must learn the new token");
+        fake.calls.length = 0;
+        const updated = (await p.update!(id, outs, rotated)).outs as ObjectOutputs;
+        assert.deepEqual(fake.calls.filter((c) => !c.startsWith("GET")), [], "no write");
+        assert.equal(updated.apiToken, "rotated-token");
+        assert.equal((await p.diff!(id, updated, rotated)).changes, false);
+    });
+
+    it("a refresh with a revoked token does not fail; the next diff says what to do, unless the token was rotated", async () => {
+        const i = inputs("Group", { name: "g" });
+        const { id, outs } = await create(i);
+        const stale = { ...outs, apiToken: "revoked-token" };
+        const read = (await p.read!(id, stale)).props as ObjectOutputs;
+        assert.equal(read.authRefused, true);
+        await assert.rejects(p.diff!(id, read, { ...i, apiToken: "revoked-token" }), /refused the API token \(revoked or expired\)/);
+        assert.equal((await p.diff!(id, read, i)).changes, true, "a new valid token: an update stores it");
     });
 });
 
@@ -592,10 +618,9 @@ describe("serialization", () => {
 });
 
 describe("diff", () => {
-    it("updates on engine or spec changes, not on a token rotation", async () => {
+    it("updates on engine or spec changes", async () => {
         const i = inputs("Group", { name: "g" });
         const { id, outs } = await create(i);
-        assert.equal((await p.diff!(id, outs, { ...i, apiToken: "rotated" })).changes, false);
         assert.equal((await p.diff!(id, outs, { ...i, engineVersion: "next" })).changes, true);
         assert.equal((await p.diff!(id, outs, inputs("Group", { name: "h" }))).changes, true);
     });

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { formatIssues } from "../stacks/schema";
-import { isPinnedImage } from "../stacks/config";
+import { isPinnedImage } from "../components/lib/images";
 import { expectIssue, homelab, issuesOf, parse, set, parseWith } from "./helpers";
 
 describe("stack configuration", () => {
@@ -121,7 +121,15 @@ describe("stack configuration", () => {
             expectIssue(set(homelab(), "pgbouncer.image", bad), "pgbouncer.image", /never latest/);
         }
         assert.ok(isPinnedImage("edoburu/pgbouncer:v1.24.1-p1"));
+        assert.ok(isPinnedImage("ghcr.io/cloudnative-pg/postgresql:17.6-system-trixie"));
         assert.ok(isPinnedImage(`ghcr.io/x/y@sha256:${"a".repeat(64)}`));
+        assert.ok(isPinnedImage(`ghcr.io/x/y:1.2.3@sha256:${"a".repeat(64)}`));
+        for (const moving of ["postgres:17", "x:v1", "x:stable-1", "registry:5000/x", `x@sha256:${"a".repeat(63)}`]) {
+            assert.ok(!isPinnedImage(moving), `${moving} moves under you`);
+        }
+        expectIssue(set(homelab(), "database.imageName", "postgres:17"), "database.imageName", /exact release/);
+        expectIssue(set(homelab(), "authentik.imageTag", "2026"), "authentik.imageTag", /exact release tag/);
+        expectIssue(set(homelab(), "authentik.imageDigest", "abc"), "authentik.imageDigest", /sha256: and 64 hex digits/);
     });
 
     it("reports every problem at once, each with key, value and fix", () => {

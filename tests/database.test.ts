@@ -35,6 +35,21 @@ describe("CNPG Cluster", () => {
         assert.equal(postgresParameters(c.database).max_connections, "250");
     });
 
+    it("refuses any connection without TLS (pg_hba after CNPG's own rules)", () => {
+        assert.deepEqual(cluster.spec.postgresql.pg_hba, ["hostnossl all all all reject"]);
+    });
+
+    it("encrypts backups and reaches the store over HTTPS with its CA; the summary says when not", () => {
+        const store = (cluster.spec as unknown as { backup: { barmanObjectStore: Record<string, unknown> & { data: object; wal: object } } }).backup.barmanObjectStore;
+        assert.deepEqual(store.endpointCA, { name: "minio-ca", key: "ca.crt" });
+        assert.deepEqual([store.data, store.wal], [{ compression: "gzip", encryption: "AES256" }, { compression: "gzip", encryption: "AES256" }]);
+        assert.ok(backupSummary(config.database).ok);
+        const weak = parse(set(set(homelab(), "database.backup.objectStore.endpointURL", "http://minio.minio.svc.cluster.local:9000"), "database.backup.objectStore.encryption", "none"));
+        const summary = backupSummary(weak.database);
+        assert.equal(summary.ok, false);
+        assert.match(summary.text, /PLAIN HTTP.*NOT ENCRYPTED/);
+    });
+
     it("keeps instances on different hosts", () => {
         assert.deepEqual(cluster.spec.affinity, { enablePodAntiAffinity: true, podAntiAffinityType: "required", topologyKey: "kubernetes.io/hostname" });
     });

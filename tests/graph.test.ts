@@ -38,6 +38,13 @@ describe("homelab graph", () => {
         assert.ok(outcome.ok);
     });
 
+    it("labels the namespace to enforce Pod Security restricted", () => {
+        const ns = plan.resources.find((r) => r.type === "kubernetes:core/v1:Namespace")!;
+        const labels = (ns.inputs.metadata as { labels: Record<string, string> }).labels;
+        assert.equal(labels["pod-security.kubernetes.io/enforce"], "restricted");
+        assert.equal(labels["pod-security.kubernetes.io/warn"], "restricted");
+    });
+
     it("parents every resource: nothing but components and the namespace hangs off the stack", () => {
         const stack = plan.resources.find((r) => r.type === "pulumi:pulumi:Stack")!;
         for (const r of plan.resources.filter((x) => x !== stack)) {
@@ -99,7 +106,7 @@ describe("homelab graph", () => {
     it("exports the stack-output contract", () => {
         assert.deepEqual(Object.keys(plan.outputs).sort(), [...OUTPUT_KEYS].sort());
         assert.deepEqual(plan.outputs.database, {
-            backup: 'object store s3://homelab-backups/authentik on "0 0 3 * * *", retention 30d',
+            backup: 'object store s3://homelab-backups/authentik on "0 0 3 * * *", retention 30d, AES256 encryption',
             cluster: "authentik-db",
             credentialsSecret: "authentik-db-app",
             database: "authentik",
@@ -277,7 +284,7 @@ describe("operator and optional parts", () => {
     });
 
     it("warns when there is no backup, and leaves out what is switched off", async () => {
-        const block = set(set(set(homelab(), "database.backup", undefined), "database.podMonitor", false), "pgbouncer.networkPolicy", false);
+        const block = set(set(set(homelab(), "database.backup", undefined), "database.podMonitor", false), "networkPolicies.enabled", false);
         const { plan, checks, ok } = await planStack(writeStack(block));
         assert.ok(ok, "no backup is a warning, not a failure");
         assert.match(checks.find((c) => c.name === "database backups")!.findings.join(), /NO BACKUP: database authentik\/authentik-db/);

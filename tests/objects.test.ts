@@ -1,8 +1,9 @@
 /** authentik objects from the stack config: the pure model, the rules, and the wired graph. */
 import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { managedOutpostConfig, oidcUrls, providerSpec, shmPatches } from "../components/authentik-objects/model";
+import { managedOutpostConfig, oidcUrls, providerSpec, outpostPatches } from "../components/authentik-objects/model";
 import { planStack } from "../tools/plan";
+import { restrictedViolations } from "../policy/rules";
 import { checkBaseline } from "../tools/checks";
 import { Plan, PlanResource, SECRET } from "../tools/harness";
 import { HOMELAB_FILE, expectIssue, homelab, parse, set, writeStack } from "./helpers";
@@ -51,9 +52,13 @@ describe("object model", () => {
 
     it("codifies /dev/shm as idempotent JSON patches (authentik re-applies them)", () => {
         const deployment = { spec: { template: { spec: { containers: [{ name: "proxy" }] } } } };
-        const once = applyAdds(deployment, shmPatches("64Mi").deployment);
-        assert.deepEqual(applyAdds(once, shmPatches("64Mi").deployment), once);
+        const once = applyAdds(deployment, outpostPatches("64Mi").deployment);
+        assert.deepEqual(applyAdds(once, outpostPatches("64Mi").deployment), once);
         assert.deepEqual((once as { spec: { template: { spec: { volumes: unknown } } } }).spec.template.spec.volumes, [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } }]);
+        const patched = applyAdds(deployment, outpostPatches("64Mi").deployment) as { spec: { template: { spec: Record<string, unknown> & { containers: { name: string; securityContext: Record<string, unknown> }[] } } } };
+        const pod = patched.spec.template.spec;
+        assert.deepEqual(restrictedViolations(pod.securityContext as Record<string, unknown>, pod.containers), [], "an outpost meets Pod Security restricted through its patches");
+        assert.equal(pod.automountServiceAccountToken, false);
         const config = managedOutpostConfig({ authentikUrl: "https://auth.example.com", namespace: "authentik", replicas: 1, shmSizeLimit: "64Mi", serviceType: "LoadBalancer" });
         assert.equal(config.kubernetes_service_type, "LoadBalancer");
     });
@@ -100,6 +105,11 @@ describe("app rules reject bad input", () => {
             { name: "B", slug: "b", mode: "forward_single", host: "b.homelab.example" },
         ]);
         expectIssue(block, "apps[0].renamedFrom", /slug of another app/);
+    });
+    it("an API URL that sends the token in clear text", () => {
+        expectIssue(set(homelab(), "api.url", "http://auth.homelab.example"), "api.url", /unencrypted/);
+        assert.doesNotThrow(() => parse(set(homelab(), "api.url", "http://authentik-server.authentik.svc.cluster.local")), "in-cluster is fine");
+        assert.doesNotThrow(() => parse(set(homelab(), "api.url", "https://auth.homelab.example")));
     });
     it("RADIUS open to the world", () => {
         expectIssue(set(homelab(), "outposts.radius.clientNetworks", ["0.0.0.0/0"]), "outposts.radius.clientNetworks", /every network/);
@@ -195,6 +205,11 @@ describe("authentik objects in the graph", () => {
         assert.equal((provider.inputs.spec as { sharedSecret: string }).sharedSecret, SECRET);
         const outpost = named(plan, "outpost-radius").inputs.spec as { type: string; config: { kubernetes_service_type: string } };
         assert.deepEqual([outpost.type, outpost.config.kubernetes_service_type], ["radius", "LoadBalancer"]);
+        const patches = (outpost.config as unknown as { kubernetes_json_patches: { service: unknown[] } }).kubernetes_json_patches.service;
+        assert.deepEqual(patches, [
+            { op: "add", path: "/spec/loadBalancerSourceRanges", value: ["10.0.10.0/24"] },
+            { op: "add", path: "/spec/externalTrafficPolicy", value: "Local" },
+        ], "only the NAS networks reach RADIUS, with their real source address");
         assert.deepEqual(plan.outputs.radius, { host: "ak-outpost-radius.authentik.svc.cluster.local", port: 1812 });
     });
 

@@ -33,11 +33,11 @@ describe("monitors", () => {
         assert.ok(svc.spec.ports.some((p) => p.name === "metrics" && p.port === 9127));
     });
 
-    it("run the exporter as a pinned, hardened sidecar reading its DSN from the Secret", async () => {
-        const d = deploymentManifest({ namespace: "authentik", pgbouncer: config.pgbouncer, configMapName: "c", secretName: "pgbouncer-auth", configChecksum: checksum("x"), exporterImage: "prometheuscommunity/pgbouncer-exporter:v0.11.0" });
+    it("run the exporter as a pinned, hardened sidecar, as the stats-only user with no credential", async () => {
+        const d = deploymentManifest({ namespace: "authentik", pgbouncer: config.pgbouncer, configMapName: "c", secretName: "pgbouncer-auth", caSecretName: "authentik-db-ca", configChecksum: checksum("x"), exporterImage: "prometheuscommunity/pgbouncer-exporter:v0.11.0" });
         assert.deepEqual(await validateObject("kubernetes:apps/v1:Deployment", d), []);
         const exporter = d.spec.template.spec.containers.find((c) => c.name === "exporter") as { env: unknown[]; securityContext: { readOnlyRootFilesystem: boolean } };
-        assert.deepEqual(exporter.env, [{ name: "PGBOUNCER_EXPORTER_CONNECTION_STRING", valueFrom: { secretKeyRef: { name: "pgbouncer-auth", key: "exporter-dsn" } } }]);
+        assert.deepEqual(exporter.env, [{ name: "PGBOUNCER_EXPORTER_CONNECTION_STRING", value: "host=127.0.0.1 port=6432 dbname=pgbouncer user=pgbouncer_stats sslmode=disable" }]);
         assert.equal(exporter.securityContext.readOnlyRootFilesystem, true);
     });
 });

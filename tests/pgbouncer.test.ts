@@ -20,7 +20,7 @@ import { planStack } from "../tools/plan";
 
 const config = parse(homelab());
 const ini = renderIni({ pgbouncer: config.pgbouncer, databaseHost: "authentik-db-rw.authentik.svc.cluster.local", databasePort: 5432, database: "authentik" });
-const deployment = deploymentManifest({ namespace: "authentik", pgbouncer: config.pgbouncer, configMapName: "pgbouncer-config", secretName: "pgbouncer-auth", configChecksum: checksum(ini) });
+const deployment = deploymentManifest({ namespace: "authentik", pgbouncer: config.pgbouncer, configMapName: "pgbouncer-config", secretName: "pgbouncer-auth", caSecretName: "authentik-db-ca", configChecksum: checksum(ini) });
 const pod = deployment.spec.template.spec;
 const container = pgbouncerContainer(config.pgbouncer);
 
@@ -158,7 +158,7 @@ describe("PgBouncer rolls when its auth Secret changes", () => {
 
     it("Reloader's annotation when External Secrets writes the Secret", async () => {
         const d = (await pgbouncerOf(set(homelab(), "credentials.databasePassword", { onepassword: { item: "authentik-db", field: "password" } }))).inputs as unknown as Deployment;
-        assert.equal(d.metadata.annotations["secret.reloader.stakater.com/reload"], "pgbouncer-auth");
+        assert.equal(d.metadata.annotations["secret.reloader.stakater.com/reload"], "pgbouncer-auth,authentik-db-ca", "and CNPG's CA, which PgBouncer verifies the server with");
         assert.equal(d.spec.template.metadata.annotations["authentik-platform/credentials-digest"], undefined);
     });
 });

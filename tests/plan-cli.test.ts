@@ -94,6 +94,17 @@ describe("npm run plan", () => {
         assert.doesNotMatch(r.stderr, /\n\s+at /);
     });
 
+    it("prints a security summary", () => {
+        const out = run().stdout;
+        const section = out.slice(out.indexOf("\nSecurity:"), out.indexOf("\nChecks:"));
+        assert.match(section, /API token: the bootstrap token: a superuser token that never expires/);
+        assert.match(section, /namespace authentik enforces restricted/);
+        assert.match(section, /NetworkPolicies: [6-9] \(/);
+        assert.match(section, /PgBouncer → PostgreSQL verify-full against CNPG's CA/);
+        assert.match(section, /HTTPS only \(Traefik websecure entrypoint, HSTS\)/);
+        assert.match(section, /Backups: .*AES256 encryption/);
+    });
+
     it("prints the namespace first and each dependency once", () => {
         const out = run().stdout;
         const tree = out.slice(out.indexOf("\n") + 1);

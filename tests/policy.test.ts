@@ -114,6 +114,24 @@ describe("homelab policy rules", () => {
         assert.deepEqual(messages("pinned-images", [release({})]), [], "the chart's default image is pinned by the chart version");
     });
 
+    it("pod-security-restricted: non-root, seccomp, no escalation, capabilities dropped", () => {
+        const hardened = { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } };
+        const pod = (securityContext: object, c: Record<string, unknown> = hardened): PolicyInput => {
+            const d = deployment("p", { containers: [container(c)] });
+            ((d.props.spec as { template: { spec: Record<string, unknown> } }).template.spec).securityContext = securityContext;
+            return d;
+        };
+        assert.deepEqual(messages("pod-security-restricted", [pod({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } })]), []);
+        assert.deepEqual(messages("pod-security-restricted", [pod({ seccompProfile: { type: "RuntimeDefault" } })]), ["Deployment p: container app: runAsNonRoot is not true"]);
+        assert.deepEqual(messages("pod-security-restricted", [pod({ runAsNonRoot: true })]), ["Deployment p: container app: no RuntimeDefault seccomp profile"]);
+        assert.deepEqual(messages("pod-security-restricted", [pod({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } }, {})]), [
+            "Deployment p: container app: allowPrivilegeEscalation is not false",
+            "Deployment p: container app: capabilities do not drop ALL",
+        ]);
+        const server = messages("pod-security-restricted", [release({ securityContext: {}, containerSecurityContext: hardened.securityContext })]).filter((m) => m.startsWith("authentik server"));
+        assert.deepEqual(server, ["authentik server (Helm release authentik): container server: runAsNonRoot is not true", "authentik server (Helm release authentik): container server: no RuntimeDefault seccomp profile"]);
+    });
+
     it("stateful-protected", () => {
         const ns = (protect: boolean): PolicyInput => ({ type: "kubernetes:core/v1:Namespace", name: "authentik", protect, props: {} });
         assert.deepEqual(messages("stateful-protected", [ns(true)]), []);

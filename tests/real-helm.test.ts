@@ -16,6 +16,7 @@ import { planStack } from "../tools/plan";
 import type { Plan, PlanResource } from "../tools/harness";
 import { HOMELAB_FILE, SHARED, homelab, set, writeStack } from "./helpers";
 import { SkippableTest, realTool } from "./support/tools";
+import { restrictedViolations } from "../policy/rules";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -108,6 +109,21 @@ describe("the authentik release rendered by the real chart and Helm 3", () => {
         for (const d of byKind(objects, "Deployment")) for (const x of containers(d)) assert.equal(x.command, undefined, `${d.metadata.name}/${x.name} overrides command`);
     });
 
+    it("meets Pod Security \"restricted\" in every rendered pod, and the server mounts no API token", (t) => {
+        const objects = render(t, plan);
+        if (!objects) return;
+        for (const d of byKind(objects, "Deployment")) {
+            const pod = d.spec.template.spec;
+            assert.deepEqual(restrictedViolations(pod.securityContext ?? {}, pod.containers.map((c: Obj) => ({ name: c.name, securityContext: c.securityContext ?? {} }))), [], d.metadata.name);
+            assert.equal(pod.securityContext.runAsUser, 1000, "the image's user (adduser --uid 1000)");
+        }
+        const server = deployment(objects, "server").spec.template.spec;
+        assert.deepEqual([server.serviceAccountName, server.automountServiceAccountToken], ["authentik-server", false]);
+        assert.notEqual(deployment(objects, "worker").spec.template.spec.automountServiceAccountToken, false, "the worker deploys outposts: it keeps its token");
+        const sa = plan.resources.find((r) => r.type === "kubernetes:core/v1:ServiceAccount" && (r.inputs.metadata as { name: string }).name === "authentik-server");
+        assert.equal(sa?.inputs.automountServiceAccountToken, false, "the program creates the server's service account");
+    });
+
     it("routes the Ingress to a port the rendered Service exposes", (t) => {
         const objects = render(t, plan);
         if (!objects) return;
@@ -140,5 +156,24 @@ describe("the authentik release rendered by the real chart and Helm 3", () => {
         const before = (await planStack(writeStack(set(set(homelab(), "credentials.databasePassword", "config"), "databasePassword", { secure: "v1" })))).plan;
         const digestOf = (p: Plan) => deployment(render(t, p)!, "server").spec.template.metadata.annotations["authentik-platform/credentials-digest"];
         assert.notEqual(digestOf(rotated), digestOf(before));
+    });
+});
+
+describe("login pages only over HTTPS", () => {
+    it("pins Traefik's TLS entrypoint and sends HSTS through a Middleware the plan creates; nginx redirects", async (t) => {
+        const plan = (await planStack(HOMELAB_FILE)).plan;
+        const middleware = plan.resources.find((r) => r.type === "kubernetes:traefik.io/v1alpha1:Middleware");
+        assert.deepEqual(middleware?.inputs.spec, { headers: { stsSeconds: 31536000, stsIncludeSubdomains: true, forceSTSHeader: true } });
+        const objects = render(t, plan);
+        if (objects) {
+            const [ingress] = byKind(objects, "Ingress");
+            assert.equal(ingress.metadata.annotations["traefik.ingress.kubernetes.io/router.entrypoints"], "websecure");
+            assert.equal(ingress.metadata.annotations["traefik.ingress.kubernetes.io/router.tls"], "true");
+            assert.equal(ingress.metadata.annotations["traefik.ingress.kubernetes.io/router.middlewares"], "authentik-authentik-hsts@kubernetescrd");
+        }
+        const nginx = (await planStack(writeStack(set(homelab(), "authentik.ingress.className", "nginx")))).plan;
+        const values = nginx.resources.find((r) => r.type === RELEASE && r.name === "authentik")!.inputs.values as Obj;
+        assert.equal(values.server.ingress.annotations["nginx.ingress.kubernetes.io/force-ssl-redirect"], "true");
+        assert.ok(!nginx.resources.some((r) => r.type === "kubernetes:traefik.io/v1alpha1:Middleware"));
     });
 });

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
-import { authTemplates, renderIni, EXPORTER_DSN_KEY, USERLIST_KEY } from "../components/pgbouncer/manifests";
+import { EXPORTER_DSN, HBA_FILE, USERLIST_KEY, authTemplates, renderHba, renderIni } from "../components/pgbouncer/manifests";
 import { postgresParameters } from "../components/database/manifests";
 import { externalSecretManifest, fillTemplates } from "../components/secrets/render";
 import { capacityOf } from "../components/authentik/capacity";
@@ -74,14 +74,18 @@ describe("real PgBouncer in front of real PostgreSQL", () => {
     const psql = (conninfo: string, sql: string, password?: string) =>
         execFileSync(env!.psql, [conninfo, "-X", "-A", "-t", "-c", sql], { encoding: "utf8", env: { ...process.env, ...(password !== undefined ? { PGPASSWORD: password } : {}) }, stdio: ["ignore", "pipe", "pipe"] }).trim();
 
-    /** Starts PgBouncer with the generated ini and `userlist`; resolves once it listens. */
-    async function startPgBouncer(userlist: string): Promise<ChildProcess> {
+    /** Starts PgBouncer with the generated ini, HBA and `userlist`; resolves once it listens. */
+    async function startPgBouncer(userlist: string, caFile = `${dir}/ca.crt`): Promise<ChildProcess> {
         bouncerPort = freePort();
+        // The server is dialled as 127.0.0.1: its certificate names that address, signed by the test CA.
         const ini = renderIni({ pgbouncer: config.pgbouncer, databaseHost: "127.0.0.1", databasePort: pgPort, database: "authentik" })
             .replace(/^listen_addr = .*$/m, "listen_addr = 127.0.0.1")
             .replace(/^listen_port = .*$/m, `listen_port = ${bouncerPort}`)
-            .replace(/^auth_file = .*$/m, `auth_file = ${dir}/${USERLIST_KEY}`);
+            .replace(/^auth_file = .*$/m, `auth_file = ${dir}/${USERLIST_KEY}`)
+            .replace(/^auth_hba_file = .*$/m, `auth_hba_file = ${dir}/${HBA_FILE}`)
+            .replace(/^server_tls_ca_file = .*$/m, `server_tls_ca_file = ${caFile}`);
         fs.writeFileSync(path.join(dir, USERLIST_KEY), userlist);
+        fs.writeFileSync(path.join(dir, HBA_FILE), renderHba());
         fs.writeFileSync(path.join(dir, "pgbouncer.ini"), ini);
         if (process.getuid?.() === 0) execFileSync("chown", ["-R", "postgres:postgres", dir]);
         const [c, a] = asServiceUser(env!.pgbouncer, [path.join(dir, "pgbouncer.ini")]);
@@ -110,7 +114,12 @@ describe("real PgBouncer in front of real PostgreSQL", () => {
         fs.chmodSync(dir, 0o755);
         if (process.getuid?.() === 0) execFileSync("chown", ["postgres:postgres", dir]);
         pgPort = freePort() + 1;
-        run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-days", "1", "-keyout", `${dir}/server.key`, "-out", `${dir}/server.crt`]);
+        // A CA (as CNPG's <cluster>-ca) and a server certificate it signed for the address PgBouncer dials.
+        run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=test-ca", "-days", "1", "-keyout", `${dir}/ca.key`, "-out", `${dir}/ca.crt`]);
+        run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=other-ca", "-days", "1", "-keyout", `${dir}/other.key`, "-out", `${dir}/other-ca.crt`]);
+        run("openssl", ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=authentik-db-rw", "-keyout", `${dir}/server.key`, "-out", `${dir}/server.csr`]);
+        fs.writeFileSync(`${dir}/san.ext`, "subjectAltName=IP:127.0.0.1,DNS:authentik-db-rw.authentik.svc.cluster.local\n");
+        run("openssl", ["x509", "-req", "-in", `${dir}/server.csr`, "-CA", `${dir}/ca.crt`, "-CAkey", `${dir}/ca.key`, "-CAcreateserial", "-days", "1", "-extfile", `${dir}/san.ext`, "-out", `${dir}/server.crt`]);
         run("chmod", ["600", `${dir}/server.key`]);
         run(path.join(env.bin, "initdb"), ["-D", `${dir}/data`, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"]);
         // TLS only over TCP, as the CNPG cluster serves PgBouncer.
@@ -147,6 +156,7 @@ describe("real PgBouncer in front of real PostgreSQL", () => {
         const sql = `SELECT set_config('app.pw', :'pw', false);\nDO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authentik') THEN CREATE ROLE authentik LOGIN; END IF; END $$;\nSELECT format('ALTER ROLE authentik PASSWORD %L', current_setting('app.pw')) \\gexec\nALTER DATABASE authentik OWNER TO authentik;\n`;
         run(env!.psql, ["-h", dir, "-p", String(pgPort), "-U", "postgres", "-d", "postgres", "-X", "-q", "-v", `pw=${password}`, "-v", "ON_ERROR_STOP=1"], sql);
     };
+    const exporterDsn = () => EXPORTER_DSN.replace(/port=\d+/, `port=${bouncerPort}`);
     const through = () => `host=127.0.0.1 port=${bouncerPort} dbname=authentik user=authentik sslmode=disable connect_timeout=5`;
 
     it("runs PostgreSQL with the Cluster's parameters verbatim", async (t) => {
@@ -159,14 +169,13 @@ describe("real PgBouncer in front of real PostgreSQL", () => {
         it(`logs in through PgBouncer with a password like ${JSON.stringify(password)}, over TLS to the server; a wrong one is refused`, async (t) => {
             if (!(await setup(t))) return;
             setPassword(password);
-            const userlist = fillTemplates(authTemplates(true), { databasePassword: password });
+            const userlist = fillTemplates(authTemplates(), { databasePassword: password });
             const bouncer = await startPgBouncer(userlist[USERLIST_KEY]);
             try {
                 assert.equal(psql(through(), "SELECT current_user || ' ' || ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", password), "authentik true", "PgBouncer's server connection uses TLS");
                 assert.throws(() => psql(through(), "SELECT 1", `${password}x`), /password authentication failed|SASL authentication failed/);
-                // The exporter's DSN, as rendered, reaches the admin console (host and port rewritten).
-                const dsn = userlist[EXPORTER_DSN_KEY].replace(/port=\d+/, `port=${bouncerPort}`);
-                assert.match(psql(dsn, "SHOW LISTS"), /^databases\|\d+$/m);
+                // The exporter's DSN, as rendered (port rewritten), reaches the admin console with no password.
+                assert.match(psql(exporterDsn(), "SHOW LISTS"), /^databases\|\d+$/m);
             } finally {
                 bouncer.kill();
             }
@@ -184,14 +193,14 @@ describe("real PgBouncer in front of real PostgreSQL", () => {
             namespace: "authentik",
             labels: {},
             secretType: "Opaque",
-            templates: authTemplates(true),
+            templates: authTemplates(),
             refs: { databasePassword: { item: "authentik", field: "db" } },
             store: "onepassword-connect",
             refreshInterval: "1h",
         });
         const renderEso = (databasePassword: string) =>
             JSON.parse(execFileSync(eso, { input: JSON.stringify({ templates: manifest.spec.target.template.data, data: { databasePassword } }), encoding: "utf8" })) as Record<string, string>;
-        for (const p of PASSWORDS) assert.deepEqual(renderEso(p), fillTemplates(authTemplates(true), { databasePassword: p }), `both render paths write the same bytes for ${JSON.stringify(p)}`);
+        for (const p of PASSWORDS) assert.deepEqual(renderEso(p), fillTemplates(authTemplates(), { databasePassword: p }), `both render paths write the same bytes for ${JSON.stringify(p)}`);
         const rendered = renderEso(password);
         const bouncer = await startPgBouncer(rendered[USERLIST_KEY]);
         try {
@@ -201,15 +210,37 @@ describe("real PgBouncer in front of real PostgreSQL", () => {
         }
     });
 
+    it("verifies the server's certificate: a server signed by another CA is refused", async (t) => {
+        if (!(await setup(t))) return;
+        setPassword("verify-check-1");
+        const bouncer = await startPgBouncer(fillTemplates(authTemplates(), { databasePassword: "verify-check-1" })[USERLIST_KEY], `${dir}/other-ca.crt`);
+        try {
+            assert.throws(() => psql(through(), "SELECT 1", "verify-check-1"), /server login|SSL|certificate|closed the connection/i);
+        } finally {
+            bouncer.kill();
+        }
+    });
+
+    it("keeps the admin console from the database owner: only the stats user, only from loopback", async (t) => {
+        if (!(await setup(t))) return;
+        setPassword("stats-check-1");
+        const bouncer = await startPgBouncer(fillTemplates(authTemplates(), { databasePassword: "stats-check-1" })[USERLIST_KEY]);
+        try {
+            assert.throws(() => psql(`host=127.0.0.1 port=${bouncerPort} dbname=pgbouncer user=authentik sslmode=disable`, "SHOW CONFIG", "stats-check-1"), /not allowed|admin/i);
+            assert.throws(() => psql(exporterDsn(), "SET default_pool_size = 1"), /admin access needed|not allowed/i, "stats only: no admin command");
+        } finally {
+            bouncer.kill();
+        }
+    });
+
     it("sets the pool where the capacity model says", async (t) => {
         if (!(await setup(t))) return;
         setPassword("pool-check-1");
-        const userlist = fillTemplates(authTemplates(true), { databasePassword: "pool-check-1" });
+        const userlist = fillTemplates(authTemplates(), { databasePassword: "pool-check-1" });
         const bouncer = await startPgBouncer(userlist[USERLIST_KEY]);
         try {
-            const dsn = userlist[EXPORTER_DSN_KEY].replace(/port=\d+/, `port=${bouncerPort}`);
-            const settings = Object.fromEntries(psql(dsn, "SHOW CONFIG").split("\n").map((l) => l.split("|").slice(0, 2)));
-            assert.deepEqual([settings.default_pool_size, settings.reserve_pool_size, settings.max_client_conn, settings.pool_mode, settings.server_tls_sslmode], ["45", "3", "400", "session", "require"]);
+            const settings = Object.fromEntries(psql(exporterDsn(), "SHOW CONFIG").split("\n").map((l) => l.split("|").slice(0, 2)));
+            assert.deepEqual([settings.default_pool_size, settings.reserve_pool_size, settings.max_client_conn, settings.pool_mode, settings.server_tls_sslmode], ["45", "3", "400", "session", "verify-full"]);
             const model = capacityOf(config).connections;
             assert.equal(Number(settings.default_pool_size), model.poolNeededPerPod, "the pool the spread needs");
             assert.equal(Number(settings.default_pool_size) + Number(settings.reserve_pool_size), model.poolPerPod);

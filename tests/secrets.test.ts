@@ -34,13 +34,12 @@ describe("credential templates", () => {
         assert.deepEqual(await validateObject("kubernetes:external-secrets.io/v1:ExternalSecret", m), []);
     });
 
-    it("escapes a value by the syntax it lands in: PgBouncer's auth file, a libpq connection string", () => {
-        const t = { userlist: '"authentik" "{{databasePassword|userlist}}"', dsn: "password='{{databasePassword|libpq}}'" };
-        assert.deepEqual(fillTemplates(t, { databasePassword: String.raw`a"b'c\d` }), { userlist: String.raw`"authentik" "a""b'c\d"`, dsn: String.raw`password='a"b\'c\\d'` });
+    it("escapes a value by the syntax it lands in: PgBouncer's auth file", () => {
+        const t = { userlist: '"authentik" "{{databasePassword|userlist}}"' };
+        assert.deepEqual(fillTemplates(t, { databasePassword: String.raw`a"b'c\d` }), { userlist: String.raw`"authentik" "a""b'c\d"` });
         assert.throws(() => fillTemplates({ x: "{{databasePassword|yaml}}" }, { databasePassword: "p" }), /unknown escape \|yaml/);
         const eso = externalSecretManifest({ name: "n", namespace: "ns", labels: {}, secretType: "Opaque", templates: t, refs: { databasePassword: { item: "i", field: "f" } }, store: "s", refreshInterval: "1h" });
         assert.equal(eso.spec.target.template.data.userlist, String.raw`"authentik" "{{ .databasePassword | replace "\"" "\"\"" }}"`);
-        assert.equal(eso.spec.target.template.data.dsn, String.raw`password='{{ .databasePassword | replace "\\" "\\\\" | replace "'" "\\'" }}'`);
     });
 
     it("digests a Secret's content for the pods' rollout annotation: stable, salted, never the value", () => {

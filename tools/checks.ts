@@ -137,7 +137,14 @@ export function checkBackups(plan: Plan): CheckResult {
     const findings = plan.resources
         .filter((r) => r.type === CNPG_CLUSTER && !backedUp.has(`${nsOf(r)}/${nameOf(r)}`))
         .map((r) => `NO BACKUP: database ${nsOf(r)}/${nameOf(r)} has no ScheduledBackup (set database.backup)`);
-    return { name: "database backups", severity: "warn", findings, passed: "every database has a ScheduledBackup" };
+    // Backups hold signing keys and password hashes: say when they travel or rest unprotected.
+    for (const r of plan.resources.filter((x) => x.type === CNPG_CLUSTER)) {
+        const store = (r.inputs as { spec?: { backup?: { barmanObjectStore?: { endpointURL?: string; data?: { encryption?: string } } } } }).spec?.backup?.barmanObjectStore;
+        if (!store) continue;
+        if (store.endpointURL?.startsWith("http://")) findings.push(`${nsOf(r)}/${nameOf(r)}: backups go to ${store.endpointURL} in PLAIN HTTP (use https://, with database.backup.objectStore.endpointCA for a private CA)`);
+        if (!store.data?.encryption) findings.push(`${nsOf(r)}/${nameOf(r)}: backups are NOT ENCRYPTED by the program (database.backup.objectStore.encryption)`);
+    }
+    return { name: "database backups", severity: "warn", findings, passed: "every database has a ScheduledBackup over HTTPS, encrypted" };
 }
 
 type ClusterInputs = {

@@ -20,6 +20,8 @@ import { readStackFile } from "./stackfile";
 import { CheckResult, checkBackups, checkBaseline, checkNoPlaintextSecrets, checkPolicies, checkStatefulProtected } from "./checks";
 import { checkKubernetesSchemas } from "./schemas";
 import { describeCapacity } from "../components/authentik/capacity";
+import { backupSummary } from "../components/database/manifests";
+import { isTraefik } from "../components/authentik/values";
 
 export interface PlanOutcome {
     config: StackConfig;
@@ -163,6 +165,20 @@ export function renderTree(plan: Plan): string {
     return lines.join("\n");
 }
 
+/** The security posture the plan deploys, in a few lines a reviewer reads before approving. */
+export function securitySummary(c: StackConfig, plan: Plan): string[] {
+    const policies = plan.resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => r.name);
+    const tls = Boolean(c.authentik.ingress.enabled && (c.authentik.ingress.tlsSecret || c.authentik.ingress.clusterIssuer));
+    return [
+        `API token: ${c.api.token === "bootstrap" ? "the bootstrap token: a superuser token that never expires, in Pulumi state and the pods (see README: API access)" : "credentials.apiToken: its permissions and expiry are as you created it"}`,
+        `Pod Security: namespace ${c.namespace} ${c.createNamespace ? `enforces ${c.podSecurity}` : "is not created here: its level is yours to set"}; authentik, PgBouncer and managed outposts meet restricted; the server mounts no API token`,
+        `NetworkPolicies: ${policies.length ? `${policies.length} (${policies.join(", ")}); metrics only from ${c.networkPolicies.monitoringNamespace}` : "none (networkPolicies.enabled: false)"}`,
+        `TLS: users → authentik ${tls ? `HTTPS${isTraefik(c) ? " only (Traefik websecure entrypoint, HSTS)" : ""}` : "NOT TLS (no certificate configured)"}; PgBouncer → PostgreSQL ${c.pgbouncer.serverTls === "verify-full" ? "verify-full against CNPG's CA" : "encrypted, certificate NOT verified"}; PostgreSQL refuses non-TLS clients; authentik → PgBouncer in-cluster plaintext`,
+        `Backups: ${backupSummary(c.database).text}`,
+        `Images: authentik ${c.authentik.imageDigest ? `by digest ${c.authentik.imageDigest.slice(0, 19)}…` : `by tag (${c.authentik.imageTag ?? `the chart's appVersion, chart ${c.authentik.chartVersion}`}); set authentik.imageDigest to pin the exact image`}`,
+    ];
+}
+
 export function renderChecks(checks: CheckResult[]): string {
     return checks
         .map((c) => {
@@ -287,6 +303,7 @@ async function main(): Promise<number> {
     console.log(renderTree(plan));
     console.log(`\nCapacity (session pooling budget, memory):\n${describeCapacity(outcome.config).map((l) => `  ${l}`).join("\n")}`);
     console.log(`\nStack outputs:\n${JSON.stringify(plan.outputs, null, 2)}`);
+    console.log(`\nSecurity:\n${securitySummary(outcome.config, plan).map((l) => `  ${l}`).join("\n")}`);
     console.log(`\nChecks:\n${renderChecks(checks)}`);
     let takeover: TakeoverReport | undefined;
     if (terraform) {

@@ -47,6 +47,8 @@ export interface ObjectOutputs extends ObjectInputs {
     observedDigest: string;
     /** Fields whose value in authentik differs from the applied one, as found by the last read. */
     drift?: string[];
+    /** The last read was refused (401/403) with the token in state. */
+    authRefused?: boolean;
     [extra: string]: unknown;
 }
 
@@ -229,6 +231,11 @@ async function createOrAdopt(inputs: ObjectInputs, api: Apis): Promise<{ id: str
     return { id, outs: outputsOf(inputs, kind, remote, body) };
 }
 
+/** Which token a state holds, without the token (a short digest). */
+function tokenFingerprint(token: string | undefined): string {
+    return sha256(`authentik-api-token:${token ?? ""}`).slice(0, 16);
+}
+
 /** Inputs that decide what authentik should hold (not the token: rotating it changes nothing there). */
 function desired(i: ObjectInputs): string {
     const createOnly = kinds[i.kind]?.createOnly ?? [];
@@ -243,8 +250,16 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async diff(_id: string, olds: ObjectOutputs, news: ObjectInputs) {
+        const rotated = tokenFingerprint(olds.apiToken) !== tokenFingerprint(news.apiToken);
+        if (olds.authRefused && !rotated) {
+            throw new PermanentError(
+                `${news.kind}: authentik refused the API token (revoked or expired). Give the stack a valid one (credentials.apiToken or the bootstrap token), then run again; the objects are untouched`,
+            );
+        }
         const drifted = (olds.drift?.length ?? 0) > 0 || olds.observedDigest !== olds.appliedDigest;
-        const changes = drifted || desired(olds) !== desired(news);
+        // A rotated token is a change too: the state must hold the new one, or every later read and
+        // delete authenticates with the old (refused) one. Such an update writes nothing to authentik.
+        const changes = drifted || rotated || desired(olds) !== desired(news);
         const replaceOn = kinds[news.kind]?.replaceOn ?? [];
         // Name the field that forces the replacement (a property path), so the preview says why.
         const replaces = olds.kind !== news.kind ? ["kind"] : replaceOn.filter((f) => stableJson(olds.spec?.[f]) !== stableJson(news.spec?.[f])).map((f) => `spec.${f}`);
@@ -259,12 +274,21 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
         const kind = kindOf(props);
         const api = await ready(props, { failFast: true });
         try {
-            const remote = await withRetry(`${props.kind} ${id}: read`, () => kind.retrieve(api, id), props.policy);
+            // The token in state may have been rotated or revoked since: say so instead of failing the refresh.
+            const refused = await withRetry(`${props.kind} ${id}: read`, () => kind.retrieve(api, id), props.policy).then(
+                (remote) => ({ remote }),
+                (e) => {
+                    if (statusOf(e) === 401 || statusOf(e) === 403) return { refused: true as const };
+                    throw e;
+                },
+            );
+            if ("refused" in refused) return { id, props: { ...props, authRefused: true } };
+            const remote = refused.remote;
             const drift = driftOf(kind, props.applied ?? {}, remote);
             if (kind.duplicates && (await withRetry(`${props.kind} ${id}: duplicate look-up`, () => kind.duplicates!(api, props.spec, id), props.policy)).length > 0) {
                 drift.push(DUPLICATES);
             }
-            const outs = { ...props, drift, observedDigest: drift.length ? sha256(stableJson(drift)) : props.appliedDigest };
+            const outs = { ...props, authRefused: false, drift, observedDigest: drift.length ? sha256(stableJson(drift)) : props.appliedDigest };
             return drift.some((f) => f !== DUPLICATES) ? { id, props: outs, inputs: refreshedInputs(props, drift, remote) } : { id, props: outs };
         } catch (e) {
             // Only authentik's own "not found" means gone; an ingress's 404 is an error like any other.
@@ -273,8 +297,13 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
         }
     },
 
-    async update(id: string, _olds: ObjectOutputs, news: ObjectInputs) {
+    async update(id: string, olds: ObjectOutputs, news: ObjectInputs) {
         const kind = kindOf(news);
+        const drifted = (olds.drift?.length ?? 0) > 0 || olds.observedDigest !== olds.appliedDigest;
+        if (!drifted && desired(olds) === desired(news)) {
+            // Only the token changed: keep the new one in state, write nothing to authentik.
+            return { outs: { ...olds, ...news, authRefused: false } };
+        }
         const api = await ready(news);
         const body = await withRetry(`${news.kind} ${id}: resolving references`, () => kind.body(api, news.spec), news.policy);
         // An object deleted outside Pulumi was already reported gone by read (refresh: always) and is

@@ -135,7 +135,14 @@ export class AuthentikObjects extends pulumi.ComponentResource {
                     type: "radius",
                     serviceConnection: LOCAL_CLUSTER,
                     initialProviders: [provider.pk],
-                    config: managedOutpostConfig({ authentikUrl: args.authentikUrl, namespace: c.namespace, replicas: radius.replicas, shmSizeLimit: c.outposts.shmSizeLimit, serviceType: "LoadBalancer" }),
+                    config: managedOutpostConfig({
+                        authentikUrl: args.authentikUrl,
+                        namespace: c.namespace,
+                        replicas: radius.replicas,
+                        shmSizeLimit: c.outposts.shmSizeLimit,
+                        serviceType: "LoadBalancer",
+                        clientNetworks: radius.clientNetworks,
+                    }),
                 },
                 radius.adopt,
             );

@@ -64,26 +64,52 @@ export function applicationSpec(app: App): Record<string, unknown> {
 
 
 /**
- * /dev/shm as a size-limited memory emptyDir on an outpost's Deployment (the seeds' ENOSPC P0).
- * `add` of whole arrays is idempotent: authentik re-applies the patches to detect drift.
+ * The patches on an outpost's Deployment: /dev/shm as a size-limited memory emptyDir (the seeds'
+ * ENOSPC P0), Pod Security "restricted", no API token, requests and a memory limit. Every op `add`s
+ * a whole value, so it is idempotent: authentik re-applies the patches to detect drift.
  */
-export function shmPatches(sizeLimit: string) {
+export function outpostPatches(sizeLimit: string) {
     return {
         deployment: [
             { op: "add", path: "/spec/template/spec/volumes", value: [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit } }] },
             { op: "add", path: "/spec/template/spec/containers/0/volumeMounts", value: [{ name: "dshm", mountPath: "/dev/shm" }] },
+            // Pod Security "restricted" (the namespace enforces it) and no Kubernetes API token: an
+            // outpost talks only to authentik. The outpost images run as uid 1000 too.
+            { op: "add", path: "/spec/template/spec/securityContext", value: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } } },
+            { op: "add", path: "/spec/template/spec/containers/0/securityContext", value: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } },
+            // Requests and a limit that holds the memory-backed /dev/shm as well.
+            { op: "add", path: "/spec/template/spec/containers/0/resources", value: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
+            { op: "add", path: "/spec/template/spec/automountServiceAccountToken", value: false },
         ],
     };
 }
 
 /** Config of an outpost authentik deploys into the cluster. */
-export function managedOutpostConfig(args: { authentikUrl: string; namespace: string; replicas: number; shmSizeLimit: string; serviceType?: string }) {
+export function managedOutpostConfig(args: {
+    authentikUrl: string;
+    namespace: string;
+    replicas: number;
+    shmSizeLimit: string;
+    serviceType?: string;
+    /** A LoadBalancer outpost (RADIUS): only these networks reach it, with their own source address kept. */
+    clientNetworks?: string[];
+}) {
+    const loadBalancer = args.serviceType === "LoadBalancer" && args.clientNetworks
+        ? {
+              // The cloud/MetalLB firewall admits only the NAS networks, and Local keeps the client's
+              // address (RADIUS checks it against client_networks; Cluster would SNAT it away).
+              service: [
+                  { op: "add", path: "/spec/loadBalancerSourceRanges", value: args.clientNetworks },
+                  { op: "add", path: "/spec/externalTrafficPolicy", value: "Local" },
+              ],
+          }
+        : {};
     return {
         authentik_host: args.authentikUrl,
         kubernetes_namespace: args.namespace,
         kubernetes_replicas: args.replicas,
         ...(args.serviceType ? { kubernetes_service_type: args.serviceType } : {}),
-        kubernetes_json_patches: shmPatches(args.shmSizeLimit),
+        kubernetes_json_patches: { ...outpostPatches(args.shmSizeLimit), ...loadBalancer },
     };
 }
 

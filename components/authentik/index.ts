@@ -9,7 +9,7 @@ import type { CredentialName, StackConfig } from "../../stacks/config";
 import { CredentialSecret, CredentialValue, splitBySource } from "../secrets";
 import type { Rollout } from "../secrets/render";
 import { appLabels } from "../lib/k8s";
-import { CHART, CHART_REPO, authentikCredentials, mediaClaimName, releaseValues } from "./values";
+import { CHART, CHART_REPO, authentikCredentials, authentikNetworkPolicies, hstsMiddlewareManifest, httpsOnlyAnnotations, isTraefik, mediaClaimName, releaseValues, serverServiceAccountName } from "./values";
 
 export interface AuthentikReleaseArgs {
     config: StackConfig;
@@ -85,6 +85,23 @@ export class AuthentikRelease extends pulumi.ComponentResource {
             );
         }
 
+        if (c.networkPolicies.enabled) {
+            for (const np of authentikNetworkPolicies(c)) {
+                new k8s.networking.v1.NetworkPolicy(np.metadata.name, { metadata: np.metadata, spec: np.spec }, { parent: this, dependsOn: args.dependsOn });
+            }
+        }
+        const edges: pulumi.Resource[] = [];
+        if (isTraefik(c) && Object.keys(httpsOnlyAnnotations(c)).length) {
+            edges.push(new k8s.apiextensions.CustomResource(`${name}-hsts`, hstsMiddlewareManifest(c), { parent: this, dependsOn: args.dependsOn }));
+        }
+
+        // The chart uses it only by name: the server's pods mount no token.
+        const serverAccount = new k8s.core.v1.ServiceAccount(
+            `${name}-server`,
+            { metadata: { name: serverServiceAccountName(a.releaseName), namespace: ns, labels: appLabels("authentik", "server").all }, automountServiceAccountToken: false },
+            { parent: this, dependsOn: args.dependsOn },
+        );
+
         const values$ = pulumi.all([args.database.host, pulumi.all(rollouts)]).apply(([host, rollout]) =>
             releaseValues({ config: c, databaseHost: host, databasePort: args.database.port, credentialSecrets: secretOf, rollout }),
         );
@@ -103,7 +120,7 @@ export class AuthentikRelease extends pulumi.ComponentResource {
                 timeout: releaseTimeoutSeconds(c),
                 maxHistory: 10,
             },
-            { parent: this, dependsOn: [...args.dependsOn, ...secrets, ...volumes] },
+            { parent: this, dependsOn: [...args.dependsOn, ...secrets, ...volumes, serverAccount, ...edges] },
         );
         this.status = this.release.status.apply((s) => s.status);
         this.registerOutputs({ status: this.status });

@@ -6,6 +6,7 @@
  * silently turns the whole `authentik:` block inert (the Terraform stack's mistake).
  */
 import { Rollout, rolloutAnnotations } from "../secrets/render";
+import { fromNamespace, ingressPolicy, tcp, udp } from "../lib/network";
 import { CredentialName, StackConfig, credentialsInUse } from "../../stacks/config";
 import { DATABASE_NAME, DATABASE_OWNER } from "../database/manifests";
 
@@ -93,11 +94,13 @@ export function releaseValues(i: ValuesInput) {
     ];
     const rolling = { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
     const containerSecurityContext = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+    // Pod Security "restricted": the image runs as authentik (uid/gid 1000: adduser --uid 1000, USER 1000).
+    const securityContext = AUTHENTIK_POD_SECURITY;
     const httpProbe = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10, timeoutSeconds: 3 });
 
     return {
         global: {
-            ...(a.imageTag ? { image: { tag: a.imageTag } } : {}),
+            ...(a.imageTag || a.imageDigest ? { image: { ...(a.imageTag ? { tag: a.imageTag } : {}), ...(a.imageDigest ? { digest: a.imageDigest } : {}) } } : {}),
             env,
             ...annotationsOf(i.rollout ?? []),
         },
@@ -139,7 +142,11 @@ export function releaseValues(i: ValuesInput) {
             resources: resourcesOf(a.server.resources),
             deploymentStrategy: rolling,
             topologySpreadConstraints: spread("server"),
+            securityContext,
             containerSecurityContext,
+            // The server never calls the Kubernetes API (the worker deploys outposts): no token in its pods.
+            serviceAccountName: serverServiceAccountName(a.releaseName),
+            automountServiceAccountToken: false,
             livenessProbe: { ...httpProbe("/-/health/live/"), failureThreshold: 3 },
             readinessProbe: { ...httpProbe("/-/health/ready/"), failureThreshold: 3 },
             startupProbe: { ...httpProbe("/-/health/live/"), initialDelaySeconds: 5, failureThreshold: startupFailures },
@@ -152,6 +159,7 @@ export function releaseValues(i: ValuesInput) {
             resources: resourcesOf(a.worker.resources),
             deploymentStrategy: rolling,
             topologySpreadConstraints: spread("worker"),
+            securityContext,
             containerSecurityContext,
             startupProbe: {
                 exec: { command: ["ak", "healthcheck"] },
@@ -165,6 +173,20 @@ export function releaseValues(i: ValuesInput) {
         // This program writes its own PrometheusRule (validated, visible in plans); the chart's stays off.
         prometheus: { rules: { enabled: false } },
     };
+}
+
+/** Pod security context of server and worker (Pod Security Standard "restricted"). */
+export const AUTHENTIK_POD_SECURITY = {
+    runAsNonRoot: true,
+    runAsUser: 1000,
+    runAsGroup: 1000,
+    fsGroup: 1000,
+    seccompProfile: { type: "RuntimeDefault" },
+} as const;
+
+/** The server pods' own service account: no API access, no token mounted. */
+export function serverServiceAccountName(releaseName: string): string {
+    return `${releaseName}-server`;
 }
 
 function requireSecret(i: ValuesInput, name: CredentialName): string {
@@ -194,12 +216,50 @@ function ingressValues(c: StackConfig) {
     return {
         enabled: true,
         ...(ing.className ? { ingressClassName: ing.className } : {}),
-        annotations: { ...(ing.clusterIssuer ? { "cert-manager.io/cluster-issuer": ing.clusterIssuer } : {}), ...ing.annotations },
+        annotations: { ...(ing.clusterIssuer ? { "cert-manager.io/cluster-issuer": ing.clusterIssuer } : {}), ...httpsOnlyAnnotations(c), ...ing.annotations },
         hosts: [c.authentik.host],
         // "/" already covers the outpost path; it is listed so a reader (and a path-based router) sees it.
         paths: ["/", OUTPOST_PATH],
         pathType: "Prefix",
         tls: tls ? [{ secretName: tls, hosts: [c.authentik.host] }] : [],
+    };
+}
+
+/** HSTS for the login pages: a Traefik headers Middleware the release's Ingress refers to. */
+export function hstsMiddlewareName(c: StackConfig): string {
+    return `${c.authentik.releaseName}-hsts`;
+}
+
+/** Whether the Ingress is served by Traefik (by its class name). */
+export function isTraefik(c: StackConfig): boolean {
+    return /traefik/i.test(c.authentik.ingress.className ?? "");
+}
+
+/**
+ * Login pages only over HTTPS. Traefik serves a router on every entrypoint unless told otherwise,
+ * so plain HTTP would answer too: pin the TLS entrypoint and add HSTS. ingress-nginx redirects to
+ * HTTPS and sends HSTS by default once TLS is set; say it anyway.
+ */
+export function httpsOnlyAnnotations(c: StackConfig): Record<string, string> {
+    if (!tlsSecretName(c)) return {};
+    if (isTraefik(c)) {
+        return {
+            "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
+            "traefik.ingress.kubernetes.io/router.tls": "true",
+            "traefik.ingress.kubernetes.io/router.middlewares": `${c.namespace}-${hstsMiddlewareName(c)}@kubernetescrd`,
+        };
+    }
+    if (/nginx/i.test(c.authentik.ingress.className ?? "")) return { "nginx.ingress.kubernetes.io/force-ssl-redirect": "true" };
+    return {};
+}
+
+/** The Traefik Middleware that sets HSTS (a year, subdomains included). */
+export function hstsMiddlewareManifest(c: StackConfig) {
+    return {
+        apiVersion: "traefik.io/v1alpha1",
+        kind: "Middleware",
+        metadata: { name: hstsMiddlewareName(c), namespace: c.namespace },
+        spec: { headers: { stsSeconds: 31536000, stsIncludeSubdomains: true, forceSTSHeader: true } },
     };
 }
 
@@ -211,4 +271,36 @@ export function authentikUrl(c: StackConfig): string {
 /** The in-cluster URL of the server Service (what in-cluster clients use; FQDN). */
 export function serverServiceUrl(c: StackConfig): string {
     return `http://${c.authentik.releaseName}-server.${c.namespace}.svc.cluster.local`;
+}
+
+/** authentik's ports: the server's HTTP and HTTPS, and the metrics of server, worker and outposts. */
+export const AUTHENTIK_PORTS = { http: 9000, https: 9443, metrics: 9300, radius: 1812 } as const;
+/** Labels authentik puts on the outposts it deploys (outposts/controllers/k8s). */
+export const MANAGED_OUTPOST_LABELS = { "app.kubernetes.io/managed-by": "goauthentik.io" } as const;
+
+/**
+ * Who reaches authentik: the server from the ingress controller, the outposts it deploys and any
+ * namespace named in networkPolicies.apiClientNamespaces; the worker from nobody but Prometheus;
+ * proxy outposts from the ingress controller, RADIUS outposts from the RADIUS client networks
+ * (the LoadBalancer keeps their address); every metrics port from the monitoring namespace.
+ */
+export function authentikNetworkPolicies(c: StackConfig) {
+    const n = c.networkPolicies;
+    const labels = { "app.kubernetes.io/part-of": "authentik-platform", "app.kubernetes.io/managed-by": "pulumi" };
+    const metrics = { from: [fromNamespace(n.monitoringNamespace)], ports: [tcp(AUTHENTIK_PORTS.metrics)] };
+    const web = [tcp(AUTHENTIK_PORTS.http), tcp(AUTHENTIK_PORTS.https)];
+    const policy = (name: string, podSelector: Record<string, string>, ingress: { from: object[]; ports: object[] }[]) =>
+        ingressPolicy({ name: `${c.authentik.releaseName}-${name}`, namespace: c.namespace, labels, podSelector, ingress });
+    const radius = c.outposts.radius;
+    return [
+        policy("server", podSelector(c.authentik.releaseName, "server"), [
+            { from: [fromNamespace(n.ingressNamespace), { podSelector: { matchLabels: MANAGED_OUTPOST_LABELS } }, ...n.apiClientNamespaces.map((ns) => fromNamespace(ns))], ports: web },
+            metrics,
+        ]),
+        policy("worker", podSelector(c.authentik.releaseName, "worker"), [metrics]),
+        policy("proxy-outposts", { ...MANAGED_OUTPOST_LABELS, "goauthentik.io/outpost-type": "proxy" }, [{ from: [fromNamespace(n.ingressNamespace)], ports: web }, metrics]),
+        ...(radius
+            ? [policy("radius-outposts", { ...MANAGED_OUTPOST_LABELS, "goauthentik.io/outpost-type": "radius" }, [{ from: radius.clientNetworks.map((cidr) => ({ ipBlock: { cidr } })), ports: [udp(AUTHENTIK_PORTS.radius)] }, metrics])]
+            : []),
+    ];
 }

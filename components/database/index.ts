@@ -15,6 +15,7 @@ import {
     DatabaseConfig,
     POSTGRES_PORT,
     clusterManifest,
+    clusterNetworkPolicyManifest,
     importSourceSecretName,
     podMonitorManifest,
     preUpgradeBackupManifest,
@@ -37,6 +38,8 @@ export interface DatabaseArgs {
     importSourcePassword?: CredentialValue;
     /** The authentik chart version the release installs: a Backup is taken before each new one. */
     chartVersion: string;
+    /** NetworkPolicy: PgBouncer's pod labels, the operator's and the monitoring namespace; unset creates none. */
+    networkPolicy?: { clients: Record<string, string>; operatorNamespace: string; monitoringNamespace: string };
     /** Resources the Cluster must wait for (the namespace, the operator release). */
     dependsOn?: pulumi.Resource[];
 }
@@ -106,6 +109,10 @@ export class Database extends pulumi.ComponentResource {
 
         const backup = scheduledBackupManifest({ namespace: args.namespace, db, labels });
         if (backup) new k8s.apiextensions.CustomResource(`${name}-backup`, backup, { parent: this, dependsOn: [this.cluster] });
+        if (args.networkPolicy) {
+            const np = clusterNetworkPolicyManifest({ namespace: args.namespace, cluster: db.name, labels, ...args.networkPolicy });
+            new k8s.networking.v1.NetworkPolicy(`${name}-network`, { metadata: np.metadata, spec: np.spec }, { parent: this, dependsOn: args.dependsOn });
+        }
         const beforeUpgrade = preUpgradeBackupManifest({ namespace: args.namespace, db, chartVersion: args.chartVersion, labels });
         if (beforeUpgrade) {
             // Kept when a later version takes its place: it is the way back from that upgrade.

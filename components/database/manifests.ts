@@ -4,6 +4,7 @@
  */
 import type { StackConfig } from "../../stacks/config";
 import { serviceFqdn } from "../lib/k8s";
+import { fromNamespace, ingressPolicy, tcp } from "../lib/network";
 
 export type DatabaseConfig = StackConfig["database"];
 
@@ -69,6 +70,9 @@ export function bootstrapSpec(db: DatabaseConfig, credentialsSecret: string) {
     return { bootstrap: { initdb: owner } };
 }
 
+/** pg_hba rules added after CNPG's: a client that does not use TLS is refused. */
+export const PG_HBA = ["hostnossl all all all reject"];
+
 export function clusterManifest(args: {
     namespace: string;
     db: DatabaseConfig;
@@ -84,7 +88,8 @@ export function clusterManifest(args: {
             instances: db.instances,
             imageName: db.imageName,
             primaryUpdateStrategy: "unsupervised",
-            postgresql: { parameters: postgresParameters(db) },
+            // CNPG's own rules come first; after them, nothing may connect without TLS.
+            postgresql: { parameters: postgresParameters(db), pg_hba: PG_HBA },
             ...bootstrapSpec(db, args.credentialsSecret),
             storage: { size: db.storage.size, ...(db.storage.storageClass ? { storageClass: db.storage.storageClass } : {}) },
             resources: {
@@ -107,15 +112,26 @@ function backupSpec(backup: NonNullable<DatabaseConfig["backup"]>) {
     }
     return {
         retentionPolicy: backup.retention,
-        barmanObjectStore: { ...objectStoreSpec(backup.objectStore!), wal: { compression: "gzip" }, data: { compression: "gzip" } },
+        barmanObjectStore: {
+            ...objectStoreSpec(backup.objectStore!),
+            wal: { compression: "gzip", ...encryptionOf(backup.objectStore!) },
+            data: { compression: "gzip", ...encryptionOf(backup.objectStore!) },
+        },
     };
 }
 
+type ObjectStore = NonNullable<NonNullable<DatabaseConfig["backup"]>["objectStore"]>;
+
+function encryptionOf(store: ObjectStore) {
+    return store.encryption === "none" ? {} : { encryption: store.encryption };
+}
+
 /** Where barman finds the object store: the same for backups and for a recovery from them. */
-function objectStoreSpec(store: NonNullable<NonNullable<DatabaseConfig["backup"]>["objectStore"]>) {
+function objectStoreSpec(store: ObjectStore) {
     return {
         destinationPath: store.destinationPath,
         ...(store.endpointURL ? { endpointURL: store.endpointURL } : {}),
+        ...(store.endpointCA ? { endpointCA: { name: store.endpointCA.secret, key: store.endpointCA.key } } : {}),
         s3Credentials: {
             accessKeyId: { name: store.credentialsSecret, key: store.accessKeyIdKey },
             secretAccessKey: { name: store.credentialsSecret, key: store.secretAccessKeyKey },
@@ -174,7 +190,13 @@ export function backupSummary(db: DatabaseConfig): { ok: boolean; text: string }
     if (b.method === "volumeSnapshot") {
         return { ok: true, text: `volume snapshots (${b.volumeSnapshotClass}) on "${b.schedule}"; prune old snapshots yourself` };
     }
-    return { ok: true, text: `object store ${b.objectStore!.destinationPath} on "${b.schedule}", retention ${b.retention}` };
+    const store = b.objectStore!;
+    const weak = [
+        store.endpointURL?.startsWith("http://") ? "PLAIN HTTP to the object store (set an https:// endpointURL, with endpointCA for a private CA)" : "",
+        store.encryption === "none" ? "NOT ENCRYPTED by the program (encryption: none leaves it to the bucket's policy)" : "",
+    ].filter(Boolean);
+    const text = `object store ${store.destinationPath} on "${b.schedule}", retention ${b.retention}, ${store.encryption === "none" ? "bucket-policy encryption" : `${store.encryption} encryption`}`;
+    return { ok: weak.length === 0, text: weak.length ? `${text}; ${weak.join("; ")}` : text };
 }
 
 /** PodMonitor for CNPG's exporter (port "metrics" on every instance). */
@@ -188,4 +210,27 @@ export function podMonitorManifest(args: { namespace: string; cluster: string; l
             podMetricsEndpoints: [{ port: "metrics" }],
         },
     };
+}
+
+/** Ports of a CNPG instance: PostgreSQL, the instance manager (the operator's), metrics. */
+export const CNPG_PORTS = { postgres: POSTGRES_PORT, instanceManager: 8000, metrics: 9187 } as const;
+
+/**
+ * Who reaches the CNPG instances: PostgreSQL from PgBouncer and the other instances (replication)
+ * and the operator; the instance manager from the operator; metrics from the monitoring namespace.
+ * Ingress only: the instances call the API server and the backup store.
+ */
+export function clusterNetworkPolicyManifest(args: { namespace: string; cluster: string; labels: Record<string, string>; clients: Record<string, string>; operatorNamespace: string; monitoringNamespace: string }) {
+    const instances = { "cnpg.io/cluster": args.cluster };
+    return ingressPolicy({
+        name: `${args.cluster}-instances`,
+        namespace: args.namespace,
+        labels: args.labels,
+        podSelector: instances,
+        ingress: [
+            { from: [{ podSelector: { matchLabels: args.clients } }, { podSelector: { matchLabels: instances } }, fromNamespace(args.operatorNamespace)], ports: [tcp(CNPG_PORTS.postgres)] },
+            { from: [fromNamespace(args.operatorNamespace)], ports: [tcp(CNPG_PORTS.instanceManager)] },
+            { from: [fromNamespace(args.monitoringNamespace)], ports: [tcp(CNPG_PORTS.metrics)] },
+        ],
+    });
 }

@@ -18,3 +18,8 @@ export function appLabels(name: string, component: string): { selector: Record<s
 export function selectorMatches(selector: Record<string, string>, labels: Record<string, string>): boolean {
     return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
+
+/** Pod Security admission labels of a namespace: enforce the level, and warn and audit at it too. */
+export function podSecurityLabels(level: "restricted" | "baseline" | "privileged"): Record<string, string> {
+    return Object.fromEntries(["enforce", "warn", "audit"].map((mode) => [`pod-security.kubernetes.io/${mode}`, level]));
+}

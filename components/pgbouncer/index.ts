@@ -8,6 +8,7 @@ import { CredentialSecret, CredentialValue } from "../secrets";
 import { serviceFqdn } from "../lib/k8s";
 import {
     PGBOUNCER_PORT,
+    HBA_FILE,
     PgBouncerConfig,
     SERVICE_NAME,
     authTemplates,
@@ -16,6 +17,7 @@ import {
     labels,
     networkPolicyManifest,
     podDisruptionBudgetManifest,
+    renderHba,
     renderIni,
     serviceManifest,
 } from "./manifests";
@@ -31,6 +33,8 @@ export interface PgBouncerArgs {
     externalSecrets?: { store: string; refreshInterval: string };
     /** Label selector of the pods allowed in by the NetworkPolicy (authentik's). */
     clientSelector: Record<string, string>;
+    /** NetworkPolicy settings; unset creates none. */
+    networkPolicies?: { monitoringNamespace: string };
     /** pgbouncer-exporter sidecar image; unset runs no exporter. */
     exporterImage?: string;
     /** PgBouncer starts after these (the database Cluster and its credentials). */
@@ -57,9 +61,10 @@ export class PgBouncer extends pulumi.ComponentResource {
             databasePort: args.database.port,
             database: args.database.name,
         });
+        const hba = renderHba();
         const configMap = new k8s.core.v1.ConfigMap(
             `${name}-config`,
-            { metadata: { name: `${SERVICE_NAME}-config`, namespace: ns, labels: labels.all }, data: { "pgbouncer.ini": ini } },
+            { metadata: { name: `${SERVICE_NAME}-config`, namespace: ns, labels: labels.all }, data: { "pgbouncer.ini": ini, [HBA_FILE]: hba } },
             childOpts,
         );
         const auth = new CredentialSecret(
@@ -68,7 +73,7 @@ export class PgBouncer extends pulumi.ComponentResource {
                 namespace: ns,
                 secretName: `${SERVICE_NAME}-auth`,
                 labels: labels.all,
-                templates: authTemplates(args.exporterImage !== undefined),
+                templates: authTemplates(),
                 credentials: { databasePassword: args.password },
                 externalSecrets: args.externalSecrets,
             },
@@ -81,7 +86,8 @@ export class PgBouncer extends pulumi.ComponentResource {
                 pgbouncer: args.config,
                 configMapName: `${SERVICE_NAME}-config`,
                 secretName: `${SERVICE_NAME}-auth`,
-                configChecksum: checksum(ini, args.config.image),
+                caSecretName: `${args.database.cluster}-ca`,
+                configChecksum: checksum(ini, hba, args.config.image),
                 rollout: { digest, reloadSecrets: auth.reloadSecrets },
                 exporterImage: args.exporterImage,
             });
@@ -95,13 +101,13 @@ export class PgBouncer extends pulumi.ComponentResource {
         this.service = new k8s.core.v1.Service(name, { metadata: service.metadata, spec: service.spec }, childOpts);
         const pdb = podDisruptionBudgetManifest(ns, args.config.minAvailable);
         new k8s.policy.v1.PodDisruptionBudget(name, { metadata: pdb.metadata, spec: pdb.spec }, childOpts);
-        if (args.config.networkPolicy) {
+        if (args.networkPolicies) {
             const np = networkPolicyManifest({
                 namespace: ns,
                 clientSelector: args.clientSelector,
                 databaseCluster: args.database.cluster,
                 databasePort: args.database.port,
-                exporter: args.exporterImage !== undefined,
+                monitoringNamespace: args.exporterImage !== undefined ? args.networkPolicies.monitoringNamespace : undefined,
             });
             new k8s.networking.v1.NetworkPolicy(name, { metadata: np.metadata, spec: np.spec }, childOpts);
         }

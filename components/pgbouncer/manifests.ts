@@ -4,6 +4,7 @@
  */
 import { CRITICAL_ANNOTATION } from "../../policy/rules";
 import { Rollout, rolloutAnnotations } from "../secrets/render";
+import { fromNamespace, tcp } from "../lib/network";
 import { createHash } from "node:crypto";
 import type { StackConfig } from "../../stacks/config";
 import { appLabels } from "../lib/k8s";
@@ -19,16 +20,40 @@ export const USERLIST_KEY = "userlist.txt";
 
 export const labels = appLabels("pgbouncer", "database-pooler");
 
+/**
+ * The exporter's user: stats only (SHOW commands), from loopback only, with no password (HBA
+ * `trust` for 127.0.0.1): the sidecar shares the pod's network namespace, nothing else does, and
+ * the database owner's password never reaches the exporter.
+ */
+export const STATS_USER = "pgbouncer_stats";
+
 /** The userlist template: filled from the database password by the secrets component. */
 export const USERLIST_TEMPLATE = `"${DATABASE_OWNER}" "{{databasePassword|userlist}}"`;
-/** The exporter's connection to PgBouncer's admin console (stats_users), from the same Secret. */
-export const EXPORTER_DSN_KEY = "exporter-dsn";
-export const EXPORTER_DSN_TEMPLATE = `host=127.0.0.1 port=${PGBOUNCER_PORT} dbname=pgbouncer user=${DATABASE_OWNER} password='{{databasePassword|libpq}}' sslmode=disable`;
-export const EXPORTER_PORT = 9127;
+/**
+ * The stats user must be listed even for HBA `trust` (PgBouncer looks every user up in auth_file);
+ * it has no password, and the HBA rejects it from anywhere but loopback.
+ */
+const STATS_USER_LINE = `"${STATS_USER}" ""`;
+/** The auth Secret's templates: the userlist (the only credential PgBouncer holds). */
+export function authTemplates(): Record<string, string> {
+    return { [USERLIST_KEY]: `${USERLIST_TEMPLATE}\n${STATS_USER_LINE}\n` };
+}
 
-/** The auth Secret's templates: the userlist, and the exporter's DSN when the exporter runs. */
-export function authTemplates(exporter: boolean): Record<string, string> {
-    return { [USERLIST_KEY]: USERLIST_TEMPLATE, ...(exporter ? { [EXPORTER_DSN_KEY]: EXPORTER_DSN_TEMPLATE } : {}) };
+export const EXPORTER_DSN = `host=127.0.0.1 port=${PGBOUNCER_PORT} dbname=pgbouncer user=${STATS_USER} sslmode=disable`;
+export const EXPORTER_PORT = 9127;
+export const HBA_FILE = "pg_hba.conf";
+export const CA_DIR = "/etc/pgbouncer/ca";
+
+/** PgBouncer's HBA: the stats user from loopback without a password, everyone else with SCRAM. */
+export function renderHba(): string {
+    return [
+        `host pgbouncer ${STATS_USER} 127.0.0.1/32 trust`,
+        `host all ${STATS_USER} 0.0.0.0/0 reject`,
+        `host all ${STATS_USER} ::/0 reject`,
+        "host all all 0.0.0.0/0 scram-sha-256",
+        "host all all ::/0 scram-sha-256",
+        "",
+    ].join("\n");
 }
 
 export interface IniInput {
@@ -45,7 +70,8 @@ export function renderIni(i: IniInput): string {
         ["listen_addr", "0.0.0.0"],
         ["listen_port", PGBOUNCER_PORT],
         ["unix_socket_dir", ""], // read-only root filesystem: TCP only
-        ["auth_type", "scram-sha-256"],
+        ["auth_type", "hba"],
+        ["auth_hba_file", `${CONFIG_DIR}/${HBA_FILE}`],
         ["auth_file", `${SECRET_DIR}/${USERLIST_KEY}`],
         ["pool_mode", p.poolMode],
         ["max_client_conn", p.maxClientConn],
@@ -54,9 +80,11 @@ export function renderIni(i: IniInput): string {
         ["reserve_pool_timeout", 5],
         ["server_idle_timeout", p.serverIdleTimeout],
         ["client_idle_timeout", p.clientIdleTimeout],
-        ["server_tls_sslmode", "require"],
+        // verify-full: the server's certificate must chain to CNPG's CA and name the host we dial.
+        ["server_tls_sslmode", p.serverTls],
+        ...(p.serverTls === "verify-full" ? ([["server_tls_ca_file", `${CA_DIR}/ca.crt`]] as [string, string][]) : []),
         ["ignore_startup_parameters", "extra_float_digits"],
-        ["stats_users", DATABASE_OWNER],
+        ["stats_users", STATS_USER],
         ["log_connections", 0],
         ["log_disconnections", 0],
     ];
@@ -104,7 +132,9 @@ export function pgbouncerContainer(p: PgBouncerConfig) {
         },
         volumeMounts: [
             { name: "config", mountPath: `${CONFIG_DIR}/pgbouncer.ini`, subPath: "pgbouncer.ini", readOnly: true },
+            { name: "config", mountPath: `${CONFIG_DIR}/${HBA_FILE}`, subPath: HBA_FILE, readOnly: true },
             { name: "auth", mountPath: SECRET_DIR, readOnly: true },
+            ...(p.serverTls === "verify-full" ? [{ name: "database-ca", mountPath: CA_DIR, readOnly: true }] : []),
             { name: "tmp", mountPath: "/tmp" },
         ],
     };
@@ -115,6 +145,8 @@ export interface DeploymentInput {
     pgbouncer: PgBouncerConfig;
     configMapName: string;
     secretName: string;
+    /** CNPG's CA Secret (`<cluster>-ca`): only its ca.crt is mounted, never ca.key. */
+    caSecretName: string;
     configChecksum: string;
     /** How a change of the auth Secret rolls the pods (a digest, or Reloader for an ExternalSecret). */
     rollout?: Rollout;
@@ -124,7 +156,9 @@ export interface DeploymentInput {
 
 export function deploymentManifest(i: DeploymentInput) {
     const p = i.pgbouncer;
-    const rollout = rolloutAnnotations(i.rollout ? [i.rollout] : []);
+    // A renewed CNPG CA must reach PgBouncer too: Reloader rolls it when the CA Secret changes.
+    const ca = p.serverTls === "verify-full" ? [{ reloadSecrets: [i.caSecretName] }] : [];
+    const rollout = rolloutAnnotations([...(i.rollout ? [i.rollout] : []), ...ca]);
     return {
         apiVersion: "apps/v1",
         kind: "Deployment",
@@ -171,11 +205,12 @@ export function deploymentManifest(i: DeploymentInput) {
                     },
                     containers: [
                         pgbouncerContainer(p),
-                        ...(i.exporterImage ? [exporterContainer(i.exporterImage, i.secretName)] : []),
+                        ...(i.exporterImage ? [exporterContainer(i.exporterImage)] : []),
                     ],
                     volumes: [
                         { name: "config", configMap: { name: i.configMapName } },
                         { name: "auth", secret: { secretName: i.secretName, defaultMode: 0o440 } },
+                        ...(p.serverTls === "verify-full" ? [{ name: "database-ca", secret: { secretName: i.caSecretName, items: [{ key: "ca.crt", path: "ca.crt" }], defaultMode: 0o444 } }] : []),
                         { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
                     ],
                 },
@@ -185,12 +220,13 @@ export function deploymentManifest(i: DeploymentInput) {
 }
 
 /** pgbouncer-exporter: reads PgBouncer's SHOW commands over loopback; hardened like PgBouncer. */
-function exporterContainer(image: string, secretName: string) {
+function exporterContainer(image: string) {
     return {
         name: "exporter",
         image,
         imagePullPolicy: "IfNotPresent",
-        env: [{ name: "PGBOUNCER_EXPORTER_CONNECTION_STRING", valueFrom: { secretKeyRef: { name: secretName, key: EXPORTER_DSN_KEY } } }],
+        // No credential in it: the stats user is trusted from loopback only (renderHba).
+        env: [{ name: "PGBOUNCER_EXPORTER_CONNECTION_STRING", value: EXPORTER_DSN }],
         ports: [{ name: "metrics", containerPort: EXPORTER_PORT, protocol: "TCP" }],
         resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
         readinessProbe: { httpGet: { path: "/metrics", port: "metrics" }, periodSeconds: 30, timeoutSeconds: 5 },
@@ -231,8 +267,8 @@ export function networkPolicyManifest(args: {
     clientSelector: Record<string, string>;
     databaseCluster: string;
     databasePort: number;
-    /** Let Prometheus (any namespace) scrape the exporter. */
-    exporter?: boolean;
+    /** Let Prometheus (from this namespace only) scrape the exporter. */
+    monitoringNamespace?: string;
 }) {
     return {
         apiVersion: "networking.k8s.io/v1",
@@ -246,7 +282,7 @@ export function networkPolicyManifest(args: {
                     from: [{ podSelector: { matchLabels: args.clientSelector } }],
                     ports: [{ port: PGBOUNCER_PORT, protocol: "TCP" }],
                 },
-                ...(args.exporter ? [{ from: [{ namespaceSelector: {} }], ports: [{ port: EXPORTER_PORT, protocol: "TCP" }] }] : []),
+                ...(args.monitoringNamespace ? [{ from: [fromNamespace(args.monitoringNamespace)], ports: [tcp(EXPORTER_PORT)] }] : []),
             ],
             egress: [
                 {

@@ -23,8 +23,6 @@ const PLACEHOLDER = /\{\{(\w+)(?:\|(\w+))?\}\}/g;
 export const ESCAPES: Record<string, { escape(v: string): string; go: string }> = {
     /** PgBouncer's auth_file: `"user" "password"`, a `"` inside a field is written `""`. */
     userlist: { escape: (v) => v.replaceAll('"', '""'), go: String.raw`replace "\"" "\"\""` },
-    /** A libpq keyword/value string: a single-quoted value, `\` and `'` escaped with a backslash. */
-    libpq: { escape: (v) => v.replaceAll("\\", "\\\\").replaceAll("'", "\\'"), go: String.raw`replace "\\" "\\\\" | replace "'" "\\'"` },
 };
 
 function escapeOf(template: string, name: string | undefined) {
