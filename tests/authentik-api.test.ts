@@ -155,7 +155,7 @@ describe("outposts", () => {
         const patches = { deployment: [{ op: "add", path: "/spec/template/spec/volumes", value: [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } }] }] };
         await create(inputs("Outpost", { name: "homelab-proxy", type: "proxy", initialProviders: [a.outs.pk], serviceConnection: SEED.serviceConnection, config: { kubernetes_replicas: 2, kubernetes_json_patches: patches } }));
         const outpost = fake.objects("outposts_instances").find((o) => o.name === "homelab-proxy")!;
-        assert.ok(outpost.service_connection);
+        assert.equal(outpost.service_connection, fake.serviceConnectionPk(), "the local Kubernetes connection, by name");
         assert.deepEqual(outpost.providers, [Number(a.outs.pk)]);
         assert.equal((outpost.config as Record<string, unknown>).kubernetes_replicas, 2);
         assert.deepEqual((outpost.config as Record<string, unknown>).kubernetes_json_patches, patches);
@@ -537,7 +537,9 @@ describe("faults", () => {
     it("retries 5xx on reads, updates and deletes too", async () => {
         const { id, outs } = await create(inputs("Group", { name: "g" }));
         fake.inject({ match: /^(GET|PUT|DELETE) core_groups_/, kind: "503", times: 2 });
-        await p.read!(id, outs);
+        const read = await p.read!(id, outs);
+        assert.equal(read.id, id, "read through the 503s, not taken for gone");
+        assert.deepEqual((read.props as ObjectOutputs).drift, []);
         fake.inject({ match: /^PUT core_groups_update$/, kind: "503", times: 2 });
         await p.update!(id, outs, inputs("Group", { name: "g2" }));
         fake.inject({ match: /^DELETE core_groups_destroy$/, kind: "reset", times: 2 });

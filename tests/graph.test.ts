@@ -259,7 +259,10 @@ describe("1Password modes", () => {
         const creds = find(plan, EXTERNAL_SECRET, "authentik-db-credentials");
         assert.equal(creds.protect, true);
         assert.deepEqual((creds.inputs.spec as { data: unknown }).data, [{ secretKey: "databasePassword", remoteRef: { key: "authentik-db", property: "password" } }]);
-        find(plan, EXTERNAL_SECRET, "pgbouncer-auth");
+        const auth = find(plan, EXTERNAL_SECRET, "pgbouncer-auth").inputs.spec as { data: unknown; target: { name: string; template: { data: Record<string, string> } } };
+        assert.equal(auth.target.name, "pgbouncer-auth");
+        assert.deepEqual(auth.data, [{ secretKey: "databasePassword", remoteRef: { key: "authentik-db", property: "password" } }]);
+        assert.equal(auth.target.template.data["userlist.txt"], '"authentik" "{{ .databasePassword | replace "\\"" "\\"\\"" }}"\n"pgbouncer_stats" ""\n', "the 1Password value lands in the userlist, quoted for it");
         assert.ok(!plan.resources.some((r) => r.name === "credentials-databasePassword"), "no password is generated");
     });
 

@@ -2,7 +2,6 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import {
     PGBOUNCER_PORT,
-    ROLLING_UPDATE,
     USERLIST_TEMPLATE,
     checksum,
     deploymentManifest,
@@ -76,7 +75,7 @@ describe("PgBouncer Deployment", () => {
 
     it("never overrides the image's command, only args", () => {
         assert.ok(!("command" in container));
-        assert.ok(container.args.length > 0);
+        assert.deepEqual(container.args, ["/usr/bin/pgbouncer", "/etc/pgbouncer/pgbouncer.ini"]);
     });
 
     it("sizes resources as configured", () => {
@@ -102,15 +101,18 @@ describe("PgBouncer Deployment", () => {
     });
 
     it("rolls without dipping below the desired replicas, so the PDB keeps its headroom", () => {
-        assert.deepEqual(deployment.spec.strategy.rollingUpdate, ROLLING_UPDATE);
-        const lowest = config.pgbouncer.replicas - ROLLING_UPDATE.maxUnavailable;
-        assert.ok(lowest > config.pgbouncer.minAvailable);
+        assert.deepEqual(deployment.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+        assert.ok(3 - deployment.spec.strategy.rollingUpdate.maxUnavailable > 2, "3 replicas stay above the PDB's 2 during a rollout");
     });
 
-    it("rolls pods when the config changes (checksum annotation)", () => {
-        const other = renderIni({ pgbouncer: { ...config.pgbouncer, defaultPoolSize: 30 }, databaseHost: "h", databasePort: 5432, database: "authentik" });
-        assert.notEqual(checksum(ini), checksum(other));
-        assert.equal(deployment.spec.template.metadata.annotations["checksum/config"], checksum(ini));
+    it("rolls pods when the config changes, and only then (checksum annotation, as the component computes it)", async () => {
+        const annotation = async (block: ReturnType<typeof homelab>) =>
+            ((await planStack(writeStack(block))).plan.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "pgbouncer")!.inputs as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations["checksum/config"];
+        const base = await annotation(homelab());
+        assert.match(base, /^[0-9a-f]{64}$/);
+        assert.notEqual(await annotation(set(homelab(), "pgbouncer.serverIdleTimeout", 601)), base, "server_idle_timeout is in the ini");
+        assert.notEqual(await annotation(set(homelab(), "pgbouncer.image", "edoburu/pgbouncer:v1.24.2")), base, "so is the image");
+        assert.equal(await annotation(set(homelab(), "authentik.logLevel", "debug")), base, "authentik's settings are not");
     });
 
     it("mounts the ini from the ConfigMap and credentials from the Secret", () => {
@@ -129,8 +131,9 @@ describe("PgBouncer Service, PDB and NetworkPolicy", () => {
     });
 
     it("keeps 2 pods available", async () => {
-        const pdb = podDisruptionBudgetManifest("authentik", 2);
-        assert.equal(pdb.spec.minAvailable, 2);
+        const pdb = podDisruptionBudgetManifest("authentik", parse(homelab()).pgbouncer.minAvailable);
+        assert.equal(pdb.spec.minAvailable, 2, "the homelab's PDB minimum");
+        assert.equal(pdb.metadata.name, "pgbouncer");
         assert.ok(selectorMatches(pdb.spec.selector.matchLabels, labels.all));
         assert.deepEqual(await validateObject("kubernetes:policy/v1:PodDisruptionBudget", pdb), []);
     });

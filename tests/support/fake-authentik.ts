@@ -167,6 +167,11 @@ export class FakeAuthentik {
         return uuidFor(`flow-${SEED.flows.indexOf(slug)}`);
     }
 
+    /** The pk of the seeded local Kubernetes service connection. */
+    serviceConnectionPk(): string {
+        return uuidFor("k8s");
+    }
+
     /** All objects of a collection, e.g. `objects("providers_proxy")`. */
     objects(collection: string): Obj[] {
         return [...this.collections[collection].items.values()];
