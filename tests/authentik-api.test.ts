@@ -6,6 +6,7 @@ import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../components/authentik-api/provider";
 import { backoffMs, isTransient, mayHaveCommitted } from "../components/authentik-api/retry";
+import { resetEngineCache } from "../components/authentik-api/kinds";
 import { FakeAuthentik, SEED } from "./support/fake-authentik";
 import { ROOT } from "./helpers";
 import * as fs from "node:fs";
@@ -31,7 +32,11 @@ before(async () => {
     fake = await FakeAuthentik.start();
 });
 after(async () => fake.stop());
-beforeEach(() => fake.reset());
+beforeEach(() => {
+    fake.reset();
+    // Each test is its own `pulumi up`: one provider process, with nothing learnt yet.
+    resetEngineCache();
+});
 afterEach(() => assert.deepEqual(fake.violations, [], "every request and response matches authentik's schema"));
 
 describe("the fake authentik", () => {
@@ -576,6 +581,69 @@ describe("retry policy", () => {
         const pol = { deadlineMs: 1, baseDelayMs: 100, maxDelayMs: 1000, requestTimeoutMs: 1 };
         assert.deepEqual([1, 2, 3, 4, 5, 10].map((n) => backoffMs(n, pol, () => 1)), [100, 200, 400, 800, 1000, 1000]);
         assert.deepEqual([1, 2, 3].map((n) => backoffMs(n, pol, () => 0)), [50, 100, 200]);
+    });
+});
+
+describe("at scale: requests per object (the load many stacks put on one authentik)", () => {
+    const requests = () => fake.calls.length + fake.healthChecks;
+    const oidcApp = async (i: number, group: string) => {
+        const provider = await create(inputs("OAuth2Provider", { name: `App ${i}`, ...flows, clientType: "public", clientId: `app-${i}`, redirectUris: [{ matchingMode: "strict", url: `https://app-${i}.example.com/cb` }], scopes: ["openid", "email", "profile"], signingKey: SEED.certificate }));
+        const app = await create(inputs("Application", { name: `App ${i}`, slug: `app-${i}`, provider: provider.outs.pk }));
+        const binding = await create(inputs("PolicyBinding", { target: app.outs.uuid, group, order: 0 }));
+        return [provider, app, binding].map((o, k) => ({ ...o, kind: ["OAuth2Provider", "Application", "PolicyBinding"][k] }));
+    };
+    async function createApps(n: number) {
+        const group = (await create(inputs("Group", { name: "users" }))).outs.pk;
+        fake.calls.length = 0;
+        fake.healthChecks = 0;
+        const objects = [];
+        for (let i = 0; i < n; i++) objects.push(...(await oidcApp(i, group)));
+        return { objects, cost: requests() };
+    }
+
+    it("creates N apps (3N objects) in at most 6N + 10 requests, growing linearly", async () => {
+        for (const n of [3, 12]) {
+            fake.reset();
+            resetEngineCache();
+            const { cost } = await createApps(n);
+            assert.ok(cost <= 6 * n + 10, `${n} apps took ${cost} requests`);
+        }
+    });
+
+    it("refreshes N unchanged objects in at most N + 2 requests", async () => {
+        const { objects } = await createApps(8);
+        resetEngineCache(); // a later `pulumi up`: a new process
+        fake.calls.length = 0;
+        fake.healthChecks = 0;
+        for (const o of objects) assert.deepEqual(((await p.read!(o.id, { ...o.outs, kind: o.kind })).props as ObjectOutputs).drift, []);
+        assert.ok(requests() <= objects.length + 2, `${objects.length} objects took ${requests()} requests`);
+    });
+
+    it("changes one app in at most 4 requests, however many there are", async () => {
+        const costs: number[] = [];
+        for (const n of [2, 10]) {
+            fake.reset();
+            resetEngineCache();
+            const { objects } = await createApps(n);
+            const app = objects.find((o) => o.kind === "Application")!;
+            fake.calls.length = 0;
+            fake.healthChecks = 0;
+            await p.update!(app.id, app.outs, { ...app.outs, spec: { ...app.outs.spec, metaDescription: "new" } });
+            costs.push(requests());
+        }
+        assert.ok(costs.every((c) => c <= 4), `changing one app took ${costs.join(", ")} requests`);
+        assert.equal(costs[0], costs[1], "the cost of a one-object change does not grow with N");
+    });
+
+    it("waits for readiness once per process, and again after a connection failure", async () => {
+        await create(inputs("Group", { name: "a" }));
+        await create(inputs("Group", { name: "b" }));
+        assert.equal(fake.healthChecks, 1);
+        fake.inject({ match: /^GET core_groups_list$/, kind: "reset", times: 1000 });
+        await assert.rejects(create(inputs("Group", { name: "c" }, { policy: { ...policy, deadlineMs: 100 } })));
+        fake.faults.length = 0;
+        await create(inputs("Group", { name: "d" }));
+        assert.equal(fake.healthChecks, 2, "a lost connection: wait for readiness again");
     });
 });
 

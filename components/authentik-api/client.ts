@@ -35,5 +35,7 @@ export function apisFor(conn: Connection) {
         crypto: new CryptoApi(configuration),
         /** How long to back off; kinds that verify their own writes pause by it. */
         policy: conn.policy,
+        /** Which authentik this is (keys the per-process caches). */
+        baseUrl: conn.url,
     };
 }

@@ -46,6 +46,8 @@ export interface KindSpec {
     existingIsOwn?: boolean;
     /** Other objects that duplicate this one (a late-committed retried create): removed on converge. */
     duplicates?(api: Apis, spec: Spec, id: string): Promise<string[]>;
+    /** A read that also finds the duplicates, in one request (for kinds that have duplicates). */
+    readWithDuplicates?(api: Apis, id: string, spec: Spec): Promise<{ remote: Remote; duplicates: string[] }>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -74,31 +76,63 @@ export async function listAll<T>(what: string, fetchPage: (paging: { page: numbe
     }
 }
 
+/**
+ * What one provider process learns once (one `pulumi up` runs every dynamic resource in one
+ * process): that authentik is ready, and the pks of flows, scope mappings, certificates and
+ * service connections by slug/name. On globalThis: the provider is serialized into state, so module
+ * state would not be shared between the resources that use it.
+ */
+export function engineCache(): { ready: Set<string>; refs: Map<string, Promise<unknown>> } {
+    const g = globalThis as { __authentikEngineCache?: { ready: Set<string>; refs: Map<string, Promise<unknown>> } };
+    return (g.__authentikEngineCache ??= { ready: new Set(), refs: new Map() });
+}
+
+/** Forgets everything learnt (tests; a process that lost authentik). */
+export function resetEngineCache(): void {
+    delete (globalThis as { __authentikEngineCache?: unknown }).__authentikEngineCache;
+}
+
+/** A reference looked up once per process and authentik URL; a failed look-up is not kept. */
+function memo<T>(api: Apis, key: string, load: () => Promise<T>): Promise<T> {
+    const refs = engineCache().refs;
+    const k = `${api.baseUrl}|${key}`;
+    if (!refs.has(k)) refs.set(k, load().catch((e) => (refs.delete(k), Promise.reject(e))));
+    return refs.get(k) as Promise<T>;
+}
+
 async function only<T>(what: string, results: T[]): Promise<T> {
     if (results.length !== 1) throw new PermanentError(`${what}: expected one match in authentik, found ${results.length}`);
     return results[0];
 }
 
-export async function flowPk(api: Apis, slug: string): Promise<string> {
-    const results = await listAll(`flow "${slug}"`, (p) => api.flows.flowsInstancesList({ slug, ...p }));
-    return (await only(`flow "${slug}"`, results.filter((f) => f.slug === slug))).pk;
+export function flowPk(api: Apis, slug: string): Promise<string> {
+    return memo(api, `flow|${slug}`, async () => {
+        const results = await listAll(`flow "${slug}"`, (p) => api.flows.flowsInstancesList({ slug, ...p }));
+        return (await only(`flow "${slug}"`, results.filter((f) => f.slug === slug))).pk;
+    });
 }
 
 export async function scopeMappingPks(api: Apis, scopes: string[]): Promise<string[]> {
     if (scopes.length === 0) return [];
     const managed = scopes.map((scope) => `goauthentik.io/providers/oauth2/scope-${scope}`);
-    const results = await listAll("scope mappings", (p) => api.propertyMappings.propertymappingsProviderScopeList({ managed, ...p }));
-    return Promise.all(managed.map(async (id) => (await only(`scope mapping ${id}`, results.filter((m) => m.managed === id))).pk));
+    return memo(api, `scopes|${managed.join(",")}`, async () => {
+        const results = await listAll("scope mappings", (p) => api.propertyMappings.propertymappingsProviderScopeList({ managed, ...p }));
+        return Promise.all(managed.map(async (id) => (await only(`scope mapping ${id}`, results.filter((m) => m.managed === id))).pk));
+    });
 }
 
-export async function certificatePk(api: Apis, name: string): Promise<string> {
-    const results = await listAll(`certificate "${name}"`, (p) => api.crypto.cryptoCertificatekeypairsList({ name, ...p }));
-    return (await only(`certificate "${name}"`, results.filter((c) => c.name === name))).pk;
+export function certificatePk(api: Apis, name: string): Promise<string> {
+    return memo(api, `certificate|${name}`, async () => {
+        const results = await listAll(`certificate "${name}"`, (p) => api.crypto.cryptoCertificatekeypairsList({ name, ...p }));
+        return (await only(`certificate "${name}"`, results.filter((c) => c.name === name))).pk;
+    });
 }
 
-async function serviceConnectionPk(api: Apis, name: string): Promise<string> {
-    const results = await listAll(`Kubernetes service connection "${name}"`, (p) => api.outposts.outpostsServiceConnectionsKubernetesList({ name, ...p }));
-    return (await only(`Kubernetes service connection "${name}"`, results.filter((c) => c.name === name))).pk;
+function serviceConnectionPk(api: Apis, name: string): Promise<string> {
+    return memo(api, `service-connection|${name}`, async () => {
+        const results = await listAll(`Kubernetes service connection "${name}"`, (p) => api.outposts.outpostsServiceConnectionsKubernetesList({ name, ...p }));
+        return (await only(`Kubernetes service connection "${name}"`, results.filter((c) => c.name === name))).pk;
+    });
 }
 
 /**
@@ -355,6 +389,12 @@ export const kinds: Record<string, KindSpec> = {
             // Bindings have no unique key: a retried create that committed late leaves a second one.
             async duplicates(api, spec, id) {
                 return (await sameGroup(api, spec)).filter((b) => b.order === spec.order && String(b.pk) !== id).map(pkOf);
+            },
+            async readWithDuplicates(api, id, spec) {
+                const group = await sameGroup(api, spec);
+                const remote = group.find((b) => String(b.pk) === id);
+                if (!remote) throw new PermanentError(`policy binding ${id} is gone from its target ${s(spec.target)}`, 404, true);
+                return { remote, duplicates: group.filter((b) => b.order === spec.order && String(b.pk) !== id).map(pkOf) };
             },
         } satisfies KindSpec;
     })(),

@@ -20,8 +20,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { Apis, Connection, apisFor } from "./client";
-import { KindSpec, Remote, kinds } from "./kinds";
-import { PermanentError, ReadinessOptions, RetryPolicy, isGone, mayHaveCommitted, realClock, statusOf, waitForReady, withRetry } from "./retry";
+import { KindSpec, Remote, engineCache, kinds } from "./kinds";
+import { PermanentError, ReadinessOptions, RetryPolicy, isGone, isUnreachable, mayHaveCommitted, realClock, statusOf, waitForReady, withRetry } from "./retry";
 
 /** Bump when the engine's behaviour changes, so existing objects are re-applied. */
 export const ENGINE_VERSION = "2";
@@ -135,8 +135,24 @@ function connectionOf(inputs: ObjectInputs): Connection {
 
 /** Waits for authentik (briefly, and not at all when it is unreachable, for a refresh), then returns clients for it. */
 async function ready(inputs: ObjectInputs, options: ReadinessOptions = {}): Promise<Apis> {
-    await waitForReady(inputs.apiUrl, inputs.policy, realClock, options);
+    // Once per process: authentik answering one operation answers the next. A connection failure
+    // forgets it (guarded), so the next operation waits again.
+    const known = engineCache().ready;
+    if (!known.has(inputs.apiUrl)) {
+        await waitForReady(inputs.apiUrl, inputs.policy, realClock, options);
+        known.add(inputs.apiUrl);
+    }
     return apisFor(connectionOf(inputs));
+}
+
+/** Runs an operation; one that fails on the connection makes the next one wait for readiness again. */
+async function guarded<T>(inputs: ObjectInputs, op: () => Promise<T>): Promise<T> {
+    try {
+        return await op();
+    } catch (e) {
+        if (!(e instanceof PermanentError) || isUnreachable(e)) engineCache().ready.delete(inputs.apiUrl);
+        throw e;
+    }
 }
 
 /** Body fields whose spec holds a name or slug, not the value authentik stores. */
@@ -205,12 +221,14 @@ async function createOrAdopt(inputs: ObjectInputs, api: Apis): Promise<{ id: str
     const body = await withRetry(`${what}: resolving references`, () => kind.body(api, inputs.spec), inputs.policy);
     const existing = await withRetry(`${what}: lookup`, () => kind.find(api, inputs.spec), inputs.policy);
     if (existing && !inputs.adopt && !kind.existingIsOwn) throw new PermanentError(conflictMessage(what, existing));
+    let retried = false;
     const remote = existing
         ? await withRetry(`${what}: adopt`, () => kind.update(api, kind.idOf(existing), body), inputs.policy)
         : await withRetry(
               `${what}: create`,
               async (attempt, previousError) => {
                   if (attempt === 1) return kind.create(api, body, inputs.spec);
+                  retried = true;
                   // The previous POST may have committed before its answer was lost, or may still be
                   // queued behind a slow server: then keep looking for a while before posting again.
                   const committed = mayHaveCommitted(previousError) ? await findSettled(kind, api, inputs.spec, inputs.policy) : await kind.find(api, inputs.spec);
@@ -227,7 +245,8 @@ async function createOrAdopt(inputs: ObjectInputs, api: Apis): Promise<{ id: str
               inputs.policy,
           );
     const id = kind.idOf(remote);
-    await removeDuplicates(inputs, kind, api, id);
+    // Only a retried create can have left a twin; an adopted object may come with the old tool's.
+    if (retried || existing) await removeDuplicates(inputs, kind, api, id);
     return { id, outs: outputsOf(inputs, kind, remote, body) };
 }
 
@@ -267,62 +286,74 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async create(inputs: ObjectInputs) {
-        return createOrAdopt(inputs, await ready(inputs));
+        return guarded(inputs, async () => createOrAdopt(inputs, await ready(inputs)));
     },
 
     async read(id: string, props: ObjectOutputs) {
-        const kind = kindOf(props);
-        const api = await ready(props, { failFast: true });
-        try {
-            // The token in state may have been rotated or revoked since: say so instead of failing the refresh.
-            const refused = await withRetry(`${props.kind} ${id}: read`, () => kind.retrieve(api, id), props.policy).then(
-                (remote) => ({ remote }),
-                (e) => {
-                    if (statusOf(e) === 401 || statusOf(e) === 403) return { refused: true as const };
-                    throw e;
-                },
-            );
-            if ("refused" in refused) return { id, props: { ...props, authRefused: true } };
-            const remote = refused.remote;
-            const drift = driftOf(kind, props.applied ?? {}, remote);
-            if (kind.duplicates && (await withRetry(`${props.kind} ${id}: duplicate look-up`, () => kind.duplicates!(api, props.spec, id), props.policy)).length > 0) {
-                drift.push(DUPLICATES);
-            }
-            const outs = { ...props, authRefused: false, drift, observedDigest: drift.length ? sha256(stableJson(drift)) : props.appliedDigest };
-            return drift.some((f) => f !== DUPLICATES) ? { id, props: outs, inputs: refreshedInputs(props, drift, remote) } : { id, props: outs };
-        } catch (e) {
-            // Only authentik's own "not found" means gone; an ingress's 404 is an error like any other.
-            if (isGone(e)) return { id: undefined, props: {} };
-            throw e;
-        }
+        return guarded(props, () => readObject(id, props));
     },
 
     async update(id: string, olds: ObjectOutputs, news: ObjectInputs) {
-        const kind = kindOf(news);
-        const drifted = (olds.drift?.length ?? 0) > 0 || olds.observedDigest !== olds.appliedDigest;
-        if (!drifted && desired(olds) === desired(news)) {
-            // Only the token changed: keep the new one in state, write nothing to authentik.
-            return { outs: { ...olds, ...news, authRefused: false } };
-        }
-        const api = await ready(news);
-        const body = await withRetry(`${news.kind} ${id}: resolving references`, () => kind.body(api, news.spec), news.policy);
-        // An object deleted outside Pulumi was already reported gone by read (refresh: always) and is
-        // created again by the engine; an update never has to change the id.
-        const remote = await withRetry(`${news.kind} ${id}: update`, () => kind.update(api, id, body), news.policy);
-        await removeDuplicates(news, kind, api, id);
-        return { outs: outputsOf(news, kind, remote, body) };
+        return guarded(news, () => updateObject(id, olds, news));
     },
 
     async delete(id: string, props: ObjectOutputs) {
-        const kind = kindOf(props);
-        const api = await ready(props);
-        // Duplicates first: removing a group's access must remove every binding that grants it.
-        await removeDuplicates(props, kind, api, id);
-        try {
-            await withRetry(`${props.kind} ${id}: delete`, () => kind.destroy(api, id, props.spec), props.policy);
-        } catch (e) {
-            if (isGone(e)) return; // already gone
-            throw e;
-        }
+        return guarded(props, () => deleteObject(id, props));
     },
 };
+
+async function readObject(id: string, props: ObjectOutputs): Promise<pulumi.dynamic.ReadResult> {
+    const kind = kindOf(props);
+    const api = await ready(props, { failFast: true });
+    try {
+        // One request: the object, and for kinds with duplicates, its twins with it.
+        const read = () => (kind.readWithDuplicates ? kind.readWithDuplicates(api, id, props.spec) : kind.retrieve(api, id).then((remote) => ({ remote, duplicates: [] as string[] })));
+        // The token in state may have been rotated or revoked since: say so instead of failing the refresh.
+        const found = await withRetry(`${props.kind} ${id}: read`, read, props.policy).then(
+            (r) => r,
+            (e) => {
+                if (statusOf(e) === 401 || statusOf(e) === 403) return { refused: true as const };
+                throw e;
+            },
+        );
+        if ("refused" in found) return { id, props: { ...props, authRefused: true } };
+        const remote = found.remote;
+        const drift = driftOf(kind, props.applied ?? {}, remote);
+        if (found.duplicates.length > 0) drift.push(DUPLICATES);
+        const outs = { ...props, authRefused: false, drift, observedDigest: drift.length ? sha256(stableJson(drift)) : props.appliedDigest };
+        return drift.some((f) => f !== DUPLICATES) ? { id, props: outs, inputs: refreshedInputs(props, drift, remote) } : { id, props: outs };
+    } catch (e) {
+        // Only authentik's own "not found" means gone; an ingress's 404 is an error like any other.
+        if (isGone(e)) return { id: undefined, props: {} };
+        throw e;
+    }
+}
+
+async function updateObject(id: string, olds: ObjectOutputs, news: ObjectInputs): Promise<pulumi.dynamic.UpdateResult> {
+    const kind = kindOf(news);
+    const drifted = (olds.drift?.length ?? 0) > 0 || olds.observedDigest !== olds.appliedDigest;
+    if (!drifted && desired(olds) === desired(news)) {
+        // Only the token changed: keep the new one in state, write nothing to authentik.
+        return { outs: { ...olds, ...news, authRefused: false } };
+    }
+    const api = await ready(news);
+    const body = await withRetry(`${news.kind} ${id}: resolving references`, () => kind.body(api, news.spec), news.policy);
+    // An object deleted outside Pulumi was already reported gone by read (refresh: always) and is
+    // created again by the engine; an update never has to change the id.
+    const remote = await withRetry(`${news.kind} ${id}: update`, () => kind.update(api, id, body), news.policy);
+    if (olds.drift?.includes(DUPLICATES)) await removeDuplicates(news, kind, api, id);
+    return { outs: outputsOf(news, kind, remote, body) };
+}
+
+async function deleteObject(id: string, props: ObjectOutputs): Promise<void> {
+    const kind = kindOf(props);
+    const api = await ready(props);
+    // Duplicates first: removing a group's access must remove every binding that grants it.
+    await removeDuplicates(props, kind, api, id);
+    try {
+        await withRetry(`${props.kind} ${id}: delete`, () => kind.destroy(api, id, props.spec), props.policy);
+    } catch (e) {
+        if (isGone(e)) return; // already gone
+        throw e;
+    }
+}

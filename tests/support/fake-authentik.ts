@@ -89,6 +89,8 @@ export class FakeAuthentik {
     readonly faults: Fault[] = [];
     /** Health checks answer 503 this many more times (a starting authentik). */
     notReadyFor = 0;
+    /** Health checks answered (every request counts as load on authentik). */
+    healthChecks = 0;
     /**
      * Page size when the client asks for none (authentik's REST_FRAMEWORK PAGE_SIZE is 100) and
      * the most a page holds whatever the client asks (tests lower it to force pagination).
@@ -148,6 +150,7 @@ export class FakeAuthentik {
         }
         this.violations.length = 0;
         this.calls.length = 0;
+        this.healthChecks = 0;
         this.faults.length = 0;
         this.pageSize = 100;
         this.maxPageSize = 1000;
@@ -234,6 +237,7 @@ export class FakeAuthentik {
         const raw = Buffer.concat(chunks).toString("utf8");
         const url = new URL(req.url ?? "/", "http://x");
         if (url.pathname === "/-/health/ready/") {
+            this.healthChecks++;
             const ready = this.notReadyFor <= 0;
             this.notReadyFor--;
             res.writeHead(ready ? 200 : 503).end();
