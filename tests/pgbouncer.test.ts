@@ -9,6 +9,7 @@ import {
     networkPolicyManifest,
     pgbouncerContainer,
     podDisruptionBudgetManifest,
+    renderHba,
     renderIni,
     serviceManifest,
 } from "../components/pgbouncer/manifests";
@@ -163,5 +164,89 @@ describe("PgBouncer rolls when its auth Secret changes", () => {
         const d = (await pgbouncerOf(set(homelab(), "credentials.databasePassword", { onepassword: { item: "authentik-db", field: "password" } }))).inputs as unknown as Deployment;
         assert.equal(d.metadata.annotations["secret.reloader.stakater.com/reload"], "pgbouncer-auth,authentik-db-ca", "and CNPG's CA, which PgBouncer verifies the server with");
         assert.equal(d.spec.template.metadata.annotations["authentik-platform/credentials-digest"], undefined);
+    });
+});
+
+// Found by `npm run mutate` (docs/testing.md): each of these was a change no test noticed.
+describe("what the PgBouncer pod mounts, opens and reaches", () => {
+    const deploy = (c: typeof config, exporterImage?: string) =>
+        deploymentManifest({ namespace: "authentik", pgbouncer: c.pgbouncer, configMapName: "pgbouncer-config", secretName: "pgbouncer-auth", caSecretName: "authentik-db-ca", configChecksum: "0", exporterImage });
+    const requireTls = parse(set(homelab(), "pgbouncer.serverTls", "require"));
+
+    it("mounts the ini, the HBA, the credentials and the CA's certificate read-only, and a writable /tmp", () => {
+        assert.deepEqual(container.volumeMounts, [
+            { name: "config", mountPath: "/etc/pgbouncer/pgbouncer.ini", subPath: "pgbouncer.ini", readOnly: true },
+            { name: "config", mountPath: "/etc/pgbouncer/pg_hba.conf", subPath: "pg_hba.conf", readOnly: true },
+            { name: "auth", mountPath: "/etc/pgbouncer/auth", readOnly: true },
+            { name: "database-ca", mountPath: "/etc/pgbouncer/ca", readOnly: true },
+            { name: "tmp", mountPath: "/tmp" },
+        ]);
+        assert.deepEqual(pod.volumes.find((v) => v.name === "database-ca"), {
+            name: "database-ca",
+            secret: { secretName: "authentik-db-ca", items: [{ key: "ca.crt", path: "ca.crt" }], defaultMode: 0o444 },
+        }, "only ca.crt of CNPG's CA Secret, never ca.key");
+        assert.deepEqual(pod.volumes.find((v) => v.name === "tmp"), { name: "tmp", emptyDir: { sizeLimit: "16Mi" } });
+    });
+
+    it("points the ini at what is mounted: the HBA, the CA, TCP only", () => {
+        assert.equal(iniValue(ini, "auth_type"), "hba");
+        assert.equal(iniValue(ini, "auth_hba_file"), "/etc/pgbouncer/pg_hba.conf");
+        assert.equal(iniValue(ini, "server_tls_sslmode"), "verify-full");
+        assert.equal(iniValue(ini, "server_tls_ca_file"), "/etc/pgbouncer/ca/ca.crt");
+        assert.equal(iniValue(ini, "listen_addr"), "0.0.0.0");
+        assert.equal(iniValue(ini, "unix_socket_dir"), "", "no socket on a read-only root filesystem");
+        assert.equal(iniValue(ini, "ignore_startup_parameters"), "extra_float_digits", "psycopg sends it");
+    });
+
+    it("with serverTls require: no CA file, no CA volume, no reload on the CA", () => {
+        const reqIni = renderIni({ pgbouncer: requireTls.pgbouncer, databaseHost: "h", databasePort: 5432, database: "authentik" });
+        assert.equal(iniValue(reqIni, "server_tls_sslmode"), "require");
+        assert.equal(iniValue(reqIni, "server_tls_ca_file"), undefined);
+        const d = deploy(requireTls);
+        assert.deepEqual(d.spec.template.spec.volumes.map((v) => v.name), ["config", "auth", "tmp"]);
+        assert.deepEqual(pgbouncerContainer(requireTls.pgbouncer).volumeMounts.map((m) => m.name), ["config", "config", "auth", "tmp"]);
+        assert.deepEqual(d.metadata.annotations, { "policy.homelab.io/critical": "true" });
+        assert.equal((deploy(config).metadata.annotations as Record<string, string>)["secret.reloader.stakater.com/reload"], "authentik-db-ca", "a renewed CA rolls PgBouncer");
+    });
+
+    it("lets the stats user in from loopback only, everyone else with SCRAM", () => {
+        assert.equal(renderHba(), [
+            "host pgbouncer pgbouncer_stats 127.0.0.1/32 trust",
+            "host all pgbouncer_stats 0.0.0.0/0 reject",
+            "host all pgbouncer_stats ::/0 reject",
+            "host all all 0.0.0.0/0 scram-sha-256",
+            "host all all ::/0 scram-sha-256",
+            "",
+        ].join("\n"));
+    });
+
+    it("opens 6432 by name; the Service adds 9127 only with the exporter", () => {
+        assert.deepEqual(container.ports, [{ name: "pgbouncer", containerPort: 6432, protocol: "TCP" }]);
+        assert.deepEqual(serviceManifest("authentik").spec.ports, [{ name: "pgbouncer", port: 6432, targetPort: "pgbouncer", protocol: "TCP" }]);
+        assert.deepEqual(serviceManifest("authentik", true).spec.ports[1], { name: "metrics", port: 9127, targetPort: "metrics", protocol: "TCP" });
+        const exporter = deploy(config, "prometheuscommunity/pgbouncer-exporter:v0.11.0").spec.template.spec.containers[1];
+        assert.deepEqual(exporter.ports, [{ name: "metrics", containerPort: 9127, protocol: "TCP" }]);
+        assert.deepEqual((exporter.readinessProbe as { httpGet?: unknown }).httpGet, { path: "/metrics", port: "metrics" });
+    });
+
+    it("mounts no service-account token and spreads across nodes", () => {
+        assert.equal(pod.automountServiceAccountToken, false);
+        assert.equal(pod.topologySpreadConstraints[0].topologyKey, "kubernetes.io/hostname");
+        assert.equal(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey, "kubernetes.io/hostname");
+    });
+
+    it("keeps the parts of the checksum apart", () => {
+        assert.notEqual(checksum("ab", "c"), checksum("a", "bc"));
+    });
+
+    it("restricts both directions and lets DNS out on 53 over UDP and TCP", () => {
+        const np = networkPolicyManifest({ namespace: "authentik", clientSelector: { "app.kubernetes.io/name": "authentik" }, databaseCluster: "authentik-db", databasePort: 5432 });
+        assert.deepEqual(np.spec.policyTypes, ["Ingress", "Egress"]);
+        assert.ok(selectorMatches(np.spec.podSelector.matchLabels, labels.all));
+        assert.ok(Object.keys(np.spec.podSelector.matchLabels).length > 0, "an empty selector would pick every pod");
+        assert.deepEqual(np.spec.egress[1], {
+            to: [{ namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+            ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }],
+        });
     });
 });
