@@ -10,22 +10,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { ROOT } from "./helpers";
+import { PUBLISHED_OUTPUTS, ROOT } from "./helpers";
 
 const TSC = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
 const tsc = (project: string, ...args: string[]) => execFileSync(process.execPath, [TSC, "-p", project, ...args], { encoding: "utf8" });
 
-const platform = {
-    contractVersion: 1,
-    namespace: "authentik",
-    database: { host: "authentik-db-rw.authentik.svc.cluster.local", port: 5432 },
-    pgbouncer: { host: "pgbouncer.authentik.svc.cluster.local", port: 6432, poolMode: "session" },
-    authentik: { url: "https://auth.example.com", host: "auth.example.com" },
-    capacity: { connections: {}, memory: {} },
-    apps: { grafana: { mode: "oidc", url: "https://grafana.example.com/", clientId: "grafana", issuer: "https://auth.example.com/application/o/grafana/" } },
-    oidcClientSecrets: { grafana: "client-s3cret" },
-    radius: null,
-};
+const platform = PUBLISHED_OUTPUTS;
 
 describe("examples/consumer against the packaged contract", () => {
     let dir: string;

@@ -77,3 +77,16 @@ export function writeStack(block: ConfigBlock, stack = "test"): string {
     fs.writeFileSync(file, YAML.stringify({ config: block }));
     return file;
 }
+
+/** What the homelab stack exports (the stack-output contract), as a consuming stack's StackReference reads it. */
+export const PUBLISHED_OUTPUTS = {
+    contractVersion: 1,
+    namespace: "authentik",
+    database: { host: "authentik-db-rw.authentik.svc.cluster.local", port: 5432 },
+    pgbouncer: { host: "pgbouncer.authentik.svc.cluster.local", port: 6432, poolMode: "session" },
+    authentik: { url: "https://auth.example.com", host: "auth.example.com" },
+    capacity: { connections: {}, memory: {} },
+    apps: { grafana: { mode: "oidc", url: "https://grafana.example.com/", clientId: "grafana", issuer: "https://auth.example.com/application/o/grafana/" } },
+    oidcClientSecrets: { grafana: "client-s3cret" },
+    radius: null,
+};

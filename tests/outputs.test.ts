@@ -4,20 +4,10 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { ROOT } from "./helpers";
+import { PUBLISHED_OUTPUTS, ROOT } from "./helpers";
 import { checkContract, readPlatformOutputs } from "../stacks/contract";
 
-const homelab = {
-    contractVersion: 1,
-    namespace: "authentik",
-    database: { host: "authentik-db-rw.authentik.svc.cluster.local", port: 5432 },
-    pgbouncer: { host: "pgbouncer.authentik.svc.cluster.local", port: 6432, poolMode: "session" },
-    authentik: { url: "https://auth.example.com", host: "auth.example.com" },
-    capacity: { connections: {}, memory: {} },
-    apps: { grafana: { mode: "oidc", url: "https://grafana.example.com/", clientId: "grafana" } },
-    oidcClientSecrets: { grafana: "s3cret" },
-    radius: null,
-};
+const homelab = PUBLISHED_OUTPUTS;
 /** What each mocked stack exports, and which of its outputs it exported as secrets. */
 const published: Record<string, { outputs: Record<string, unknown>; secretOutputNames: string[] }> = {
     "org/authentik-platform/homelab": { outputs: homelab, secretOutputNames: ["oidcClientSecrets"] },
@@ -47,7 +37,7 @@ describe("readPlatformOutputs", () => {
         assert.equal(await secret(platform.authentik), false, "hostnames and URLs are not secrets");
         assert.equal(await secret(platform.apps), false);
         assert.equal(await secret(platform.oidcClientSecrets), true);
-        assert.equal((await value(platform.oidcClientSecrets)).grafana, "s3cret");
+        assert.equal((await value(platform.oidcClientSecrets)).grafana, "client-s3cret");
     });
 
     it("refuses a contract version it does not know, naming the stack", async () => {
