@@ -4,7 +4,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { StackConfig, credentialsInUse, usesApi } from "../stacks/config";
+import { StackConfig, adminCredential, credentialsInUse, usesApi } from "../stacks/config";
+import { AutomationAccess } from "./authentik-access";
+import { automationPermissions } from "./authentik-access/model";
 import { AuthentikObjects } from "./authentik-objects";
 import { retryPolicyOf } from "./authentik-objects/model";
 import type { LoadedConfig } from "../stacks/load";
@@ -149,13 +151,33 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
     };
 }
 
-/** authentik's objects, through its API, once the release is ready; the token never leaves Pulumi's secrets. */
+/**
+ * authentik's objects, through its API, once the release is ready: with the scoped automation
+ * account's token by default, else with the superuser token the config names. No token ever
+ * leaves Pulumi's secrets.
+ */
 function authentikObjects(config: StackConfig, credentials: Credentials, authentik: AuthentikRelease): AuthentikObjects {
-    const token = credentials.values[config.api.token === "bootstrap" ? "bootstrapToken" : "apiToken"];
-    if (token?.kind !== "value") throw new Error(`the API token (${config.api.token}) must be held by Pulumi`);
+    const url = config.api.url ?? authentikUrl(config);
+    const policy = retryPolicyOf(config);
+    const admin = adminCredential(config);
+    const held = admin ? credentials.values[admin] : undefined;
+    if (admin && held?.kind !== "value") throw new Error(`the API token (${admin}) must be held by Pulumi`);
+    const adminToken = held?.kind === "value" ? held.value : undefined;
+    const token =
+        config.api.token === "scoped"
+            ? new AutomationAccess("automation", {
+                  apiUrl: url,
+                  adminToken,
+                  account: config.api.automation.account,
+                  permissions: automationPermissions({ superuserGroups: config.groups.some((g) => g.superuser) }),
+                  rotateAfter: config.api.automation.rotateAfterPercent / 100,
+                  policy,
+                  dependsOn: [authentik.release],
+              }).token
+            : adminToken!;
     return new AuthentikObjects("authentik-objects", {
         config,
-        connection: { url: config.api.url ?? authentikUrl(config), token: token.value, policy: retryPolicyOf(config) },
+        connection: { url, token, policy },
         authentikUrl: authentikUrl(config),
         radiusSharedSecret: credentials.values.radiusSharedSecret,
         dependsOn: [authentik.release],

@@ -359,10 +359,26 @@ export const schema = obj(
         api: obj(
             {
                 url: optional(str({ doc: "Where the program reaches authentik's API; default the authentik URL (https://<authentik.host>).", pattern: /^https?:\/\/[^\s/]+\/?$/, patternText: "a base URL such as https://auth.example.com" })),
-                token: oneOf(["bootstrap", "apiToken"] as const, {
-                    doc: "bootstrap: the generated bootstrap token (authentik reads it on first start, so one `pulumi up` converges from scratch); apiToken: credentials.apiToken (migration of an existing instance).",
+                token: oneOf(["scoped", "bootstrap", "apiToken"] as const, {
+                    doc: "scoped: a service account whose role holds exactly the permissions the managed objects need, with an expiring token that renews itself (made with api.admin); bootstrap: the bootstrap superuser token for everything; apiToken: credentials.apiToken for everything.",
+                    default: "scoped",
+                }),
+                admin: oneOf(["bootstrap", "apiToken", "none"] as const, {
+                    doc: "With token scoped: the superuser credential that creates the service account and its role and issues their first token: the bootstrap token (a new install), credentials.apiToken (an instance without one), or none once they exist: the program then holds no superuser credential and the token renews itself.",
                     default: "bootstrap",
                 }),
+                automation: obj(
+                    {
+                        account: dnsName("Username of the service account, and name of its role.", "authentik-platform-automation"),
+                        rotateAfterPercent: int({
+                            doc: "Rotate the token once this share of its lifetime has passed (authentik sets the lifetime: System > Settings > Default token duration, one day unless changed). Run pulumi up before the token expires, or keep api.admin set.",
+                            default: 50,
+                            min: 10,
+                            max: 90,
+                        }),
+                    },
+                    { doc: "The scoped automation account (api.token: scoped)." },
+                ),
                 readyTimeoutSeconds: int({ doc: "How long API operations wait for /-/health/ready/ (bounded exponential backoff).", default: 600, min: 10, max: 3600 }),
                 requestTimeoutSeconds: int({ doc: "Timeout of one API request.", default: 30, min: 1, max: 300 }),
             },
@@ -494,6 +510,10 @@ export const schema = obj(
                 ),
                 logLevel: oneOf(["debug", "info", "warning", "error"] as const, { doc: "authentik log_level.", default: "info" }),
                 bootstrapEmail: optional(str({ doc: "akadmin's email on first start (AUTHENTIK_BOOTSTRAP_EMAIL)." })),
+                bootstrapCredentials: bool({
+                    doc: "Generate the bootstrap token and password and hand them to the pods (authentik reads them on first start). false after the first install with api.token scoped and api.admin none: neither is kept in state, in a Secret or in the pods (revoke authentik-bootstrap-token in authentik too: it does not expire).",
+                    default: true,
+                }),
                 server: obj(
                     {
                         replicas: int({ doc: "Server pods.", default: 3, min: 1, max: 20 }),
@@ -888,15 +908,24 @@ function validateApps(c: StackConfig, log: IssueLog): void {
         log.add(
             key("api.url"),
             c.api.url,
-            "sends authentik's API token (a superuser's, by default) unencrypted over the network",
+            "sends authentik's API tokens unencrypted over the network",
             "use https://, or the in-cluster service URL (http://<release>-server.<namespace>.svc.cluster.local) from a runner inside the cluster",
         );
     }
-    if (usesApi(c)) {
-        const tokenCredential = c.api.token === "bootstrap" ? "bootstrapToken" : "apiToken";
+    const admin = adminCredential(c);
+    if (!c.authentik.bootstrapCredentials && admin === "bootstrapToken") {
+        log.add(
+            key("authentik.bootstrapCredentials"),
+            false,
+            `drops the bootstrap token, which the program still uses (api.token: ${c.api.token}${c.api.token === "scoped" ? `, api.admin: ${c.api.admin}` : ""})`,
+            "after one pulumi up with api.token: scoped, set api.admin: none as well (or api.admin: apiToken with credentials.apiToken), or keep bootstrapCredentials: true",
+        );
+    }
+    if (admin) {
+        const tokenCredential = admin;
         const source = c.credentials[tokenCredential];
         if (!source) {
-            log.add(key(`credentials.${tokenCredential}`), undefined, `is required: api.token is ${c.api.token}`, 'set it to "config" or {onepassword: {item, field}}');
+            log.add(key(`credentials.${tokenCredential}`), undefined, `is required: api.${c.api.token === "scoped" ? "admin" : "token"} is ${c.api.token === "scoped" ? c.api.admin : c.api.token}`, 'set it to "config" or {onepassword: {item, field}}');
         } else if (source.kind === "onepassword" && c.onepassword.mode === "external-secrets") {
             log.add(
                 key(`credentials.${tokenCredential}`),
@@ -919,9 +948,21 @@ export function credentialsInUse(c: StackConfig): CredentialName[] {
         if (name === "smtpPassword") return c.authentik.email !== undefined;
         if (name === "radiusSharedSecret") return c.outposts.radius !== undefined;
         if (name === "importSourcePassword") return c.database.bootstrap.mode === "import";
-        if (name === "apiToken") return usesApi(c) && c.api.token === "apiToken";
+        if (name === "apiToken") return adminCredential(c) === "apiToken";
+        if (name === "bootstrapToken" || name === "bootstrapPassword") return c.authentik.bootstrapCredentials || adminCredential(c) === "bootstrapToken";
         return true;
     });
+}
+
+/**
+ * The superuser credential the program holds for authentik's API: the one it uses for everything
+ * (api.token bootstrap or apiToken), or the one that makes the scoped account (api.admin); none
+ * when the stack manages no authentik objects or the scoped account renews its own token.
+ */
+export function adminCredential(c: StackConfig): "bootstrapToken" | "apiToken" | undefined {
+    if (!usesApi(c)) return undefined;
+    const source = c.api.token === "scoped" ? c.api.admin : c.api.token;
+    return source === "bootstrap" ? "bootstrapToken" : source === "apiToken" ? "apiToken" : undefined;
 }
 
 /** Whether the stack manages objects through authentik's API. */

@@ -2,17 +2,13 @@
  * The dynamic provider through the real @goauthentik/api client against FakeAuthentik, which
  * validates every request and response against the schema.yml shipped in @goauthentik/api.
  */
-import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../components/authentik-api/provider";
 import { backoffMs, isTransient, mayHaveCommitted } from "../components/authentik-api/retry";
 import { resetEngineCache } from "../components/authentik-api/kinds";
-import { FakeAuthentik, SEED } from "./support/fake-authentik";
-import { ROOT } from "./helpers";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { execFile } from "node:child_process";
+import { FakeAuthentik, SEED, useFakeAuthentik } from "./support/fake-authentik";
+import { createFromState } from "./support/serialized";
 
 let fake: FakeAuthentik;
 const policy = { deadlineMs: 4000, baseDelayMs: 5, maxDelayMs: 40, requestTimeoutMs: 400 };
@@ -28,16 +24,7 @@ async function create(i: ObjectInputs) {
     return { id: r.id, outs: r.outs as ObjectOutputs };
 }
 
-before(async () => {
-    fake = await FakeAuthentik.start();
-});
-after(async () => fake.stop());
-beforeEach(() => {
-    fake.reset();
-    // Each test is its own `pulumi up`: one provider process, with nothing learnt yet.
-    resetEngineCache();
-});
-afterEach(() => assert.deepEqual(fake.violations, [], "every request and response matches authentik's schema"));
+useFakeAuthentik((started) => (fake = started));
 
 describe("the fake authentik", () => {
     it("rejects and records a request that does not match the schema", async () => {
@@ -658,34 +645,24 @@ describe("cost", () => {
         // Attaching it to the embedded outpost is one more write shared by every app in the same up.
         t.diagnostic(`API calls per forward-auth app: ${perApp} (${fake.calls.map((c) => c.split(" ")[1]).join(", ")})`);
         assert.ok(perApp <= 9, `one app took ${perApp} calls`);
-        assert.ok(fake.calls.every((c) => / 20[01]$/.test(c)), "no failed call");
+        assert.deepEqual(
+            fake.calls.filter((c) => !/ 20[014]$/.test(c) || / 404$/.test(c)),
+            ["GET core_applications_retrieve 404"],
+            "no failed call but the look-up that finds the slug free (by its address: a scoped token cannot list every application)",
+        );
     });
 });
 
 describe("serialization", () => {
     it("works after Pulumi serializes it into state, run in a fresh process as the dynamic-provider host runs it", async () => {
-        const pulumi = await import("@pulumi/pulumi");
-        const { text } = await pulumi.runtime.serializeFunction(() => p, { allowSecrets: true });
-        assert.doesNotMatch(text, /test-token/, "no secret is captured in the provider code");
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynamic-provider-"));
-        fs.writeFileSync(path.join(dir, "provider.js"), text);
-        // The host loads the text as a module and calls handler(); nothing of this process is shared.
-        const script = `const p = require(${JSON.stringify(path.join(dir, "provider.js"))}).handler();
-            p.create(JSON.parse(process.argv[1])).then((r) => console.log(JSON.stringify({ id: r.id })), (e) => { console.error(e.message); process.exit(1); });`;
-        // Asynchronous: the fake authentik answers from this process's event loop.
-        const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-            execFile(
-                process.execPath,
-                ["-e", script, JSON.stringify(inputs("Group", { name: "from-state" }))],
-                { env: { ...process.env, NODE_PATH: path.join(ROOT, "node_modules") } },
-                (error, stdout, stderr) => resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-            );
-        });
+        const run = await createFromState(p, inputs("Group", { name: "from-state" }));
+        assert.doesNotMatch(run.text, /test-token/, "no secret is captured in the provider code");
         assert.equal(run.status, 0, run.stderr);
-        assert.equal(JSON.parse(run.stdout).id, fake.objects("core_groups")[0].pk);
+        assert.equal(run.id, fake.objects("core_groups")[0].pk);
         assert.equal(fake.objects("core_groups")[0].name, "from-state");
     });
 });
+
 
 describe("diff", () => {
     it("updates on engine or spec changes", async () => {

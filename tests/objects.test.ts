@@ -111,6 +111,22 @@ describe("app rules reject bad input", () => {
         assert.doesNotThrow(() => parse(set(homelab(), "api.url", "http://authentik-server.authentik.svc.cluster.local")), "in-cluster is fine");
         assert.doesNotThrow(() => parse(set(homelab(), "api.url", "https://auth.homelab.example")));
     });
+    it("dropping the bootstrap credentials while the program still uses the bootstrap token", () => {
+        expectIssue(set(homelab(), "authentik.bootstrapCredentials", false), "authentik.bootstrapCredentials", /still uses \(api\.token: scoped, api\.admin: bootstrap\).*set api\.admin: none/);
+        expectIssue(set(set(homelab(), "api.token", "bootstrap"), "authentik.bootstrapCredentials", false), "authentik.bootstrapCredentials", /api\.token: bootstrap\)/);
+        assert.doesNotThrow(() => parse(set(set(homelab(), "api.admin", "none"), "authentik.bootstrapCredentials", false)));
+    });
+    it("by default, a scoped token made with the bootstrap token", () => {
+        const c = parse(set(set(homelab(), "api.token", undefined), "api.admin", undefined));
+        assert.equal(c.api.token, "scoped");
+        assert.equal(c.api.admin, "bootstrap");
+        assert.equal(c.api.automation.account, "authentik-platform-automation");
+        assert.equal(c.api.automation.rotateAfterPercent, 50);
+    });
+    it("an admin credential that is not set", () => {
+        expectIssue(set(homelab(), "api.admin", "apiToken"), "credentials.apiToken", /is required: api\.admin is apiToken/);
+        expectIssue(set(homelab(), "api.token", "apiToken"), "credentials.apiToken", /is required: api\.token is apiToken/);
+    });
     it("RADIUS open to the world", () => {
         expectIssue(set(homelab(), "outposts.radius.clientNetworks", ["0.0.0.0/0"]), "outposts.radius.clientNetworks", /every network/);
     });
@@ -134,17 +150,46 @@ describe("authentik objects in the graph", () => {
 
     it("uses exactly the kind names as dynamic resource types (module authentik)", () => {
         const kinds = new Set(dynamic(plan).map((r) => r.type.slice(DYNAMIC.length)));
-        assert.deepEqual([...kinds].sort(), ["Application", "Group", "OAuth2Provider", "Outpost", "OutpostMember", "PolicyBinding", "ProxyProvider", "RadiusProvider"]);
+        assert.deepEqual([...kinds].sort(), ["Application", "AutomationToken", "Group", "OAuth2Provider", "Outpost", "OutpostMember", "PolicyBinding", "ProxyProvider", "RadiusProvider", "Role", "ServiceAccount"]);
     });
 
     it("creates every object after the release, with the API token secret", () => {
         const release = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release")!;
         for (const r of dynamic(plan)) {
             assert.ok(r.dependsOn.includes(release.urn), `${r.name} does not wait for the release`);
-            assert.equal(r.inputs.apiToken, SECRET);
+            assert.equal(r.inputs.apiToken ?? r.inputs.adminToken, SECRET);
             assert.equal(r.inputs.apiUrl, "https://auth.homelab.example");
             assert.equal((r.inputs.policy as { deadlineMs: number }).deadlineMs, 600_000);
         }
+    });
+
+    it("drives every object with the scoped account's token, made with the bootstrap token after its role", () => {
+        const token = named(plan, "automation-token");
+        const role = named(plan, "automation-role");
+        const bootstrap = named(plan, "credentials-bootstrapToken");
+        assert.ok(token.dependsOn.includes(role.urn), "the role holds its permissions before the token is used");
+        for (const r of [named(plan, "automation-account"), role, token]) assert.ok(r.dependsOn.includes(bootstrap.urn), `${r.name} is made with the bootstrap token`);
+        assert.equal(role.retainOnDelete, true, "dropping the admin credential leaves the role in authentik");
+        assert.equal(named(plan, "automation-account").retainOnDelete, true);
+        const spec = role.inputs.spec as { name: string; permissions: string[] };
+        assert.equal(spec.name, "authentik-platform-automation");
+        assert.ok(spec.permissions.includes("authentik_core.enable_group_superuser"), "homelab-admins is a superuser group");
+        assert.ok(spec.permissions.includes("authentik_providers_proxy.change_proxyprovider"));
+        for (const r of dynamic(plan).filter((x) => x.parent === named(plan, "authentik-objects").urn)) {
+            assert.ok(r.dependsOn.includes(token.urn), `${r.name} uses the automation token`);
+            assert.ok(!r.dependsOn.includes(bootstrap.urn), `${r.name} never sees the bootstrap token`);
+        }
+    });
+
+    it("with api.admin none: no account or role in the program, the token renews itself, no bootstrap credential anywhere", async () => {
+        const block = set(set(homelab(), "api.admin", "none"), "authentik.bootstrapCredentials", false);
+        const dropped = (await planStack(writeStack(block))).plan;
+        const kinds = new Set(dynamic(dropped).map((r) => r.type.slice(DYNAMIC.length)));
+        assert.ok(!kinds.has("ServiceAccount") && !kinds.has("Role"));
+        assert.equal(named(dropped, "automation-token").inputs.user, "");
+        assert.ok(!dropped.resources.some((r) => /bootstrap(Token|Password)/.test(r.name)), "nothing generates a bootstrap credential");
+        const release = dropped.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release")!;
+        assert.doesNotMatch(JSON.stringify(release.inputs), /AUTHENTIK_BOOTSTRAP_(TOKEN|PASSWORD)/, "the pods get no bootstrap credential");
     });
 
     it("wires provider → application → bindings → outpost", () => {
@@ -173,7 +218,7 @@ describe("authentik objects in the graph", () => {
         block = set(set(block, "outposts.proxy.adopt", true), "outposts.radius.adopt", true);
         const adopted = (await planStack(writeStack(block))).plan;
         const notAdopted = dynamic(adopted).filter((r) => r.inputs.adopt !== true).map((r) => r.type.slice(DYNAMIC.length));
-        assert.deepEqual([...new Set(notAdopted)], ["OutpostMember"]);
+        assert.deepEqual([...new Set(notAdopted)].sort(), ["AutomationToken", "OutpostMember", "Role", "ServiceAccount"], "the automation account is the stack's own: found by name, never adopted");
         assert.equal(named(plan, "outpost-radius").inputs.adopt, false, "adopt defaults to off");
         assert.equal(named(adopted, "radius-radius-allow-wifi-users").inputs.adopt, true);
     });

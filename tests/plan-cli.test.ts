@@ -97,7 +97,8 @@ describe("npm run plan", () => {
     it("prints a security summary", () => {
         const out = run().stdout;
         const section = out.slice(out.indexOf("\nSecurity:"), out.indexOf("\nChecks:"));
-        assert.match(section, /API token: the bootstrap token: a superuser token that never expires/);
+        assert.match(section, /API token: service account authentik-platform-automation's, 37 permissions; includes authentik_core\.enable_group_superuser because homelab-admins is a superuser group/);
+        assert.match(section, /rotated after 50% of it; made with the bootstrap token/);
         assert.match(section, /namespace authentik enforces restricted/);
         assert.match(section, /NetworkPolicies: [6-9] \(/);
         assert.match(section, /PgBouncer → PostgreSQL verify-full against CNPG's CA/);

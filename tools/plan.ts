@@ -14,7 +14,8 @@ import YAML, { YAMLParseError } from "yaml";
 import { TakeoverReport, readTerraformState, renderTakeover, takeoverReport } from "./takeover";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../stacks/schema";
-import { StackConfig, parseStackConfig } from "../stacks/config";
+import { StackConfig, parseStackConfig, usesApi } from "../stacks/config";
+import { accessSummary } from "../components/authentik-access/model";
 import { Plan, PlanResource, SECRET_PLACEHOLDER_PREFIX, runProgram } from "./harness";
 import { readStackFile } from "./stackfile";
 import { CheckResult, checkBackups, checkBaseline, checkNoPlaintextSecrets, checkPolicies, checkStatefulProtected } from "./checks";
@@ -130,7 +131,11 @@ export function summarize(r: PlanResource): string {
 
 /** authentik objects: their natural key and the settings that matter. */
 function summarizeAuthentikObject(i: Obj, aliases: string[] = []): string {
+    // The automation token: whose, and when it rotates (its key is never in the plan).
+    if (i.account !== undefined) return `API token of ${i.account}, expiring; rotated after ${Math.round(Number(i.rotateAfter) * 100)}% of its lifetime${i.user === "" ? ", by itself (no admin credential)" : ""}`;
     const spec = i.spec === "[secret]" ? {} : ((i.spec as Obj) ?? {});
+    if (spec.username !== undefined) return `service account ${spec.username}`;
+    if (Array.isArray(spec.permissions)) return `role ${spec.name}: ${spec.permissions.length} global permissions (${spec.permissions.join(", ")})`;
     const key = spec.outpostName !== undefined ? `provider ${spec.provider} on ${spec.outpostName} (only this provider is attached or detached)` : `${spec.target} ← ${spec.group}`;
     const parts = [String(spec.name ?? spec.slug ?? key)];
     for (const k of ["mode", "slug", "externalHost", "cookieDomain", "clientId", "clientNetworks", "type", "serviceConnection"]) {
@@ -170,7 +175,13 @@ export function securitySummary(c: StackConfig, plan: Plan): string[] {
     const policies = plan.resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => r.name);
     const tls = Boolean(c.authentik.ingress.enabled && (c.authentik.ingress.tlsSecret || c.authentik.ingress.clusterIssuer));
     return [
-        `API token: ${c.api.token === "bootstrap" ? "the bootstrap token: a superuser token that never expires, in Pulumi state and the pods (see README: API access)" : "credentials.apiToken: its permissions and expiry are as you created it"}`,
+        accessSummary({
+            ...c.api,
+            ...c.api.automation,
+            superuserGroups: c.groups.filter((g) => g.superuser).map((g) => g.name),
+            bootstrapCredentials: c.authentik.bootstrapCredentials,
+            managesObjects: usesApi(c),
+        }),
         `Pod Security: namespace ${c.namespace} ${c.createNamespace ? `enforces ${c.podSecurity}` : "is not created here: its level is yours to set"}; authentik, PgBouncer and managed outposts meet restricted; the server mounts no API token`,
         `NetworkPolicies: ${policies.length ? `${policies.length} (${policies.join(", ")}); metrics only from ${c.networkPolicies.monitoringNamespace}` : "none (networkPolicies.enabled: false)"}`,
         `TLS: users → authentik ${tls ? `HTTPS${isTraefik(c) ? " only (Traefik websecure entrypoint, HSTS)" : ""}` : "NOT TLS (no certificate configured)"}; PgBouncer → PostgreSQL ${c.pgbouncer.serverTls === "verify-full" ? "verify-full against CNPG's CA" : "encrypted, certificate NOT verified"}; PostgreSQL refuses non-TLS clients; authentik → PgBouncer in-cluster plaintext`,

@@ -19,7 +19,7 @@ export function apisFor(conn: Connection) {
     // Loaded here, not at import: only the dynamic-provider host calls this, and the package is
     // ~1000 modules that every `pulumi preview` would otherwise load for nothing.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { Configuration, CoreApi, CryptoApi, FlowsApi, OutpostsApi, PoliciesApi, PropertymappingsApi, ProvidersApi } = require("@goauthentik/api") as typeof Authentik;
+    const { Configuration, CoreApi, CryptoApi, FlowsApi, OutpostsApi, PoliciesApi, PropertymappingsApi, ProvidersApi, RbacApi } = require("@goauthentik/api") as typeof Authentik;
     const configuration = new Configuration({
         basePath: `${conn.url.replace(/\/+$/, "")}/api/v3`,
         accessToken: conn.token,
@@ -33,6 +33,7 @@ export function apisFor(conn: Connection) {
         flows: new FlowsApi(configuration),
         propertyMappings: new PropertymappingsApi(configuration),
         crypto: new CryptoApi(configuration),
+        rbac: new RbacApi(configuration),
         /** How long to back off; kinds that verify their own writes pause by it. */
         policy: conn.policy,
         /** Which authentik this is (keys the per-process caches). */

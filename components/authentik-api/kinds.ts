@@ -14,7 +14,7 @@
  *   never written by the Outpost object after its creation.
  */
 import type { Apis } from "./client";
-import { PermanentError, realClock } from "./retry";
+import { PermanentError, describeFailure, realClock } from "./retry";
 
 /** What the API returns for an object: its id and the fields it holds (camelCase, as the client models them). */
 export type Remote = Record<string, unknown>;
@@ -28,7 +28,8 @@ export interface KindSpec {
     /** The request body for `spec`, references resolved: every field the kind manages, cleared ones included. */
     body(api: Apis, spec: Spec): Promise<Body>;
     create(api: Apis, body: Body, spec: Spec): Promise<Remote>;
-    retrieve(api: Apis, id: string): Promise<Remote>;
+    /** The object as authentik holds it; `spec` for kinds whose state spans several endpoints (a role's members). */
+    retrieve(api: Apis, id: string, spec?: Spec): Promise<Remote>;
     update(api: Apis, id: string, body: Body): Promise<Remote>;
     destroy(api: Apis, id: string, spec: Spec): Promise<void>;
     idOf(remote: Remote): string;
@@ -141,6 +142,16 @@ function serviceConnectionPk(api: Apis, name: string): Promise<string> {
  */
 function exactly(results: unknown[], field: string, value: unknown): Remote | undefined {
     return (results as Remote[]).find((r) => r[field] === value);
+}
+
+/** The object, or undefined when authentik itself answers that it does not exist (its JSON 404). */
+async function unlessGone(what: string, get: () => Promise<Remote>): Promise<Remote | undefined> {
+    try {
+        return await get();
+    } catch (e) {
+        if ((await describeFailure(what, e)).gone) return undefined;
+        throw e;
+    }
 }
 
 /** Fields the config may leave unset: absent stays absent in the body. */
@@ -272,6 +283,17 @@ async function changeMembership(api: Apis, outpostUuid: string, provider: number
     });
 }
 
+/** The identifier of the app password authentik issues with a service account (slugify of Django). */
+export function appPasswordIdentifier(username: string): string {
+    const slug = `service-account-${username}-password`
+        .normalize("NFKD")
+        .replace(/[^\w\s-]/g, "")
+        .trim()
+        .toLowerCase()
+        .replace(/[-\s]+/g, "-");
+    return slug.replace(/^[-_]+|[-_]+$/g, "");
+}
+
 const memberId = (outpost: unknown, provider: unknown) => `${s(outpost)}/${Number(provider)}`;
 const parseMemberId = (id: string) => {
     const at = id.lastIndexOf("/");
@@ -332,10 +354,14 @@ export const kinds: Record<string, KindSpec> = {
         },
     }),
     Application: (() => {
-        const { list, ...ops } = crud("core", "coreApplications", "applicationRequest", "slug");
+        const { create, retrieve, update, destroy } = crud("core", "coreApplications", "applicationRequest", "slug");
+        const ops = { create, retrieve, update, destroy };
         return {
             naturalKey: (spec) => s(spec.slug),
-            find: async (api, spec) => exactly(await list(api, { slug: s(spec.slug), superuserFullList: true }), "slug", spec.slug),
+            // By its address, not the list: for anyone but a superuser the list holds only the
+            // applications the caller may *use* (policy-checked), and superuser_full_list is
+            // honoured for superusers only. The detail endpoint needs view_application, as a scoped token has.
+            find: (api, spec) => unlessGone(`application ${s(spec.slug)}`, () => retrieve(api, s(spec.slug))),
             async body(_api, spec) {
                 return {
                     name: spec.name,
@@ -466,6 +492,81 @@ export const kinds: Record<string, KindSpec> = {
         },
         idOf: pkOf,
         replaceOn: ["outpost", "provider"],
+        existingIsOwn: true,
+    },
+    ServiceAccount: {
+        naturalKey: (spec) => s(spec.username),
+        async find(api, spec) {
+            const results = await listAll(`user "${s(spec.username)}"`, (p) => api.core.coreUsersList({ username: s(spec.username), ...p }));
+            return exactly(results, "username", spec.username);
+        },
+        async body(_api, spec) {
+            return { name: spec.username, createGroup: false, expiring: true };
+        },
+        async create(api, body) {
+            const made = await api.core.coreUsersServiceAccountCreate({ userServiceAccountRequest: body as never });
+            // authentik also issues the account an app password (360 days, usable in login flows):
+            // nothing here uses it, so it does not stay around. The API token is AutomationToken's.
+            await unlessGone("the service account's app password", async () => {
+                await api.core.coreTokensDestroy({ identifier: appPasswordIdentifier(made.username) });
+                return {};
+            });
+            return { pk: made.userPk, username: made.username, name: made.username };
+        },
+        retrieve: async (api, id) => (await api.core.coreUsersRetrieve({ id: Number(id) })) as unknown as Remote,
+        // Nothing of a service account is ours to change but its name, which is its identity.
+        update: async (api, id) => (await api.core.coreUsersRetrieve({ id: Number(id) })) as unknown as Remote,
+        async destroy(api, id) {
+            await api.core.coreUsersDestroy({ id: Number(id) });
+        },
+        idOf: pkOf,
+        replaceOn: ["username"],
+        // The account is named by this stack's config (api.automation.account): it is ours.
+        existingIsOwn: true,
+    },
+    Role: {
+        naturalKey: byName,
+        async find(api, spec) {
+            return exactly(await listAll(`role "${s(spec.name)}"`, (p) => api.rbac.rbacRolesList({ name: s(spec.name), ...p })), "name", spec.name);
+        },
+        async body(_api, spec) {
+            return { name: spec.name, permissions: [...((spec.permissions as string[]) ?? [])].sort(), user: Number(spec.user) };
+        },
+        async create(api, body) {
+            // Created empty, then given its permissions and its member (authentik has no one-call form).
+            const role = await api.rbac.rbacRolesCreate({ roleRequest: { name: s(body.name) } });
+            return kinds.Role.update(api, role.pk, body);
+        },
+        async retrieve(api, id, spec) {
+            const role = await api.rbac.rbacRolesRetrieve({ uuid: id });
+            const held = await listAll(`permissions of role ${role.name}`, (p) => api.rbac.rbacPermissionsList({ role: id, ...p }));
+            const user = spec?.user === undefined ? undefined : Number(spec.user);
+            const members = user === undefined ? [] : await listAll(`roles of user ${user}`, (p) => api.rbac.rbacRolesList({ users: user, ...p }));
+            return {
+                pk: role.pk,
+                name: role.name,
+                permissions: held.map((perm) => `${perm.appLabel}.${perm.codename}`).sort(),
+                user: members.some((r) => r.pk === id) ? user : null,
+            };
+        },
+        async update(api, id, body) {
+            const current = await kinds.Role.retrieve(api, id, { user: body.user });
+            if (current.name !== body.name) await api.rbac.rbacRolesUpdate({ uuid: id, roleRequest: { name: s(body.name) } });
+            const want = body.permissions as string[];
+            const held = current.permissions as string[];
+            const missing = want.filter((p) => !held.includes(p));
+            const extra = held.filter((p) => !want.includes(p));
+            if (missing.length) await api.rbac.rbacPermissionsAssignedByRolesAssign({ uuid: id, permissionAssignRequest: { permissions: missing } });
+            if (extra.length) await api.rbac.rbacPermissionsAssignedByRolesUnassignPartialUpdate({ uuid: id, patchedPermissionAssignRequest: { permissions: extra } });
+            if (current.user !== body.user) await api.rbac.rbacRolesAddUserCreate({ uuid: id, userAccountSerializerForRoleRequest: { pk: Number(body.user) } });
+            return { pk: id, name: body.name, permissions: want, user: body.user };
+        },
+        async destroy(api, id) {
+            await api.rbac.rbacRolesDestroy({ uuid: id });
+        },
+        idOf: pkOf,
+        setFields: ["permissions"],
+        // The role is named by this stack's config (api.automation.account): it is ours.
         existingIsOwn: true,
     },
 };

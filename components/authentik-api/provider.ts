@@ -307,7 +307,7 @@ async function readObject(id: string, props: ObjectOutputs): Promise<pulumi.dyna
     const api = await ready(props, { failFast: true });
     try {
         // One request: the object, and for kinds with duplicates, its twins with it.
-        const read = () => (kind.readWithDuplicates ? kind.readWithDuplicates(api, id, props.spec) : kind.retrieve(api, id).then((remote) => ({ remote, duplicates: [] as string[] })));
+        const read = () => (kind.readWithDuplicates ? kind.readWithDuplicates(api, id, props.spec) : kind.retrieve(api, id, props.spec).then((remote) => ({ remote, duplicates: [] as string[] })));
         // The token in state may have been rotated or revoked since: say so instead of failing the refresh.
         const found = await withRetry(`${props.kind} ${id}: read`, read, props.policy).then(
             (r) => r,

@@ -10,10 +10,13 @@ import * as http from "node:http";
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import YAML from "yaml";
+import { after, afterEach, before, beforeEach } from "node:test";
+import * as assert from "node:assert/strict";
+import { resetEngineCache } from "../../components/authentik-api/kinds";
 import { OpenAPIBackend, type Context } from "openapi-backend";
 
 /** Operations the fake serves (the rest of authentik's API is pruned, so unknown calls fail loudly). */
-const SERVED = /^\/(providers\/(proxy|oauth2|radius|ldap)|core\/(applications|groups)|policies\/bindings|outposts\/(instances|service_connections\/kubernetes)|flows\/instances|propertymappings\/provider\/scope|crypto\/certificatekeypairs)\//;
+const SERVED = /^\/(providers\/(proxy|oauth2|radius|ldap)|core\/(applications|groups|users|tokens)|policies\/bindings|outposts\/(instances|service_connections\/kubernetes)|flows\/instances|propertymappings\/provider\/scope|crypto\/certificatekeypairs|rbac\/(roles|permissions))\//;
 
 /**
  * - 503/429: answered at once, nothing done; reset: connection dropped, nothing done;
@@ -45,6 +48,48 @@ interface Collection {
 }
 
 const PROVIDER_KINDS = ["providers_proxy", "providers_oauth2", "providers_radius", "providers_ldap"];
+
+/** The Django model behind each served collection (`app_label.model`): what RBAC permissions name. */
+const MODEL_OF: Record<string, string> = {
+    providers_proxy: "authentik_providers_proxy.proxyprovider",
+    providers_oauth2: "authentik_providers_oauth2.oauth2provider",
+    providers_radius: "authentik_providers_radius.radiusprovider",
+    providers_ldap: "authentik_providers_ldap.ldapprovider",
+    core_applications: "authentik_core.application",
+    core_groups: "authentik_core.group",
+    core_users: "authentik_core.user",
+    policies_bindings: "authentik_policies.policybinding",
+    outposts_instances: "authentik_outposts.outpost",
+    outposts_service_connections_kubernetes: "authentik_outposts.kubernetesserviceconnection",
+    flows_instances: "authentik_flows.flow",
+    propertymappings_provider_scope: "authentik_providers_oauth2.scopemapping",
+    crypto_certificatekeypairs: "authentik_crypto.certificatekeypair",
+    rbac_roles: "authentik_rbac.role",
+};
+const VERB_OF: Record<string, string> = { list: "view", retrieve: "view", create: "add", update: "change", partial_update: "change", destroy: "delete" };
+/** Every permission authentik knows among the served models (an assignment of any other is refused). */
+const KNOWN_PERMISSIONS = new Set([
+    ...Object.values(MODEL_OF).flatMap((m) => {
+        const [app, model] = m.split(".");
+        return ["view", "add", "change", "delete"].map((verb) => `${app}.${verb}_${model}`);
+    }),
+    "authentik_core.enable_group_superuser",
+    "authentik_core.disable_group_superuser",
+    "authentik_core.view_token_key",
+]);
+const DENIED = { status: 403, body: { detail: "You do not have permission to perform this action." } };
+/** authentik's default token duration ("days=1", authentik/tenants/models.py). */
+export const DEFAULT_TOKEN_DURATION_MS = 24 * 3600 * 1000;
+/** The superuser token every test authenticates with unless it says otherwise. */
+export const ADMIN_TOKEN = "test-token";
+
+interface User {
+    pk: number;
+    username: string;
+    isSuperuser: boolean;
+    type: string;
+    attributes: Obj;
+}
 const OUTPOST_TYPE_OF: Record<string, string> = { providers_proxy: "proxy", providers_radius: "radius", providers_ldap: "ldap" };
 
 export const SEED = {
@@ -108,6 +153,13 @@ export class FakeAuthentik {
     private api!: OpenAPIBackend;
     private nextPk = 1;
     readonly collections: Record<string, Collection> = {};
+    /** Users by pk (the superuser akadmin is pk 1), tokens by identifier (keys included), roles' permissions and members. */
+    readonly users = new Map<number, User>();
+    readonly tokens = new Map<string, Obj & { key: string; user: number; intent: string; expiring: boolean; expires: string | null; viewers: number[] }>();
+    readonly rolePermissions = new Map<string, Set<string>>();
+    readonly roleUsers = new Map<string, Set<number>>();
+    /** Added to the wall clock: tests move authentik's time forward (token expiry). */
+    clockOffsetMs = 0;
 
     static async start(): Promise<FakeAuthentik> {
         const fake = new FakeAuthentik();
@@ -144,10 +196,17 @@ export class FakeAuthentik {
 
     /** Empties the store and seeds what a fresh authentik has. */
     reset() {
-        for (const name of [...PROVIDER_KINDS, "core_applications", "core_groups", "policies_bindings", "outposts_instances"]) {
-            const [param, field] = name.startsWith("providers") ? ["id", "pk"] : name === "core_applications" ? ["slug", "slug"] : name === "core_groups" ? ["group_uuid", "pk"] : name === "policies_bindings" ? ["policy_binding_uuid", "pk"] : ["uuid", "pk"];
+        for (const name of [...PROVIDER_KINDS, "core_applications", "core_groups", "policies_bindings", "outposts_instances", "core_users", "rbac_roles"]) {
+            const [param, field] = name.startsWith("providers") || name === "core_users" ? ["id", "pk"] : name === "core_applications" ? ["slug", "slug"] : name === "core_groups" ? ["group_uuid", "pk"] : name === "policies_bindings" ? ["policy_binding_uuid", "pk"] : ["uuid", "pk"];
             this.collections[name] = { param, field, items: new Map() };
         }
+        this.users.clear();
+        this.tokens.clear();
+        this.rolePermissions.clear();
+        this.roleUsers.clear();
+        this.clockOffsetMs = 0;
+        this.addUser("akadmin", { isSuperuser: true, type: "internal" });
+        this.tokens.set("authentik-bootstrap-token", { pk: randomUUID(), identifier: "authentik-bootstrap-token", key: ADMIN_TOKEN, user: 1, intent: "api", expiring: false, expires: null, description: "", managed: null, viewers: [] });
         this.violations.length = 0;
         this.calls.length = 0;
         this.healthChecks = 0;
@@ -178,6 +237,42 @@ export class FakeAuthentik {
     /** All objects of a collection, e.g. `objects("providers_proxy")`. */
     objects(collection: string): Obj[] {
         return [...this.collections[collection].items.values()];
+    }
+
+    /** authentik's clock. */
+    now(): number {
+        return Date.now() + this.clockOffsetMs;
+    }
+
+    /** A user; the collection holds what the API shows of it. */
+    addUser(username: string, opts: { isSuperuser?: boolean; type?: string; attributes?: Obj } = {}): User {
+        const user: User = { pk: this.users.size + 1, username, isSuperuser: opts.isSuperuser ?? false, type: opts.type ?? "internal", attributes: opts.attributes ?? {} };
+        this.users.set(user.pk, user);
+        this.collections.core_users.items.set(String(user.pk), { pk: user.pk, username, name: username, is_active: true, is_superuser: user.isSuperuser, type: user.type, path: user.type === "service_account" ? "goauthentik.io/service-accounts" : "users", attributes: user.attributes, groups: [], roles: [] });
+        return user;
+    }
+
+    /** Issues an API token for a user (as an admin would in the UI) and returns its key. */
+    issueToken(user: number, opts: { expiring?: boolean; identifier?: string } = {}): string {
+        const key = randomUUID().replace(/-/g, "");
+        const identifier = opts.identifier ?? `token-${this.tokens.size + 1}`;
+        const expiring = opts.expiring ?? true;
+        this.tokens.set(identifier, { pk: randomUUID(), identifier, key, user, intent: "api", expiring, expires: expiring ? new Date(this.now() + DEFAULT_TOKEN_DURATION_MS).toISOString() : null, description: "", managed: null, viewers: [user] });
+        return key;
+    }
+
+    /** The user an `Authorization: Bearer …` header authenticates, as authentik's bearer_auth does. */
+    private authenticate(header: unknown): User | undefined {
+        const key = typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7) : undefined;
+        if (!key) return undefined;
+        const token = [...this.tokens.values()].find((t) => t.key === key && t.intent === "api" && (!t.expiring || (t.expires !== null && Date.parse(t.expires) > this.now())));
+        return token ? this.users.get(token.user) : undefined;
+    }
+
+    /** Whether a user holds a global permission, directly as superuser or through a role. */
+    hasPermission(user: User, permission: string): boolean {
+        if (user.isSuperuser) return true;
+        return [...this.roleUsers].some(([role, members]) => members.has(user.pk) && this.rolePermissions.get(role)?.has(permission));
     }
 
     inject(fault: Fault) {
@@ -243,8 +338,8 @@ export class FakeAuthentik {
             res.writeHead(ready ? 200 : 503).end();
             return;
         }
-        if (req.headers.authorization !== "Bearer test-token") {
-            res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ detail: "Authentication credentials were not provided." }));
+        if (!this.authenticate(req.headers.authorization)) {
+            res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ detail: req.headers.authorization ? "Token invalid/expired" : "Authentication credentials were not provided." }));
             return;
         }
         const operation = this.api.matchOperation({ method: req.method!, path: url.pathname, headers: {}, query: {} });
@@ -299,6 +394,9 @@ export class FakeAuthentik {
     private handle(c: Context): { status: number; body?: unknown } {
         const opId = c.operation.operationId!;
         const query = c.request.query as Record<string, string | string[]>;
+        const user = this.authenticate((c.request.headers as Record<string, unknown>).authorization)!;
+        const special = this.accessAndTokens(opId, c, user);
+        if (special) return special;
         switch (opId) {
             case "flows_instances_list":
                 return this.list(opId, SEED.flows.map((slug, i) => ({ pk: uuidFor(`flow-${i}`), slug, name: slug, title: slug, designation: "authorization" })), query);
@@ -319,9 +417,19 @@ export class FakeAuthentik {
         const body = c.request.requestBody as Obj | undefined;
         switch (action) {
             case "list":
+                if (name === "core_applications" && !user.isSuperuser) {
+                    // ApplicationViewSet.list: for anyone but a superuser, only the applications the
+                    // caller may use (policy-checked; superuser_full_list ignored). Our service
+                    // accounts are in no group, so an app bound to groups is not among them.
+                    const bound = new Set(this.objects("policies_bindings").map((b) => b.target));
+                    return this.list(opId, [...col.items.values()].filter((a) => !bound.has(a.pk)), query);
+                }
                 return this.list(opId, [...col.items.values()], query);
 
             case "create": {
+                if (name === "core_groups" && body!.is_superuser === true && !this.hasPermission(user, "authentik_core.enable_group_superuser")) {
+                    return { status: 400, body: { is_superuser: ["User does not have permission to set superuser status to True."] } };
+                }
                 const error = this.rules(name, body!, undefined);
                 if (error) return { status: 400, body: error };
                 const obj: Obj = this.stored({ ...this.defaults(name, body!), ...body, pk: name.startsWith("providers") ? this.nextPk++ : randomUUID() });
@@ -339,6 +447,10 @@ export class FakeAuthentik {
                 if (name === "providers_proxy" && action === "partial_update" && body && !("mode" in body) && current.mode !== "proxy") {
                     return { status: 400, body: { internal_host: ["Internal host cannot be empty when forward auth is disabled."] } };
                 }
+                if (name === "core_groups" && body && "is_superuser" in body && body.is_superuser !== current.is_superuser) {
+                    const perm = body.is_superuser ? "authentik_core.enable_group_superuser" : "authentik_core.disable_group_superuser";
+                    if (!this.hasPermission(user, perm)) return { status: 400, body: { is_superuser: [`User does not have permission to set superuser status to ${body.is_superuser ? "True" : "False"}.`] } };
+                }
                 // PUT and PATCH alike keep the fields the request omits (DRF only sets what it validated).
                 const next: Obj = this.stored({ ...current, ...body, pk: current.pk });
                 const error = this.rules(name, next, current, body);
@@ -355,6 +467,127 @@ export class FakeAuthentik {
             }
         }
         return { status: 501 };
+    }
+
+    /**
+     * RBAC and the operations outside the generic collections (users, tokens, roles). authentik's
+     * rules (authentik/rbac, authentik/core/api/tokens.py): a global `view_<model>` lets a user
+     * list and retrieve every object, without it both answer 403 (ObjectFilter, no object
+     * permissions modelled); add/change/delete guard create, update and delete; tokens are each
+     * user's own (OwnerSuperuserPermissions); a superuser may do everything.
+     */
+    private accessAndTokens(opId: string, c: Context, user: User): { status: number; body?: unknown } | undefined {
+        const params = c.request.params as Record<string, string>;
+        const body = c.request.requestBody as Obj | undefined;
+        const query = c.request.query as Record<string, string | string[]>;
+        if (opId.startsWith("core_tokens_")) return this.tokenOperation(opId, params.identifier, body, query, user);
+        if (opId === "outposts_instances_default_settings_retrieve") return undefined; // any authenticated user
+        if (opId === "core_users_service_account_create") {
+            if (!this.hasPermission(user, "authentik_core.add_user")) return DENIED;
+            const username = String(body!.name);
+            if ([...this.users.values()].some((u) => u.username === username)) return { status: 400, body: { non_field_errors: ["A user/group with these details already exists"] } };
+            const expiring = body!.expiring !== false;
+            const account = this.addUser(username, { type: "service_account", attributes: { "goauthentik.io/user/token-expires": expiring } });
+            const identifier = `service-account-${username}-password`.toLowerCase();
+            const key = randomUUID().replace(/-/g, "");
+            this.tokens.set(identifier, { pk: randomUUID(), identifier, key, user: account.pk, intent: "app_password", expiring, expires: new Date(this.now() + 360 * 86400_000).toISOString(), description: "", managed: null, viewers: [] });
+            return { status: 200, body: { username, token: key, user_uid: String(account.pk), user_pk: account.pk } };
+        }
+        if (opId.startsWith("rbac_")) {
+            if (!user.isSuperuser) return DENIED; // role administration is left to superusers here
+            const role = params.uuid;
+            if (role && !this.collections.rbac_roles.items.has(role)) return { status: 404, body: { detail: "No Role matches the given query." } };
+            switch (opId) {
+                case "rbac_roles_list":
+                    if (query.users !== undefined) {
+                        const member = Number(query.users);
+                        const own = this.objects("rbac_roles").filter((r) => this.roleUsers.get(String(r.pk))?.has(member));
+                        return this.list(opId, own, without(query, "users"));
+                    }
+                    return undefined;
+                case "rbac_roles_add_user_create":
+                case "rbac_roles_remove_user_create": {
+                    const pk = Number(body!.pk);
+                    if (!this.users.has(pk)) return { status: 404, body: { detail: "User not found" } };
+                    const members = this.roleUsers.get(role) ?? new Set<number>();
+                    if (opId === "rbac_roles_add_user_create") members.add(pk);
+                    else members.delete(pk);
+                    this.roleUsers.set(role, members);
+                    return { status: 204 };
+                }
+                case "rbac_permissions_assigned_by_roles_assign":
+                case "rbac_permissions_assigned_by_roles_unassign_partial_update": {
+                    const asked = (body?.permissions as string[]) ?? [];
+                    const unknown = asked.filter((p) => !KNOWN_PERMISSIONS.has(p));
+                    if (unknown.length) return { status: 400, body: { permissions: unknown.map((p) => `Permission ${p} does not exist.`) } };
+                    const held = this.rolePermissions.get(role) ?? new Set<string>();
+                    for (const p of asked) if (opId.endsWith("_assign")) held.add(p); else held.delete(p);
+                    this.rolePermissions.set(role, held);
+                    return opId.endsWith("_assign") ? { status: 200, body: asked.map((_, i) => ({ id: String(i + 1) })) } : { status: 204 };
+                }
+                case "rbac_permissions_list": {
+                    const held = [...(this.rolePermissions.get(String(query.role ?? "")) ?? [])].sort();
+                    const items = held.map((p, i) => {
+                        const [app, codename] = p.split(".");
+                        return { id: i + 1, name: codename, codename, model: codename.replace(/^[a-z]+_/, ""), app_label: app, app_label_verbose: app, model_verbose: codename };
+                    });
+                    return this.list(opId, items, without(query, "role"));
+                }
+                case "rbac_roles_destroy":
+                    this.rolePermissions.delete(role);
+                    this.roleUsers.delete(role);
+                    return undefined;
+            }
+            return undefined;
+        }
+        const m = /^(.*?)_(list|create|retrieve|update|partial_update|destroy)$/.exec(opId);
+        const model = m && MODEL_OF[m[1]];
+        if (!model) return undefined;
+        const [app, name] = model.split(".");
+        if (!this.hasPermission(user, `${app}.${VERB_OF[m[2]]}_${name}`)) return DENIED;
+        if (m[1] === "core_users" && m[2] === "destroy") {
+            const pk = Number(params.id);
+            for (const [k, t] of this.tokens) if (t.user === pk) this.tokens.delete(k);
+            for (const members of this.roleUsers.values()) members.delete(pk);
+            this.users.delete(pk);
+        }
+        return undefined;
+    }
+
+    /** /core/tokens/: each user's own (a superuser's: all); API tokens expire after the default duration, whatever is asked. */
+    private tokenOperation(opId: string, identifier: string | undefined, body: Obj | undefined, query: Record<string, string | string[]>, user: User) {
+        const visible = [...this.tokens.values()].filter((t) => user.isSuperuser || t.user === user.pk);
+        const shown = (t: Obj) => {
+            const rest = without(t, "key", "viewers");
+            const owner = this.collections.core_users.items.get(String(t.user));
+            return { ...rest, user_obj: { ...(this.api.mockResponseForOperation("core_users_retrieve").mock as Obj), ...owner } };
+        };
+        const token = identifier === undefined ? undefined : visible.find((t) => t.identifier === identifier);
+        if (identifier !== undefined && !token) return { status: 404, body: { detail: "No Token matches the given query." } };
+        switch (opId) {
+            case "core_tokens_list":
+                return this.list(opId, visible.map(shown), query);
+            case "core_tokens_retrieve":
+                return { status: 200, body: shown(token!) };
+            case "core_tokens_view_key_retrieve":
+                return user.isSuperuser || token!.viewers.includes(user.pk) ? { status: 200, body: { key: token!.key } } : DENIED;
+            case "core_tokens_destroy":
+                this.tokens.delete(token!.identifier as string);
+                return { status: 204 };
+            case "core_tokens_create": {
+                const id = String(body!.identifier);
+                if (this.tokens.has(id)) return { status: 400, body: { identifier: ["Token with this identifier already exists."] } };
+                const intent = String(body!.intent ?? "api");
+                if (intent !== "api" && intent !== "app_password") return { status: 400, body: { intent: [`Invalid intent ${intent}`] } };
+                const owner = user.isSuperuser && body!.user !== undefined ? Number(body!.user) : user.pk;
+                const expiring = user.isSuperuser ? body!.expiring !== false : this.users.get(user.pk)!.attributes["goauthentik.io/user/token-expires"] !== false;
+                const expires = intent === "api" ? new Date(this.now() + DEFAULT_TOKEN_DURATION_MS).toISOString() : ((body!.expires as string | undefined) ?? null);
+                const made = { pk: randomUUID(), identifier: id, key: randomUUID().replace(/-/g, "") + randomUUID().replace(/-/g, ""), user: owner, intent, expiring, expires, description: String(body!.description ?? ""), managed: null, viewers: user.isSuperuser ? [] : [user.pk] };
+                this.tokens.set(id, made);
+                return { status: 201, body: shown(made) };
+            }
+        }
+        return { status: 501, body: { detail: `${opId} is not served by the fake` } };
     }
 
     /** authentik's validation rules that matter to the engine. */
@@ -474,6 +707,11 @@ export class FakeAuthentik {
     }
 }
 
+/** The object without some keys (a filter handled here, fields authentik never shows). */
+function without<T extends Record<string, unknown>>(o: T, ...keys: string[]): T {
+    return Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k))) as T;
+}
+
 function sortedPks(pks: number[]): number[] {
     return [...new Set(pks)].sort((a, b) => a - b);
 }
@@ -482,4 +720,22 @@ function sortedPks(pks: number[]): number[] {
 function uuidFor(seed: string): string {
     const hex = Buffer.from(seed.padEnd(16, "-")).toString("hex").slice(0, 32);
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * One fake per test file, started before its tests and reset before each: each test is its own
+ * `pulumi up` (one provider process, nothing learnt yet). A schema violation fails the test.
+ */
+export function useFakeAuthentik(started: (fake: FakeAuthentik) => void): void {
+    let fake: FakeAuthentik;
+    before(async () => {
+        fake = await FakeAuthentik.start();
+        started(fake);
+    });
+    after(async () => fake.stop());
+    beforeEach(() => {
+        fake.reset();
+        resetEngineCache();
+    });
+    afterEach(() => assert.deepEqual(fake.violations, [], "every request and response matches authentik's schema"));
 }

@@ -1,0 +1,98 @@
+/**
+ * Decisions of the least-privilege automation path, as plain data: which authentik permissions the
+ * program's own service account needs, and when its token is rotated.
+ *
+ * authentik's RBAC (goauthentik/authentik, authentik/rbac): a role's global permission
+ * `<app>.view_<model>` lets a user list and retrieve every object of the model, `add_`/`change_`/
+ * `delete_` create, update and delete. Without the view permission a list or retrieve answers 403.
+ * A service account may always create, read (`view_token_key` is granted on creation) and delete
+ * its own API tokens, whatever its role: that is how the token renews itself without a superuser.
+ */
+
+/** Models the program creates, updates and deletes (every kind in authentik-api/kinds.ts). */
+export const MANAGED_MODELS = [
+    "authentik_core.application",
+    "authentik_core.group",
+    "authentik_policies.policybinding",
+    "authentik_outposts.outpost",
+    "authentik_providers_proxy.proxyprovider",
+    "authentik_providers_oauth2.oauth2provider",
+    "authentik_providers_radius.radiusprovider",
+    "authentik_providers_ldap.ldapprovider",
+] as const;
+
+/** Models the program only looks up by slug or name (references in provider and outpost bodies). */
+export const REFERENCED_MODELS = [
+    "authentik_flows.flow",
+    "authentik_providers_oauth2.scopemapping",
+    "authentik_crypto.certificatekeypair",
+    "authentik_outposts.kubernetesserviceconnection",
+] as const;
+
+/**
+ * Setting `is_superuser` on a group needs its own permission (GroupSerializer.validate_is_superuser).
+ * Whoever holds it can make any group a superuser group: it is as good as superuser.
+ */
+export const GROUP_SUPERUSER_PERMISSION = "authentik_core.enable_group_superuser";
+
+const permission = (verb: string, model: string) => {
+    const [app, name] = model.split(".");
+    return `${app}.${verb}_${name}`;
+};
+
+/**
+ * The automation role's global permissions, sorted: view/add/change/delete on every managed model,
+ * view on every referenced one, and the group-superuser permission only when the config declares
+ * a superuser group.
+ */
+export function automationPermissions(opts: { superuserGroups: boolean }): string[] {
+    return [
+        ...MANAGED_MODELS.flatMap((m) => ["view", "add", "change", "delete"].map((verb) => permission(verb, m))),
+        ...REFERENCED_MODELS.map((m) => permission("view", m)),
+        ...(opts.superuserGroups ? [GROUP_SUPERUSER_PERMISSION] : []),
+    ].sort();
+}
+
+/**
+ * Whether a token is due for rotation: once `fraction` of its lifetime has passed (so a run that
+ * comes later than half the lifetime, by default, still finds it valid and replaces it). A token
+ * authentik made non-expiring (the account's `goauthentik.io/user/token-expires` set to false) is
+ * never due: the plan's security summary says so instead of rotating on every run.
+ */
+export function rotationDue(token: { issued: string; expires: string | null }, now: Date, fraction = 0.5): boolean {
+    if (token.expires === null) return false;
+    const issued = Date.parse(token.issued);
+    const expires = Date.parse(token.expires);
+    if (!Number.isFinite(issued) || !Number.isFinite(expires)) return true;
+    return now.getTime() >= issued + (expires - issued) * fraction;
+}
+
+/** Identifiers of the automation tokens: `<account>-<issue time>`, valid as authentik demands (`^[-a-zA-Z0-9_]+$`). */
+export function tokenIdentifier(account: string, issued: Date): string {
+    return `${account}-${issued.toISOString().replace(/[-:.TZ]/g, "")}`;
+}
+
+/** How the program reaches authentik's API, for the plan's security summary (one line). */
+export function accessSummary(a: {
+    token: "scoped" | "bootstrap" | "apiToken";
+    admin: "bootstrap" | "apiToken" | "none";
+    account: string;
+    rotateAfterPercent: number;
+    superuserGroups: string[];
+    bootstrapCredentials: boolean;
+    managesObjects: boolean;
+}): string {
+    if (!a.managesObjects) return "API token: none (the stack manages no authentik objects)";
+    if (a.token === "bootstrap") return "API token: the bootstrap token: a superuser token that never expires, in Pulumi state and the pods (api.token: scoped replaces it)";
+    if (a.token === "apiToken") return "API token: credentials.apiToken: its permissions and expiry are as you created it (api.token: scoped replaces it)";
+    const granted = automationPermissions({ superuserGroups: a.superuserGroups.length > 0 });
+    const superuser = a.superuserGroups.length
+        ? `; includes ${GROUP_SUPERUSER_PERMISSION} because ${a.superuserGroups.join(", ")} ${a.superuserGroups.length > 1 ? "are superuser groups" : "is a superuser group"}: whoever holds the token can make any group superuser`
+        : "";
+    const admin =
+        a.admin === "none"
+            ? "no superuser credential held (api.admin: none): the token renews itself"
+            : `made with the ${a.admin === "bootstrap" ? "bootstrap token" : "credentials.apiToken"} (api.admin; set none after this install)`;
+    const bootstrap = a.bootstrapCredentials ? "; bootstrap token and password still handed to the pods (authentik.bootstrapCredentials)" : "; no bootstrap credentials in the pods";
+    return `API token: service account ${a.account}'s, ${granted.length} permissions${superuser}; expires after authentik's default token duration, rotated after ${a.rotateAfterPercent}% of it; ${admin}${bootstrap}`;
+}

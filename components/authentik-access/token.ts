@@ -1,0 +1,149 @@
+/**
+ * The automation service account's API token as a Pulumi dynamic resource: issued once with the
+ * admin credential, then renewed by itself before it expires, so the admin credential can leave.
+ *
+ * authentik's semantics (authentik/core/api/tokens.py, authentik/api/authentication.py):
+ * - only tokens with intent `api` authenticate API calls; their expiry is not the caller's choice:
+ *   every create sets it to now + the brand's default token duration (System > Settings);
+ * - any authenticated user may create, read the key of, and delete its own tokens;
+ * - an expired or deleted token is refused with 403 before anything else is looked at.
+ * Rotation issues a new token and keeps the previous one until the next rotation (it expires on
+ * its own), so objects whose state still holds it during a failed run are not locked out.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { apisFor } from "../authentik-api/client";
+import { engineCache } from "../authentik-api/kinds";
+import { PermanentError, RetryPolicy, describeFailure, realClock, statusOf, waitForReady, withRetry } from "../authentik-api/retry";
+import { rotationDue, tokenIdentifier } from "./model";
+
+/** Bump when this provider's behaviour changes. */
+export const TOKEN_ENGINE_VERSION = "1";
+
+export interface TokenInputs {
+    apiUrl: string;
+    /** Secret. The admin credential (bootstrap or api token), or "" once it was dropped (api.admin: none). */
+    adminToken: string;
+    /** The service account's username. */
+    account: string;
+    /** Its pk ("" when the account is no longer managed: then only self-renewal is possible). */
+    user: string;
+    /** Rotate once this fraction of the token's lifetime has passed. */
+    rotateAfter: number;
+    policy: RetryPolicy;
+    engineVersion: string;
+}
+
+export interface TokenOutputs extends TokenInputs {
+    /** Secret: the token itself. */
+    key: string;
+    identifier: string;
+    issued: string;
+    /** When authentik lets it expire (null: authentik made it non-expiring). */
+    expires: string | null;
+    /** The token it replaced, still valid until it expires or the next rotation deletes it. */
+    previous?: string;
+    /** The last read was refused: the token expired or was revoked. */
+    refused?: boolean;
+}
+
+const DESCRIPTION = "authentik-platform automation (issued and rotated by pulumi up)";
+
+async function connect(url: string, token: string, policy: RetryPolicy, failFast = false) {
+    const known = engineCache().ready;
+    if (!known.has(url)) {
+        await waitForReady(url, policy, realClock, { failFast });
+        known.add(url);
+    }
+    return apisFor({ url, token, policy });
+}
+
+/**
+ * Issues a new API token: with the account's own (valid) token it is the account's by definition;
+ * with the admin credential it is issued for `user`. Returns the token and its key.
+ */
+async function issue(i: TokenInputs, credential: { own: string } | { admin: string }, now: Date) {
+    const identifier = tokenIdentifier(i.account, now);
+    const api = await connect(i.apiUrl, "own" in credential ? credential.own : credential.admin, i.policy);
+    if ("admin" in credential && !i.user) throw new PermanentError(`automation token for ${i.account}: the account's pk is unknown (api.admin is none); set api.admin for one run`);
+    const request = { identifier, intent: "api" as never, description: DESCRIPTION, ...("admin" in credential ? { user: Number(i.user), expiring: true } : {}) };
+    const made = await withRetry(`automation token ${identifier}: create`, () => api.core.coreTokensCreate({ tokenRequest: request }), i.policy);
+    const { key } = await withRetry(`automation token ${identifier}: key`, () => api.core.coreTokensViewKeyRetrieve({ identifier }), i.policy);
+    return { key, identifier, issued: now.toISOString(), expires: made.expiring === false || !made.expires ? null : made.expires.toISOString() };
+}
+
+/** Deletes tokens of the account, ignoring those already gone or already refused (expired: authentik cleans them up). */
+async function discard(i: TokenInputs, token: string, identifiers: (string | undefined)[]) {
+    const api = apisFor({ url: i.apiUrl, token, policy: i.policy });
+    for (const identifier of identifiers) {
+        if (!identifier) continue;
+        try {
+            await withRetry(`automation token ${identifier}: delete`, () => api.core.coreTokensDestroy({ identifier }), i.policy);
+        } catch (e) {
+            const status = statusOf(e);
+            if (status !== 404 && status !== 403 && status !== 401) throw e;
+        }
+    }
+}
+
+const REFUSED = "authentik refuses it (expired: it was last renewed longer ago than authentik's default token duration, or revoked)";
+
+function noIssuerMessage(account: string, why: string): string {
+    return (
+        `automation token of ${account}: ${why}, ` +
+        `and api.admin is none, so nothing can issue a new one. Set api.admin to bootstrap or apiToken (with a valid admin token) for one pulumi up, ` +
+        `then back to none; to stop this recurring, run pulumi up more often than the token lifetime or raise System > Settings > Default token duration`
+    );
+}
+
+const sameTarget = (a: TokenInputs, b: TokenInputs) => a.apiUrl === b.apiUrl && a.account === b.account;
+
+export const automationTokenProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds: TokenInputs, news: TokenInputs) {
+        return { inputs: news, failures: [] };
+    },
+
+    async diff(_id: string, olds: TokenOutputs, news: TokenInputs) {
+        const due = olds.refused === true || rotationDue(olds, new Date(), news.rotateAfter);
+        const inputsChanged = ["apiUrl", "adminToken", "account", "user", "rotateAfter", "engineVersion"].some((k) => olds[k as keyof TokenInputs] !== news[k as keyof TokenInputs]);
+        return { changes: due || inputsChanged, replaces: olds.account !== news.account ? ["account"] : [], deleteBeforeReplace: false };
+    },
+
+    async create(inputs: TokenInputs) {
+        if (!inputs.adminToken) throw new PermanentError(noIssuerMessage(inputs.account, "there is none yet"));
+        const issued = await issue(inputs, { admin: inputs.adminToken }, new Date());
+        return { id: inputs.account, outs: { ...inputs, ...issued, refused: false } satisfies TokenOutputs };
+    },
+
+    async read(id: string, props: TokenOutputs) {
+        const api = await connect(props.apiUrl, props.key, props.policy, true);
+        try {
+            const token = await withRetry(`automation token ${props.identifier}: read`, () => api.core.coreTokensRetrieve({ identifier: props.identifier }), props.policy);
+            const expires = token.expiring === false || !token.expires ? null : token.expires.toISOString();
+            return { id, props: { ...props, expires, refused: false } };
+        } catch (e) {
+            const status = statusOf(e);
+            if (status === 401 || status === 403) return { id, props: { ...props, refused: true } };
+            throw e;
+        }
+    },
+
+    async update(_id: string, olds: TokenOutputs, news: TokenInputs) {
+        const now = new Date();
+        const due = olds.refused === true || rotationDue(olds, now, news.rotateAfter) || !sameTarget(olds, news);
+        if (!due) return { outs: { ...olds, ...news } };
+        if (olds.refused && !news.adminToken) throw new PermanentError(noIssuerMessage(news.account, REFUSED));
+        const issued = await issue(news, olds.refused ? { admin: news.adminToken } : { own: olds.key }, now);
+        // The one before the previous goes now; the previous stays valid until it expires, for any
+        // object whose state still holds it (a run that failed half-way).
+        await discard(news, issued.key, olds.refused ? [olds.previous, olds.identifier] : [olds.previous]);
+        return { outs: { ...news, ...issued, previous: olds.refused ? undefined : olds.identifier, refused: false } satisfies TokenOutputs };
+    },
+
+    async delete(_id: string, props: TokenOutputs) {
+        try {
+            await discard(props, props.key, [props.previous, props.identifier]);
+        } catch (e) {
+            throw new PermanentError((await describeFailure(`automation token ${props.identifier}: delete`, e)).message);
+        }
+    },
+};

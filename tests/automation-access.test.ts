@@ -1,0 +1,245 @@
+/**
+ * The least-privilege path against FakeAuthentik, which enforces authentik's RBAC (global
+ * permissions through roles, 403 without them, tokens owned by their user, API tokens expiring
+ * after the default token duration): the service account, its role, its self-renewing token, and
+ * every kind the engine manages driven with that token alone.
+ */
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../components/authentik-api/provider";
+import { resetEngineCache } from "../components/authentik-api/kinds";
+import { GROUP_SUPERUSER_PERMISSION, automationPermissions, rotationDue, tokenIdentifier } from "../components/authentik-access/model";
+import { TOKEN_ENGINE_VERSION, TokenInputs, TokenOutputs, automationTokenProvider as tp } from "../components/authentik-access/token";
+import { ADMIN_TOKEN, FakeAuthentik, SEED, useFakeAuthentik } from "./support/fake-authentik";
+import { createFromState } from "./support/serialized";
+
+let fake: FakeAuthentik;
+const policy = { deadlineMs: 4000, baseDelayMs: 5, maxDelayMs: 40, requestTimeoutMs: 400 };
+const ACCOUNT = "authentik-platform-automation";
+const HOUR = 3600_000;
+
+const object = (kind: string, spec: Record<string, unknown>, token: string, adopt = false): ObjectInputs => ({ kind, apiUrl: fake.url, apiToken: token, policy, spec, adopt, engineVersion: ENGINE_VERSION });
+async function create(i: ObjectInputs) {
+    const r = await p.create!(i);
+    return { id: r.id, outs: r.outs as ObjectOutputs, inputs: i };
+}
+const tokenInputs = (user: string, adminToken = ADMIN_TOKEN): TokenInputs => ({ apiUrl: fake.url, adminToken, account: ACCOUNT, user, rotateAfter: 0.5, policy, engineVersion: TOKEN_ENGINE_VERSION });
+/** 200 when authentik accepts the token (listing one's own tokens needs no permission), 403 when it refuses it. */
+const works = async (key: string) => (await fetch(`${fake.url}/api/v3/core/tokens/`, { headers: { authorization: `Bearer ${key}` } })).status;
+
+/** The account, its role with `permissions`, and a token issued with the admin credential. */
+async function automation(permissions: string[]) {
+    const account = await create(object("ServiceAccount", { username: ACCOUNT }, ADMIN_TOKEN));
+    const role = await create(object("Role", { name: ACCOUNT, permissions, user: account.outs.pk }, ADMIN_TOKEN));
+    const token = (await tp.create!(tokenInputs(account.outs.pk))).outs as TokenOutputs;
+    return { account, role, token };
+}
+
+/** Everything the platform does to authentik, with one token: create every kind, read, change, delete. */
+async function everyKind(token: string, opts: { superuserGroup?: boolean } = {}) {
+    const flows = { authorizationFlow: SEED.flows[0], invalidationFlow: "default-provider-invalidation-flow" };
+    const group = await create(object("Group", { name: "admins", isSuperuser: opts.superuserGroup ?? false }, token));
+    const proxy = await create(object("ProxyProvider", { name: "wiki", mode: "forward_single", externalHost: "https://wiki.example.com", ...flows }, token));
+    const oidc = await create(
+        object("OAuth2Provider", { name: "grafana", clientType: "confidential", clientId: "grafana", clientSecret: "s".repeat(40), redirectUris: [], scopes: ["openid"], signingKey: SEED.certificate, ...flows }, token),
+    );
+    const radius = await create(object("RadiusProvider", { name: "wifi", clientNetworks: "10.0.0.0/24", sharedSecret: "r".repeat(32), ...flows }, token));
+    const ldap = await create(object("LdapProvider", { name: "directory", baseDn: "dc=example,dc=com", searchMode: "direct", bindMode: "direct", ...flows }, token));
+    const app = await create(object("Application", { name: "Wiki", slug: "wiki", provider: proxy.outs.pk }, token));
+    const binding = await create(object("PolicyBinding", { target: app.outs.uuid, group: group.outs.pk, order: 0 }, token));
+    const outpost = await create(object("Outpost", { name: "wifi", type: "radius", serviceConnection: SEED.serviceConnection, initialProviders: [radius.outs.pk], config: {} }, token));
+    const embedded = fake.embedded();
+    const member = await create(object("OutpostMember", { outpost: embedded.pk, outpostName: embedded.name, provider: proxy.outs.pk }, token));
+    const all = [group, proxy, oidc, radius, ldap, app, binding, outpost, member];
+    for (const o of all) assert.deepEqual(((await p.read!(o.id, o.outs)).props as ObjectOutputs).drift, [], `${o.inputs.kind} reads back unchanged`);
+    // Drift corrected (every kind is written back whole), and a changed spec.
+    for (const o of all) await p.update!(o.id, { ...o.outs, drift: ["(changed in the UI)"] }, o.inputs);
+    await p.update!(app.id, app.outs, { ...app.inputs, spec: { ...app.inputs.spec, metaDescription: "the wiki" } });
+    // A second run finds the app by its slug (a scoped token cannot list applications it may not use).
+    resetEngineCache();
+    await create(object("Application", { name: "Wiki", slug: "wiki", provider: proxy.outs.pk }, token, true));
+    for (const o of [...all].reverse()) await p.delete!(o.id, o.outs);
+}
+
+useFakeAuthentik((started) => (fake = started));
+
+describe("the automation role's permissions", () => {
+    it("are view/add/change/delete on what the program manages and view on what it references, nothing else", () => {
+        const granted = automationPermissions({ superuserGroups: false });
+        for (const model of ["authentik_core.application", "authentik_core.group", "authentik_policies.policybinding", "authentik_outposts.outpost", "authentik_providers_proxy.proxyprovider"]) {
+            const [app, name] = model.split(".");
+            for (const verb of ["view", "add", "change", "delete"]) assert.ok(granted.includes(`${app}.${verb}_${name}`), `${verb} ${model}`);
+        }
+        for (const viewOnly of ["authentik_flows.view_flow", "authentik_providers_oauth2.view_scopemapping", "authentik_crypto.view_certificatekeypair", "authentik_outposts.view_kubernetesserviceconnection"]) {
+            assert.ok(granted.includes(viewOnly), viewOnly);
+        }
+        assert.equal(granted.length, 36, "8 managed models × 4 verbs + 4 referenced models");
+        assert.ok(!granted.some((perm) => /_user$|_token|_role$|superuser|add_flow|change_flow/.test(perm)), "no users, tokens, roles, flows or superuser status");
+    });
+
+    it("add the group-superuser permission only when the config declares a superuser group", () => {
+        assert.ok(!automationPermissions({ superuserGroups: false }).includes("authentik_core.enable_group_superuser"));
+        assert.ok(automationPermissions({ superuserGroups: true }).includes("authentik_core.enable_group_superuser"));
+    });
+});
+
+describe("rotation timing", () => {
+    const issued = "2026-12-01T00:00:00.000Z";
+    const expires = "2026-12-02T00:00:00.000Z";
+    it("is due once half the lifetime has passed, not before", () => {
+        assert.equal(rotationDue({ issued, expires }, new Date("2026-12-01T11:59:59Z")), false);
+        assert.equal(rotationDue({ issued, expires }, new Date("2026-12-01T12:00:00Z")), true);
+        assert.equal(rotationDue({ issued, expires }, new Date("2026-12-01T17:00:00Z"), 0.75), false);
+        assert.equal(rotationDue({ issued, expires }, new Date("2026-12-01T18:00:00Z"), 0.75), true);
+    });
+    it("never for a token authentik made non-expiring (the summary flags it instead of rotating every run)", () => {
+        assert.equal(rotationDue({ issued, expires: null }, new Date("2030-01-01T00:00:00Z")), false);
+    });
+    it("names tokens the way authentik accepts identifiers", () => {
+        assert.match(tokenIdentifier(ACCOUNT, new Date(issued)), /^authentik-platform-automation-[0-9]+$/);
+    });
+});
+
+describe("the service account, its role and its token", () => {
+    it("are made with the admin credential, and the account keeps no app password", async () => {
+        const { account, token } = await automation(automationPermissions({ superuserGroups: false }));
+        const user = fake.users.get(Number(account.outs.pk))!;
+        assert.equal(user.type, "service_account");
+        assert.equal(user.isSuperuser, false);
+        assert.deepEqual(
+            [...fake.tokens.values()].filter((t) => t.user === user.pk).map((t) => t.intent),
+            ["api"],
+            "the app password authentik issues with the account is deleted",
+        );
+        assert.equal(await works(token.key), 200);
+        assert.ok(token.expires && Date.parse(token.expires) - Date.now() <= 24 * HOUR, "it expires, after authentik's default duration");
+        assert.equal((await p.read!(account.id, account.outs)).id, account.id);
+    });
+
+    it("a role reads back its permissions and member, and a removed permission is drift that the update restores", async () => {
+        const permissions = automationPermissions({ superuserGroups: false });
+        const { role } = await automation(permissions);
+        assert.deepEqual([...fake.rolePermissions.get(role.id)!].sort(), permissions);
+        fake.rolePermissions.get(role.id)!.delete("authentik_core.add_application");
+        fake.rolePermissions.get(role.id)!.add("authentik_core.add_user");
+        const read = (await p.read!(role.id, role.outs)).props as ObjectOutputs;
+        assert.deepEqual(read.drift, ["permissions"]);
+        await p.update!(role.id, read, role.inputs);
+        assert.deepEqual([...fake.rolePermissions.get(role.id)!].sort(), permissions, "missing one granted, extra one revoked");
+        fake.roleUsers.get(role.id)!.clear();
+        assert.deepEqual(((await p.read!(role.id, role.outs)).props as ObjectOutputs).drift, ["user"], "a removed member is drift too");
+    });
+
+    it("a token with exactly these permissions does everything the platform does", async () => {
+        const { token } = await automation(automationPermissions({ superuserGroups: false }));
+        await everyKind(token.key);
+        assert.ok(!fake.calls.some((c) => / 403$/.test(c)), "nothing refused");
+    });
+
+    it("each permission is needed: without any one of them, something the platform does is refused", { timeout: 120_000 }, async () => {
+        const all = automationPermissions({ superuserGroups: false });
+        const unneeded: string[] = [];
+        for (const dropped of all) {
+            fake.reset();
+            resetEngineCache();
+            const { token } = await automation(all.filter((perm) => perm !== dropped));
+            try {
+                await everyKind(token.key);
+                unneeded.push(dropped);
+            } catch {
+                // refused, as it should be
+            }
+        }
+        assert.deepEqual(unneeded, []);
+    });
+
+    it("a superuser group needs the group-superuser permission, which the role then holds", async () => {
+        const { token } = await automation(automationPermissions({ superuserGroups: false }));
+        await assert.rejects(everyKind(token.key, { superuserGroup: true }), /permission to set superuser status/);
+        fake.reset();
+        resetEngineCache();
+        const granted = await automation(automationPermissions({ superuserGroups: true }));
+        assert.ok(automationPermissions({ superuserGroups: true }).includes(GROUP_SUPERUSER_PERMISSION));
+        await everyKind(granted.token.key, { superuserGroup: true });
+    });
+
+    it("finds an application that already exists by its slug, even one the account may not use", async () => {
+        fake.populate(3);
+        const { token } = await automation(automationPermissions({ superuserGroups: false }));
+        const legacy = fake.objects("core_applications").find((a) => a.slug === "legacy-002")!;
+        await create(object("Application", { name: "legacy-002", slug: "legacy-002", provider: legacy.provider, metaLaunchUrl: "https://legacy-002.example.com/" }, token.key, true));
+        assert.equal(fake.objects("core_applications").filter((a) => a.slug === "legacy-002").length, 1, "taken over, not created twice");
+    });
+});
+
+describe("the token renews itself", () => {
+    const aged = (t: TokenOutputs, hours: number): TokenOutputs => ({ ...t, issued: new Date(Date.now() - hours * HOUR).toISOString(), expires: new Date(Date.now() + (24 - hours) * HOUR).toISOString() });
+
+    it("is not rotated while young, and no change is reported", async () => {
+        const { account, token } = await automation([]);
+        assert.equal((await tp.diff!(account.id, token, tokenInputs(account.outs.pk))).changes, false);
+    });
+
+    it("past half its life, without any admin credential: a new token, the previous kept valid, the one before deleted", async () => {
+        const { account, token } = await automation([]);
+        const noAdmin = tokenInputs(account.outs.pk, "");
+        const first = aged(token, 13);
+        assert.equal((await tp.diff!(account.id, first, noAdmin)).changes, true);
+        const second = (await tp.update!(account.id, first, noAdmin)).outs as TokenOutputs;
+        assert.notEqual(second.key, token.key);
+        assert.equal(await works(second.key), 200);
+        assert.equal(await works(token.key), 200, "the previous token stays valid (objects of a failed run still hold it)");
+        assert.equal(second.previous, token.identifier);
+        assert.equal(fake.tokens.get(second.identifier)!.user, Number(account.outs.pk), "issued by the account to itself");
+
+        await new Promise((r) => setTimeout(r, 5)); // a later run: a distinct identifier
+        const third = (await tp.update!(account.id, aged(second, 13), noAdmin)).outs as TokenOutputs;
+        assert.equal(await works(token.key), 403, "the one before the previous is deleted");
+        assert.equal(await works(second.key), 200);
+        assert.equal(await works(third.key), 200);
+    });
+
+    it("expired, with no admin credential: the refresh reads it as refused and the update says exactly what to do", async () => {
+        const { account, token } = await automation([]);
+        fake.clockOffsetMs = 25 * HOUR;
+        const read = (await tp.read!(account.id, token)).props as TokenOutputs;
+        assert.equal(read.refused, true);
+        assert.equal((await tp.diff!(account.id, read, tokenInputs(account.outs.pk, ""))).changes, true);
+        await assert.rejects(tp.update!(account.id, read, tokenInputs(account.outs.pk, "")), /refuses it .*api\.admin is none.*Set api\.admin to bootstrap or apiToken/);
+    });
+
+    it("expired, with the admin credential: a new one is issued and the dead ones removed", async () => {
+        const { account, token } = await automation([]);
+        fake.clockOffsetMs = 25 * HOUR;
+        const read = (await tp.read!(account.id, token)).props as TokenOutputs;
+        const renewed = (await tp.update!(account.id, read, tokenInputs(account.outs.pk))).outs as TokenOutputs;
+        assert.equal(await works(renewed.key), 200);
+        assert.equal(renewed.refused, false);
+        assert.equal(fake.tokens.has(token.identifier), false);
+    });
+
+    it("cannot be created without the admin credential, and says so", async () => {
+        await assert.rejects(tp.create!(tokenInputs("7", "")), /there is none yet.*api\.admin is none/);
+    });
+
+    it("on delete, removes the current and the previous token", async () => {
+        const { account, token } = await automation([]);
+        const second = (await tp.update!(account.id, aged(token, 13), tokenInputs(account.outs.pk, ""))).outs as TokenOutputs;
+        await tp.delete!(account.id, second);
+        assert.deepEqual(
+            [...fake.tokens.values()].filter((t) => t.user === Number(account.outs.pk)).map((t) => t.identifier),
+            [],
+        );
+    });
+});
+
+describe("serialization", () => {
+    it("the token provider works after Pulumi serializes it into state, in a fresh process", async () => {
+        const account = await create(object("ServiceAccount", { username: ACCOUNT }, ADMIN_TOKEN));
+        const run = await createFromState(tp, tokenInputs(account.outs.pk));
+        assert.doesNotMatch(run.text, new RegExp(ADMIN_TOKEN), "no secret is captured in the provider code");
+        assert.equal(run.status, 0, run.stderr);
+        assert.equal(run.id, ACCOUNT);
+        assert.equal([...fake.tokens.values()].filter((t) => t.user === Number(account.outs.pk) && t.intent === "api").length, 1);
+    });
+});
