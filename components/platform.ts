@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { StackConfig, adminCredential, credentialsInUse, usesApi } from "../stacks/config";
 import { AutomationAccess } from "./authentik-access";
+import { outpostsApart } from "./authentik/outposts";
 import { automationPermissions } from "./authentik-access/model";
 import { AuthentikObjects } from "./authentik-objects";
 import { retryPolicyOf } from "./authentik-objects/model";
@@ -64,6 +65,18 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
             ),
         );
     }
+    // The outposts authentik deploys. Only what is placed in it (the worker's Role, the outposts'
+    // NetworkPolicies) waits for it; like every namespace, never deleted by accident.
+    const outpostsNamespace =
+        config.createNamespace && outpostsApart(config)
+            ? [
+                  new k8s.core.v1.Namespace(
+                      "outposts-namespace",
+                      { metadata: { name: config.outposts.namespace, labels: { ...appLabels("authentik-platform", "outposts").all, ...podSecurityLabels(config.podSecurity) } } },
+                      { protect: true, retainOnDelete: true },
+                  ),
+              ]
+            : [];
     if (config.cnpgOperator.install) {
         prerequisites.push(
             new CnpgOperator("cnpg-operator", {
@@ -113,7 +126,7 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
         externalSecrets,
         database: { host: pgbouncer.host, port: pgbouncer.port },
         // The release installs or upgrades only after the Backup of this chart version completed.
-        dependsOn: [database.cluster, database.credentials.resource, pgbouncer.deployment, pgbouncer.service, ...(database.upgradeBackup ? [database.upgradeBackup] : [])],
+        dependsOn: [database.cluster, database.credentials.resource, pgbouncer.deployment, pgbouncer.service, ...outpostsNamespace, ...(database.upgradeBackup ? [database.upgradeBackup] : [])],
     });
 
     const objects = usesApi(config) ? authentikObjects(config, credentials, authentik) : undefined;

@@ -425,6 +425,10 @@ export const schema = obj(
         ),
         outposts: obj(
             {
+                namespace: dnsName(
+                    "Namespace of the outposts authentik deploys (proxy, RADIUS): apart from the database credentials and keys in authentik's, with the worker allowed to deploy only there. Set it to the namespace setting to keep them together (the chart's wider Role). Moving it leaves the old ak-outpost-* objects behind: delete them.",
+                    "authentik-outposts",
+                ),
                 shmSizeLimit: quantity("Size of the memory-backed /dev/shm of outposts and authentik server pods (the seeds' ENOSPC fix).", "64Mi"),
                 proxy: obj(
                     {

@@ -52,8 +52,8 @@ const postgres = pod("authentik", { "cnpg.io/cluster": "authentik-db", "cnpg.io/
 const operator = pod("cnpg-system", { "app.kubernetes.io/name": "cloudnative-pg" });
 const prometheus = pod("monitoring", { "app.kubernetes.io/name": "prometheus" });
 const traefik = pod("kube-system", { "app.kubernetes.io/name": "traefik" });
-const proxyOutpost = pod("authentik", { "app.kubernetes.io/managed-by": "goauthentik.io", "goauthentik.io/outpost-type": "proxy" });
-const radiusOutpost = pod("authentik", { "app.kubernetes.io/managed-by": "goauthentik.io", "goauthentik.io/outpost-type": "radius" });
+const proxyOutpost = pod("authentik-outposts", { "app.kubernetes.io/managed-by": "goauthentik.io", "goauthentik.io/outpost-type": "proxy" });
+const radiusOutpost = pod("authentik-outposts", { "app.kubernetes.io/managed-by": "goauthentik.io", "goauthentik.io/outpost-type": "radius" });
 const stranger = pod("apps", { app: "something" });
 
 describe("NetworkPolicies in a default-deny namespace", () => {
@@ -95,6 +95,7 @@ describe("NetworkPolicies in a default-deny namespace", () => {
             ["another namespace → authentik directly", stranger, authentikServer, 9000],
             ["anyone → the worker", traefik, authentikWorker, 9000],
             ["the internet → RADIUS", pod("wan", {}, "203.0.113.9"), radiusOutpost, 1812, "UDP"],
+            ["a pod wearing outpost labels in another namespace → authentik", pod("apps", { "app.kubernetes.io/managed-by": "goauthentik.io" }), authentikServer, 9000],
         ];
         for (const [name, from, to, port, protocol] of flows) assert.ok(!admitted(policies, from, to, port, protocol), `${name} is admitted`);
     });

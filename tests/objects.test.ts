@@ -255,7 +255,7 @@ describe("authentik objects in the graph", () => {
             { op: "add", path: "/spec/loadBalancerSourceRanges", value: ["10.0.10.0/24"] },
             { op: "add", path: "/spec/externalTrafficPolicy", value: "Local" },
         ], "only the NAS networks reach RADIUS, with their real source address");
-        assert.deepEqual(plan.outputs.radius, { host: "ak-outpost-radius.authentik.svc.cluster.local", port: 1812 });
+        assert.deepEqual(plan.outputs.radius, { host: "ak-outpost-radius.authentik-outposts.svc.cluster.local", port: 1812 });
     });
 
     it("exports per-app outputs: OIDC client id and endpoints, proxy provider and outpost", () => {

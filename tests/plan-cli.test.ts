@@ -99,7 +99,8 @@ describe("npm run plan", () => {
         const section = out.slice(out.indexOf("\nSecurity:"), out.indexOf("\nChecks:"));
         assert.match(section, /API token: service account authentik-platform-automation's, 37 permissions; includes authentik_core\.enable_group_superuser because homelab-admins is a superuser group/);
         assert.match(section, /rotated after 50% of it; made with the bootstrap token/);
-        assert.match(section, /namespace authentik enforces restricted/);
+        assert.match(section, /namespaces authentik and authentik-outposts enforce restricted/);
+        assert.match(section, /Outposts: managed outposts run in authentik-outposts, the only namespace where the worker may write Secrets and Deployments/);
         assert.match(section, /NetworkPolicies: [6-9] \(/);
         assert.match(section, /PgBouncer → PostgreSQL verify-full against CNPG's CA/);
         assert.match(section, /HTTPS only \(Traefik websecure entrypoint, HSTS\)/);

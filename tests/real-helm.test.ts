@@ -124,6 +124,16 @@ describe("the authentik release rendered by the real chart and Helm 3", () => {
         assert.equal(sa?.inputs.automountServiceAccountToken, false, "the program creates the server's service account");
     });
 
+    it("gives the worker no Role over authentik's namespace: it runs as the account whose Roles the plan creates", (t) => {
+        const objects = render(t, plan);
+        if (!objects) return;
+        assert.deepEqual(byKind(objects, "Role").concat(byKind(objects, "RoleBinding"), byKind(objects, "ClusterRole"), byKind(objects, "ServiceAccount")), [], "the chart renders no RBAC of its own");
+        const worker = deployment(objects, "worker").spec.template.spec;
+        assert.equal(worker.serviceAccountName, "authentik-worker");
+        const accounts = names(plan, ["kubernetes:core/v1:ServiceAccount"]);
+        assert.ok(accounts.has("authentik-worker"), "the plan creates the worker's service account");
+    });
+
     it("routes the Ingress to a port the rendered Service exposes", (t) => {
         const objects = render(t, plan);
         if (!objects) return;

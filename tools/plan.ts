@@ -23,6 +23,7 @@ import { checkKubernetesSchemas } from "./schemas";
 import { describeCapacity } from "../components/authentik/capacity";
 import { backupSummary } from "../components/database/manifests";
 import { isTraefik } from "../components/authentik/values";
+import { outpostsApart } from "../components/authentik/outposts";
 
 export interface PlanOutcome {
     config: StackConfig;
@@ -182,7 +183,8 @@ export function securitySummary(c: StackConfig, plan: Plan): string[] {
             bootstrapCredentials: c.authentik.bootstrapCredentials,
             managesObjects: usesApi(c),
         }),
-        `Pod Security: namespace ${c.namespace} ${c.createNamespace ? `enforces ${c.podSecurity}` : "is not created here: its level is yours to set"}; authentik, PgBouncer and managed outposts meet restricted; the server mounts no API token`,
+        `Pod Security: ${outpostsApart(c) ? `namespaces ${c.namespace} and ${c.outposts.namespace}` : `namespace ${c.namespace}`} ${c.createNamespace ? `enforce ${c.podSecurity}` : "are not created here: their level is yours to set"}; authentik, PgBouncer and managed outposts meet restricted; the server mounts no API token`,
+        `Outposts: ${outpostsApart(c) ? `managed outposts run in ${c.outposts.namespace}, the only namespace where the worker may write Secrets and Deployments` : `managed outposts share ${c.namespace}: the worker may read and write every Secret there (outposts.namespace apart narrows it)`}`,
         `NetworkPolicies: ${policies.length ? `${policies.length} (${policies.join(", ")}); metrics only from ${c.networkPolicies.monitoringNamespace}` : "none (networkPolicies.enabled: false)"}`,
         `TLS: users → authentik ${tls ? `HTTPS${isTraefik(c) ? " only (Traefik websecure entrypoint, HSTS)" : ""}` : "NOT TLS (no certificate configured)"}; PgBouncer → PostgreSQL ${c.pgbouncer.serverTls === "verify-full" ? "verify-full against CNPG's CA" : "encrypted, certificate NOT verified"}; PostgreSQL refuses non-TLS clients; authentik → PgBouncer in-cluster plaintext`,
         `Backups: ${backupSummary(c.database).text}`,

@@ -11,6 +11,7 @@ import { StackConfig, outpostOfApp } from "../../stacks/config";
 import { AuthentikConnection, AuthentikObject, KindName } from "../authentik-api/resource";
 import { CredentialValue } from "../secrets";
 import type { AppOutputs } from "../../stacks/contract";
+import { EMBEDDED_DISABLED_COMPONENTS } from "../authentik/outposts";
 import {
     EMBEDDED_OUTPOST,
     INVALIDATION_FLOW,
@@ -59,7 +60,8 @@ export class AuthentikObjects extends pulumi.ComponentResource {
         const embedded = object(
             "Outpost",
             "outpost-embedded",
-            { name: EMBEDDED_OUTPOST.name, type: "proxy", managed: EMBEDDED_OUTPOST.managed, config: { authentik_host: args.authentikUrl } },
+            // Its Secret reconciler is off: the worker may not write Secrets in authentik's namespace.
+            { name: EMBEDDED_OUTPOST.name, type: "proxy", managed: EMBEDDED_OUTPOST.managed, config: { authentik_host: args.authentikUrl, kubernetes_disabled_components: EMBEDDED_DISABLED_COMPONENTS } },
             true,
         );
         const appsOn = (outpost: "embedded" | "proxy") => c.apps.filter((a) => outpostOfApp(a) === outpost);
@@ -108,7 +110,7 @@ export class AuthentikObjects extends pulumi.ComponentResource {
                     type: "proxy",
                     serviceConnection: LOCAL_CLUSTER,
                     initialProviders: onProxy.map((p) => p.pk),
-                    config: managedOutpostConfig({ authentikUrl: args.authentikUrl, namespace: c.namespace, replicas: c.outposts.proxy.replicas, shmSizeLimit: c.outposts.shmSizeLimit }),
+                    config: managedOutpostConfig({ authentikUrl: args.authentikUrl, namespace: c.outposts.namespace, replicas: c.outposts.proxy.replicas, shmSizeLimit: c.outposts.shmSizeLimit }),
                 },
                 c.outposts.proxy.adopt,
             );
@@ -137,7 +139,7 @@ export class AuthentikObjects extends pulumi.ComponentResource {
                     initialProviders: [provider.pk],
                     config: managedOutpostConfig({
                         authentikUrl: args.authentikUrl,
-                        namespace: c.namespace,
+                        namespace: c.outposts.namespace,
                         replicas: radius.replicas,
                         shmSizeLimit: c.outposts.shmSizeLimit,
                         serviceType: "LoadBalancer",
@@ -148,7 +150,7 @@ export class AuthentikObjects extends pulumi.ComponentResource {
             );
             member(`radius-${radius.name}-on-outpost`, outpost, radius.name, provider);
             // authentik names an outpost's Service ak-outpost-<name>.
-            this.radius = { host: `ak-outpost-${radius.name}.${c.namespace}.svc.cluster.local`, port: RADIUS_PORT };
+            this.radius = { host: `ak-outpost-${radius.name}.${c.outposts.namespace}.svc.cluster.local`, port: RADIUS_PORT };
         }
 
         this.apps = pulumi.all(appOutputs);

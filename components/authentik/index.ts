@@ -9,6 +9,7 @@ import type { CredentialName, StackConfig } from "../../stacks/config";
 import { CredentialSecret, CredentialValue, splitBySource } from "../secrets";
 import type { Rollout } from "../secrets/render";
 import { appLabels } from "../lib/k8s";
+import { outpostAccessManifests } from "./outposts";
 import { CHART, CHART_REPO, authentikCredentials, authentikNetworkPolicies, hstsMiddlewareManifest, httpsOnlyAnnotations, isTraefik, mediaClaimName, releaseValues, serverServiceAccountName } from "./values";
 
 export interface AuthentikReleaseArgs {
@@ -102,6 +103,24 @@ export class AuthentikRelease extends pulumi.ComponentResource {
             { parent: this, dependsOn: args.dependsOn },
         );
 
+        // The worker's Kubernetes access for deploying outposts (empty: the chart's own account).
+        const access = outpostAccessManifests(c).map((m) => {
+            const resource = `${m.kind.toLowerCase()}-${m.metadata.name}`;
+            const opts = { parent: this, dependsOn: args.dependsOn };
+            switch (m.kind) {
+                case "ServiceAccount":
+                    return new k8s.core.v1.ServiceAccount(resource, m as k8s.types.input.core.v1.ServiceAccount, opts);
+                case "Role":
+                    return new k8s.rbac.v1.Role(resource, m as k8s.types.input.rbac.v1.Role, opts);
+                case "RoleBinding":
+                    return new k8s.rbac.v1.RoleBinding(resource, m as k8s.types.input.rbac.v1.RoleBinding, opts);
+                case "ClusterRole":
+                    return new k8s.rbac.v1.ClusterRole(resource, m as k8s.types.input.rbac.v1.ClusterRole, opts);
+                default:
+                    return new k8s.rbac.v1.ClusterRoleBinding(resource, m as k8s.types.input.rbac.v1.ClusterRoleBinding, opts);
+            }
+        });
+
         const values$ = pulumi.all([args.database.host, pulumi.all(rollouts)]).apply(([host, rollout]) =>
             releaseValues({ config: c, databaseHost: host, databasePort: args.database.port, credentialSecrets: secretOf, rollout }),
         );
@@ -120,7 +139,7 @@ export class AuthentikRelease extends pulumi.ComponentResource {
                 timeout: releaseTimeoutSeconds(c),
                 maxHistory: 10,
             },
-            { parent: this, dependsOn: [...args.dependsOn, ...secrets, ...volumes, serverAccount, ...edges] },
+            { parent: this, dependsOn: [...args.dependsOn, ...secrets, ...volumes, serverAccount, ...access, ...edges] },
         );
         this.status = this.release.status.apply((s) => s.status);
         this.registerOutputs({ status: this.status });

@@ -8,6 +8,7 @@
 import { Rollout, rolloutAnnotations } from "../secrets/render";
 import { fromNamespace, ingressPolicy, tcp, udp } from "../lib/network";
 import { CredentialName, StackConfig, credentialsInUse } from "../../stacks/config";
+import { outpostsApart, workerServiceAccountName } from "./outposts";
 import { DATABASE_NAME, DATABASE_OWNER } from "../database/manifests";
 
 export const CHART = "authentik";
@@ -169,9 +170,13 @@ export function releaseValues(i: ValuesInput) {
                 failureThreshold: startupFailures,
             },
             ...(a.media ? media : {}),
+            ...(outpostsApart(c) ? { serviceAccountName: workerServiceAccountName(a.releaseName) } : {}),
         },
         // This program writes its own PrometheusRule (validated, visible in plans); the chart's stays off.
         prometheus: { rules: { enabled: false } },
+        // Outposts apart: the worker runs as its own account (outposts.ts), not the chart's, whose
+        // Role covers authentik's namespace (Secrets included).
+        ...(outpostsApart(c) ? { serviceAccount: { create: false } } : {}),
     };
 }
 
@@ -289,18 +294,25 @@ export function authentikNetworkPolicies(c: StackConfig) {
     const labels = { "app.kubernetes.io/part-of": "authentik-platform", "app.kubernetes.io/managed-by": "pulumi" };
     const metrics = { from: [fromNamespace(n.monitoringNamespace)], ports: [tcp(AUTHENTIK_PORTS.metrics)] };
     const web = [tcp(AUTHENTIK_PORTS.http), tcp(AUTHENTIK_PORTS.https)];
-    const policy = (name: string, podSelector: Record<string, string>, ingress: { from: object[]; ports: object[] }[]) =>
-        ingressPolicy({ name: `${c.authentik.releaseName}-${name}`, namespace: c.namespace, labels, podSelector, ingress });
+    const policy = (name: string, podSelector: Record<string, string>, ingress: { from: object[]; ports: object[] }[], namespace = c.namespace) =>
+        ingressPolicy({ name: `${c.authentik.releaseName}-${name}`, namespace, labels, podSelector, ingress });
     const radius = c.outposts.radius;
     return [
         policy("server", podSelector(c.authentik.releaseName, "server"), [
-            { from: [fromNamespace(n.ingressNamespace), { podSelector: { matchLabels: MANAGED_OUTPOST_LABELS } }, ...n.apiClientNamespaces.map((ns) => fromNamespace(ns))], ports: web },
+            { from: [fromNamespace(n.ingressNamespace), fromNamespace(c.outposts.namespace, MANAGED_OUTPOST_LABELS), ...n.apiClientNamespaces.map((ns) => fromNamespace(ns))], ports: web },
             metrics,
         ]),
         policy("worker", podSelector(c.authentik.releaseName, "worker"), [metrics]),
-        policy("proxy-outposts", { ...MANAGED_OUTPOST_LABELS, "goauthentik.io/outpost-type": "proxy" }, [{ from: [fromNamespace(n.ingressNamespace)], ports: web }, metrics]),
+        policy("proxy-outposts", { ...MANAGED_OUTPOST_LABELS, "goauthentik.io/outpost-type": "proxy" }, [{ from: [fromNamespace(n.ingressNamespace)], ports: web }, metrics], c.outposts.namespace),
         ...(radius
-            ? [policy("radius-outposts", { ...MANAGED_OUTPOST_LABELS, "goauthentik.io/outpost-type": "radius" }, [{ from: radius.clientNetworks.map((cidr) => ({ ipBlock: { cidr } })), ports: [udp(AUTHENTIK_PORTS.radius)] }, metrics])]
+            ? [
+                  policy(
+                      "radius-outposts",
+                      { ...MANAGED_OUTPOST_LABELS, "goauthentik.io/outpost-type": "radius" },
+                      [{ from: radius.clientNetworks.map((cidr) => ({ ipBlock: { cidr } })), ports: [udp(AUTHENTIK_PORTS.radius)] }, metrics],
+                      c.outposts.namespace,
+                  ),
+              ]
             : []),
     ];
 }
