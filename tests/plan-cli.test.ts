@@ -105,6 +105,7 @@ describe("npm run plan", () => {
         assert.match(section, /PgBouncer → PostgreSQL verify-full against CNPG's CA/);
         assert.match(section, /HTTPS only \(Traefik websecure entrypoint, HSTS\)/);
         assert.match(section, /Backups: .*AES256 encryption/);
+        assert.match(section, /Chart: authentik 2026\.8\.0 sha256:2c563e1074699766212818e679693b552dc65ced455d741d1e4b56e70bcfc96b/);
     });
 
     it("prints the namespace first and each dependency once", () => {

@@ -11,6 +11,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { CHART_DIGESTS } from "../components/authentik/values";
 import YAML from "yaml";
 import { planStack } from "../tools/plan";
 import type { Plan, PlanResource } from "../tools/harness";
@@ -132,6 +134,14 @@ describe("the authentik release rendered by the real chart and Helm 3", () => {
         assert.equal(worker.serviceAccountName, "authentik-worker");
         const accounts = names(plan, ["kubernetes:core/v1:ServiceAccount"]);
         assert.ok(accounts.has("authentik-worker"), "the plan creates the worker's service account");
+    });
+
+    it("renders the chart package whose digest the plan records", (t) => {
+        const chart = chartFile(t);
+        if (!chart) return;
+        const digest = `sha256:${createHash("sha256").update(fs.readFileSync(chart)).digest("hex")}`;
+        assert.equal(CHART_DIGESTS["2026.8.0"], digest, "the recorded digest is the rendered package's");
+        assert.equal(digest, "sha256:2c563e1074699766212818e679693b552dc65ced455d741d1e4b56e70bcfc96b");
     });
 
     it("routes the Ingress to a port the rendered Service exposes", (t) => {

@@ -22,7 +22,7 @@ import { CheckResult, checkBackups, checkBaseline, checkNoPlaintextSecrets, chec
 import { checkKubernetesSchemas } from "./schemas";
 import { describeCapacity } from "../components/authentik/capacity";
 import { backupSummary } from "../components/database/manifests";
-import { isTraefik } from "../components/authentik/values";
+import { CHART_DIGESTS, CHART_REPO, isTraefik } from "../components/authentik/values";
 import { outpostsApart } from "../components/authentik/outposts";
 
 export interface PlanOutcome {
@@ -189,6 +189,7 @@ export function securitySummary(c: StackConfig, plan: Plan): string[] {
         `TLS: users → authentik ${tls ? `HTTPS${isTraefik(c) ? " only (Traefik websecure entrypoint, HSTS)" : ""}` : "NOT TLS (no certificate configured)"}; PgBouncer → PostgreSQL ${c.pgbouncer.serverTls === "verify-full" ? "verify-full against CNPG's CA" : "encrypted, certificate NOT verified"}; PostgreSQL refuses non-TLS clients; authentik → PgBouncer in-cluster plaintext`,
         `Backups: ${backupSummary(c.database).text}`,
         `Images: authentik ${c.authentik.imageDigest ? `by digest ${c.authentik.imageDigest.slice(0, 19)}…` : `by tag (${c.authentik.imageTag ?? `the chart's appVersion, chart ${c.authentik.chartVersion}`}); set authentik.imageDigest to pin the exact image`}`,
+        `Chart: authentik ${c.authentik.chartVersion} ${CHART_DIGESTS[c.authentik.chartVersion] ? `${CHART_DIGESTS[c.authentik.chartVersion]} (the package the tests render; compare: helm pull authentik --repo ${CHART_REPO} --version ${c.authentik.chartVersion} && sha256sum authentik-${c.authentik.chartVersion}.tgz)` : "has no recorded digest: this program was not tested with it"}`,
     ];
 }
 
