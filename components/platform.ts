@@ -12,7 +12,7 @@ import { AuthentikObjects } from "./authentik-objects";
 import { retryPolicyOf } from "./authentik-objects/model";
 import type { LoadedConfig } from "../stacks/load";
 import { CONTRACT_VERSION, PlatformOutputs } from "../stacks/contract";
-import { Credentials } from "./secrets";
+import { CredentialValue, Credentials } from "./secrets";
 import { CnpgOperator, Database } from "./database";
 import { backupSummary, readWriteHost } from "./database/manifests";
 import { PgBouncer } from "./pgbouncer";
@@ -165,36 +165,40 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
 }
 
 /**
- * authentik's objects, through its API, once the release is ready: with the scoped automation
- * account's token by default, else with the superuser token the config names. No token ever
- * leaves Pulumi's secrets.
+ * authentik's objects, through its API, once `dependsOn` (the release) is ready: with the scoped
+ * automation account's token by default, else with the superuser token the config names. No token
+ * ever leaves Pulumi's secrets. Exported for the end-to-end stack, which runs it under the real
+ * engine against an authentik stand-in.
  */
-function authentikObjects(config: StackConfig, credentials: Credentials, authentik: AuthentikRelease): AuthentikObjects {
+export function authentikObjectsFor(config: StackConfig, args: { adminToken?: pulumi.Output<string>; radiusSharedSecret?: CredentialValue; dependsOn: pulumi.Resource[] }): AuthentikObjects {
     const url = config.api.url ?? authentikUrl(config);
     const policy = retryPolicyOf(config);
-    const admin = adminCredential(config);
-    const held = admin ? credentials.values[admin] : undefined;
-    if (admin && held?.kind !== "value") throw new Error(`the API token (${admin}) must be held by Pulumi`);
-    const adminToken = held?.kind === "value" ? held.value : undefined;
     const token =
         config.api.token === "scoped"
             ? new AutomationAccess("automation", {
                   apiUrl: url,
-                  adminToken,
+                  adminToken: args.adminToken,
                   account: config.api.automation.account,
                   permissions: automationPermissions({ superuserGroups: config.groups.some((g) => g.superuser) }),
                   rotateAfter: config.api.automation.rotateAfterPercent / 100,
                   policy,
-                  dependsOn: [authentik.release],
+                  dependsOn: args.dependsOn,
               }).token
-            : adminToken!;
+            : args.adminToken!;
     return new AuthentikObjects("authentik-objects", {
         config,
         connection: { url, token, policy },
         authentikUrl: authentikUrl(config),
-        radiusSharedSecret: credentials.values.radiusSharedSecret,
-        dependsOn: [authentik.release],
+        radiusSharedSecret: args.radiusSharedSecret,
+        dependsOn: args.dependsOn,
     });
+}
+
+function authentikObjects(config: StackConfig, credentials: Credentials, authentik: AuthentikRelease): AuthentikObjects {
+    const admin = adminCredential(config);
+    const held = admin ? credentials.values[admin] : undefined;
+    if (admin && held?.kind !== "value") throw new Error(`the API token (${admin}) must be held by Pulumi`);
+    return authentikObjectsFor(config, { adminToken: held?.kind === "value" ? held.value : undefined, radiusSharedSecret: credentials.values.radiusSharedSecret, dependsOn: [authentik.release] });
 }
 
 function externalSecretsOf(config: StackConfig) {

@@ -8,10 +8,10 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../components/authentik-api/provider";
 import { resetEngineCache } from "../components/authentik-api/kinds";
-import { GROUP_SUPERUSER_PERMISSION, automationPermissions, rotationDue, tokenIdentifier } from "../components/authentik-access/model";
+import { GROUP_SUPERUSER_PERMISSION, accessSummary, automationPermissions, rotationDue, tokenIdentifier } from "../components/authentik-access/model";
 import { TOKEN_ENGINE_VERSION, TokenInputs, TokenOutputs, automationTokenProvider as tp } from "../components/authentik-access/token";
 import { ADMIN_TOKEN, FakeAuthentik, SEED, useFakeAuthentik } from "./support/fake-authentik";
-import { createFromState } from "./support/serialized";
+import { SKIP_UNDER_MUTATION, createFromState } from "./support/serialized";
 
 let fake: FakeAuthentik;
 const policy = { deadlineMs: 4000, baseDelayMs: 5, maxDelayMs: 40, requestTimeoutMs: 400 };
@@ -95,8 +95,36 @@ describe("rotation timing", () => {
     it("never for a token authentik made non-expiring (the summary flags it instead of rotating every run)", () => {
         assert.equal(rotationDue({ issued, expires: null }, new Date("2030-01-01T00:00:00Z")), false);
     });
+    it("is due when the recorded times cannot be read (a state written by hand): a new token is safe", () => {
+        assert.equal(rotationDue({ issued: "yesterday", expires }, new Date("2026-12-01T01:00:00Z")), true);
+        assert.equal(rotationDue({ issued, expires: "soon" }, new Date("2026-12-01T01:00:00Z")), true);
+    });
     it("names tokens the way authentik accepts identifiers", () => {
         assert.match(tokenIdentifier(ACCOUNT, new Date(issued)), /^authentik-platform-automation-[0-9]+$/);
+    });
+});
+
+describe("the plan's line on API access", () => {
+    const scoped = { token: "scoped" as const, admin: "bootstrap" as const, account: ACCOUNT, rotateAfterPercent: 50, superuserGroups: [] as string[], bootstrapCredentials: true, managesObjects: true };
+    it("names the account, its permission count, the rotation and who made it", () => {
+        assert.equal(
+            accessSummary(scoped),
+            "API token: service account authentik-platform-automation's, 36 permissions; expires after authentik's default token duration, rotated after 50% of it; made with the bootstrap token (api.admin; set none after this install); bootstrap token and password still handed to the pods (authentik.bootstrapCredentials)",
+        );
+    });
+    it("says when the token can make any group superuser, naming the groups", () => {
+        assert.match(accessSummary({ ...scoped, superuserGroups: ["admins"] }), /37 permissions; includes authentik_core\.enable_group_superuser because admins is a superuser group: whoever holds the token can make any group superuser/);
+        assert.match(accessSummary({ ...scoped, superuserGroups: ["a", "b"] }), /because a, b are superuser groups/);
+    });
+    it("says when no superuser credential is held and the pods have no bootstrap credentials", () => {
+        const line = accessSummary({ ...scoped, admin: "none", bootstrapCredentials: false });
+        assert.match(line, /no superuser credential held \(api\.admin: none\): the token renews itself; no bootstrap credentials in the pods$/);
+        assert.match(accessSummary({ ...scoped, admin: "apiToken" }), /made with the credentials\.apiToken \(api\.admin/);
+    });
+    it("calls a superuser token what it is, and says when there is none", () => {
+        assert.match(accessSummary({ ...scoped, token: "bootstrap" }), /^API token: the bootstrap token: a superuser token that never expires/);
+        assert.match(accessSummary({ ...scoped, token: "apiToken" }), /^API token: credentials\.apiToken: its permissions and expiry are as you created it/);
+        assert.equal(accessSummary({ ...scoped, managesObjects: false }), "API token: none (the stack manages no authentik objects)");
     });
 });
 
@@ -234,7 +262,7 @@ describe("the token renews itself", () => {
 });
 
 describe("serialization", () => {
-    it("the token provider works after Pulumi serializes it into state, in a fresh process", async () => {
+    it("the token provider works after Pulumi serializes it into state, in a fresh process", { skip: SKIP_UNDER_MUTATION }, async () => {
         const account = await create(object("ServiceAccount", { username: ACCOUNT }, ADMIN_TOKEN));
         const run = await createFromState(tp, tokenInputs(account.outs.pk));
         assert.doesNotMatch(run.text, new RegExp(ADMIN_TOKEN), "no secret is captured in the provider code");

@@ -157,7 +157,9 @@ async function guarded<T>(inputs: ObjectInputs, op: () => Promise<T>): Promise<T
 
 /** Body fields whose spec holds a name or slug, not the value authentik stores. */
 const SPEC_KEY_OF: Record<string, string> = { propertyMappings: "scopes" };
-const REFERENCE_FIELDS = new Set(["authorizationFlow", "invalidationFlow", "propertyMappings", "signingKey", "serviceConnection"]);
+// An array, not a Set: Pulumi's closure serializer writes a captured Set as a plain object, and the
+// provider host then fails on .has() (found by the end-to-end suite on the first drifted refresh).
+const REFERENCE_FIELDS = ["authorizationFlow", "invalidationFlow", "propertyMappings", "signingKey", "serviceConnection"];
 const INPUT_KEYS = ["kind", "apiUrl", "apiToken", "policy", "spec", "adopt", "engineVersion"] as const;
 
 /**
@@ -171,7 +173,7 @@ export function refreshedInputs(props: ObjectOutputs, drift: string[], remote: R
     for (const field of drift) {
         if (field === DUPLICATES) continue;
         const key = SPEC_KEY_OF[field] ?? field;
-        spec[key] = SECRET_FIELDS.includes(field) ? "(changed in authentik)" : REFERENCE_FIELDS.has(field) ? `(changed in authentik: ${JSON.stringify(remote[field])})` : observed[field];
+        spec[key] = SECRET_FIELDS.includes(field) ? "(changed in authentik)" : REFERENCE_FIELDS.includes(field) ? `(changed in authentik: ${JSON.stringify(remote[field])})` : observed[field];
     }
     return { ...Object.fromEntries(INPUT_KEYS.map((k) => [k, props[k]])), spec };
 }

@@ -40,6 +40,10 @@ export class PermanentError extends Error {
         readonly gone = false,
     ) {
         super(message);
+        // Set again: Pulumi's closure serializer turns this class into a function that calls Error
+        // as a plain function, which sets nothing on `this`; without this line every message the
+        // provider host reports is "undefined" (found by the end-to-end suite).
+        this.message = message;
         this.name = "PermanentError";
     }
 }

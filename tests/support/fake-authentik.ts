@@ -7,6 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as https from "node:https";
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import YAML from "yaml";
@@ -160,14 +161,19 @@ export class FakeAuthentik {
     readonly roleUsers = new Map<string, Set<number>>();
     /** Added to the wall clock: tests move authentik's time forward (token expiry). */
     clockOffsetMs = 0;
+    /** The brand's default token duration (System > Settings): every API token's lifetime. */
+    tokenDurationMs = DEFAULT_TOKEN_DURATION_MS;
+    /** Every write (not GET) answered, with who made it: `{op: "POST providers_proxy_create", user}`. */
+    readonly writes: { op: string; user: string }[] = [];
 
-    static async start(): Promise<FakeAuthentik> {
+    /** Starts on 127.0.0.1; with `tls` (PEM key and certificate for 127.0.0.1) it serves HTTPS, as authentik behind its ingress does. */
+    static async start(opts: { tls?: { key: string; cert: string } } = {}): Promise<FakeAuthentik> {
         const fake = new FakeAuthentik();
-        await fake.init();
+        await fake.init(opts.tls);
         return fake;
     }
 
-    private async init() {
+    private async init(tls?: { key: string; cert: string }) {
         // lazyCompileValidators is an option of openapi-backend 5 missing from its typings.
         this.api = new OpenAPIBackend({
             definition: definition() as never,
@@ -189,9 +195,10 @@ export class FakeAuthentik {
         });
         await this.api.init();
         this.reset();
-        this.server = http.createServer((req, res) => void this.serve(req, res));
+        const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void this.serve(req, res);
+        this.server = tls ? https.createServer(tls, handler) : http.createServer(handler);
         await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
-        this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+        this.url = `${tls ? "https" : "http"}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     }
 
     /** Empties the store and seeds what a fresh authentik has. */
@@ -205,6 +212,8 @@ export class FakeAuthentik {
         this.rolePermissions.clear();
         this.roleUsers.clear();
         this.clockOffsetMs = 0;
+        this.tokenDurationMs = DEFAULT_TOKEN_DURATION_MS;
+        this.writes.length = 0;
         this.addUser("akadmin", { isSuperuser: true, type: "internal" });
         this.tokens.set("authentik-bootstrap-token", { pk: randomUUID(), identifier: "authentik-bootstrap-token", key: ADMIN_TOKEN, user: 1, intent: "api", expiring: false, expires: null, description: "", managed: null, viewers: [] });
         this.violations.length = 0;
@@ -257,7 +266,7 @@ export class FakeAuthentik {
         const key = randomUUID().replace(/-/g, "");
         const identifier = opts.identifier ?? `token-${this.tokens.size + 1}`;
         const expiring = opts.expiring ?? true;
-        this.tokens.set(identifier, { pk: randomUUID(), identifier, key, user, intent: "api", expiring, expires: expiring ? new Date(this.now() + DEFAULT_TOKEN_DURATION_MS).toISOString() : null, description: "", managed: null, viewers: [user] });
+        this.tokens.set(identifier, { pk: randomUUID(), identifier, key, user, intent: "api", expiring, expires: expiring ? new Date(this.now() + this.tokenDurationMs).toISOString() : null, description: "", managed: null, viewers: [user] });
         return key;
     }
 
@@ -377,6 +386,7 @@ export class FakeAuthentik {
             if (check.errors) this.violations.push(`response ${operation.operationId}: ${JSON.stringify(check.errors)}`);
         }
         this.calls.push(`${opId} ${result.status}`);
+        if (req.method !== "GET" && result.status < 300) this.writes.push({ op: opId, user: this.authenticate(req.headers.authorization)?.username ?? "?" });
         this.afterHandle?.(opId);
         if (fault?.kind === "commit-then-reset") {
             req.socket.destroy(); // committed, but the client never hears it
@@ -581,7 +591,7 @@ export class FakeAuthentik {
                 if (intent !== "api" && intent !== "app_password") return { status: 400, body: { intent: [`Invalid intent ${intent}`] } };
                 const owner = user.isSuperuser && body!.user !== undefined ? Number(body!.user) : user.pk;
                 const expiring = user.isSuperuser ? body!.expiring !== false : this.users.get(user.pk)!.attributes["goauthentik.io/user/token-expires"] !== false;
-                const expires = intent === "api" ? new Date(this.now() + DEFAULT_TOKEN_DURATION_MS).toISOString() : ((body!.expires as string | undefined) ?? null);
+                const expires = intent === "api" ? new Date(this.now() + this.tokenDurationMs).toISOString() : ((body!.expires as string | undefined) ?? null);
                 const made = { pk: randomUUID(), identifier: id, key: randomUUID().replace(/-/g, "") + randomUUID().replace(/-/g, ""), user: owner, intent, expiring, expires, description: String(body!.description ?? ""), managed: null, viewers: user.isSuperuser ? [] : [user.pk] };
                 this.tokens.set(id, made);
                 return { status: 201, body: shown(made) };

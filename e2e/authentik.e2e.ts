@@ -1,0 +1,173 @@
+/**
+ * `pulumi preview` / `pulumi up` / `pulumi destroy` for real: the Pulumi CLI and engine built from
+ * their Go module, the Node.js language host, the dynamic-provider host, a file backend with a
+ * passphrase, and the platform's authentik objects (e2e/stacks/authentik: the same configuration
+ * schema and wiring as the platform) against the authentik stand-in of the contract tests, served
+ * over HTTPS on loopback. Every scenario is a command whose exit code and effect are checked.
+ *
+ * Needs E2E_BIN (the directory e2e/build-tools.sh prints; `npm run e2e` sets it) and openssl.
+ */
+import { after, before, describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { execFileSync, spawn } from "node:child_process";
+import YAML from "yaml";
+import { ADMIN_TOKEN, FakeAuthentik } from "../tests/support/fake-authentik";
+import { ROOT } from "../tests/helpers";
+
+const STACK = "e2e";
+const ACCOUNT = "authentik-platform-automation";
+let fake: FakeAuthentik;
+let work: string;
+let env: NodeJS.ProcessEnv;
+
+interface Run {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+/** A pulumi command in the project directory, asynchronously (the stand-in answers from this process). */
+function pulumi(...args: string[]): Promise<Run> {
+    return new Promise((resolve) => {
+        const child = spawn("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd: work, env });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+}
+const ok = (r: Run, what: string) => assert.equal(r.code, 0, `${what} failed:\n${r.stdout}\n${r.stderr}`);
+
+/** The stack's configuration: the homelab file's, pointed at the stand-in, with what needs no Kubernetes. */
+function stackConfig(url: string): Record<string, unknown> {
+    const homelab = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.homelab.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const config = { ...homelab.config };
+    config["authentik-platform:api"] = { url, token: "scoped", admin: "bootstrap", readyTimeoutSeconds: 30, requestTimeoutSeconds: 10 };
+    config["authentik-platform:onepassword"] = { mode: "none" };
+    // The admin credential is given as a secure key; nothing here generates (no random provider plugin).
+    config["authentik-platform:credentials"] = { databasePassword: "generate", secretKey: "generate", bootstrapToken: "config", bootstrapPassword: "generate" };
+    config["authentik-platform:authentik"] = { ...(config["authentik-platform:authentik"] as object), email: undefined };
+    const apps = config["authentik-platform:apps"] as { mode: string; clientType?: string; outpost?: string }[];
+    // Confidential OIDC clients get a generated secret (the random provider): public ones only here.
+    config["authentik-platform:apps"] = apps.filter((a) => a.mode !== "oidc" || a.clientType === "public").map((a) => ({ ...a, outpost: a.outpost === "proxy" ? "embedded" : a.outpost }));
+    config["authentik-platform:outposts"] = { proxy: { enabled: false } };
+    return JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+}
+
+before(async () => {
+    const bin = process.env.E2E_BIN;
+    assert.ok(bin && fs.existsSync(path.join(bin, "pulumi")), "E2E_BIN must name the directory e2e/build-tools.sh prints (npm run e2e sets it)");
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "authentik-e2e-"));
+    // A certificate for 127.0.0.1, trusted by the Node processes Pulumi starts.
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path.join(work, "key.pem"), "-out", path.join(work, "cert.pem")], { stdio: "ignore" });
+    fake = await FakeAuthentik.start({ tls: { key: fs.readFileSync(path.join(work, "key.pem"), "utf8"), cert: fs.readFileSync(path.join(work, "cert.pem"), "utf8") } });
+    // The project: the e2e stack's Pulumi.yaml with its compiled program, node_modules beside it.
+    const project = YAML.parse(fs.readFileSync(path.join(ROOT, "e2e", "stacks", "authentik", "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
+    fs.writeFileSync(path.join(work, "Pulumi.yaml"), YAML.stringify({ ...project, main: path.join(ROOT, "bin", "e2e", "stacks", "authentik", "index.js") }));
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
+    fs.writeFileSync(path.join(work, "package.json"), JSON.stringify({ name: "authentik-platform-e2e", private: true }));
+    fs.writeFileSync(path.join(work, `Pulumi.${STACK}.yaml`), YAML.stringify({ config: stackConfig(fake.url) }));
+    fs.mkdirSync(path.join(work, "state"));
+    env = {
+        ...process.env,
+        PATH: `${bin}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`,
+        PULUMI_HOME: path.join(work, ".pulumi"),
+        PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
+        PULUMI_CONFIG_PASSPHRASE: "e2e passphrase",
+        PULUMI_SKIP_UPDATE_CHECK: "1",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        NODE_EXTRA_CA_CERTS: path.join(work, "cert.pem"),
+    };
+    ok(await pulumi("stack", "init", STACK), "stack init");
+    ok(await pulumi("config", "set", "--secret", "authentik-platform:bootstrapToken", ADMIN_TOKEN), "config set --secret");
+});
+
+after(async () => {
+    await fake?.stop();
+});
+
+const stateText = () => fs.readFileSync(path.join(work, "state", ".pulumi", "stacks", "authentik-platform", `${STACK}.json`), "utf8");
+const account = () => [...fake.users.values()].find((u) => u.username === ACCOUNT);
+
+describe("the real engine, the platform's authentik objects, the stand-in", () => {
+    it("1. preview, then up from empty: the scoped account is made with the bootstrap token, and makes everything else", async () => {
+        const preview = await pulumi("preview");
+        ok(preview, "preview");
+        assert.match(preview.stdout, /\+ .*pulumi-nodejs:dynamic\/authentik:ServiceAccount/);
+        ok(await pulumi("up", "--yes", "--skip-preview"), "up");
+        const sa = account();
+        assert.ok(sa, "the service account exists");
+        assert.equal(sa.type, "service_account");
+        const writers = new Set(fake.writes.filter((w) => /^(POST|PUT|PATCH) (providers|core_applications|core_groups|policies_bindings|outposts)/.test(w.op)).map((w) => w.user));
+        assert.deepEqual([...writers], [ACCOUNT], "every authentik object is written by the scoped account, none by the bootstrap superuser");
+        assert.ok(fake.objects("providers_proxy").some((p) => p.name === "Sonarr" || p.external_host === "https://sonarr.homelab.example"));
+        assert.ok(fake.objects("core_applications").some((a) => a.slug === "sonarr"));
+    });
+
+    it("2. preview --expect-no-changes straight after: the real diffs are idempotent", async () => {
+        ok(await pulumi("preview", "--expect-no-changes"), "preview --expect-no-changes");
+    });
+
+    it("7. the state holds no secret in plain text: neither the bootstrap token nor the automation token", async () => {
+        const state = stateText();
+        assert.ok(!state.includes(ADMIN_TOKEN), "the bootstrap token is encrypted in the state");
+        const keys = [...fake.tokens.values()].filter((t) => t.user === account()!.pk).map((t) => t.key);
+        assert.ok(keys.length > 0);
+        for (const key of keys) assert.ok(!state.includes(key), "the automation token is encrypted in the state");
+        assert.match(state, /"ciphertext":/, "secrets are stored encrypted");
+    });
+
+    it("9. a change made in authentik shows as drift on the next preview, and up puts it back", async () => {
+        const app = fake.objects("core_applications").find((a) => a.slug === "sonarr")!;
+        const launch = app.meta_launch_url;
+        app.meta_launch_url = "https://changed-in-the-ui.example";
+        const preview = await pulumi("preview", "--expect-no-changes", "--diff");
+        assert.notEqual(preview.code, 0, "the drift is a change");
+        assert.match(preview.stdout, /metaLaunchUrl/);
+        ok(await pulumi("up", "--yes", "--skip-preview"), "up");
+        assert.equal(fake.objects("core_applications").find((a) => a.slug === "sonarr")!.meta_launch_url, launch);
+    });
+
+    it("the token rotates itself once half its lifetime passed, and the next preview is clean again", async () => {
+        const own = () => [...fake.tokens.values()].filter((t) => t.user === account()!.pk);
+        const current = own();
+        assert.equal(current.length, 1);
+        // authentik says it expires in 10 s (an admin shortened it, or the runs are far apart): the
+        // refresh learns it; the token was issued by the first scenario, well over 10 s ago, so more
+        // than half its life has passed and this up replaces it while it is still valid.
+        current[0].expires = new Date(Date.now() + 10_000).toISOString();
+        ok(await pulumi("up", "--yes", "--skip-preview"), "up rotating it");
+        const now = own().map((t) => t.identifier);
+        assert.ok(now.some((id) => id !== current[0].identifier), "a new token was issued, by the account itself");
+        assert.ok(now.includes(current[0].identifier), "the previous one stays valid until the next rotation");
+        ok(await pulumi("preview", "--expect-no-changes"), "clean afterwards");
+    });
+
+    it("api.admin none and no bootstrap credentials: the account and role leave the program, not authentik", async () => {
+        ok(await pulumi("config", "set", "--path", "authentik-platform:api.admin", "none"), "config set");
+        ok(await pulumi("config", "set", "--path", "authentik-platform:authentik.bootstrapCredentials", "false"), "config set");
+        ok(await pulumi("config", "set", "--path", "authentik-platform:credentials.bootstrapToken", "generate"), "config set");
+        ok(await pulumi("config", "rm", "authentik-platform:bootstrapToken"), "config rm");
+        ok(await pulumi("up", "--yes", "--skip-preview"), "up without any admin credential");
+        assert.ok(account(), "the account stays in authentik");
+        assert.equal(fake.objects("rbac_roles").filter((r) => r.name === ACCOUNT).length, 1, "the role stays in authentik");
+        assert.doesNotMatch(stateText(), /dynamic\/authentik:ServiceAccount/, "the account is no longer in the state");
+        ok(await pulumi("preview", "--expect-no-changes"), "clean afterwards");
+    });
+
+    it("8. destroy removes the platform's objects and its tokens; the account and role stay", async () => {
+        ok(await pulumi("destroy", "--yes", "--skip-preview"), "destroy");
+        assert.equal(fake.objects("core_applications").length, 0);
+        assert.equal(fake.objects("providers_proxy").length, 0);
+        assert.deepEqual(
+            [...fake.tokens.values()].filter((t) => t.user === account()!.pk).map((t) => t.identifier),
+            [],
+            "the automation tokens are deleted",
+        );
+        assert.ok(account());
+    });
+});
