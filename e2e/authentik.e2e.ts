@@ -16,6 +16,8 @@ import { execFileSync, spawn } from "node:child_process";
 import YAML from "yaml";
 import { ADMIN_TOKEN, FakeAuthentik } from "../tests/support/fake-authentik";
 import { ROOT } from "../tests/helpers";
+import { protectedAppProject } from "../tests/support/packages";
+import { consumerPermissions } from "../components/authentik-access/model";
 
 const STACK = "e2e";
 const ACCOUNT = "authentik-platform-automation";
@@ -29,10 +31,14 @@ interface Run {
     stderr: string;
 }
 
-/** A pulumi command in the project directory, asynchronously (the stand-in answers from this process). */
+/** A pulumi command in the platform's project directory, asynchronously (the stand-in answers from this process). */
 function pulumi(...args: string[]): Promise<Run> {
+    return pulumiIn(work, ...args);
+}
+
+function pulumiIn(cwd: string, ...args: string[]): Promise<Run> {
     return new Promise((resolve) => {
-        const child = spawn("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd: work, env });
+        const child = spawn("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd, env });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
@@ -145,6 +151,32 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
         assert.ok(now.some((id) => id !== current[0].identifier), "a new token was issued, by the account itself");
         assert.ok(now.includes(current[0].identifier), "the previous one stays valid until the next rotation");
         ok(await pulumi("preview", "--expect-no-changes"), "clean afterwards");
+    });
+
+    it("6 / ProtectedApp: a stack compiled apart, with only the packages installed, protects its host beside the platform and leaves cleanly", async () => {
+        const dir = protectedAppProject();
+        // Its own token: a service account whose role holds exactly what ProtectedApp needs.
+        const consumer = fake.addUser("wiki-stack", { type: "service_account" });
+        fake.rolePermissions.set("wiki-stack-role", new Set(consumerPermissions()));
+        fake.roleUsers.set("wiki-stack-role", new Set([consumer.pk]));
+        const token = fake.issueToken(consumer.pk);
+        ok(await pulumiIn(dir, "stack", "init", "consumer"), "stack init");
+        ok(await pulumiIn(dir, "config", "set", "platformStack", `organization/authentik-platform/${STACK}`), "config set");
+        ok(await pulumiIn(dir, "config", "set", "authentikApiUrl", fake.url), "config set");
+        ok(await pulumiIn(dir, "config", "set", "--secret", "authentikToken", token), "config set --secret");
+        ok(await pulumiIn(dir, "up", "--yes", "--skip-preview"), "the consumer's up");
+        const wiki = fake.objects("core_applications").find((a) => a.slug === "wiki");
+        assert.equal(wiki?.meta_publisher, "pulumi:wiki-protected-app/consumer", "the application records the stack that owns it");
+        const provider = fake.objects("providers_proxy").find((x) => x.name === "Wiki")!;
+        assert.ok((fake.embedded().providers as number[]).includes(provider.pk as number), "attached to the platform's outpost");
+        assert.ok(fake.writes.filter((w) => w.user === "wiki-stack").length >= 4, "written with the consumer's own token");
+        ok(await pulumiIn(dir, "preview", "--expect-no-changes"), "the consumer's preview is clean");
+        ok(await pulumi("preview", "--expect-no-changes"), "the platform's preview shows no change: it keeps members it does not own");
+        const before = (fake.embedded().providers as number[]).filter((x) => x !== provider.pk);
+        ok(await pulumiIn(dir, "destroy", "--yes", "--skip-preview"), "the consumer's destroy");
+        assert.equal(fake.objects("core_applications").find((a) => a.slug === "wiki"), undefined);
+        assert.deepEqual(fake.embedded().providers, before, "exactly its provider is detached");
+        ok(await pulumi("preview", "--expect-no-changes"), "the platform's preview still shows no change");
     });
 
     it("api.admin none and no bootstrap credentials: the account and role leave the program, not authentik", async () => {

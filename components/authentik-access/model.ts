@@ -29,6 +29,49 @@ export const REFERENCED_MODELS = [
     "authentik_outposts.kubernetesserviceconnection",
 ] as const;
 
+/** The model each engine kind writes (authentik-api/kinds.ts), for naming a missing permission. */
+const KIND_MODELS: Record<string, string> = {
+    Application: "authentik_core.application",
+    Group: "authentik_core.group",
+    PolicyBinding: "authentik_policies.policybinding",
+    Outpost: "authentik_outposts.outpost",
+    OutpostMember: "authentik_outposts.outpost",
+    ProxyProvider: "authentik_providers_proxy.proxyprovider",
+    OAuth2Provider: "authentik_providers_oauth2.oauth2provider",
+    RadiusProvider: "authentik_providers_radius.radiusprovider",
+    LdapProvider: "authentik_providers_ldap.ldapprovider",
+};
+
+/**
+ * The permission an operation on a kind needs: `verb` on its model. A membership is a change of
+ * its outpost, whatever it does. Undefined for kinds only a superuser manages (the account, its role).
+ */
+export function permissionFor(kind: string, verb: "view" | "add" | "change" | "delete"): string | undefined {
+    const model = KIND_MODELS[kind];
+    return model && permission(kind === "OutpostMember" && verb !== "view" ? "change" : verb, model);
+}
+
+/**
+ * What a consuming stack's token needs for ProtectedApp: view/add/change/delete on applications,
+ * bindings and the providers it creates, view on groups (bound by name), view and change on
+ * outposts (membership writes the outpost's provider list), and view on what providers reference.
+ */
+export function consumerPermissions(): string[] {
+    const managed = ["authentik_core.application", "authentik_policies.policybinding", "authentik_providers_proxy.proxyprovider", "authentik_providers_oauth2.oauth2provider"];
+    return [
+        ...managed.flatMap((m) => ["view", "add", "change", "delete"].map((verb) => permission(verb, m))),
+        permission("view", "authentik_core.group"),
+        permission("view", "authentik_outposts.outpost"),
+        permission("change", "authentik_outposts.outpost"),
+        ...REFERENCED_MODELS.map((m) => permission("view", m)),
+    ].sort();
+}
+
+/** The view permissions that resolving an object's references (flows, mappings, keys, connections) needs. */
+export function referencePermissions(): string[] {
+    return REFERENCED_MODELS.map((m) => permission("view", m));
+}
+
 /**
  * Setting `is_superuser` on a group needs its own permission (GroupSerializer.validate_is_superuser).
  * Whoever holds it can make any group a superuser group: it is as good as superuser.

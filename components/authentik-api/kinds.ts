@@ -136,6 +136,24 @@ function serviceConnectionPk(api: Apis, name: string): Promise<string> {
     });
 }
 
+/** A group's pk by its exact name (ProtectedApp binds groups the platform stack owns). */
+export function groupPk(api: Apis, name: string): Promise<string> {
+    return memo(api, `group|${name}`, async () => {
+        const found = (await listAll(`group "${name}"`, (p) => api.core.coreGroupsList({ name, includeUsers: false, ...p }))).filter((g) => g.name === name);
+        if (found.length === 0) throw new PermanentError(`group "${name}" does not exist in authentik: create it first (the platform stack's groups config), or remove it from the app's groups`, 404, true);
+        return (await only(`group "${name}"`, found)).pk;
+    });
+}
+
+/** An outpost's uuid by its exact name (ProtectedApp attaches to an outpost the platform stack owns). */
+function outpostUuid(api: Apis, name: string): Promise<string> {
+    return memo(api, `outpost|${name}`, async () => {
+        const found = (await listAll(`outpost "${name}"`, (p) => api.outposts.outpostsInstancesList({ nameIexact: name, ...p }))).filter((o) => o.name === name);
+        if (found.length === 0) throw new PermanentError(`outpost "${name}" does not exist in authentik: use the outpost name the platform stack publishes (its apps output)`);
+        return (await only(`outpost "${name}"`, found)).pk;
+    });
+}
+
 /**
  * The result whose `field` is exactly `value`. authentik's names are case-sensitive, while the
  * list filters some kinds offer are case-insensitive (`name__iexact`): never take results[0].
@@ -372,6 +390,8 @@ export const kinds: Record<string, KindSpec> = {
                     metaDescription: clearable(spec.metaDescription),
                     group: clearable(spec.group),
                     policyEngineMode: spec.policyEngineMode ?? "any",
+                    // Who owns it (ProtectedApp records its stack); the platform's apps leave it as it is.
+                    ...(spec.metaPublisher !== undefined ? { metaPublisher: spec.metaPublisher } : {}),
                 };
             },
             ...ops,
@@ -397,16 +417,21 @@ export const kinds: Record<string, KindSpec> = {
     })(),
     PolicyBinding: (() => {
         const { list, ...ops } = bindingCrud;
+        // The group by pk (this stack's groups) or by name (groups another stack owns).
+        const groupOf = async (api: Apis, spec: Spec) => (spec.group !== undefined ? spec.group : groupPk(api, s(spec.groupName)));
         // The bindings list has no group filter: filter by target, then match group (and order).
-        const sameGroup = async (api: Apis, spec: Spec) => (await list(api, { target: s(spec.target) })).filter((b) => b.group === spec.group);
+        const sameGroup = async (api: Apis, spec: Spec) => {
+            const group = await groupOf(api, spec);
+            return (await list(api, { target: s(spec.target) })).filter((b) => b.group === group);
+        };
         return {
-            naturalKey: (spec) => `${spec.target}/${spec.group}`,
+            naturalKey: (spec) => `${spec.target}/${spec.group ?? spec.groupName}`,
             async find(api, spec) {
                 const matches = await sameGroup(api, spec);
                 return matches.find((b) => b.order === spec.order) ?? matches[0];
             },
-            async body(_api, spec) {
-                return { target: spec.target, group: spec.group, order: spec.order, enabled: true, negate: false, timeout: 30 };
+            async body(api, spec) {
+                return { target: spec.target, group: await groupOf(api, spec), order: spec.order, enabled: true, negate: false, timeout: 30 };
             },
             ...ops,
             idOf: pkOf,
@@ -467,11 +492,13 @@ export const kinds: Record<string, KindSpec> = {
     OutpostMember: {
         naturalKey: (spec) => `provider ${spec.provider} on outpost ${s(spec.outpostName ?? spec.outpost)}`,
         async find(api, spec) {
-            const outpost = await api.outposts.outpostsInstancesRetrieve({ uuid: s(spec.outpost) });
-            return outpost.providers.includes(Number(spec.provider)) ? { pk: memberId(spec.outpost, spec.provider) } : undefined;
+            const uuid = spec.outpost !== undefined ? s(spec.outpost) : await outpostUuid(api, s(spec.outpostName));
+            const outpost = await api.outposts.outpostsInstancesRetrieve({ uuid });
+            return outpost.providers.includes(Number(spec.provider)) ? { pk: memberId(uuid, spec.provider) } : undefined;
         },
-        async body(_api, spec) {
-            return { outpost: spec.outpost, provider: Number(spec.provider) };
+        async body(api, spec) {
+            // The outpost by uuid (this stack's) or by name (one another stack owns).
+            return { outpost: spec.outpost !== undefined ? spec.outpost : await outpostUuid(api, s(spec.outpostName)), provider: Number(spec.provider) };
         },
         async create(api, body) {
             await changeMembership(api, s(body.outpost), Number(body.provider), true);

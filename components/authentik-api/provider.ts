@@ -20,7 +20,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { Apis, Connection, apisFor } from "./client";
-import { KindSpec, Remote, engineCache, kinds } from "./kinds";
+import { KindSpec, Remote, engineCache, groupPk, kinds } from "./kinds";
+import { permissionFor, referencePermissions } from "../authentik-access/model";
 import { PermanentError, ReadinessOptions, RetryPolicy, isGone, isUnreachable, mayHaveCommitted, realClock, statusOf, waitForReady, withRetry } from "./retry";
 
 /** Bump when the engine's behaviour changes, so existing objects are re-applied. */
@@ -207,26 +208,40 @@ async function removeDuplicates(inputs: ObjectInputs, kind: KindSpec, api: Apis,
     }
 }
 
+/**
+ * A refusal (403) names the permission the token lacks: a scoped token (the platform's automation
+ * account, or a consuming stack's) holds only what its role grants.
+ */
+function needs<T>(kind: string, verb: "view" | "add" | "change" | "delete" | "references", operation: Promise<T>): Promise<T> {
+    return operation.catch((e: unknown) => {
+        const single = verb === "references" ? undefined : permissionFor(kind, verb);
+        const lacking = verb === "references" ? `a view permission on what it references (${referencePermissions().join(", ")})` : single && `the permission ${single}`;
+        if (statusOf(e) === 403 && lacking && e instanceof Error) throw new PermanentError(`${e.message} (the token lacks ${lacking})`, 403);
+        throw e;
+    });
+}
+
 /** "already exists" for an object this stack does not manage, with what to do about it. */
 function conflictMessage(what: string, existing: Remote): string {
     const servedApp = typeof existing.assignedApplicationSlug === "string" && existing.assignedApplicationSlug ? ` and serves application "${existing.assignedApplicationSlug}"` : "";
     const rename = servedApp
         ? `; if that application is this app under its old slug (you changed the slug in the config), add renamedFrom: [${existing.assignedApplicationSlug}] to the app so the same objects are updated in place`
         : "";
-    return `${what} already exists in authentik (pk ${existing.pk})${servedApp} and is not managed by this stack; set adopt: true for it to take it over (e.g. when migrating from Terraform)${rename}`;
+    const owner = typeof existing.metaPublisher === "string" && existing.metaPublisher.startsWith("pulumi:") ? `; it belongs to ${existing.metaPublisher}` : "";
+    return `${what} already exists in authentik (pk ${existing.pk})${servedApp} and is not managed by this stack${owner}; set adopt: true for it to take it over (e.g. when migrating from Terraform)${rename}`;
 }
 
 /** Creates the object, or takes over the one a timed-out attempt (or, with adopt, someone else) made. */
 async function createOrAdopt(inputs: ObjectInputs, api: Apis): Promise<{ id: string; outs: ObjectOutputs }> {
     const kind = kindOf(inputs);
     const what = `${inputs.kind} ${kind.naturalKey(inputs.spec)}`;
-    const body = await withRetry(`${what}: resolving references`, () => kind.body(api, inputs.spec), inputs.policy);
-    const existing = await withRetry(`${what}: lookup`, () => kind.find(api, inputs.spec), inputs.policy);
+    const body = await needs(inputs.kind, "references", withRetry(`${what}: resolving references`, () => kind.body(api, inputs.spec), inputs.policy));
+    const existing = await needs(inputs.kind, "view", withRetry(`${what}: lookup`, () => kind.find(api, inputs.spec), inputs.policy));
     if (existing && !inputs.adopt && !kind.existingIsOwn) throw new PermanentError(conflictMessage(what, existing));
     let retried = false;
     const remote = existing
-        ? await withRetry(`${what}: adopt`, () => kind.update(api, kind.idOf(existing), body), inputs.policy)
-        : await withRetry(
+        ? await needs(inputs.kind, "change", withRetry(`${what}: adopt`, () => kind.update(api, kind.idOf(existing), body), inputs.policy))
+        : await needs(inputs.kind, "add", withRetry(
               `${what}: create`,
               async (attempt, previousError) => {
                   if (attempt === 1) return kind.create(api, body, inputs.spec);
@@ -245,7 +260,7 @@ async function createOrAdopt(inputs: ObjectInputs, api: Apis): Promise<{ id: str
                   }
               },
               inputs.policy,
-          );
+          ));
     const id = kind.idOf(remote);
     // Only a retried create can have left a twin; an adopted object may come with the old tool's.
     if (retried || existing) await removeDuplicates(inputs, kind, api, id);
@@ -267,6 +282,9 @@ function desired(i: ObjectInputs): string {
 export const authentikProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: ObjectInputs, news: ObjectInputs) {
         const failures = kinds[news.kind] ? [] : [{ property: "kind", reason: `unknown authentik kind ${news.kind}` }];
+        // A group referenced by name (another stack owns it) must exist: said at preview, by name.
+        const missing = typeof news.spec?.groupName === "string" ? await missingGroup(news, news.spec.groupName) : undefined;
+        if (missing) failures.push({ property: "spec.groupName", reason: missing });
         return { inputs: news, failures };
     },
 
@@ -304,6 +322,16 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
+/** Why a group named by the spec is missing, when authentik says so; undefined when it exists or cannot be asked yet. */
+async function missingGroup(inputs: ObjectInputs, name: string): Promise<string | undefined> {
+    try {
+        await groupPk(apisFor(connectionOf(inputs)), name);
+        return undefined;
+    } catch (e) {
+        return isGone(e) ? (e as Error).message : undefined;
+    }
+}
+
 async function readObject(id: string, props: ObjectOutputs): Promise<pulumi.dynamic.ReadResult> {
     const kind = kindOf(props);
     const api = await ready(props, { failFast: true });
@@ -339,10 +367,10 @@ async function updateObject(id: string, olds: ObjectOutputs, news: ObjectInputs)
         return { outs: { ...olds, ...news, authRefused: false } };
     }
     const api = await ready(news);
-    const body = await withRetry(`${news.kind} ${id}: resolving references`, () => kind.body(api, news.spec), news.policy);
+    const body = await needs(news.kind, "references", withRetry(`${news.kind} ${id}: resolving references`, () => kind.body(api, news.spec), news.policy));
     // An object deleted outside Pulumi was already reported gone by read (refresh: always) and is
     // created again by the engine; an update never has to change the id.
-    const remote = await withRetry(`${news.kind} ${id}: update`, () => kind.update(api, id, body), news.policy);
+    const remote = await needs(news.kind, "change", withRetry(`${news.kind} ${id}: update`, () => kind.update(api, id, body), news.policy));
     if (olds.drift?.includes(DUPLICATES)) await removeDuplicates(news, kind, api, id);
     return { outs: outputsOf(news, kind, remote, body) };
 }
@@ -353,7 +381,7 @@ async function deleteObject(id: string, props: ObjectOutputs): Promise<void> {
     // Duplicates first: removing a group's access must remove every binding that grants it.
     await removeDuplicates(props, kind, api, id);
     try {
-        await withRetry(`${props.kind} ${id}: delete`, () => kind.destroy(api, id, props.spec), props.policy);
+        await needs(props.kind, "delete", withRetry(`${props.kind} ${id}: delete`, () => kind.destroy(api, id, props.spec), props.policy));
     } catch (e) {
         if (isGone(e)) return; // already gone
         throw e;

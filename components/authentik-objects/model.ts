@@ -4,6 +4,9 @@
  */
 import type { StackConfig } from "../../stacks/config";
 import { EMBEDDED_OUTPOST_MANAGED } from "../authentik-api/kinds";
+import { resourceNames } from "./app";
+
+export { INVALIDATION_FLOW, SIGNING_KEY, applicationSpec, oidcUrls, providerSpec, resourceNames } from "./app";
 
 export type App = StackConfig["apps"][number];
 
@@ -14,54 +17,7 @@ export function retryPolicyOf(c: StackConfig) {
 
 export const EMBEDDED_OUTPOST = { name: "authentik Embedded Outpost", managed: EMBEDDED_OUTPOST_MANAGED } as const;
 export const LOCAL_CLUSTER = "Local Kubernetes Cluster";
-export const INVALIDATION_FLOW = "default-provider-invalidation-flow";
-export const SIGNING_KEY = "authentik Self-signed Certificate";
 export const RADIUS_PORT = 1812;
-
-/** The provider kind and spec of an app (references by slug/name; secrets filled by the component). */
-export function providerSpec(app: App): { kind: "ProxyProvider" | "OAuth2Provider"; spec: Record<string, unknown> } {
-    const flows = { authorizationFlow: app.authorizationFlow, invalidationFlow: INVALIDATION_FLOW };
-    if (app.mode === "oidc") {
-        return {
-            kind: "OAuth2Provider",
-            spec: {
-                name: app.name,
-                ...flows,
-                clientType: app.clientType,
-                clientId: app.clientId ?? app.slug,
-                redirectUris: app.redirectUris.map((uri) =>
-                    uri.startsWith("regex:") ? { matchingMode: "regex", url: uri.slice("regex:".length) } : { matchingMode: "strict", url: uri },
-                ),
-                scopes: app.scopes,
-                signingKey: SIGNING_KEY,
-            },
-        };
-    }
-    return {
-        kind: "ProxyProvider",
-        spec: {
-            name: app.name,
-            ...flows,
-            mode: app.mode,
-            // forward_domain: the external host is the auth URL; the cookie covers the parent domain.
-            externalHost: `https://${app.host}`,
-            ...(app.upstream ? { internalHost: app.upstream } : {}),
-            ...(app.cookieDomain ? { cookieDomain: app.cookieDomain } : {}),
-        },
-    };
-}
-
-export function applicationSpec(app: App): Record<string, unknown> {
-    return {
-        name: app.name,
-        slug: app.slug,
-        metaLaunchUrl: app.launchUrl ?? `https://${app.host}/`,
-        ...(app.icon ? { metaIcon: app.icon } : {}),
-        ...(app.description ? { metaDescription: app.description } : {}),
-        policyEngineMode: "any",
-    };
-}
-
 
 /**
  * The patches on an outpost's Deployment: /dev/shm as a size-limited memory emptyDir (the seeds'
@@ -113,28 +69,6 @@ export function managedOutpostConfig(args: {
     };
 }
 
-/** OIDC endpoints of an app (authentik's per-provider issuer). */
-export function oidcUrls(authentikUrl: string, slug: string) {
-    const issuer = `${authentikUrl}/application/o/${slug}/`;
-    return {
-        issuer,
-        discovery: `${issuer}.well-known/openid-configuration`,
-        authorize: `${authentikUrl}/application/o/authorize/`,
-        token: `${authentikUrl}/application/o/token/`,
-        userinfo: `${authentikUrl}/application/o/userinfo/`,
-    };
-}
-
-/** Deterministic Pulumi resource names for an app's objects (stable URNs: keyed by slug). */
-export function resourceNames(slug: string) {
-    return {
-        provider: `app-${slug}-provider`,
-        application: `app-${slug}`,
-        secret: `app-${slug}-client-secret`,
-        member: `app-${slug}-on-outpost`,
-        binding: (group: string) => `app-${slug}-allow-${group}`,
-    };
-}
 
 /**
  * The names an app's objects had under each slug in `renamedFrom`, per object, so a slug change

@@ -122,7 +122,13 @@ export function readPlatformOutputs(ref: pulumi.StackReference): PlatformOutputR
     const read = <K extends keyof PlatformOutputs>(key: K) =>
         // The version is plain, so combining with it keeps each value's own secretness.
         pulumi.all([version, ref.requireOutput(key)]).apply(([, value]) => value as PlatformOutputs[K]);
-    return Object.fromEntries(OUTPUT_KEYS.map((k) => [k, read(k)])) as PlatformOutputRefs;
+    // Each output is required only when read: a consumer depends on the keys it uses, nothing more.
+    const refs = {} as PlatformOutputRefs;
+    for (const key of OUTPUT_KEYS) {
+        let value: pulumi.Output<unknown> | undefined;
+        Object.defineProperty(refs, key, { enumerable: true, get: () => (value ??= read(key)) });
+    }
+    return refs;
 }
 
 /** The contract version of stack `name`, if it is the one this code reads. */

@@ -6,10 +6,15 @@
 import { loadStackConfig } from "../../../stacks/load";
 import { adminCredential } from "../../../stacks/config";
 import { authentikObjectsFor } from "../../../components/platform";
+import { authentikUrl } from "../../../components/authentik/values";
+import { CONTRACT_VERSION } from "../../../stacks/contract";
 
 const { config, configValues } = loadStackConfig();
 const admin = adminCredential(config);
 const objects = authentikObjectsFor(config, { adminToken: admin ? configValues[admin] : undefined, dependsOn: [] });
 
+// What a consuming stack reads through a StackReference (the contract's keys this stack can fill).
+export const contractVersion = CONTRACT_VERSION;
+export const authentik = { url: authentikUrl(config), host: config.authentik.host };
 export const apps = objects.apps;
 export const oidcClientSecrets = objects.oidcClientSecrets;

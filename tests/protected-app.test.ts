@@ -1,0 +1,128 @@
+/**
+ * What ProtectedApp relies on in the engine, against the stand-in: objects that reference the
+ * platform's groups and outpost by name, an owner recorded on the application, several stacks
+ * attaching to one outpost, a missing group said at preview, a refused operation naming the
+ * permission. Then the package itself, built the way another repository installs it.
+ */
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../components/authentik-api/provider";
+import { resetEngineCache } from "../components/authentik-api/kinds";
+import { ADMIN_TOKEN, FakeAuthentik, SEED, useFakeAuthentik } from "./support/fake-authentik";
+import { protectedAppProject } from "./support/packages";
+import { PUBLISHED_OUTPUTS } from "./helpers";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+
+let fake: FakeAuthentik;
+useFakeAuthentik((started) => (fake = started));
+const policy = { deadlineMs: 4000, baseDelayMs: 5, maxDelayMs: 40, requestTimeoutMs: 400 };
+const EMBEDDED = "authentik Embedded Outpost";
+const flows = { authorizationFlow: SEED.flows[0], invalidationFlow: "default-provider-invalidation-flow" };
+const object = (kind: string, spec: Record<string, unknown>, token = ADMIN_TOKEN): ObjectInputs => ({ kind, apiUrl: fake.url, apiToken: token, policy, spec, adopt: false, engineVersion: ENGINE_VERSION });
+async function create(i: ObjectInputs) {
+    const r = await p.create!(i);
+    return { id: r.id, outs: r.outs as ObjectOutputs };
+}
+
+/** What one consuming stack's ProtectedApp creates for a forward-auth app (the same kinds and specs). */
+async function consumer(slug: string, owner: string, groups: string[] = ["users"]) {
+    const provider = await create(object("ProxyProvider", { name: slug, mode: "forward_single", externalHost: `https://${slug}.example.com`, ...flows }));
+    const app = await create(object("Application", { name: slug, slug, provider: provider.outs.pk, metaPublisher: owner, metaLaunchUrl: `https://${slug}.example.com/` }));
+    const bindings = [];
+    for (const [order, groupName] of groups.entries()) bindings.push(await create(object("PolicyBinding", { target: app.outs.uuid, groupName, order })));
+    const member = await create(object("OutpostMember", { outpostName: EMBEDDED, provider: provider.outs.pk }));
+    return { provider, app, bindings, member, all: [member, ...bindings, app, provider] };
+}
+const attached = () => fake.embedded().providers as number[];
+
+describe("objects of another stack, by name", () => {
+    it("bind the platform's group by its name, and attach to the outpost by its name", async () => {
+        await create(object("Group", { name: "users" }));
+        const c = await consumer("grafana", "pulumi:grafana/prod");
+        const group = fake.objects("core_groups").find((g) => g.name === "users")!;
+        assert.equal(fake.objects("policies_bindings").find((b) => b.target === c.app.outs.uuid)!.group, group.pk);
+        assert.deepEqual(attached(), [Number(c.provider.outs.pk)]);
+        for (const o of c.all) assert.deepEqual(((await p.read!(o.id, o.outs)).props as ObjectOutputs).drift, [], "reads back unchanged");
+    });
+
+    it("three stacks attach to one outpost at once and all end attached; one leaving detaches only itself", async () => {
+        await create(object("Group", { name: "users" }));
+        const [a, b, c] = await Promise.all([consumer("a", "pulumi:a/prod"), consumer("b", "pulumi:b/prod"), consumer("c", "pulumi:c/prod")]);
+        assert.deepEqual([...attached()].sort(), [a, b, c].map((x) => Number(x.provider.outs.pk)).sort());
+        resetEngineCache(); // b's `pulumi destroy` is a process of its own
+        for (const o of b.all) await p.delete!(o.id, o.outs);
+        assert.deepEqual([...attached()].sort(), [a, c].map((x) => Number(x.provider.outs.pk)).sort());
+        assert.deepEqual(fake.objects("core_applications").map((x) => x.slug).sort(), ["a", "c"]);
+        assert.equal(fake.objects("policies_bindings").length, 2, "b's binding went with it, the others stay");
+    });
+
+    it("a slug another stack uses is refused, naming that stack; nothing is written", async () => {
+        await create(object("Group", { name: "users" }));
+        await consumer("wiki", "pulumi:wiki/prod");
+        const writes = fake.writes.length;
+        await assert.rejects(
+            create(object("Application", { name: "wiki", slug: "wiki", metaPublisher: "pulumi:intruder/dev" })),
+            /Application wiki already exists in authentik .*it belongs to pulumi:wiki\/prod; set adopt: true/,
+        );
+        assert.equal(fake.writes.length, writes);
+    });
+
+    it("a group that does not exist fails the preview (check) with its name", async () => {
+        const check = await p.check!({} as ObjectInputs, object("PolicyBinding", { target: "x", groupName: "no-such-group", order: 0 }));
+        assert.deepEqual(check.failures, [{ property: "spec.groupName", reason: 'group "no-such-group" does not exist in authentik: create it first (the platform stack\'s groups config), or remove it from the app\'s groups' }]);
+        await create(object("Group", { name: "users" }));
+        assert.deepEqual((await p.check!({} as ObjectInputs, object("PolicyBinding", { target: "x", groupName: "users", order: 0 }))).failures, []);
+    });
+
+    it("a token without a permission is refused with the permission named", async () => {
+        const account = fake.addUser("consumer", { type: "service_account" });
+        const token = fake.issueToken(account.pk);
+        const provider = object("ProxyProvider", { name: "x", mode: "forward_single", externalHost: "https://x.example.com", ...flows }, token);
+        await assert.rejects(create(provider), /the token lacks a view permission on what it references \(authentik_flows\.view_flow,/);
+        fake.rolePermissions.set("consumer-role", new Set(["authentik_flows.view_flow"]));
+        fake.roleUsers.set("consumer-role", new Set([account.pk]));
+        resetEngineCache();
+        await assert.rejects(create(provider), /the token lacks the permission authentik_providers_proxy\.view_proxyprovider\)/);
+        fake.rolePermissions.get("consumer-role")!.add("authentik_providers_proxy.view_proxyprovider");
+        await assert.rejects(create(provider), /the token lacks the permission authentik_providers_proxy\.add_proxyprovider\)/);
+    });
+});
+
+describe("examples/protected-app against the packaged ProtectedApp", () => {
+    it("compiles in a directory of its own and registers the provider, application, binding and membership from the platform's outputs", async () => {
+        const dir = protectedAppProject();
+        assert.ok(fs.existsSync(path.join(dir, "bin", "index.js")));
+        const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+        await pulumi.runtime.setMocks(
+            {
+                newResource: (args) => {
+                    registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+                    if (args.type === "pulumi:pulumi:StackReference") {
+                        return { id: String(args.inputs.name), state: { ...args.inputs, outputs: PUBLISHED_OUTPUTS, secretOutputNames: ["oidcClientSecrets"] } };
+                    }
+                    return { id: `${args.name}-id`, state: { ...args.inputs, pk: `${args.name}-pk`, uuid: `${args.name}-uuid` } };
+                },
+                call: () => ({}),
+            },
+            "wiki-protected-app",
+            "dev",
+        );
+        pulumi.runtime.setAllConfig({ "wiki-protected-app:platformStack": "org/authentik-platform/homelab", "wiki-protected-app:authentikToken": "consumer-token" }, ["wiki-protected-app:authentikToken"]);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const program = require(path.join(dir, "bin", "index.js")) as Record<string, pulumi.Output<unknown>>;
+        const auth = await new Promise<Record<string, unknown>>((resolve) => program.wikiAuth.apply((v) => resolve(v as Record<string, unknown>)));
+        assert.deepEqual(auth, { mode: "forward_single", url: "https://wiki.homelab.example/", providerId: "wiki-provider-pk", outpost: "authentik Embedded Outpost" });
+        // Registrations whose inputs wait for the provider's pk come after the outputs above.
+        for (let i = 0; i < 100 && registered.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/")).length < 4; i++) await new Promise((r) => setTimeout(r, 20));
+        const dynamic = registered.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/authentik:")).map((r) => `${r.type.split(":").pop()} ${r.name}`);
+        assert.deepEqual(dynamic.sort(), ["Application wiki-application", "OutpostMember wiki-on-outpost", "PolicyBinding wiki-allow-homelab-users", "ProxyProvider wiki-provider"]);
+        const application = registered.find((r) => r.name === "wiki-application")!;
+        assert.equal((application.inputs.spec as Record<string, unknown>).metaPublisher, "pulumi:wiki-protected-app/dev");
+        assert.equal((application.inputs.apiUrl as string), "https://auth.example.com", "the platform's authentik URL, from the StackReference");
+        const binding = registered.find((r) => r.name === "wiki-allow-homelab-users")!;
+        assert.deepEqual(binding.inputs.spec, { target: "wiki-application-uuid", groupName: "homelab-users", order: 0 });
+        assert.deepEqual(registered.find((r) => r.name === "wiki-on-outpost")!.inputs.spec, { outpostName: "authentik Embedded Outpost", provider: "wiki-provider-pk" });
+    });
+});
