@@ -6,6 +6,7 @@
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
+import * as net from "node:net";
 import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../components/authentik-api/provider";
 import { resetEngineCache } from "../components/authentik-api/kinds";
 import { GROUP_SUPERUSER_PERMISSION, accessSummary, automationPermissions, rotationDue, tokenIdentifier } from "../components/authentik-access/model";
@@ -24,6 +25,8 @@ async function create(i: ObjectInputs) {
     return { id: r.id, outs: r.outs as ObjectOutputs, inputs: i };
 }
 const tokenInputs = (user: string, adminToken = ADMIN_TOKEN): TokenInputs => ({ apiUrl: fake.url, adminToken, account: ACCOUNT, user, rotateAfter: 0.5, policy, engineVersion: TOKEN_ENGINE_VERSION });
+/** A token as state holds it `hours` into its 24-hour life. */
+const aged = (t: TokenOutputs, hours: number): TokenOutputs => ({ ...t, issued: new Date(Date.now() - hours * HOUR).toISOString(), expires: new Date(Date.now() + (24 - hours) * HOUR).toISOString() });
 /** 200 when authentik accepts the token (listing one's own tokens needs no permission), 403 when it refuses it. */
 const works = async (key: string) => (await fetch(`${fake.url}/api/v3/core/tokens/`, { headers: { authorization: `Bearer ${key}` } })).status;
 
@@ -201,7 +204,6 @@ describe("the service account, its role and its token", () => {
 });
 
 describe("the token renews itself", () => {
-    const aged = (t: TokenOutputs, hours: number): TokenOutputs => ({ ...t, issued: new Date(Date.now() - hours * HOUR).toISOString(), expires: new Date(Date.now() + (24 - hours) * HOUR).toISOString() });
 
     it("is not rotated while young, and no change is reported", async () => {
         const { account, token } = await automation([]);
@@ -258,6 +260,77 @@ describe("the token renews itself", () => {
             [...fake.tokens.values()].filter((t) => t.user === Number(account.outs.pk)).map((t) => t.identifier),
             [],
         );
+    });
+});
+
+describe("the token resource's diff, read and update", () => {
+    it("a changed input is a change, the young token kept; only a new account replaces it", async () => {
+        const { account, token } = await automation([]);
+        const same = tokenInputs(account.outs.pk);
+        for (const [key, value] of Object.entries({ apiUrl: "https://other.example", adminToken: "another-admin", account: "other-account", user: "99", rotateAfter: 0.75, engineVersion: "0" })) {
+            const diff = await tp.diff!(account.id, token, { ...same, [key]: value });
+            assert.equal(diff.changes, true, `${key} changed`);
+            assert.deepEqual(diff.replaces, key === "account" ? ["account"] : [], key);
+            assert.equal(diff.deleteBeforeReplace, false);
+        }
+        assert.equal((await tp.diff!(account.id, { ...token, refused: true }, same)).changes, true, "a refused token is a change");
+        const updated = (await tp.update!(account.id, token, { ...same, adminToken: "rotated-admin" })).outs as TokenOutputs;
+        assert.equal(updated.key, token.key, "a new admin credential does not replace a young token");
+        assert.equal(updated.adminToken, "rotated-admin", "but is stored");
+        const moved = (await tp.update!(account.id, token, { ...same, apiUrl: fake.url + "/" })).outs as TokenOutputs;
+        assert.notEqual(moved.key, token.key, "another authentik URL: a token issued there");
+    });
+
+    it("says the account is unknown when a token must be issued by the admin and no account pk is known", async () => {
+        const { account, token } = await automation([]);
+        await assert.rejects(tp.update!(account.id, { ...token, refused: true }, tokenInputs("", ADMIN_TOKEN)), /the account's pk is unknown \(api\.admin is none\); set api\.admin for one run/);
+    });
+
+    it("describes the tokens it issues, and keeps them expiring", async () => {
+        const { token } = await automation([]);
+        const issued = fake.tokens.get(token.identifier)!;
+        assert.equal(issued.description, "authentik-platform automation (issued and rotated by pulumi up)");
+        assert.equal(issued.expiring, true);
+    });
+
+    it("reads the expiry authentik holds, and null for a token authentik made non-expiring", async () => {
+        const { account, token } = await automation([]);
+        const later = new Date(Date.now() + 3 * HOUR).toISOString();
+        fake.tokens.get(token.identifier)!.expires = later;
+        assert.equal(((await tp.read!(account.id, token)).props as TokenOutputs).expires, later);
+        fake.tokens.get(token.identifier)!.expiring = false;
+        assert.equal(((await tp.read!(account.id, token)).props as TokenOutputs).expires, null);
+        // The account's tokens made non-expiring: what it issues itself says so too.
+        fake.users.get(Number(account.outs.pk))!.attributes["goauthentik.io/user/token-expires"] = false;
+        const rotated = (await tp.update!(account.id, aged(token, 13), tokenInputs(account.outs.pk, ""))).outs as TokenOutputs;
+        assert.equal(rotated.expires, null);
+    });
+
+    it("a refresh fails at once, saying so, when authentik cannot be reached", { timeout: 20_000 }, async () => {
+        const { account, token } = await automation([]);
+        resetEngineCache();
+        // A port nothing listens on any more: connection refused.
+        const closed = await new Promise<number>((resolve) => {
+            const server = net.createServer().listen(0, "127.0.0.1", () => {
+                const { port } = server.address() as net.AddressInfo;
+                server.close(() => resolve(port));
+            });
+        });
+        await assert.rejects(tp.read!(account.id, { ...token, apiUrl: `http://127.0.0.1:${closed}` }), /cannot be reached from here/);
+    });
+
+    it("a rotation tolerates a previous token already deleted in authentik", async () => {
+        const { account, token } = await automation([]);
+        const second = (await tp.update!(account.id, aged(token, 13), tokenInputs(account.outs.pk, ""))).outs as TokenOutputs;
+        fake.tokens.delete(token.identifier); // the previous one, removed in the UI
+        await new Promise((r) => setTimeout(r, 5));
+        const third = (await tp.update!(account.id, aged(second, 13), tokenInputs(account.outs.pk, ""))).outs as TokenOutputs;
+        assert.equal(await works(third.key), 200);
+    });
+
+    it("an expired token with no admin says how to stop it recurring", async () => {
+        const { account, token } = await automation([]);
+        await assert.rejects(tp.update!(account.id, { ...token, refused: true }, tokenInputs(account.outs.pk, "")), /raise System > Settings > Default token duration/);
     });
 });
 

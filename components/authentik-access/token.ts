@@ -12,8 +12,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { apisFor } from "../authentik-api/client";
-import { engineCache } from "../authentik-api/kinds";
-import { PermanentError, RetryPolicy, describeFailure, realClock, statusOf, waitForReady, withRetry } from "../authentik-api/retry";
+import { readyApis } from "../authentik-api/provider";
+import { PermanentError, RetryPolicy, describeFailure, statusOf, withRetry } from "../authentik-api/retry";
 import { rotationDue, tokenIdentifier } from "./model";
 
 /** Bump when this provider's behaviour changes. */
@@ -48,14 +48,7 @@ export interface TokenOutputs extends TokenInputs {
 
 const DESCRIPTION = "authentik-platform automation (issued and rotated by pulumi up)";
 
-async function connect(url: string, token: string, policy: RetryPolicy, failFast = false) {
-    const known = engineCache().ready;
-    if (!known.has(url)) {
-        await waitForReady(url, policy, realClock, { failFast });
-        known.add(url);
-    }
-    return apisFor({ url, token, policy });
-}
+const connect = (url: string, token: string, policy: RetryPolicy, failFast = false) => readyApis({ url, token, policy }, { failFast });
 
 /**
  * Issues a new API token: with the account's own (valid) token it is the account's by definition;

@@ -134,16 +134,22 @@ function connectionOf(inputs: ObjectInputs): Connection {
     return { url: inputs.apiUrl, token: inputs.apiToken, policy: inputs.policy };
 }
 
-/** Waits for authentik (briefly, and not at all when it is unreachable, for a refresh), then returns clients for it. */
-async function ready(inputs: ObjectInputs, options: ReadinessOptions = {}): Promise<Apis> {
-    // Once per process: authentik answering one operation answers the next. A connection failure
-    // forgets it (guarded), so the next operation waits again.
+/**
+ * Waits for authentik (briefly, and not at all when it is unreachable, for a refresh), then returns
+ * clients for it. Once per process: authentik answering one operation answers the next; a
+ * connection failure forgets it (guarded), so the next operation waits again.
+ */
+export async function readyApis(connection: Connection, options: ReadinessOptions = {}): Promise<Apis> {
     const known = engineCache().ready;
-    if (!known.has(inputs.apiUrl)) {
-        await waitForReady(inputs.apiUrl, inputs.policy, realClock, options);
-        known.add(inputs.apiUrl);
+    if (!known.has(connection.url)) {
+        await waitForReady(connection.url, connection.policy, realClock, options);
+        known.add(connection.url);
     }
-    return apisFor(connectionOf(inputs));
+    return apisFor(connection);
+}
+
+function ready(inputs: ObjectInputs, options: ReadinessOptions = {}): Promise<Apis> {
+    return readyApis(connectionOf(inputs), options);
 }
 
 /** Runs an operation; one that fails on the connection makes the next one wait for readiness again. */
