@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { StackConfig, adminCredential, credentialsInUse, usesApi } from "../stacks/config";
 import { AutomationAccess } from "./authentik-access";
 import { outpostsApart } from "./authentik/outposts";
-import { automationPermissions } from "./authentik-access/model";
+import { automationPermissions, consumerPermissions } from "./authentik-access/model";
 import { AuthentikObjects } from "./authentik-objects";
 import { retryPolicyOf } from "./authentik-objects/model";
 import type { LoadedConfig } from "../stacks/load";
@@ -129,7 +129,8 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
         dependsOn: [database.cluster, database.credentials.resource, pgbouncer.deployment, pgbouncer.service, ...outpostsNamespace, ...(database.upgradeBackup ? [database.upgradeBackup] : [])],
     });
 
-    const objects = usesApi(config) ? authentikObjects(config, credentials, authentik) : undefined;
+    const api = usesApi(config) ? authentikObjects(config, credentials, authentik) : undefined;
+    const objects = api?.objects;
 
     new Observability("observability", {
         config,
@@ -160,6 +161,7 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
         capacity: capacityOf(config),
         apps: objects?.apps ?? {},
         oidcClientSecrets: objects?.oidcClientSecrets ?? pulumi.secret({}),
+        consumerTokens: api?.consumerTokens ?? pulumi.secret({}),
         radius: objects?.radius ?? null,
     };
 }
@@ -194,11 +196,37 @@ export function authentikObjectsFor(config: StackConfig, args: { adminToken?: pu
     });
 }
 
-function authentikObjects(config: StackConfig, credentials: Credentials, authentik: AuthentikRelease): AuthentikObjects {
+/**
+ * One scoped service account per consuming stack (config `consumers`), holding what ProtectedApp
+ * needs, with an expiring token the platform's `up` rotates: by name, a secret.
+ */
+export function consumerTokensFor(config: StackConfig, args: { adminToken?: pulumi.Output<string>; dependsOn: pulumi.Resource[] }): pulumi.Output<Record<string, string>> {
+    const tokens = Object.fromEntries(
+        config.consumers.map((consumer) => [
+            consumer.name,
+            new AutomationAccess(`consumer-${consumer.name}`, {
+                apiUrl: config.api.url ?? authentikUrl(config),
+                adminToken: args.adminToken,
+                account: `authentik-platform-consumer-${consumer.name}`,
+                permissions: consumerPermissions(),
+                rotateAfter: config.api.automation.rotateAfterPercent / 100,
+                policy: retryPolicyOf(config),
+                dependsOn: args.dependsOn,
+            }).token,
+        ]),
+    );
+    return pulumi.secret(pulumi.all(tokens));
+}
+
+function authentikObjects(config: StackConfig, credentials: Credentials, authentik: AuthentikRelease): { objects: AuthentikObjects; consumerTokens: pulumi.Output<Record<string, string>> } {
     const admin = adminCredential(config);
     const held = admin ? credentials.values[admin] : undefined;
     if (admin && held?.kind !== "value") throw new Error(`the API token (${admin}) must be held by Pulumi`);
-    return authentikObjectsFor(config, { adminToken: held?.kind === "value" ? held.value : undefined, radiusSharedSecret: credentials.values.radiusSharedSecret, dependsOn: [authentik.release] });
+    const adminToken = held?.kind === "value" ? held.value : undefined;
+    return {
+        objects: authentikObjectsFor(config, { adminToken, radiusSharedSecret: credentials.values.radiusSharedSecret, dependsOn: [authentik.release] }),
+        consumerTokens: consumerTokensFor(config, { adminToken, dependsOn: [authentik.release] }),
+    };
 }
 
 function externalSecretsOf(config: StackConfig) {

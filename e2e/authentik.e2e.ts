@@ -155,21 +155,21 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
 
     it("6 / ProtectedApp: a stack compiled apart, with only the packages installed, protects its host beside the platform and leaves cleanly", async () => {
         const dir = protectedAppProject();
-        // Its own token: a service account whose role holds exactly what ProtectedApp needs.
-        const consumer = fake.addUser("wiki-stack", { type: "service_account" });
-        fake.rolePermissions.set("wiki-stack-role", new Set(consumerPermissions()));
-        fake.roleUsers.set("wiki-stack-role", new Set([consumer.pk]));
-        const token = fake.issueToken(consumer.pk);
+        // Its token is the one the platform issues it (consumers: [{name: wiki}]): a service
+        // account whose role holds exactly what ProtectedApp needs, read through the StackReference.
+        const issued = [...fake.users.values()].find((u) => u.username === "authentik-platform-consumer-wiki");
+        assert.ok(issued && issued.type === "service_account", "the platform made the consumer's account");
+        const role = [...fake.roleUsers].find(([, members]) => members.has(issued.pk))![0];
+        assert.deepEqual([...fake.rolePermissions.get(role)!].sort(), consumerPermissions());
         ok(await pulumiIn(dir, "stack", "init", "consumer"), "stack init");
         ok(await pulumiIn(dir, "config", "set", "platformStack", `organization/authentik-platform/${STACK}`), "config set");
         ok(await pulumiIn(dir, "config", "set", "authentikApiUrl", fake.url), "config set");
-        ok(await pulumiIn(dir, "config", "set", "--secret", "authentikToken", token), "config set --secret");
         ok(await pulumiIn(dir, "up", "--yes", "--skip-preview"), "the consumer's up");
         const wiki = fake.objects("core_applications").find((a) => a.slug === "wiki");
         assert.equal(wiki?.meta_publisher, "pulumi:wiki-protected-app/consumer", "the application records the stack that owns it");
         const provider = fake.objects("providers_proxy").find((x) => x.name === "Wiki")!;
         assert.ok((fake.embedded().providers as number[]).includes(provider.pk as number), "attached to the platform's outpost");
-        assert.ok(fake.writes.filter((w) => w.user === "wiki-stack").length >= 4, "written with the consumer's own token");
+        assert.ok(fake.writes.filter((w) => w.user === "authentik-platform-consumer-wiki").length >= 4, "written with the consumer's own token");
         ok(await pulumiIn(dir, "preview", "--expect-no-changes"), "the consumer's preview is clean");
         ok(await pulumi("preview", "--expect-no-changes"), "the platform's preview shows no change: it keeps members it does not own");
         const before = (fake.embedded().providers as number[]).filter((x) => x !== provider.pk);

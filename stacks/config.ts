@@ -384,6 +384,17 @@ export const schema = obj(
             },
             { doc: "How the program reaches authentik's API (for groups, apps and outposts)." },
         ),
+        consumers: list(
+            obj(
+                {
+                    name: dnsName("The consuming stack, e.g. wiki: its service account is authentik-platform-consumer-<name>."),
+                },
+                { doc: "A stack that protects its own apps with ProtectedApp." },
+            ),
+            {
+                doc: "Stacks that protect their own apps with @authentik-platform/protected-app: each gets a service account whose role holds what ProtectedApp needs, and an expiring token rotated by the platform's up, in the secret output consumerTokens (by name). Made with api.admin.",
+            },
+        ),
         groups: list(
             obj(
                 {
@@ -867,6 +878,10 @@ function duplicates(values: string[]): string[] {
 }
 
 function validateApps(c: StackConfig, log: IssueLog): void {
+    const consumers = c.consumers.map((x) => x.name);
+    for (const [i, name] of consumers.entries()) {
+        if (consumers.indexOf(name) !== i) log.add(key(`consumers[${i}].name`), name, "is listed twice", "list each consuming stack once");
+    }
     const groups = new Set(c.groups.map((g) => g.name));
     for (const d of duplicates(c.groups.map((g) => g.name))) log.add(key("groups"), d, "names a group twice", "keep one entry per group");
     const radiusName = c.outposts.radius?.name;
@@ -971,7 +986,7 @@ export function adminCredential(c: StackConfig): "bootstrapToken" | "apiToken" |
 
 /** Whether the stack manages objects through authentik's API. */
 export function usesApi(c: StackConfig): boolean {
-    return c.apps.length > 0 || c.groups.length > 0 || c.outposts.radius !== undefined || c.outposts.proxy.enabled;
+    return c.apps.length > 0 || c.groups.length > 0 || c.consumers.length > 0 || c.outposts.radius !== undefined || c.outposts.proxy.enabled;
 }
 
 function validateCredentials(c: StackConfig, log: IssueLog): void {

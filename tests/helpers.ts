@@ -88,5 +88,6 @@ export const PUBLISHED_OUTPUTS = {
     capacity: { connections: {}, memory: {} },
     apps: { grafana: { mode: "oidc", url: "https://grafana.example.com/", clientId: "grafana", issuer: "https://auth.example.com/application/o/grafana/" } },
     oidcClientSecrets: { grafana: "client-s3cret" },
+    consumerTokens: { wiki: "wiki-t0ken" },
     radius: null,
 };

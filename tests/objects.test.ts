@@ -181,6 +181,20 @@ describe("authentik objects in the graph", () => {
         }
     });
 
+    it("gives each consuming stack its own account, a role with what ProtectedApp needs, and a secret token output", () => {
+        const role = named(plan, "consumer-wiki-role");
+        const spec = role.inputs.spec as { name: string; permissions: string[] };
+        assert.equal(spec.name, "authentik-platform-consumer-wiki");
+        for (const needed of ["authentik_core.add_application", "authentik_policies.add_policybinding", "authentik_providers_proxy.add_proxyprovider", "authentik_core.view_group", "authentik_outposts.change_outpost"]) {
+            assert.ok(spec.permissions.includes(needed), needed);
+        }
+        for (const never of ["authentik_core.add_group", "authentik_core.change_group", "authentik_outposts.add_outpost", "authentik_outposts.delete_outpost", "authentik_core.enable_group_superuser"]) {
+            assert.ok(!spec.permissions.includes(never), never);
+        }
+        assert.equal(String(plan.outputs.consumerTokens), "[secret]");
+        expectIssue(set(homelab(), "consumers", [{ name: "wiki" }, { name: "wiki" }]), "consumers[1].name", /is listed twice/);
+    });
+
     it("with api.admin none: no account or role in the program, the token renews itself, no bootstrap credential anywhere", async () => {
         const block = set(set(homelab(), "api.admin", "none"), "authentik.bootstrapCredentials", false);
         const dropped = (await planStack(writeStack(block))).plan;
@@ -286,7 +300,7 @@ describe("authentik objects in the graph", () => {
     });
 
     it("needs no API objects (nor API access) for a stack without apps", async () => {
-        const block = set(set(set(homelab(), "apps", undefined), "groups", undefined), "outposts", undefined);
+        const block = set(set(set(set(homelab(), "apps", undefined), "groups", undefined), "outposts", undefined), "consumers", undefined);
         const { plan: bare, ok } = await planStack(writeStack(block));
         assert.ok(ok);
         assert.deepEqual(dynamic(bare), []);

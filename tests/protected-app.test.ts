@@ -100,7 +100,7 @@ describe("examples/protected-app against the packaged ProtectedApp", () => {
                 newResource: (args) => {
                     registered.push({ type: args.type, name: args.name, inputs: args.inputs });
                     if (args.type === "pulumi:pulumi:StackReference") {
-                        return { id: String(args.inputs.name), state: { ...args.inputs, outputs: PUBLISHED_OUTPUTS, secretOutputNames: ["oidcClientSecrets"] } };
+                        return { id: String(args.inputs.name), state: { ...args.inputs, outputs: PUBLISHED_OUTPUTS, secretOutputNames: ["oidcClientSecrets", "consumerTokens"] } };
                     }
                     return { id: `${args.name}-id`, state: { ...args.inputs, pk: `${args.name}-pk`, uuid: `${args.name}-uuid` } };
                 },
@@ -109,7 +109,7 @@ describe("examples/protected-app against the packaged ProtectedApp", () => {
             "wiki-protected-app",
             "dev",
         );
-        pulumi.runtime.setAllConfig({ "wiki-protected-app:platformStack": "org/authentik-platform/homelab", "wiki-protected-app:authentikToken": "consumer-token" }, ["wiki-protected-app:authentikToken"]);
+        pulumi.runtime.setAllConfig({ "wiki-protected-app:platformStack": "org/authentik-platform/homelab" });
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require(path.join(dir, "bin", "index.js")) as Record<string, pulumi.Output<unknown>>;
         const auth = await new Promise<Record<string, unknown>>((resolve) => program.wikiAuth.apply((v) => resolve(v as Record<string, unknown>)));
@@ -121,6 +121,8 @@ describe("examples/protected-app against the packaged ProtectedApp", () => {
         const application = registered.find((r) => r.name === "wiki-application")!;
         assert.equal((application.inputs.spec as Record<string, unknown>).metaPublisher, "pulumi:wiki-protected-app/dev");
         assert.equal((application.inputs.apiUrl as string), "https://auth.example.com", "the platform's authentik URL, from the StackReference");
+        // The token the platform issued it (consumerTokens.wiki), registered as a secret.
+        assert.deepEqual(application.inputs.apiToken, { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "wiki-t0ken" });
         const binding = registered.find((r) => r.name === "wiki-allow-homelab-users")!;
         assert.deepEqual(binding.inputs.spec, { target: "wiki-application-uuid", groupName: "homelab-users", order: 0 });
         assert.deepEqual(registered.find((r) => r.name === "wiki-on-outpost")!.inputs.spec, { outpostName: "authentik Embedded Outpost", provider: "wiki-provider-pk" });

@@ -100,15 +100,17 @@ export interface PlatformOutputs {
     apps: Record<string, AppOutputs>;
     /** OIDC client secrets by app slug (a secret output). */
     oidcClientSecrets: Record<string, string>;
+    /** API tokens of the consuming stacks (config `consumers`), by name (a secret output): for ProtectedApp. */
+    consumerTokens: Record<string, string>;
     /** The RADIUS endpoint (in-cluster Service of the outpost, a LoadBalancer), or null. */
     radius: { host: string; port: number } | null;
 }
 
 /** Every top-level key of the contract, for consumers that validate what they read. */
-export const OUTPUT_KEYS: readonly (keyof PlatformOutputs)[] = ["contractVersion", "namespace", "database", "pgbouncer", "authentik", "capacity", "apps", "oidcClientSecrets", "radius"];
+export const OUTPUT_KEYS: readonly (keyof PlatformOutputs)[] = ["contractVersion", "namespace", "database", "pgbouncer", "authentik", "capacity", "apps", "oidcClientSecrets", "consumerTokens", "radius"];
 
 /** The keys the platform exports as secrets; every other key is plain. */
-export const SECRET_OUTPUT_KEYS: readonly (keyof PlatformOutputs)[] = ["oidcClientSecrets"];
+export const SECRET_OUTPUT_KEYS: readonly (keyof PlatformOutputs)[] = ["oidcClientSecrets", "consumerTokens"];
 
 /** Each output of the platform stack on its own, so a plain one stays plain and a secret one secret. */
 export type PlatformOutputRefs = { [K in keyof PlatformOutputs]: pulumi.Output<PlatformOutputs[K]> };

@@ -5,16 +5,18 @@
  */
 import { loadStackConfig } from "../../../stacks/load";
 import { adminCredential } from "../../../stacks/config";
-import { authentikObjectsFor } from "../../../components/platform";
+import { authentikObjectsFor, consumerTokensFor } from "../../../components/platform";
 import { authentikUrl } from "../../../components/authentik/values";
 import { CONTRACT_VERSION } from "../../../stacks/contract";
 
 const { config, configValues } = loadStackConfig();
 const admin = adminCredential(config);
-const objects = authentikObjectsFor(config, { adminToken: admin ? configValues[admin] : undefined, dependsOn: [] });
+const adminToken = admin ? configValues[admin] : undefined;
+const objects = authentikObjectsFor(config, { adminToken, dependsOn: [] });
 
 // What a consuming stack reads through a StackReference (the contract's keys this stack can fill).
 export const contractVersion = CONTRACT_VERSION;
 export const authentik = { url: authentikUrl(config), host: config.authentik.host };
 export const apps = objects.apps;
+export const consumerTokens = consumerTokensFor(config, { adminToken, dependsOn: [] });
 export const oidcClientSecrets = objects.oidcClientSecrets;
