@@ -76,6 +76,17 @@ describe("objects of another stack, by name", () => {
         assert.deepEqual((await p.check!({} as ObjectInputs, object("PolicyBinding", { target: "x", groupName: "users", order: 0 }))).failures, []);
     });
 
+    it("a newer package (engine) updates the objects it made, never replaces them", async () => {
+        await create(object("Group", { name: "users" }));
+        const c = await consumer("wiki", "pulumi:wiki/prod");
+        for (const o of c.all) {
+            const older = { ...o.outs, engineVersion: "1" };
+            const diff = await p.diff!(o.id, older, { ...object(String(o.outs.kind), o.outs.spec as Record<string, unknown>) });
+            assert.equal(diff.changes, true, `${o.outs.kind}: re-applied`);
+            assert.deepEqual(diff.replaces, [], `${o.outs.kind}: not replaced`);
+        }
+    });
+
     it("a token without a permission is refused with the permission named", async () => {
         const account = fake.addUser("consumer", { type: "service_account" });
         const token = fake.issueToken(account.pk);
