@@ -11,6 +11,7 @@ import { homelab, parse, set, writeStack } from "./helpers";
 
 interface Manifest {
     kind: string;
+    apiVersion?: string;
     metadata: { name: string; namespace?: string };
     rules?: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
     subjects?: object[];
@@ -29,6 +30,42 @@ describe("managed outposts in a namespace of their own", () => {
         assert.ok(!home.has("secrets"), "no Secret in authentik's namespace (database credentials, CA, backup keys) is the worker's");
         assert.ok(!home.has("deployments"));
         assert.ok(home.has("services"), "the embedded outpost's Service stays possible");
+    });
+
+    it("grant exactly what authentik's outpost controller reconciles, with the chart's verbs", () => {
+        const rw = ["get", "create", "delete", "list", "patch"];
+        assert.deepEqual(role("authentik-outposts")!.rules, [
+            { apiGroups: [""], resources: ["secrets", "services", "configmaps"], verbs: rw },
+            { apiGroups: ["apps"], resources: ["deployments"], verbs: rw },
+            { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: rw },
+            { apiGroups: ["traefik.io", "traefik.containo.us"], resources: ["middlewares"], verbs: rw },
+            { apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], verbs: rw },
+            { apiGroups: ["monitoring.coreos.com"], resources: ["servicemonitors"], verbs: rw },
+        ]);
+        assert.deepEqual(role("authentik")!.rules, [
+            { apiGroups: [""], resources: ["services"], verbs: rw },
+            { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: rw },
+            { apiGroups: ["traefik.io", "traefik.containo.us"], resources: ["middlewares"], verbs: rw },
+            { apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], verbs: rw },
+            { apiGroups: ["monitoring.coreos.com"], resources: ["servicemonitors"], verbs: rw },
+        ]);
+        assert.deepEqual(
+            manifests.map((m) => `${m.kind} ${m.metadata.namespace ?? "-"}/${m.metadata.name}`),
+            [
+                "ServiceAccount authentik/authentik-worker",
+                "Role authentik-outposts/authentik-outposts",
+                "RoleBinding authentik-outposts/authentik-outposts",
+                "Role authentik/authentik-embedded-outpost",
+                "RoleBinding authentik/authentik-embedded-outpost",
+                "ClusterRole -/authentik-authentik-outpost-controller",
+                "ClusterRoleBinding -/authentik-authentik-outpost-controller",
+            ],
+        );
+        for (const binding of manifests.filter((m) => m.kind.endsWith("Binding"))) {
+            const ref = (binding as unknown as { roleRef: { apiGroup: string; kind: string; name: string } }).roleRef;
+            assert.deepEqual(ref, { apiGroup: "rbac.authorization.k8s.io", kind: binding.kind.replace("Binding", ""), name: binding.metadata.name });
+        }
+        for (const m of manifests) assert.equal((m.metadata as { labels?: Record<string, string> }).labels?.["app.kubernetes.io/component"], "worker", `${m.kind} is labelled`);
     });
 
     it("bind both Roles to the worker's own account, and only list CRDs cluster-wide", () => {
