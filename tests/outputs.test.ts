@@ -12,6 +12,7 @@ const homelab = PUBLISHED_OUTPUTS;
 const published: Record<string, { outputs: Record<string, unknown>; secretOutputNames: string[] }> = {
     "org/authentik-platform/homelab": { outputs: homelab, secretOutputNames: ["oidcClientSecrets"] },
     "org/authentik-platform/future": { outputs: { ...homelab, contractVersion: 2 }, secretOutputNames: ["oidcClientSecrets"] },
+    "org/authentik-platform/partial": { outputs: { contractVersion: 1, authentik: homelab.authentik, consumerTokens: homelab.consumerTokens }, secretOutputNames: ["consumerTokens"] },
 };
 
 const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
@@ -38,6 +39,14 @@ describe("readPlatformOutputs", () => {
         assert.equal(await secret(platform.apps), false);
         assert.equal(await secret(platform.oidcClientSecrets), true);
         assert.equal((await value(platform.oidcClientSecrets)).grafana, "client-s3cret");
+    });
+
+    it("requires only the outputs a consumer reads (a ProtectedApp stack reads authentik and its token)", async () => {
+        const platform = readPlatformOutputs(new pulumi.StackReference("org/authentik-platform/partial"));
+        assert.equal((await value(platform.authentik)).url, "https://auth.example.com");
+        assert.equal(await secret(platform.consumerTokens), true, "consumer tokens are secret");
+        assert.equal((await value(platform.consumerTokens)).wiki, "wiki-t0ken");
+        assert.deepEqual(Object.keys(platform).sort(), ["apps", "authentik", "capacity", "consumerTokens", "contractVersion", "database", "namespace", "oidcClientSecrets", "pgbouncer", "radius"]);
     });
 
     it("refuses a contract version it does not know, naming the stack", async () => {
