@@ -67,6 +67,12 @@ describe("objects of another stack, by name", () => {
             /Application wiki already exists in authentik .*it belongs to pulumi:wiki\/prod; set adopt: true/,
         );
         assert.equal(fake.writes.length, writes);
+        // A provider name another stack's app uses: the owner is told through the app it serves.
+        await assert.rejects(
+            create(object("ProxyProvider", { name: "wiki", mode: "forward_single", externalHost: "https://wiki2.example.com", ...flows })),
+            /ProxyProvider wiki already exists in authentik .*serves application "wiki" and is not managed by this stack; it belongs to pulumi:wiki\/prod/,
+        );
+        assert.equal(fake.writes.length, writes);
     });
 
     it("a group that does not exist fails the preview (check) with its name", async () => {

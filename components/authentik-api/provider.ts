@@ -227,14 +227,24 @@ function needs<T>(kind: string, verb: "view" | "add" | "change" | "delete" | "re
     });
 }
 
+/**
+ * Which stack owns an existing object, when it can be told: an application records it
+ * (`meta_publisher`, set by ProtectedApp); a provider through the application it serves.
+ */
+async function ownerOf(api: Apis, existing: Remote): Promise<string | undefined> {
+    const recorded = (r: Remote | undefined) => (typeof r?.metaPublisher === "string" && r.metaPublisher.startsWith("pulumi:") ? r.metaPublisher : undefined);
+    if (recorded(existing) || typeof existing.assignedApplicationSlug !== "string" || !existing.assignedApplicationSlug) return recorded(existing);
+    const slug = existing.assignedApplicationSlug;
+    return recorded((await api.core.coreApplicationsRetrieve({ slug }).catch(() => undefined)) as Remote | undefined);
+}
+
 /** "already exists" for an object this stack does not manage, with what to do about it. */
-function conflictMessage(what: string, existing: Remote): string {
+function conflictMessage(what: string, existing: Remote, owner: string | undefined): string {
     const servedApp = typeof existing.assignedApplicationSlug === "string" && existing.assignedApplicationSlug ? ` and serves application "${existing.assignedApplicationSlug}"` : "";
     const rename = servedApp
         ? `; if that application is this app under its old slug (you changed the slug in the config), add renamedFrom: [${existing.assignedApplicationSlug}] to the app so the same objects are updated in place`
         : "";
-    const owner = typeof existing.metaPublisher === "string" && existing.metaPublisher.startsWith("pulumi:") ? `; it belongs to ${existing.metaPublisher}` : "";
-    return `${what} already exists in authentik (pk ${existing.pk})${servedApp} and is not managed by this stack${owner}; set adopt: true for it to take it over (e.g. when migrating from Terraform)${rename}`;
+    return `${what} already exists in authentik (pk ${existing.pk})${servedApp} and is not managed by this stack${owner ? `; it belongs to ${owner}` : ""}; set adopt: true for it to take it over (e.g. when migrating from Terraform)${rename}`;
 }
 
 /** Creates the object, or takes over the one a timed-out attempt (or, with adopt, someone else) made. */
@@ -243,7 +253,7 @@ async function createOrAdopt(inputs: ObjectInputs, api: Apis): Promise<{ id: str
     const what = `${inputs.kind} ${kind.naturalKey(inputs.spec)}`;
     const body = await needs(inputs.kind, "references", withRetry(`${what}: resolving references`, () => kind.body(api, inputs.spec), inputs.policy));
     const existing = await needs(inputs.kind, "view", withRetry(`${what}: lookup`, () => kind.find(api, inputs.spec), inputs.policy));
-    if (existing && !inputs.adopt && !kind.existingIsOwn) throw new PermanentError(conflictMessage(what, existing));
+    if (existing && !inputs.adopt && !kind.existingIsOwn) throw new PermanentError(conflictMessage(what, existing, await ownerOf(api, existing)));
     let retried = false;
     const remote = existing
         ? await needs(inputs.kind, "change", withRetry(`${what}: adopt`, () => kind.update(api, kind.idOf(existing), body), inputs.policy))
