@@ -7,6 +7,7 @@ import { restrictedViolations } from "../policy/rules";
 import { checkBaseline } from "../tools/checks";
 import { Plan, PlanResource, SECRET } from "../tools/harness";
 import { HOMELAB_FILE, expectIssue, homelab, parse, set, writeStack } from "./helpers";
+import { credentialsInUse } from "../stacks/config";
 
 const config = parse(homelab());
 const app = (slug: string) => config.apps.find((a) => a.slug === slug)!;
@@ -122,6 +123,16 @@ describe("app rules reject bad input", () => {
         assert.equal(c.api.admin, "bootstrap");
         assert.equal(c.api.automation.account, "authentik-platform-automation");
         assert.equal(c.api.automation.rotateAfterPercent, 50);
+    });
+    it("generates or reads only the credentials the API path uses", () => {
+        const inUse = (block: ReturnType<typeof homelab>) => credentialsInUse(parse(block));
+        assert.ok(inUse(homelab()).includes("bootstrapToken"), "the bootstrap token makes the account");
+        assert.ok(!inUse(homelab()).includes("apiToken"));
+        const apiAdmin = set(set(set(homelab(), "api.admin", "apiToken"), "credentials.apiToken", "config"), "apiToken", { secure: "v1" });
+        assert.ok(inUse(apiAdmin).includes("apiToken"), "api.admin apiToken reads credentials.apiToken");
+        const dropped = set(set(homelab(), "api.admin", "none"), "authentik.bootstrapCredentials", false);
+        assert.deepEqual(inUse(dropped).filter((c) => /bootstrap|apiToken/.test(c)), [], "no bootstrap or admin credential at all");
+        assert.ok(inUse(set(homelab(), "api.admin", "none")).includes("bootstrapPassword"), "bootstrap credentials stay until bootstrapCredentials: false");
     });
     it("an admin credential that is not set", () => {
         expectIssue(set(homelab(), "api.admin", "apiToken"), "credentials.apiToken", /is required: api\.admin is apiToken/);
