@@ -36,7 +36,7 @@ class AutomationToken extends pulumi.dynamic.Resource {
             automationTokenProvider,
             name,
             { ...args, key: undefined, expires: undefined, identifier: undefined },
-            { ...opts, additionalSecretOutputs: ["key", "previous"] },
+            { ...opts, additionalSecretOutputs: ["key"] },
             "authentik",
             "AutomationToken",
         );
