@@ -121,7 +121,7 @@ describe("the plan's line on API access", () => {
     });
     it("says when no superuser credential is held and the pods have no bootstrap credentials", () => {
         const line = accessSummary({ ...scoped, admin: "none", bootstrapCredentials: false });
-        assert.match(line, /no superuser credential held \(api\.admin: none\): the token renews itself; no bootstrap credentials in the pods$/);
+        assert.match(line, /no superuser credential held \(api\.admin: none\): the token renews itself; no bootstrap credentials in the pods \(generated ones from an earlier up: pulumi state unprotect them first/);
         assert.match(accessSummary({ ...scoped, admin: "apiToken" }), /made with the credentials\.apiToken \(api\.admin/);
     });
     it("calls a superuser token what it is, and says when there is none", () => {

@@ -136,6 +136,8 @@ export function accessSummary(a: {
         a.admin === "none"
             ? "no superuser credential held (api.admin: none): the token renews itself"
             : `made with the ${a.admin === "bootstrap" ? "bootstrap token" : "credentials.apiToken"} (api.admin; set none after this install)`;
-    const bootstrap = a.bootstrapCredentials ? "; bootstrap token and password still handed to the pods (authentik.bootstrapCredentials)" : "; no bootstrap credentials in the pods";
+    const bootstrap = a.bootstrapCredentials
+        ? "; bootstrap token and password still handed to the pods (authentik.bootstrapCredentials)"
+        : "; no bootstrap credentials in the pods (generated ones from an earlier up: pulumi state unprotect them first, README: API access)";
     return `API token: service account ${a.account}'s, ${granted.length} permissions${superuser}; expires after authentik's default token duration, rotated after ${a.rotateAfterPercent}% of it; ${admin}${bootstrap}`;
 }
