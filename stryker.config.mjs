@@ -17,6 +17,7 @@ export default {
     "components/authentik-access/token.ts",
     "components/secrets/render.ts",
     "components/authentik-objects/model.ts",
+    "components/authentik-objects/app.ts",
     "components/authentik-api/*.ts",
     "components/lib/*.ts",
     "!components/lib/build-stamp.ts",
