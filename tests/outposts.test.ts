@@ -65,7 +65,14 @@ describe("managed outposts in a namespace of their own", () => {
             const ref = (binding as unknown as { roleRef: { apiGroup: string; kind: string; name: string } }).roleRef;
             assert.deepEqual(ref, { apiGroup: "rbac.authorization.k8s.io", kind: binding.kind.replace("Binding", ""), name: binding.metadata.name });
         }
-        for (const m of manifests) assert.equal((m.metadata as { labels?: Record<string, string> }).labels?.["app.kubernetes.io/component"], "worker", `${m.kind} is labelled`);
+        for (const m of manifests) {
+            assert.deepEqual(
+                (m.metadata as { labels?: Record<string, string> }).labels,
+                { "app.kubernetes.io/name": "authentik", "app.kubernetes.io/component": "worker", "app.kubernetes.io/part-of": "authentik-platform", "app.kubernetes.io/managed-by": "pulumi" },
+                `${m.kind} is labelled as the worker's`,
+            );
+            assert.equal(m.apiVersion, m.kind === "ServiceAccount" ? "v1" : "rbac.authorization.k8s.io/v1", `${m.kind}'s API`);
+        }
     });
 
     it("bind both Roles to the worker's own account, and only list CRDs cluster-wide", () => {
