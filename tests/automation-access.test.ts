@@ -328,6 +328,20 @@ describe("the token resource's diff, read and update", () => {
         assert.equal(await works(third.key), 200);
     });
 
+    it("a token that works again (a refusal was transient) reads as not refused", async () => {
+        const { account, token } = await automation([]);
+        assert.equal(((await tp.read!(account.id, { ...token, refused: true })).props as TokenOutputs).refused, false);
+    });
+
+    it("a rotation stops when the previous token cannot be deleted (authentik failing), rather than losing track of it", { timeout: 20_000 }, async () => {
+        const { account, token } = await automation([]);
+        const second = (await tp.update!(account.id, aged(token, 13), tokenInputs(account.outs.pk, ""))).outs as TokenOutputs;
+        fake.inject({ match: /^DELETE core_tokens_destroy$/, kind: "503", times: 10_000 });
+        await new Promise((r) => setTimeout(r, 5));
+        await assert.rejects(tp.update!(account.id, aged(second, 13), tokenInputs(account.outs.pk, "")), /automation token .*: delete: authentik answered HTTP 503/);
+        fake.faults.length = 0;
+    });
+
     it("an expired token with no admin says how to stop it recurring", async () => {
         const { account, token } = await automation([]);
         await assert.rejects(tp.update!(account.id, { ...token, refused: true }, tokenInputs(account.outs.pk, "")), /raise System > Settings > Default token duration/);
