@@ -13,7 +13,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { apisFor } from "../authentik-api/client";
 import { readyApis } from "../authentik-api/provider";
-import { PermanentError, RetryPolicy, describeFailure, statusOf, withRetry } from "../authentik-api/retry";
+import { PermanentError, RetryPolicy, isRefused, statusOf, withRetry } from "../authentik-api/retry";
 import { rotationDue, tokenIdentifier } from "./model";
 
 /** Bump when this provider's behaviour changes. */
@@ -48,6 +48,12 @@ export interface TokenOutputs extends TokenInputs {
 
 const DESCRIPTION = "authentik-platform automation (issued and rotated by pulumi up)";
 
+/** When a token expires as authentik answers it: null when authentik made it non-expiring. */
+const expiryOf = (token: { expiring?: boolean; expires?: Date | null }) => (token.expiring === false || !token.expires ? null : token.expires.toISOString());
+
+/** A new token is due: the stored one was refused, or has lived past the rotation point. */
+const dueForRotation = (olds: TokenOutputs, news: TokenInputs, now: Date) => olds.refused === true || rotationDue(olds, now, news.rotateAfter);
+
 const connect = (url: string, token: string, policy: RetryPolicy, failFast = false) => readyApis({ url, token, policy }, { failFast });
 
 /**
@@ -61,7 +67,7 @@ async function issue(i: TokenInputs, credential: { own: string } | { admin: stri
     const request = { identifier, intent: "api" as never, description: DESCRIPTION, ...("admin" in credential ? { user: Number(i.user), expiring: true } : {}) };
     const made = await withRetry(`automation token ${identifier}: create`, () => api.core.coreTokensCreate({ tokenRequest: request }), i.policy);
     const { key } = await withRetry(`automation token ${identifier}: key`, () => api.core.coreTokensViewKeyRetrieve({ identifier }), i.policy);
-    return { key, identifier, issued: now.toISOString(), expires: made.expiring === false || !made.expires ? null : made.expires.toISOString() };
+    return { key, identifier, issued: now.toISOString(), expires: expiryOf(made) };
 }
 
 /** Deletes tokens of the account, ignoring those already gone or already refused (expired: authentik cleans them up). */
@@ -72,8 +78,7 @@ async function discard(i: TokenInputs, token: string, identifiers: (string | und
         try {
             await withRetry(`automation token ${identifier}: delete`, () => api.core.coreTokensDestroy({ identifier }), i.policy);
         } catch (e) {
-            const status = statusOf(e);
-            if (status !== 404 && status !== 403 && status !== 401) throw e;
+            if (!isRefused(e) && statusOf(e) !== 404) throw e;
         }
     }
 }
@@ -96,7 +101,7 @@ export const automationTokenProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async diff(_id: string, olds: TokenOutputs, news: TokenInputs) {
-        const due = olds.refused === true || rotationDue(olds, new Date(), news.rotateAfter);
+        const due = dueForRotation(olds, news, new Date());
         const inputsChanged = ["apiUrl", "adminToken", "account", "user", "rotateAfter", "engineVersion"].some((k) => olds[k as keyof TokenInputs] !== news[k as keyof TokenInputs]);
         return { changes: due || inputsChanged, replaces: olds.account !== news.account ? ["account"] : [], deleteBeforeReplace: false };
     },
@@ -111,18 +116,16 @@ export const automationTokenProvider: pulumi.dynamic.ResourceProvider = {
         const api = await connect(props.apiUrl, props.key, props.policy, true);
         try {
             const token = await withRetry(`automation token ${props.identifier}: read`, () => api.core.coreTokensRetrieve({ identifier: props.identifier }), props.policy);
-            const expires = token.expiring === false || !token.expires ? null : token.expires.toISOString();
-            return { id, props: { ...props, expires, refused: false } };
+            return { id, props: { ...props, expires: expiryOf(token), refused: false } };
         } catch (e) {
-            const status = statusOf(e);
-            if (status === 401 || status === 403) return { id, props: { ...props, refused: true } };
+            if (isRefused(e)) return { id, props: { ...props, refused: true } };
             throw e;
         }
     },
 
     async update(_id: string, olds: TokenOutputs, news: TokenInputs) {
         const now = new Date();
-        const due = olds.refused === true || rotationDue(olds, now, news.rotateAfter) || !sameTarget(olds, news);
+        const due = dueForRotation(olds, news, now) || !sameTarget(olds, news);
         if (!due) return { outs: { ...olds, ...news } };
         if (olds.refused && !news.adminToken) throw new PermanentError(noIssuerMessage(news.account, REFUSED));
         const issued = await issue(news, olds.refused ? { admin: news.adminToken } : { own: olds.key }, now);
@@ -133,10 +136,6 @@ export const automationTokenProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async delete(_id: string, props: TokenOutputs) {
-        try {
-            await discard(props, props.key, [props.previous, props.identifier]);
-        } catch (e) {
-            throw new PermanentError((await describeFailure(`automation token ${props.identifier}: delete`, e)).message);
-        }
+        await discard(props, props.key, [props.previous, props.identifier]);
     },
 };

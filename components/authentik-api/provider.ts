@@ -22,7 +22,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { Apis, Connection, apisFor } from "./client";
 import { KindSpec, Remote, engineCache, groupPk, kinds } from "./kinds";
 import { permissionFor, referencePermissions } from "../authentik-access/model";
-import { PermanentError, ReadinessOptions, RetryPolicy, isGone, isUnreachable, mayHaveCommitted, realClock, statusOf, waitForReady, withRetry } from "./retry";
+import { PermanentError, ReadinessOptions, RetryPolicy, isGone, isRefused, isUnreachable, mayHaveCommitted, realClock, statusOf, waitForReady, withRetry } from "./retry";
 
 /** Bump when the engine's behaviour changes, so existing objects are re-applied. */
 export const ENGINE_VERSION = "2";
@@ -283,6 +283,11 @@ async function createOrAdopt(inputs: ObjectInputs, api: Apis): Promise<{ id: str
     return { id, outs: outputsOf(inputs, kind, remote, body) };
 }
 
+/** Whether the last read found authentik holding something else than was applied. */
+function isDrifted(olds: ObjectOutputs): boolean {
+    return (olds.drift?.length ?? 0) > 0 || olds.observedDigest !== olds.appliedDigest;
+}
+
 /** Which token a state holds, without the token (a short digest). */
 function tokenFingerprint(token: string | undefined): string {
     return sha256(`authentik-api-token:${token ?? ""}`).slice(0, 16);
@@ -311,10 +316,9 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
                 `${news.kind}: authentik refused the API token (revoked or expired). Give the stack a valid one (credentials.apiToken or the bootstrap token), then run again; the objects are untouched`,
             );
         }
-        const drifted = (olds.drift?.length ?? 0) > 0 || olds.observedDigest !== olds.appliedDigest;
         // A rotated token is a change too: the state must hold the new one, or every later read and
         // delete authenticates with the old (refused) one. Such an update writes nothing to authentik.
-        const changes = drifted || rotated || desired(olds) !== desired(news);
+        const changes = isDrifted(olds) || rotated || desired(olds) !== desired(news);
         const replaceOn = kinds[news.kind]?.replaceOn ?? [];
         // Name the field that forces the replacement (a property path), so the preview says why.
         const replaces = olds.kind !== news.kind ? ["kind"] : replaceOn.filter((f) => stableJson(olds.spec?.[f]) !== stableJson(news.spec?.[f])).map((f) => `spec.${f}`);
@@ -358,7 +362,7 @@ async function readObject(id: string, props: ObjectOutputs): Promise<pulumi.dyna
         const found = await withRetry(`${props.kind} ${id}: read`, read, props.policy).then(
             (r) => r,
             (e) => {
-                if (statusOf(e) === 401 || statusOf(e) === 403) return { refused: true as const };
+                if (isRefused(e)) return { refused: true as const };
                 throw e;
             },
         );
@@ -377,8 +381,7 @@ async function readObject(id: string, props: ObjectOutputs): Promise<pulumi.dyna
 
 async function updateObject(id: string, olds: ObjectOutputs, news: ObjectInputs): Promise<pulumi.dynamic.UpdateResult> {
     const kind = kindOf(news);
-    const drifted = (olds.drift?.length ?? 0) > 0 || olds.observedDigest !== olds.appliedDigest;
-    if (!drifted && desired(olds) === desired(news)) {
+    if (!isDrifted(olds) && desired(olds) === desired(news)) {
         // Only the token changed: keep the new one in state, write nothing to authentik.
         return { outs: { ...olds, ...news, authRefused: false } };
     }

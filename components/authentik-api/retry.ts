@@ -75,6 +75,12 @@ export function statusOf(e: unknown): number | undefined {
     return e instanceof PermanentError ? e.status : responseOf(e)?.status;
 }
 
+/** Whether authentik refused the token itself (expired, revoked, deleted): 401 or 403. */
+export function isRefused(e: unknown): boolean {
+    const status = statusOf(e);
+    return status === 401 || status === 403;
+}
+
 /**
  * Whether authentik itself answered "no such object": HTTP 404 with its JSON body `{"detail": …}`
  * (Django REST framework's NotFound, raised by get_object()). An ingress's or proxy's 404 (HTML,
