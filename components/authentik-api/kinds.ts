@@ -106,11 +106,21 @@ async function only<T>(what: string, results: T[]): Promise<T> {
     return results[0];
 }
 
-export function flowPk(api: Apis, slug: string): Promise<string> {
-    return memo(api, `flow|${slug}`, async () => {
-        const results = await listAll(`flow "${slug}"`, (p) => api.flows.flowsInstancesList({ slug, ...p }));
-        return (await only(`flow "${slug}"`, results.filter((f) => f.slug === slug))).pk;
+/**
+ * The pk of the one object `list` holds whose `field` is exactly `value`, looked up once per
+ * process. `missing`, when given, is what to say when there is none: authentik itself says it does
+ * not exist (a "gone" answer, so a preview's check can tell it from an unreachable authentik).
+ */
+function pkWhere<T extends { pk: string }>(api: Apis, what: string, field: string, value: string, list: (paging: { page: number; pageSize: number }) => Promise<Page<T>>, missing?: string): Promise<string> {
+    return memo(api, what, async () => {
+        const found = (await listAll(what, list)).filter((r) => (r as unknown as Remote)[field] === value);
+        if (found.length === 0 && missing) throw new PermanentError(missing, 404, true);
+        return (await only(what, found)).pk;
     });
+}
+
+export function flowPk(api: Apis, slug: string): Promise<string> {
+    return pkWhere(api, `flow "${slug}"`, "slug", slug, (p) => api.flows.flowsInstancesList({ slug, ...p }));
 }
 
 export async function scopeMappingPks(api: Apis, scopes: string[]): Promise<string[]> {
@@ -123,35 +133,21 @@ export async function scopeMappingPks(api: Apis, scopes: string[]): Promise<stri
 }
 
 export function certificatePk(api: Apis, name: string): Promise<string> {
-    return memo(api, `certificate|${name}`, async () => {
-        const results = await listAll(`certificate "${name}"`, (p) => api.crypto.cryptoCertificatekeypairsList({ name, ...p }));
-        return (await only(`certificate "${name}"`, results.filter((c) => c.name === name))).pk;
-    });
+    return pkWhere(api, `certificate "${name}"`, "name", name, (p) => api.crypto.cryptoCertificatekeypairsList({ name, ...p }));
 }
 
 function serviceConnectionPk(api: Apis, name: string): Promise<string> {
-    return memo(api, `service-connection|${name}`, async () => {
-        const results = await listAll(`Kubernetes service connection "${name}"`, (p) => api.outposts.outpostsServiceConnectionsKubernetesList({ name, ...p }));
-        return (await only(`Kubernetes service connection "${name}"`, results.filter((c) => c.name === name))).pk;
-    });
+    return pkWhere(api, `Kubernetes service connection "${name}"`, "name", name, (p) => api.outposts.outpostsServiceConnectionsKubernetesList({ name, ...p }));
 }
 
 /** A group's pk by its exact name (ProtectedApp binds groups the platform stack owns). */
 export function groupPk(api: Apis, name: string): Promise<string> {
-    return memo(api, `group|${name}`, async () => {
-        const found = (await listAll(`group "${name}"`, (p) => api.core.coreGroupsList({ name, includeUsers: false, ...p }))).filter((g) => g.name === name);
-        if (found.length === 0) throw new PermanentError(`group "${name}" does not exist in authentik: create it first (the platform stack's groups config), or remove it from the app's groups`, 404, true);
-        return (await only(`group "${name}"`, found)).pk;
-    });
+    return pkWhere(api, `group "${name}"`, "name", name, (p) => api.core.coreGroupsList({ name, includeUsers: false, ...p }), `group "${name}" does not exist in authentik: create it first (the platform stack's groups config), or remove it from the app's groups`);
 }
 
 /** An outpost's uuid by its exact name (ProtectedApp attaches to an outpost the platform stack owns). */
 function outpostUuid(api: Apis, name: string): Promise<string> {
-    return memo(api, `outpost|${name}`, async () => {
-        const found = (await listAll(`outpost "${name}"`, (p) => api.outposts.outpostsInstancesList({ nameIexact: name, ...p }))).filter((o) => o.name === name);
-        if (found.length === 0) throw new PermanentError(`outpost "${name}" does not exist in authentik: use the outpost name the platform stack publishes (its apps output)`);
-        return (await only(`outpost "${name}"`, found)).pk;
-    });
+    return pkWhere(api, `outpost "${name}"`, "name", name, (p) => api.outposts.outpostsInstancesList({ nameIexact: name, ...p }), `outpost "${name}" does not exist in authentik: use the outpost name the platform stack publishes (its apps output)`);
 }
 
 /**
@@ -542,7 +538,7 @@ export const kinds: Record<string, KindSpec> = {
         },
         retrieve: async (api, id) => (await api.core.coreUsersRetrieve({ id: Number(id) })) as unknown as Remote,
         // Nothing of a service account is ours to change but its name, which is its identity.
-        update: async (api, id) => (await api.core.coreUsersRetrieve({ id: Number(id) })) as unknown as Remote,
+        update: (api, id) => kinds.ServiceAccount.retrieve(api, id),
         async destroy(api, id) {
             await api.core.coreUsersDestroy({ id: Number(id) });
         },
