@@ -173,23 +173,13 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
  * engine against an authentik stand-in.
  */
 export function authentikObjectsFor(config: StackConfig, args: { adminToken?: pulumi.Output<string>; radiusSharedSecret?: CredentialValue; dependsOn: pulumi.Resource[] }): AuthentikObjects {
-    const url = config.api.url ?? authentikUrl(config);
-    const policy = retryPolicyOf(config);
     const token =
         config.api.token === "scoped"
-            ? new AutomationAccess("automation", {
-                  apiUrl: url,
-                  adminToken: args.adminToken,
-                  account: config.api.automation.account,
-                  permissions: automationPermissions({ superuserGroups: config.groups.some((g) => g.superuser) }),
-                  rotateAfter: config.api.automation.rotateAfterPercent / 100,
-                  policy,
-                  dependsOn: args.dependsOn,
-              }).token
+            ? scopedAccess(config, args, "automation", config.api.automation.account, automationPermissions({ superuserGroups: config.groups.some((g) => g.superuser) }))
             : args.adminToken!;
     return new AuthentikObjects("authentik-objects", {
         config,
-        connection: { url, token, policy },
+        connection: { url: apiUrlOf(config), token, policy: retryPolicyOf(config) },
         authentikUrl: authentikUrl(config),
         radiusSharedSecret: args.radiusSharedSecret,
         dependsOn: args.dependsOn,
@@ -202,20 +192,27 @@ export function authentikObjectsFor(config: StackConfig, args: { adminToken?: pu
  */
 export function consumerTokensFor(config: StackConfig, args: { adminToken?: pulumi.Output<string>; dependsOn: pulumi.Resource[] }): pulumi.Output<Record<string, string>> {
     const tokens = Object.fromEntries(
-        config.consumers.map((consumer) => [
-            consumer.name,
-            new AutomationAccess(`consumer-${consumer.name}`, {
-                apiUrl: config.api.url ?? authentikUrl(config),
-                adminToken: args.adminToken,
-                account: `authentik-platform-consumer-${consumer.name}`,
-                permissions: consumerPermissions(),
-                rotateAfter: config.api.automation.rotateAfterPercent / 100,
-                policy: retryPolicyOf(config),
-                dependsOn: args.dependsOn,
-            }).token,
-        ]),
+        config.consumers.map((consumer) => [consumer.name, scopedAccess(config, args, `consumer-${consumer.name}`, `authentik-platform-consumer-${consumer.name}`, consumerPermissions())]),
     );
     return pulumi.secret(pulumi.all(tokens));
+}
+
+/** Where the program reaches authentik's API. */
+function apiUrlOf(config: StackConfig): string {
+    return config.api.url ?? authentikUrl(config);
+}
+
+/** A scoped service account with `permissions`, made with the admin credential; its rotating token. */
+function scopedAccess(config: StackConfig, args: { adminToken?: pulumi.Output<string>; dependsOn: pulumi.Resource[] }, name: string, account: string, permissions: string[]): pulumi.Output<string> {
+    return new AutomationAccess(name, {
+        apiUrl: apiUrlOf(config),
+        adminToken: args.adminToken,
+        account,
+        permissions,
+        rotateAfter: config.api.automation.rotateAfterPercent / 100,
+        policy: retryPolicyOf(config),
+        dependsOn: args.dependsOn,
+    }).token;
 }
 
 function authentikObjects(config: StackConfig, credentials: Credentials, authentik: AuthentikRelease): { objects: AuthentikObjects; consumerTokens: pulumi.Output<Record<string, string>> } {

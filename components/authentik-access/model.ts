@@ -9,28 +9,8 @@
  * its own API tokens, whatever its role: that is how the token renews itself without a superuser.
  */
 
-/** Models the program creates, updates and deletes (every kind in authentik-api/kinds.ts). */
-export const MANAGED_MODELS = [
-    "authentik_core.application",
-    "authentik_core.group",
-    "authentik_policies.policybinding",
-    "authentik_outposts.outpost",
-    "authentik_providers_proxy.proxyprovider",
-    "authentik_providers_oauth2.oauth2provider",
-    "authentik_providers_radius.radiusprovider",
-    "authentik_providers_ldap.ldapprovider",
-] as const;
-
-/** Models the program only looks up by slug or name (references in provider and outpost bodies). */
-export const REFERENCED_MODELS = [
-    "authentik_flows.flow",
-    "authentik_providers_oauth2.scopemapping",
-    "authentik_crypto.certificatekeypair",
-    "authentik_outposts.kubernetesserviceconnection",
-] as const;
-
-/** The model each engine kind writes (authentik-api/kinds.ts), for naming a missing permission. */
-const KIND_MODELS: Record<string, string> = {
+/** The model each engine kind writes (authentik-api/kinds.ts); a membership writes its outpost. */
+const KIND_MODELS = {
     Application: "authentik_core.application",
     Group: "authentik_core.group",
     PolicyBinding: "authentik_policies.policybinding",
@@ -40,14 +20,33 @@ const KIND_MODELS: Record<string, string> = {
     OAuth2Provider: "authentik_providers_oauth2.oauth2provider",
     RadiusProvider: "authentik_providers_radius.radiusprovider",
     LdapProvider: "authentik_providers_ldap.ldapprovider",
+} as const;
+
+/** Models the program creates, updates and deletes (every kind in authentik-api/kinds.ts). */
+const MANAGED_MODELS: readonly string[] = [...new Set(Object.values(KIND_MODELS))];
+
+/** Models the program only looks up by slug or name (references in provider and outpost bodies). */
+const REFERENCED_MODELS = [
+    "authentik_flows.flow",
+    "authentik_providers_oauth2.scopemapping",
+    "authentik_crypto.certificatekeypair",
+    "authentik_outposts.kubernetesserviceconnection",
+] as const;
+
+const permission = (verb: string, model: string) => {
+    const [app, name] = model.split(".");
+    return `${app}.${verb}_${name}`;
 };
+
+/** view, add, change and delete on a model. */
+const allOf = (model: string) => ["view", "add", "change", "delete"].map((verb) => permission(verb, model));
 
 /**
  * The permission an operation on a kind needs: `verb` on its model. A membership is a change of
  * its outpost, whatever it does. Undefined for kinds only a superuser manages (the account, its role).
  */
 export function permissionFor(kind: string, verb: "view" | "add" | "change" | "delete"): string | undefined {
-    const model = KIND_MODELS[kind];
+    const model = (KIND_MODELS as Record<string, string>)[kind];
     return model && permission(kind === "OutpostMember" && verb !== "view" ? "change" : verb, model);
 }
 
@@ -57,13 +56,13 @@ export function permissionFor(kind: string, verb: "view" | "add" | "change" | "d
  * outposts (membership writes the outpost's provider list), and view on what providers reference.
  */
 export function consumerPermissions(): string[] {
-    const managed = ["authentik_core.application", "authentik_policies.policybinding", "authentik_providers_proxy.proxyprovider", "authentik_providers_oauth2.oauth2provider"];
+    const { Application, PolicyBinding, ProxyProvider, OAuth2Provider, Group, Outpost } = KIND_MODELS;
     return [
-        ...managed.flatMap((m) => ["view", "add", "change", "delete"].map((verb) => permission(verb, m))),
-        permission("view", "authentik_core.group"),
-        permission("view", "authentik_outposts.outpost"),
-        permission("change", "authentik_outposts.outpost"),
-        ...REFERENCED_MODELS.map((m) => permission("view", m)),
+        ...[Application, PolicyBinding, ProxyProvider, OAuth2Provider].flatMap(allOf),
+        permission("view", Group),
+        permission("view", Outpost),
+        permission("change", Outpost),
+        ...referencePermissions(),
     ].sort();
 }
 
@@ -78,11 +77,6 @@ export function referencePermissions(): string[] {
  */
 export const GROUP_SUPERUSER_PERMISSION = "authentik_core.enable_group_superuser";
 
-const permission = (verb: string, model: string) => {
-    const [app, name] = model.split(".");
-    return `${app}.${verb}_${name}`;
-};
-
 /**
  * The automation role's global permissions, sorted: view/add/change/delete on every managed model,
  * view on every referenced one, and the group-superuser permission only when the config declares
@@ -90,8 +84,8 @@ const permission = (verb: string, model: string) => {
  */
 export function automationPermissions(opts: { superuserGroups: boolean }): string[] {
     return [
-        ...MANAGED_MODELS.flatMap((m) => ["view", "add", "change", "delete"].map((verb) => permission(verb, m))),
-        ...REFERENCED_MODELS.map((m) => permission("view", m)),
+        ...MANAGED_MODELS.flatMap(allOf),
+        ...referencePermissions(),
         ...(opts.superuserGroups ? [GROUP_SUPERUSER_PERMISSION] : []),
     ].sort();
 }
