@@ -879,9 +879,7 @@ function duplicates(values: string[]): string[] {
 
 function validateApps(c: StackConfig, log: IssueLog): void {
     const consumers = c.consumers.map((x) => x.name);
-    for (const [i, name] of consumers.entries()) {
-        if (consumers.indexOf(name) !== i) log.add(key(`consumers[${i}].name`), name, "is listed twice", "list each consuming stack once");
-    }
+    for (const d of duplicates(consumers)) log.add(key(`consumers[${consumers.lastIndexOf(d)}].name`), d, "is listed twice", "list each consuming stack once");
     const groups = new Set(c.groups.map((g) => g.name));
     for (const d of duplicates(c.groups.map((g) => g.name))) log.add(key("groups"), d, "names a group twice", "keep one entry per group");
     const radiusName = c.outposts.radius?.name;
@@ -941,13 +939,13 @@ function validateApps(c: StackConfig, log: IssueLog): void {
         );
     }
     if (admin) {
-        const tokenCredential = admin;
-        const source = c.credentials[tokenCredential];
+        const source = c.credentials[admin];
+        const chosenBy = c.api.token === "scoped" ? `api.admin is ${c.api.admin}` : `api.token is ${c.api.token}`;
         if (!source) {
-            log.add(key(`credentials.${tokenCredential}`), undefined, `is required: api.${c.api.token === "scoped" ? "admin" : "token"} is ${c.api.token === "scoped" ? c.api.admin : c.api.token}`, 'set it to "config" or {onepassword: {item, field}}');
+            log.add(key(`credentials.${admin}`), undefined, `is required: ${chosenBy}`, 'set it to "config" or {onepassword: {item, field}}');
         } else if (source.kind === "onepassword" && c.onepassword.mode === "external-secrets") {
             log.add(
-                key(`credentials.${tokenCredential}`),
+                key(`credentials.${admin}`),
                 source,
                 "is resolved only inside the cluster (external-secrets mode), but the program needs it to call authentik's API",
                 'use "generate"/"config" for it, or onepassword.mode: provider',
