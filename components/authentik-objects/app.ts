@@ -92,3 +92,19 @@ export function oidcUrls(authentikUrl: string, slug: string) {
         userinfo: `${authentikUrl}/application/o/userinfo/`,
     };
 }
+
+/**
+ * What a stack publishes about an app (an entry of the platform's `apps` output, or a ProtectedApp's
+ * `outputs`): its mode and URL; for the proxy modes the provider and the outpost serving it; for
+ * OIDC the client id and the issuer's endpoints.
+ */
+export function publishedApp(app: AppInput, provider: { pk: string; clientId?: string }, args: { authentikUrl: string; outpost?: string }) {
+    const { kind, spec } = providerSpec(app);
+    const urls = oidcUrls(args.authentikUrl, app.slug);
+    return {
+        mode: app.mode,
+        url: String(applicationSpec(app).metaLaunchUrl),
+        ...(args.outpost ? { providerId: provider.pk, outpost: args.outpost } : {}),
+        ...(kind === "OAuth2Provider" ? { clientId: provider.clientId ?? String(spec.clientId), issuer: urls.issuer, discovery: urls.discovery } : {}),
+    };
+}

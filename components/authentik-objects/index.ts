@@ -19,9 +19,9 @@ import {
     RADIUS_PORT,
     applicationSpec,
     managedOutpostConfig,
-    oidcUrls,
     previousNames,
     providerSpec,
+    publishedApp,
     resourceNames,
 } from "./model";
 
@@ -89,13 +89,10 @@ export class AuthentikObjects extends pulumi.ComponentResource {
             bind(application, app.groups, names.binding, app.adopt, formerly.binding);
             const outpost = outpostOfApp(app);
             if (outpost === "embedded") member(names.member, embedded, EMBEDDED_OUTPOST.name, provider, formerly.member);
-            const urls = oidcUrls(args.authentikUrl, app.slug);
-            appOutputs[app.slug] = pulumi.all([provider.pk, provider.clientId]).apply(([pk, clientId]) => ({
-                mode: app.mode,
-                url: String(appSpec.metaLaunchUrl),
-                ...(outpost ? { providerId: pk, outpost: outpost === "embedded" ? EMBEDDED_OUTPOST.name : c.outposts.proxy.name } : {}),
-                ...(kind === "OAuth2Provider" ? { clientId: clientId ?? String(spec.clientId), issuer: urls.issuer, discovery: urls.discovery } : {}),
-            }));
+            const outpostName = outpost && (outpost === "embedded" ? EMBEDDED_OUTPOST.name : c.outposts.proxy.name);
+            appOutputs[app.slug] = pulumi
+                .all([provider.pk, provider.clientId])
+                .apply(([pk, clientId]) => publishedApp(app, { pk, clientId }, { authentikUrl: args.authentikUrl, outpost: outpostName }));
         }
 
         if (c.outposts.proxy.enabled) {

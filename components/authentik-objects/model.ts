@@ -6,7 +6,7 @@ import type { StackConfig } from "../../stacks/config";
 import { EMBEDDED_OUTPOST_MANAGED } from "../authentik-api/kinds";
 import { resourceNames } from "./app";
 
-export { INVALIDATION_FLOW, SIGNING_KEY, applicationSpec, oidcUrls, providerSpec, resourceNames } from "./app";
+export { INVALIDATION_FLOW, SIGNING_KEY, applicationSpec, oidcUrls, providerSpec, publishedApp, resourceNames } from "./app";
 
 export type App = StackConfig["apps"][number];
 

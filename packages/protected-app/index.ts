@@ -14,7 +14,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AuthentikObject, KindName } from "../../components/authentik-api/resource";
 import type { RetryPolicy } from "../../components/authentik-api/retry";
-import { AppInput, applicationSpec, oidcUrls, providerSpec } from "../../components/authentik-objects/app";
+import { AppInput, applicationSpec, providerSpec, publishedApp } from "../../components/authentik-objects/app";
 import type { AppOutputs } from "../../stacks/contract";
 
 /** The embedded outpost, which serves proxy modes unless another outpost is named. */
@@ -93,15 +93,7 @@ export class ProtectedApp extends pulumi.ComponentResource {
         if (outpost) object("OutpostMember", "on-outpost", { outpostName: outpost, provider: provider.pk });
 
         this.clientSecret = secret;
-        this.outputs = pulumi.all([args.authentikUrl, provider.pk, provider.clientId]).apply(([url, pk, clientId]) => {
-            const urls = oidcUrls(url, app.slug);
-            return {
-                mode: app.mode,
-                url: String(applicationSpec(app).metaLaunchUrl),
-                ...(outpost ? { providerId: pk, outpost } : {}),
-                ...(kind === "OAuth2Provider" ? { clientId: clientId ?? String(spec.clientId), issuer: urls.issuer, discovery: urls.discovery } : {}),
-            };
-        });
+        this.outputs = pulumi.all([args.authentikUrl, provider.pk, provider.clientId]).apply(([url, pk, clientId]) => publishedApp(app, { pk, clientId }, { authentikUrl: url, outpost }));
         this.registerOutputs({ outputs: this.outputs, clientSecret: this.clientSecret });
     }
 }
