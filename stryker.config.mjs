@@ -5,7 +5,7 @@ export default {
   packageManager: "npm",
   // The modules that decide: validation, manifests, values, budgets, rendering and the API engine.
   mutate: [
-    "stacks/config.ts",
+    "stacks/config/*.ts",
     "stacks/schema.ts",
     "stacks/providers.ts",
     "stacks/contract/index.ts",

@@ -1,0 +1,81 @@
+/**
+ * The stack configuration: one typed object, parsed and validated once at the edge.
+ * `parseStackConfig` is pure: it takes Pulumi's flat config map (`project:key` → string) and the
+ * names of the keys that are secret, and returns the typed config or throws a ConfigError that
+ * lists every problem with its key, its value and the fix. Secret values never enter this object:
+ * it only records that they exist; components read them as `pulumi.secret` Outputs.
+ */
+import { checkOnePasswordProvider, parseKubernetes } from "../providers";
+import { ConfigError, IssueLog } from "../schema";
+import { CREDENTIAL_NAMES, CredentialName, PROJECT } from "./fields";
+import { unreadSecret, validateRules } from "./rules";
+import { StackConfig, schema } from "./stack";
+
+export { ConfigError };
+export { CREDENTIAL_NAMES, PROJECT } from "./fields";
+export type { CredentialName, CredentialSource, Resources } from "./fields";
+export { schema } from "./stack";
+export type { StackConfig } from "./stack";
+export { adminCredential, credentialsInUse, outpostOfApp, usesApi } from "./derived";
+
+/** Keys of this project's namespace that hold secrets rather than settings. */
+const SECRET_KEYS = new Set<string>(CREDENTIAL_NAMES);
+
+/** Decodes a config string the way `pulumi.Config.getObject` does for structured values. */
+function decode(text: string): unknown {
+    const t = text.trim();
+    if (t.startsWith("{") || t.startsWith("[") || t === "true" || t === "false" || /^-?\d+(\.\d+)?$/.test(t)) {
+        try {
+            return JSON.parse(t);
+        } catch {
+            return text;
+        }
+    }
+    return text;
+}
+
+/**
+ * Parses and validates the stack configuration.
+ * @param raw Pulumi's config map: `project:key` → string (structured values as JSON).
+ * @param secretKeys the full keys (`project:key`) whose values are secret (`secure:`).
+ */
+export function parseStackConfig(raw: Record<string, string>, secretKeys: Iterable<string>, env: Record<string, string | undefined> = {}): StackConfig {
+    const log = new IssueLog();
+    const secret = new Set(secretKeys);
+    const prefix = `${PROJECT}:`;
+    const settings: Record<string, unknown> = {};
+    const presentSecrets = new Set<string>();
+    for (const [fullKey, text] of Object.entries(raw)) {
+        if (!fullKey.startsWith(prefix)) continue; // other namespaces belong to providers
+        const key = fullKey.slice(prefix.length);
+        if (SECRET_KEYS.has(key)) {
+            if (!secret.has(fullKey)) {
+                log.add(fullKey, "[redacted]", "holds a credential in plain text", `pulumi config set --secret ${key} <value>`);
+            }
+            presentSecrets.add(key);
+            continue;
+        }
+        if (secret.has(fullKey)) {
+            // A setting stored as a secret: never echo it (it may be a credential in the wrong key), never use it.
+            log.add(fullKey, "[secret]", "is stored as a secret, but it is a setting, not a credential (settings are plain, credentials go under credentials)", `pulumi config set ${key} <value> (without --secret), or move a credential to its own key`);
+            continue;
+        }
+        settings[key] = decode(text);
+    }
+    const parsed = schema.parse(settings, prefix, log);
+    const config: StackConfig = {
+        ...parsed,
+        secretConfigKeys: CREDENTIAL_NAMES.filter((n) => presentSecrets.has(n)),
+        kubernetes: parseKubernetes(raw, log),
+    };
+    for (const name of presentSecrets) unreadSecret(config, name as CredentialName, log);
+    if (config.onepassword.mode === "provider") checkOnePasswordProvider(raw, env, log);
+    // Rules run even when some fields failed, so every problem is reported at once; a rule is not
+    // reported for a key that already failed (it would be judging the fallback, not the user's value).
+    const failedKeys = new Set(log.issues.map((i) => i.key));
+    const rules = new IssueLog();
+    validateRules(config, rules);
+    log.issues.push(...rules.issues.filter((i) => !failedKeys.has(i.key)));
+    if (log.issues.length > 0) throw new ConfigError(log.issues);
+    return config;
+}
