@@ -135,7 +135,7 @@ function validateAuthentik(c: StackConfig, log: IssueLog): void {
             key("authentik.database.connMaxAge"),
             db.connMaxAge,
             `must be below PgBouncer's client_idle_timeout (${idle}s), or PgBouncer closes connections authentik still holds and its next query on one fails`,
-            `set it below ${idle}, e.g. ${Math.max(1, Math.min(60, idle - 1))}, or raise pgbouncer.clientIdleTimeout (0 disables it)`,
+            `set it below ${idle}, e.g. ${Math.min(60, idle - 1)}, or raise pgbouncer.clientIdleTimeout (0 disables it)`,
         );
     }
     if (a.media && a.media.accessMode !== "ReadWriteMany") {
