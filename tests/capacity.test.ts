@@ -1,7 +1,7 @@
 /** The capacity model: table cases for the connection and memory budgets. */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { binomialTail, capacityOf, capacityProblems, overflowRisk, poolForSpread } from "../components/authentik/capacity";
+import { binomialTail, capacityOf, capacityProblems, describeCapacity, overflowRisk, poolForSpread } from "../components/authentik/capacity";
 import { StackConfig } from "../stacks/config";
 import { expectIssue, homelab, parse, set } from "./helpers";
 
@@ -48,12 +48,86 @@ describe("capacity model", () => {
         });
     }
 
+    const CLIENTS = "64 client connections (server 48 = (3+1 surge) pods × 3 web workers × 4 threads; worker 16 = (3+1) × 1 processes × 4 threads)";
+    const limits: { name: string; fits: (c: StackConfig) => void; misfits: (c: StackConfig) => void; problem: object }[] = [
+        {
+            name: "max_client_conn equal to the clients",
+            fits: (c) => (c.pgbouncer.maxClientConn = 64),
+            misfits: (c) => (c.pgbouncer.maxClientConn = 63),
+            problem: { key: "pgbouncer.maxClientConn", value: 63, problem: `one PgBouncer pod must accept all ${CLIENTS}`, fix: "set pgbouncer.maxClientConn to at least 64" },
+        },
+        {
+            name: "the smallest pool under the spread risk",
+            fits: (c) => (c.pgbouncer.defaultPoolSize = 45),
+            misfits: (c) => (c.pgbouncer.defaultPoolSize = 44),
+            problem: {
+                key: "pgbouncer.defaultPoolSize",
+                value: 44,
+                problem: `${CLIENTS} land at random on the 2 PgBouncer pods the PDB keeps: with 44 per pod the chance that a pod gets more clients than its pool (and they wait 5 s for a reserve connection) is 0.16%, above 0.10%`,
+                fix: "set pgbouncer.defaultPoolSize to at least 45, or lower authentik.web.workers/threads or authentik.worker.threads",
+            },
+        },
+        {
+            name: "max_connections that just hold every pool, the reserved and CNPG's own",
+            fits: (c) => (c.database.maxConnections = 200),
+            misfits: (c) => (c.database.maxConnections = 199),
+            problem: {
+                key: "database.maxConnections",
+                value: 199,
+                problem: "PgBouncer may open 192 server connections ((3+1 surge) pods × 48) but PostgreSQL offers 191 (max_connections 199 − 3 superuser reserved − 5 for CNPG)",
+                fix: "raise database.maxConnections to at least 200, or lower pgbouncer.defaultPoolSize/reservePoolSize",
+            },
+        },
+        {
+            name: "a server limit equal to its need",
+            fits: (c) => (c.authentik.server.resources.memoryLimit = "1964Mi"),
+            misfits: (c) => (c.authentik.server.resources.memoryLimit = "1963Mi"),
+            problem: {
+                key: "authentik.server.resources.memoryLimit",
+                value: "1963Mi",
+                problem: "3 web workers × 500Mi + 400Mi base + 64Mi /dev/shm = 1964Mi do not fit the 1963Mi limit (OOM kills)",
+                fix: "set authentik.server.resources.memoryLimit to at least 1964Mi, or lower authentik.web.workers",
+            },
+        },
+        {
+            name: "a worker limit equal to its need",
+            fits: (c) => (c.authentik.worker.resources.memoryLimit = "750Mi"),
+            misfits: (c) => (c.authentik.worker.resources.memoryLimit = "749Mi"),
+            problem: {
+                key: "authentik.worker.resources.memoryLimit",
+                value: "749Mi",
+                problem: "1 worker processes × 500Mi + 250Mi base = 750Mi do not fit the 749Mi limit",
+                fix: "set authentik.worker.resources.memoryLimit to at least 750Mi, or lower authentik.worker.processes",
+            },
+        },
+    ];
+    for (const t of limits) {
+        it(`accepts ${t.name}, and one less fails with the numbers`, () => {
+            assert.deepEqual(capacityProblems(variant(t.fits)), []);
+            assert.deepEqual(capacityProblems(variant(t.misfits)), [t.problem]);
+        });
+    }
+
+    it("prints the model in the plan", () => {
+        assert.deepEqual(describeCapacity(base), [
+            "connections: 64 clients (server 48, worker 16) ≤ max_client_conn 400 per PgBouncer pod",
+            "connections: spread at random over the PDB minimum of 2 pods, a pool of 45 per pod keeps the chance that any pod overflows below 0.10%; default_pool_size 45: 0.062% (the reserve pool only serves after 5 s)",
+            "connections: PgBouncer ≤ 192 server connections (48 per pod) ≤ 192 available in PostgreSQL",
+            "memory: server needs 1964Mi of 2048Mi, worker 750Mi of 2048Mi",
+        ]);
+    });
+
     it("sizes the pool for a random spread over the PDB minimum: 64 clients on 2 pods need 45 each", () => {
         // With 64 clients on 2 pods there is a ~38% chance one pod gets more than 35 (what the old model allowed).
         assert.ok(overflowRisk(64, 2, 35) > 0.3 && overflowRisk(64, 2, 35) < 0.45);
         assert.equal(poolForSpread(64, 2), 45);
         assert.ok(overflowRisk(64, 2, 45) < 0.001 && overflowRisk(64, 2, 44) >= 0.001, "45 is the smallest pool under 0.1%");
         assert.equal(poolForSpread(64, 1), 64, "one pod takes every client");
+        assert.equal(binomialTail(10, 0.5, 10), 0, "never more than all of them");
+        assert.equal(binomialTail(10, 0.5, -1), 1, "always more than none");
+        assert.equal(binomialTail(10, 1, 5), 1, "one pod takes all");
+        assert.ok(Math.abs(binomialTail(2, 0.5, 0) - 0.75) < 1e-12, "two fair coins: P(at least one head) = 3/4");
+        assert.equal(poolForSpread(64, 0), 64, "no pod in the budget counts as one");
         assert.ok(binomialTail(2000, 0.5, 1100) > 0 && binomialTail(2000, 0.5, 1100) < 1e-5, "no underflow with thousands of clients");
         const { connections } = capacityOf(base);
         assert.equal(connections.poolNeededPerPod, 45);
