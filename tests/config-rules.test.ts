@@ -375,6 +375,14 @@ const REJECTED: [string, () => ConfigBlock, Row[]][] = [
             ["secretKey", "[secret]", "is set, but credentials.secretKey is \"1Password\", so nothing reads it", "set credentials.secretKey: config to use this value, or pulumi config rm secretKey"],
         ],
     ],
+    [
+        "a secure key for a credential whose source is unset",
+        () => set(set(set(homelab(), "authentik.email", { host: "smtp.example", username: "u", from: "a@example.com" }), "credentials.smtpPassword", undefined), "smtpPassword", { secure: "v1:abc" }),
+        [
+            ["smtpPassword", "[secret]", "is set, but credentials.smtpPassword is \"unset\", so nothing reads it", "set credentials.smtpPassword: config to use this value, or pulumi config rm smtpPassword"],
+            ["credentials.smtpPassword", null, "is required when authentik.email is set", "set credentials.smtpPassword to \"config\" (with pulumi config set --secret smtpPassword …) or {onepassword: {item, field}}"],
+        ],
+    ],
 ];
 
 const ACCEPTED: [string, () => ConfigBlock][] = [
