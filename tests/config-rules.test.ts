@@ -411,3 +411,31 @@ describe("rules across fields: the value at each limit still passes", () => {
         it(`accepts ${title}`, () => assert.doesNotThrow(() => parse(block())));
     }
 });
+
+describe("a credential source: exactly one of three shapes", () => {
+    const SOURCE_FIX = 'use "generate" (random, kept in Pulumi state as a secret), "config" (the secure stack key of the same name), or {onepassword: {item, field}}';
+    it("reads each shape, and the default of each credential", () => {
+        const with_ = (v: unknown) => parse(set(homelab(), "credentials.databasePassword", v)).credentials.databasePassword;
+        assert.deepEqual(with_("generate"), { kind: "generate" });
+        assert.deepEqual(with_({ onepassword: { item: "authentik-db", field: "password" } }), { kind: "onepassword", item: "authentik-db", field: "password" });
+        assert.deepEqual(with_(undefined), { kind: "generate" }, "generated unless said otherwise");
+        const bare = parse({ "kubernetes:context": "homelab", "authentik-platform:authentik": { host: "auth.example.com" } });
+        assert.equal(bare.credentials.smtpPassword, undefined, "no default where a value cannot be generated");
+        assert.deepEqual(bare.credentials.secretKey, { kind: "generate" });
+    });
+    for (const bad of [
+        { onepassword: { item: "a", field: "b" }, extra: 1 },
+        { onepassword: { item: "a", field: "b", vault: "x" } },
+        { onepassword: { item: "", field: "b" } },
+        { onepassword: { item: "a", field: "" } },
+        { onepassword: { item: 1, field: "b" } },
+        { onepassword: "a" },
+        ["generate"],
+        42,
+    ]) {
+        it(`rejects ${JSON.stringify(bad)}, showing it`, () => {
+            const found = issuesOf(set(homelab(), "credentials.databasePassword", bad)).filter((i) => i.key === "authentik-platform:credentials.databasePassword");
+            assert.deepEqual(rows(found), [["credentials.databasePassword", bad, "is not a credential source", SOURCE_FIX]]);
+        });
+    }
+});
