@@ -27,10 +27,30 @@ describe("credential templates", () => {
             store: "onepassword-connect",
             refreshInterval: "1h",
         });
-        assert.deepEqual(m.spec.data, [{ secretKey: "databasePassword", remoteRef: { key: "authentik-db", property: "password" } }]);
-        assert.equal(m.spec.target.template.data["userlist.txt"], '"authentik" "{{ .databasePassword }}"');
-        assert.equal(m.spec.target.deletionPolicy, "Retain");
-        assert.deepEqual(m.spec.secretStoreRef, { kind: "ClusterSecretStore", name: "onepassword-connect" });
+        assert.deepEqual(m, {
+            apiVersion: "external-secrets.io/v1",
+            kind: "ExternalSecret",
+            metadata: { name: "pgbouncer-auth", namespace: "authentik", labels: {} },
+            spec: {
+                refreshInterval: "1h",
+                secretStoreRef: { kind: "ClusterSecretStore", name: "onepassword-connect" },
+                target: {
+                    name: "pgbouncer-auth",
+                    creationPolicy: "Owner",
+                    deletionPolicy: "Retain",
+                    template: {
+                        type: "Opaque",
+                        engineVersion: "v2",
+                        data: { username: "authentik", password: "{{ .databasePassword }}", "userlist.txt": '"authentik" "{{ .databasePassword }}"' },
+                    },
+                },
+                data: [{ secretKey: "databasePassword", remoteRef: { key: "authentik-db", property: "password" } }],
+            },
+        });
+        assert.throws(
+            () => externalSecretManifest({ name: "x", namespace: "authentik", labels: {}, secretType: "Opaque", templates, refs: {}, store: "s", refreshInterval: "1h" }),
+            /^Error: ExternalSecret x uses databasePassword, which is not a 1Password reference$/,
+        );
         assert.deepEqual(await validateObject("kubernetes:external-secrets.io/v1:ExternalSecret", m), []);
     });
 
@@ -54,6 +74,15 @@ describe("credential templates", () => {
             deployment: { "secret.reloader.stakater.com/reload": "x-1password" },
         });
         assert.deepEqual(rolloutAnnotations([]), { pod: {}, deployment: {} });
+        const b = credentialsDigest({ password: "hunter2" }, "pgbouncer-auth");
+        const both = rolloutAnnotations([{ digest: a, reloadSecrets: ["one"] }, { digest: b, reloadSecrets: ["two"] }]);
+        assert.deepEqual(both.deployment, { "secret.reloader.stakater.com/reload": "one,two" });
+        const combined = both.pod["authentik-platform/credentials-digest"];
+        assert.match(combined, /^[0-9a-f]{64}$/, "two Secrets: one digest over both");
+        assert.ok(combined !== a && combined !== b);
+        assert.notEqual(both.pod["authentik-platform/credentials-digest"], rolloutAnnotations([{ digest: a, reloadSecrets: [] }, { digest: a, reloadSecrets: [] }]).pod["authentik-platform/credentials-digest"], "either one changing rolls the pods");
+        assert.equal(credentialsDigest({ a: "1", b: "2" }, "s"), credentialsDigest({ b: "2", a: "1" }, "s"), "key order does not roll the pods");
+        assert.notEqual(credentialsDigest({ a: "1", b: "2" }, "s"), credentialsDigest({ a: "2", b: "1" }, "s"), "which value sits in which key does");
     });
 
     it("generates long credentials without characters that need quoting", () => {
