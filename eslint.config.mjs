@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: ["bin/**", "node_modules/**", ".stryker-tmp/**", "reports/**", "eslint.config.mjs", "stryker.config.mjs"] },
+  { ignores: ["bin/**", "node_modules/**", ".stryker-tmp/**", "reports/**", "eslint.config.mjs", "stryker.config.mjs", "stryker.unit.config.mjs"] },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],

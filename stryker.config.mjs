@@ -4,10 +4,9 @@
 export default {
   packageManager: "npm",
   // The modules that decide: validation, manifests, values, budgets, rendering and the API engine.
+  // The stack configuration (stacks/config/, schema.ts, providers.ts) has its own profile:
+  // stryker.unit.config.mjs (npm run mutate:unit).
   mutate: [
-    "stacks/config/*.ts",
-    "stacks/schema.ts",
-    "stacks/providers.ts",
     "stacks/contract/index.ts",
     "components/*/manifests.ts",
     "components/authentik/values.ts",

@@ -1,0 +1,26 @@
+// Mutation testing of the stack configuration (`npm run mutate:unit`): see docs/testing.md.
+// The schema sections are built when their module loads, so Stryker cannot tell which test file
+// covers a mutant there ("static" mutants) and would run the whole suite, minutes each on 2 cores.
+// These modules are decided by the pure test files below (no Pulumi runtime): a mutant they kill,
+// the whole suite kills too, so the score measured here is a lower bound of the suite's.
+import base from "./stryker.config.mjs";
+
+export default {
+  ...base,
+  mutate: ["stacks/config/*.ts", "stacks/schema.ts", "stacks/providers.ts"],
+  tap: {
+    testFiles: [
+      "bin/tests/config-rules.test.js",
+      "bin/tests/config.test.js",
+      "bin/tests/objects.test.js",
+      "bin/tests/takeover.test.js",
+      "bin/tests/capacity.test.js",
+      "bin/tests/authentik.test.js",
+      "bin/tests/network.test.js",
+      "bin/tests/docs.test.js",
+    ],
+  },
+  concurrency: 2,
+  incrementalFile: ".stryker/incremental-unit.json",
+  jsonReporter: { fileName: "reports/mutation/unit.json" },
+};
