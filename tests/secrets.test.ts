@@ -83,6 +83,7 @@ describe("credential templates", () => {
         assert.notEqual(both.pod["authentik-platform/credentials-digest"], rolloutAnnotations([{ digest: a, reloadSecrets: [] }, { digest: a, reloadSecrets: [] }]).pod["authentik-platform/credentials-digest"], "either one changing rolls the pods");
         assert.equal(credentialsDigest({ a: "1", b: "2" }, "s"), credentialsDigest({ b: "2", a: "1" }, "s"), "key order does not roll the pods");
         assert.notEqual(credentialsDigest({ a: "1", b: "2" }, "s"), credentialsDigest({ a: "2", b: "1" }, "s"), "which value sits in which key does");
+        assert.notEqual(credentialsDigest({ a: "1", b: "2" }, "s"), credentialsDigest({ a: "1b=2" }, "s"), "entries stay apart: no two contents digest alike");
     });
 
     it("generates long credentials without characters that need quoting", () => {
