@@ -199,6 +199,11 @@ const REJECTED: [string, () => ConfigBlock, Row[]][] = [
         ],
     ],
     [
+        "a cookie domain on an app that sets no cookie for a domain",
+        () => withApps({ name: "A", slug: "a", mode: "forward_single", host: "a.homelab.example", cookieDomain: "example.com" }),
+        [["apps[0].cookieDomain", "example.com", "is only used by mode forward_domain, not forward_single", "remove it, or use mode forward_domain"]],
+    ],
+    [
         "oidc without redirect URIs",
         () => withApps({ name: "A", slug: "a", mode: "oidc", host: "a.homelab.example" }),
         [
@@ -283,10 +288,10 @@ const REJECTED: [string, () => ConfigBlock, Row[]][] = [
         ],
     ],
     [
-        "an API URL in clear text that only looks in-cluster",
-        () => set(homelab(), "api.url", "http://svc.cluster.local.evil.example"),
+        "an API URL in clear text that only starts like the in-cluster one",
+        () => set(homelab(), "api.url", "http://authentik-server.authentik.svc.cluster.local.evil.example"),
         [
-            ["api.url", "http://svc.cluster.local.evil.example", "sends authentik's API tokens unencrypted over the network", "use https://, or the in-cluster service URL (http://<release>-server.<namespace>.svc.cluster.local) from a runner inside the cluster"],
+            ["api.url", "http://authentik-server.authentik.svc.cluster.local.evil.example", "sends authentik's API tokens unencrypted over the network", "use https://, or the in-cluster service URL (http://<release>-server.<namespace>.svc.cluster.local) from a runner inside the cluster"],
         ],
     ],
     [
@@ -397,6 +402,17 @@ const ACCEPTED: [string, () => ConfigBlock][] = [
     ["a shared media volume", () => set(homelab(), "authentik.media", { accessMode: "ReadWriteMany" })],
     ["the in-cluster API URL with its port", () => set(homelab(), "api.url", "http://authentik-server.authentik.svc.cluster.local:9000/")],
     ["an OIDC app marked for the dedicated outpost while it is off (OIDC needs no outpost)", () => withApps({ name: "A", slug: "a", mode: "oidc", host: "a.homelab.example", outpost: "proxy", redirectUris: ["https://a.homelab.example/cb"] })],
+    ["a proxy app with its upstream", () => withApps({ name: "A", slug: "a", mode: "proxy", host: "a.homelab.example", upstream: "http://a.a.svc.cluster.local:8080" })],
+    [
+        "the admin credential from 1Password in provider mode",
+        () =>
+            set(
+                set(set(homelab(), "onepassword", { mode: "provider", vault: "vault-uuid" }), "onepassword:serviceAccountToken", { secure: "v1:t" }),
+                "credentials.bootstrapToken",
+                { onepassword: { item: "authentik", field: "bootstrap-token" } },
+            ),
+    ],
+    ["write-back in provider mode", () => set(set(homelab(), "onepassword", { mode: "provider", vault: "vault-uuid", writeBack: true }), "onepassword:serviceAccountToken", { secure: "v1:t" })],
     ["RADIUS for a private network", () => set(homelab(), "outposts.radius.clientNetworks", ["10.0.0.0/8", "fd00::/8"])],
 ];
 

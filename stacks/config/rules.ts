@@ -166,16 +166,19 @@ function validateApps(c: StackConfig, log: IssueLog): void {
     const groups = new Set(c.groups.map((g) => g.name));
     for (const d of duplicates(c.groups.map((g) => g.name))) log.add(key("groups"), d, "names a group twice", "keep one entry per group");
     const radiusName = c.outposts.radius?.name;
-    const providerNames = [...c.apps.map((a) => a.name), ...(radiusName ? [radiusName] : [])];
+    // The RADIUS provider and application are named after the outpost: they share both namespaces.
+    const radiusNames = radiusName ? [radiusName] : [];
+    const providerNames = [...c.apps.map((a) => a.name), ...radiusNames];
     for (const d of duplicates(providerNames)) {
         log.add(key("apps"), d, "is used by two apps (or an app and the RADIUS provider); provider names are unique across all provider kinds in authentik", "give each app its own name");
     }
-    for (const d of duplicates([...c.apps.map((a) => a.slug), ...(radiusName ? [radiusName] : [])])) log.add(key("apps"), d, "is the slug of two applications", "give each app its own slug");
+    for (const d of duplicates([...c.apps.map((a) => a.slug), ...radiusNames])) log.add(key("apps"), d, "is the slug of two applications", "give each app its own slug");
     c.apps.forEach((a, i) => {
         const at = (field: string) => key(`apps[${i}].${field}`);
         if (a.mode === "proxy" && !a.upstream) log.add(at("upstream"), undefined, "is required for mode proxy (authentik forwards to it)", "set it to the app's in-cluster URL, e.g. http://app.ns.svc.cluster.local:8080");
         if (a.mode !== "proxy" && a.upstream) log.add(at("upstream"), a.upstream, `is only used by mode proxy, not ${a.mode}`, "remove it, or use mode proxy");
         if (a.mode === "forward_domain" && !a.cookieDomain) log.add(at("cookieDomain"), undefined, "is required for mode forward_domain", "set it to the parent domain of the protected hosts, e.g. example.com");
+        if (a.mode !== "forward_domain" && a.cookieDomain) log.add(at("cookieDomain"), a.cookieDomain, `is only used by mode forward_domain, not ${a.mode}`, "remove it, or use mode forward_domain");
         if (a.mode === "forward_domain" && a.cookieDomain && !a.host.endsWith(`.${a.cookieDomain}`)) {
             log.add(at("host"), a.host, `is not inside the cookie domain ${a.cookieDomain}, so the session cookie would not reach it`, `use a host under ${a.cookieDomain}`);
         }
