@@ -122,6 +122,73 @@ describe("authentik release values (homelab)", () => {
         });
     });
 
+    it("hardens server and worker pods: restricted security contexts, no API token in the server, rolling without a gap", () => {
+        for (const component of ["server", "worker"] as const) {
+            const v = values[component];
+            assert.deepEqual(v.securityContext, { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } }, component);
+            assert.deepEqual(v.containerSecurityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } }, component);
+            assert.deepEqual(v.deploymentStrategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }, `${component}: a new pod before an old one goes`);
+            assert.deepEqual(v.topologySpreadConstraints, [
+                {
+                    maxSkew: 1,
+                    topologyKey: "kubernetes.io/hostname",
+                    whenUnsatisfiable: "ScheduleAnyway",
+                    labelSelector: { matchLabels: { "app.kubernetes.io/name": "authentik", "app.kubernetes.io/instance": "authentik", "app.kubernetes.io/component": component } },
+                },
+            ]);
+        }
+        assert.equal(values.server.serviceAccountName, "authentik-server");
+        assert.equal(values.server.automountServiceAccountToken, false);
+        assert.equal(values.worker.serviceAccountName, "authentik-worker", "outposts in their own namespace: the worker's own account");
+        assert.deepEqual(values.serviceAccount, { create: false });
+    });
+
+    it("probes with these timings", () => {
+        const http = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10, timeoutSeconds: 3 });
+        assert.deepEqual(values.server.livenessProbe, { ...http("/-/health/live/"), failureThreshold: 3 });
+        assert.deepEqual(values.server.readinessProbe, { ...http("/-/health/ready/"), failureThreshold: 3 });
+        assert.deepEqual(values.server.startupProbe, { ...http("/-/health/live/"), initialDelaySeconds: 5, failureThreshold: 30 });
+        assert.deepEqual(values.worker.startupProbe, { exec: { command: ["ak", "healthcheck"] }, initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 30 });
+    });
+
+    it("logs at info, reports no errors to authentik's Sentry, and expires unauthenticated sessions", () => {
+        assert.equal(values.authentik.log_level, "info");
+        assert.deepEqual(values.authentik.error_reporting, { enabled: false });
+        assert.deepEqual(values.authentik.sessions, { unauthenticated_age: "hours=2" });
+        assert.equal(values.global.image, undefined, "the chart's appVersion unless a tag or digest is set");
+    });
+
+    it("serves the login pages only over HTTPS through Traefik, with HSTS", () => {
+        assert.deepEqual(values.server.ingress, {
+            enabled: true,
+            ingressClassName: "traefik",
+            annotations: {
+                "cert-manager.io/cluster-issuer": "letsencrypt-prod",
+                "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
+                "traefik.ingress.kubernetes.io/router.tls": "true",
+                "traefik.ingress.kubernetes.io/router.middlewares": "authentik-authentik-hsts@kubernetescrd",
+            },
+            hosts: ["auth.homelab.example"],
+            paths: ["/", "/outpost.goauthentik.io"],
+            pathType: "Prefix",
+            tls: [{ secretName: "authentik-tls", hosts: ["auth.homelab.example"] }],
+        });
+    });
+
+    it("switches authentik to PgBouncer transaction mode only when told, and pins an image tag and digest when set", () => {
+        const digest = `sha256:${"a".repeat(64)}`;
+        let c = set(set(set(homelab(), "pgbouncer.poolMode", "transaction"), "authentik.database.usePgbouncer", true), "authentik.database.connMaxAge", 0);
+        c = set(set(set(set(c, "authentik.database.disableServerSideCursors", true), "authentik.imageTag", "2026.8.3"), "authentik.imageDigest", digest), "authentik.bootstrapEmail", "admin@homelab.example");
+        const v = releaseValues({ config: parse(c), databaseHost: "h", databasePort: 6432, credentialSecrets: secrets });
+        assert.equal(v.authentik.postgresql.use_pgbouncer, true);
+        assert.equal(v.authentik.postgresql.disable_server_side_cursors, true);
+        assert.equal(v.authentik.postgresql.conn_max_age, 0);
+        assert.ok(!("use_pgbouncer" in values.authentik.postgresql) && !("disable_server_side_cursors" in values.authentik.postgresql), "session pooling leaves both to authentik's defaults");
+        assert.deepEqual(v.global.image, { tag: "2026.8.3", digest });
+        assert.deepEqual(v.global.env.at(-1), { name: "AUTHENTIK_BOOTSTRAP_EMAIL", value: "admin@homelab.example" });
+        assert.deepEqual(releaseValues({ config: parse(set(homelab(), "authentik.imageDigest", digest)), databaseHost: "h", databasePort: 6432, credentialSecrets: secrets }).global.image, { digest });
+    });
+
     it("leaves the chart's own rules off (this program writes a validated PrometheusRule)", () => {
         assert.deepEqual(values.prometheus, { rules: { enabled: false } });
     });
