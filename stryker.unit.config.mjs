@@ -12,6 +12,7 @@ export default {
   mutate: ["stacks/config/*.ts", "stacks/schema.ts", "stacks/providers.ts"],
   tap: {
     testFiles: [
+      "bin/tests/schema.test.js",
       "bin/tests/config-rules.test.js",
       "bin/tests/config.test.js",
       "bin/tests/objects.test.js",
