@@ -4,7 +4,8 @@
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { ConfigIssue } from "../stacks/schema";
+import { ConfigIssue, IssueLog } from "../stacks/schema";
+import { checkOnePasswordProvider, parseKubernetes } from "../stacks/providers";
 import { ConfigBlock, homelab, issuesOf, parse, set } from "./helpers";
 
 /** The homelab stack with only these apps (and the dedicated proxy outpost off, since none is on it). */
@@ -454,4 +455,53 @@ describe("a credential source: exactly one of three shapes", () => {
             assert.deepEqual(rows(found), [["credentials.databasePassword", bad, "is not a credential source", SOURCE_FIX]]);
         });
     }
+});
+
+describe("config outside the project: the Kubernetes context and the 1Password provider's credentials", () => {
+    const kube = (raw: Record<string, string>) => {
+        const log = new IssueLog();
+        const target = parseKubernetes(raw, log);
+        return { target, issues: log.issues.map((i) => [i.key, i.value ?? null, i.problem, i.fix]) };
+    };
+    it("deploys to the named context, and says whether a kubeconfig is given", () => {
+        assert.deepEqual(kube({ "kubernetes:context": "homelab" }), { target: { context: "homelab", kubeconfig: false }, issues: [] });
+        assert.deepEqual(kube({ "kubernetes:context": "homelab", "kubernetes:kubeconfig": "{}" }).target, { context: "homelab", kubeconfig: true });
+        assert.deepEqual(kube({}), {
+            target: { context: "", kubeconfig: false },
+            issues: [
+                [
+                    "kubernetes:context",
+                    null,
+                    "is required: every object is deployed to the kubeconfig context named here, never to whichever context is current",
+                    "pulumi config set kubernetes:context <context> (kubectl config get-contexts lists them; CI's kubeconfig must hold the same context)",
+                ],
+            ],
+        });
+    });
+    it("names a kubernetes: key the provider does not read, with the key meant", () => {
+        assert.deepEqual(kube({ "kubernetes:context": "homelab", "kubernetes:contxt": "x" }).issues, [
+            ["kubernetes:contxt", "x", "is not read by this program's Kubernetes provider", "did you mean kubernetes:context? (pulumi config rm kubernetes:contxt)"],
+        ]);
+        assert.deepEqual(kube({ "kubernetes:context": "homelab", "kubernetes:namespace": "x" }).issues, [
+            ["kubernetes:namespace", "x", "is not read by this program's Kubernetes provider", "use one of kubernetes:context, kubernetes:kubeconfig"],
+        ]);
+    });
+    it("needs 1Password Connect (URL and token) or a service account token, from config or the environment", () => {
+        const missing = (raw: Record<string, string>, env: Record<string, string> = {}) => {
+            const log = new IssueLog();
+            checkOnePasswordProvider(raw, env, log);
+            return log.issues.map((i) => i.key);
+        };
+        const MISSING = ["onepassword:serviceAccountToken"];
+        assert.deepEqual(missing({}), MISSING);
+        assert.deepEqual(missing({ "onepassword:url": "https://op" }), MISSING, "Connect needs its token too");
+        assert.deepEqual(missing({ "onepassword:token": "t" }), MISSING, "and its URL");
+        assert.deepEqual(missing({}, { OP_CONNECT_HOST: "https://op" }), MISSING);
+        assert.deepEqual(missing({ "onepassword:url": "https://op", "onepassword:token": "t" }), []);
+        assert.deepEqual(missing({ "onepassword:url": "https://op" }, { OP_CONNECT_TOKEN: "t" }), []);
+        assert.deepEqual(missing({}, { OP_CONNECT_HOST: "https://op", OP_CONNECT_TOKEN: "t" }), []);
+        assert.deepEqual(missing({ "onepassword:serviceAccountToken": "t" }), []);
+        assert.deepEqual(missing({}, { OP_SERVICE_ACCOUNT_TOKEN: "t" }), []);
+        assert.deepEqual(missing({}, { OP_SERVICE_ACCOUNT_TOKEN: "" }), MISSING, "an empty variable is no token");
+    });
 });
