@@ -22,6 +22,8 @@ describe("capacity model", () => {
         assert.equal(connections.poolPerPod, 48);
         assert.equal(connections.serverConnections, (3 + 1) * 48);
         assert.equal(connections.databaseAvailable, 200 - 3 - 5);
+        const twoProcesses = capacityOf(variant((c) => (c.authentik.worker.processes = 2))).connections;
+        assert.equal(twoProcesses.workerClients, 32, "(3+1) pods × 2 processes × 4 threads");
     });
 
     it("fits the homelab memory: 3 web workers in 2Gi", () => {
