@@ -24,7 +24,9 @@ describe("CNPG Cluster", () => {
     });
 
     it("enables pg_stat_statements through its parameters (CNPG preloads the library)", () => {
-        assert.ok("pg_stat_statements.max" in postgresParameters(config.database));
+        const params = postgresParameters(config.database);
+        assert.equal(params["pg_stat_statements.max"], "10000");
+        assert.equal(params["pg_stat_statements.track"], "all");
         const off = parse(set(homelab(), "database.pgStatStatements", false));
         assert.ok(!Object.keys(postgresParameters(off.database)).some((k) => k.startsWith("pg_stat_statements")));
     });
@@ -79,6 +81,7 @@ describe("backups", () => {
         const m = clusterManifest({ namespace: "a", db: c.database, credentialsSecret: "s", labels: {} });
         assert.deepEqual((m.spec as { backup?: unknown }).backup, { volumeSnapshot: { className: "longhorn-snap" } });
         assert.equal(scheduledBackupManifest({ namespace: "a", db: c.database, labels: {} })?.spec.method, "volumeSnapshot");
+        assert.deepEqual(backupSummary(c.database), { ok: true, text: 'volume snapshots (longhorn-snap) on "0 0 3 * * *"; prune old snapshots yourself' });
     });
 
     it("says clearly when there is no backup", () => {
