@@ -1,7 +1,7 @@
 /** The authentik release values for the homelab stack, field by field, and every rule's bad input. */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { CREDENTIAL_ENV, authentikUrl, podSelector, releaseValues } from "../components/authentik/values";
+import { CREDENTIAL_ENV, authentikNetworkPolicies, authentikUrl, hstsMiddlewareManifest, podSelector, releaseValues, serverServiceUrl } from "../components/authentik/values";
 import { releaseTimeoutSeconds } from "../components/authentik";
 import { expectIssue, homelab, parse, set } from "./helpers";
 
@@ -173,6 +173,37 @@ describe("authentik release values (homelab)", () => {
             pathType: "Prefix",
             tls: [{ secretName: "authentik-tls", hosts: ["auth.homelab.example"] }],
         });
+    });
+
+    it("sets HSTS for a year through a Traefik Middleware, and redirects to HTTPS on ingress-nginx", () => {
+        assert.deepEqual(hstsMiddlewareManifest(config), {
+            apiVersion: "traefik.io/v1alpha1",
+            kind: "Middleware",
+            metadata: { name: "authentik-hsts", namespace: "authentik" },
+            spec: { headers: { stsSeconds: 31536000, stsIncludeSubdomains: true, forceSTSHeader: true } },
+        });
+        const nginx = releaseValues({ config: parse(set(homelab(), "authentik.ingress.className", "nginx")), databaseHost: "h", databasePort: 6432, credentialSecrets: secrets });
+        assert.deepEqual((nginx.server.ingress as { annotations: object }).annotations, { "cert-manager.io/cluster-issuer": "letsencrypt-prod", "nginx.ingress.kubernetes.io/force-ssl-redirect": "true" });
+        const off = parse(set(homelab(), "authentik.ingress", { enabled: false }));
+        assert.deepEqual(releaseValues({ config: off, databaseHost: "h", databasePort: 6432, credentialSecrets: secrets }).server.ingress, { enabled: false });
+        const plain = parse(set(homelab(), "authentik.ingress", { className: "traefik" }));
+        assert.equal(authentikUrl(plain), "http://auth.homelab.example", "no TLS configured: the URL says so");
+        assert.deepEqual((releaseValues({ config: plain, databaseHost: "h", databasePort: 6432, credentialSecrets: secrets }).server.ingress as { tls: unknown[]; annotations: object }).annotations, {}, "no HTTPS-only annotations without TLS");
+        assert.equal(serverServiceUrl(config), "http://authentik-server.authentik.svc.cluster.local");
+    });
+
+    it("names each NetworkPolicy after the release and the pods it guards", () => {
+        const policies = authentikNetworkPolicies(config);
+        assert.deepEqual(
+            policies.map((p) => [p.metadata.name, p.metadata.namespace, p.spec.podSelector.matchLabels]),
+            [
+                ["authentik-server", "authentik", { "app.kubernetes.io/name": "authentik", "app.kubernetes.io/instance": "authentik", "app.kubernetes.io/component": "server" }],
+                ["authentik-worker", "authentik", { "app.kubernetes.io/name": "authentik", "app.kubernetes.io/instance": "authentik", "app.kubernetes.io/component": "worker" }],
+                ["authentik-proxy-outposts", "authentik-outposts", { "app.kubernetes.io/managed-by": "goauthentik.io", "goauthentik.io/outpost-type": "proxy" }],
+                ["authentik-radius-outposts", "authentik-outposts", { "app.kubernetes.io/managed-by": "goauthentik.io", "goauthentik.io/outpost-type": "radius" }],
+            ],
+        );
+        for (const p of policies) assert.deepEqual(p.metadata.labels, { "app.kubernetes.io/part-of": "authentik-platform", "app.kubernetes.io/managed-by": "pulumi" });
     });
 
     it("switches authentik to PgBouncer transaction mode only when told, and pins an image tag and digest when set", () => {
