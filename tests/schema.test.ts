@@ -32,6 +32,8 @@ describe("schema language: leaves", () => {
         assert.deepEqual(run(n, 10).issues, [["p:x", 10, "is out of range", "use a whole number from 1 to 9"]]);
         assert.deepEqual(run(n, 2.5).issues, [["p:x", 2.5, "is not a whole number from 1 to 9", "use a whole number from 1 to 9"]]);
         assert.deepEqual(run(n, "7"), { value: 7, issues: [] }, "a flat config key arrives as a string");
+        assert.deepEqual(run(int({ doc: "d" }), "42"), { value: 42, issues: [] }, "of any length");
+        assert.deepEqual(run(n, true).issues, [["p:x", true, "is not a whole number from 1 to 9", "use a whole number from 1 to 9"]], "a boolean is not 1");
         assert.deepEqual(run(int({ doc: "d" }), "-3"), { value: -3, issues: [] });
         for (const text of ["7x", "x7", "", "1.5", "-"]) assert.equal(run(n, text).issues.length, 1, text);
         assert.deepEqual(run(int({ doc: "d", min: 0 }), -1).issues, [["p:x", -1, "is out of range", "use a whole number of at least 0"]]);
