@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { CREDENTIAL_ENV, authentikNetworkPolicies, authentikUrl, hstsMiddlewareManifest, podSelector, releaseValues, serverServiceUrl } from "../components/authentik/values";
 import { releaseTimeoutSeconds } from "../components/authentik";
+import { StackConfig } from "../stacks/config";
 import { expectIssue, homelab, parse, set } from "./helpers";
 
 const config = parse(homelab());
@@ -13,7 +14,9 @@ const secrets = {
     bootstrapToken: "authentik-credentials",
     bootstrapPassword: "authentik-credentials",
 };
-const values = releaseValues({ config, databaseHost: "pgbouncer.authentik.svc.cluster.local", databasePort: 6432, credentialSecrets: secrets });
+/** The release values of a config, with PgBouncer's Service and the Secrets above. */
+const valuesOf = (c: StackConfig) => releaseValues({ config: c, databaseHost: "pgbouncer.authentik.svc.cluster.local", databasePort: 6432, credentialSecrets: secrets });
+const values = valuesOf(config);
 
 describe("authentik release values (homelab)", () => {
     it("runs 3 server pods with PDB minAvailable 2 and 3 workers with maxUnavailable 1", () => {
@@ -182,13 +185,13 @@ describe("authentik release values (homelab)", () => {
             metadata: { name: "authentik-hsts", namespace: "authentik" },
             spec: { headers: { stsSeconds: 31536000, stsIncludeSubdomains: true, forceSTSHeader: true } },
         });
-        const nginx = releaseValues({ config: parse(set(homelab(), "authentik.ingress.className", "nginx")), databaseHost: "h", databasePort: 6432, credentialSecrets: secrets });
+        const nginx = valuesOf(parse(set(homelab(), "authentik.ingress.className", "nginx")));
         assert.deepEqual((nginx.server.ingress as { annotations: object }).annotations, { "cert-manager.io/cluster-issuer": "letsencrypt-prod", "nginx.ingress.kubernetes.io/force-ssl-redirect": "true" });
         const off = parse(set(homelab(), "authentik.ingress", { enabled: false }));
-        assert.deepEqual(releaseValues({ config: off, databaseHost: "h", databasePort: 6432, credentialSecrets: secrets }).server.ingress, { enabled: false });
+        assert.deepEqual(valuesOf(off).server.ingress, { enabled: false });
         const plain = parse(set(homelab(), "authentik.ingress", { className: "traefik" }));
         assert.equal(authentikUrl(plain), "http://auth.homelab.example", "no TLS configured: the URL says so");
-        assert.deepEqual((releaseValues({ config: plain, databaseHost: "h", databasePort: 6432, credentialSecrets: secrets }).server.ingress as { tls: unknown[]; annotations: object }).annotations, {}, "no HTTPS-only annotations without TLS");
+        assert.deepEqual((valuesOf(plain).server.ingress as { tls: unknown[]; annotations: object }).annotations, {}, "no HTTPS-only annotations without TLS");
         assert.equal(serverServiceUrl(config), "http://authentik-server.authentik.svc.cluster.local");
     });
 
@@ -210,14 +213,14 @@ describe("authentik release values (homelab)", () => {
         const digest = `sha256:${"a".repeat(64)}`;
         let c = set(set(set(homelab(), "pgbouncer.poolMode", "transaction"), "authentik.database.usePgbouncer", true), "authentik.database.connMaxAge", 0);
         c = set(set(set(set(c, "authentik.database.disableServerSideCursors", true), "authentik.imageTag", "2026.8.3"), "authentik.imageDigest", digest), "authentik.bootstrapEmail", "admin@homelab.example");
-        const v = releaseValues({ config: parse(c), databaseHost: "h", databasePort: 6432, credentialSecrets: secrets });
+        const v = valuesOf(parse(c));
         assert.equal(v.authentik.postgresql.use_pgbouncer, true);
         assert.equal(v.authentik.postgresql.disable_server_side_cursors, true);
         assert.equal(v.authentik.postgresql.conn_max_age, 0);
         assert.ok(!("use_pgbouncer" in values.authentik.postgresql) && !("disable_server_side_cursors" in values.authentik.postgresql), "session pooling leaves both to authentik's defaults");
         assert.deepEqual(v.global.image, { tag: "2026.8.3", digest });
         assert.deepEqual(v.global.env.at(-1), { name: "AUTHENTIK_BOOTSTRAP_EMAIL", value: "admin@homelab.example" });
-        assert.deepEqual(releaseValues({ config: parse(set(homelab(), "authentik.imageDigest", digest)), databaseHost: "h", databasePort: 6432, credentialSecrets: secrets }).global.image, { digest });
+        assert.deepEqual(valuesOf(parse(set(homelab(), "authentik.imageDigest", digest))).global.image, { digest });
     });
 
     it("leaves the chart's own rules off (this program writes a validated PrometheusRule)", () => {

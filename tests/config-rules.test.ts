@@ -461,7 +461,7 @@ describe("config outside the project: the Kubernetes context and the 1Password p
     const kube = (raw: Record<string, string>) => {
         const log = new IssueLog();
         const target = parseKubernetes(raw, log);
-        return { target, issues: log.issues.map((i) => [i.key, i.value ?? null, i.problem, i.fix]) };
+        return { target, issues: rows(log.issues) };
     };
     it("deploys to the named context, and says whether a kubeconfig is given", () => {
         assert.deepEqual(kube({ "kubernetes:context": "homelab" }), { target: { context: "homelab", kubeconfig: false }, issues: [] });
