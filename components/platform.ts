@@ -32,6 +32,11 @@ export function createPlatform({ config, configValues }: LoadedConfig): Outputs 
     const kubernetes = new k8s.Provider("kubernetes", {
         context: config.kubernetes.context,
         ...(config.kubernetes.kubeconfig ? { kubeconfig: new pulumi.Config("kubernetes").requireSecret("kubeconfig") } : {}),
+        // A ConfigMap's or Secret's new data updates it in place (the pods roll on its checksum).
+        // Otherwise the provider replaces it, creating the new one first, which fails for our
+        // fixed names ("already exists"): no PgBouncer setting or credential could ever change.
+        enableConfigMapMutable: true,
+        enableSecretMutable: true,
     });
     pulumi.runtime.registerStackTransformation(({ type, props, opts }) =>
         type.startsWith("kubernetes:") && !opts.provider ? { props, opts: { ...opts, provider: kubernetes } } : undefined,

@@ -55,6 +55,12 @@ describe("homelab graph", () => {
         }
     });
 
+    it("updates ConfigMaps and Secrets in place: the provider would replace them, and a fixed name cannot be created twice", () => {
+        const provider = find(plan, "pulumi:providers:kubernetes", "kubernetes");
+        assert.equal(provider.inputs.enableConfigMapMutable, "true");
+        assert.equal(provider.inputs.enableSecretMutable, "true");
+    });
+
     it("uses engine URNs that chain every ancestor's type", () => {
         const secret = find(plan, SECRET_TYPE, "authentik-db-credentials");
         assert.equal(
