@@ -111,6 +111,11 @@ describe("the pulumi workflow", () => {
         assert.ok(nodes.length >= 4 && nodes.every((s) => s.with?.["node-version-file"] === ".nvmrc"), "Node as the project pins it");
     });
 
+    it("previews right before the deploy's up, which skips its own preview: a protected replacement stops there", () => {
+        const commands = jobs.deploy.steps.filter((s) => s.uses?.startsWith("pulumi/actions@")).map((s) => s.with!.command);
+        assert.deepEqual(commands, ["preview", "up"]);
+    });
+
     it("passes actionlint (with shellcheck over every run: script when it is installed)", (t) => {
         const actionlint = realTool(t, "actionlint", "ACTIONLINT", "go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12, as .ci/run does");
         if (!actionlint) return;
