@@ -49,7 +49,7 @@ describe("takeover plan from the Terraform state", () => {
             "kubernetes_namespace_v1.authentik": "import authentik",
             "kubernetes_config_map_v1.pgbouncer": "import authentik/pgbouncer-config",
             "kubernetes_secret_v1.pgbouncer_auth": "import authentik/pgbouncer-auth",
-            "kubernetes_deployment_v1.pgbouncer": "import authentik/pgbouncer",
+            "kubernetes_deployment_v1.pgbouncer": "recreate authentik/pgbouncer (see the risk)",
             "kubernetes_service_v1.pgbouncer": "import authentik/pgbouncer",
             "kubernetes_pod_disruption_budget_v1.pgbouncer": "import authentik/pgbouncer",
             "kubernetes_persistent_volume_claim_v1.media": "import authentik/authentik-media",
@@ -80,7 +80,10 @@ describe("takeover plan from the Terraform state", () => {
 
     it("shows what the first up changes", () => {
         const r = report();
-        assert.deepEqual(mapping(r, "kubernetes_deployment_v1.pgbouncer").differences, [{ field: "container pgbouncer image", terraform: "edoburu/pgbouncer:latest", program: "edoburu/pgbouncer:v1.24.1-p1" }]);
+        assert.deepEqual(mapping(r, "kubernetes_deployment_v1.pgbouncer").differences, [
+            { field: "selector", terraform: '{"app":"pgbouncer"}', program: '{"app.kubernetes.io/component":"database-pooler","app.kubernetes.io/name":"pgbouncer"}' },
+            { field: "container pgbouncer image", terraform: "edoburu/pgbouncer:latest", program: "edoburu/pgbouncer:v1.24.1-p1" },
+        ]);
         assert.deepEqual(mapping(r, "authentik_provider_radius.radius").differences, [{ field: "client_networks", terraform: "0.0.0.0/0", program: "10.0.10.0/24" }]);
         assert.equal(mapping(r, "authentik_application.sonarr").differences[0].field, "meta_icon");
         assert.deepEqual(mapping(r, "authentik_application.grafana").differences, [], "an unchanged app changes nothing");
@@ -94,6 +97,9 @@ describe("takeover plan from the Terraform state", () => {
         assert.match(mapping(r, "authentik_provider_radius.radius").risks.join(), /a secret rotated: .*RADIUS shared secret/);
         assert.match(mapping(r, "authentik_outpost.embedded").risks.join(), /a provider detached from an outpost: .*terraform state rm authentik_outpost\.embedded before the first up/);
         assert.match(mapping(r, "kubernetes_persistent_volume_claim_v1.media").risks.join(), /a volume replaced: storage class longhorn → longhorn-rwx/);
+        const pgbouncer = mapping(r, "kubernetes_deployment_v1.pgbouncer");
+        assert.match(pgbouncer.risks.join(), /an import that cannot work: its selector \{"app":"pgbouncer"\} → \{"app.kubernetes.io\/component":"database-pooler","app.kubernetes.io\/name":"pgbouncer"\} cannot change on a Deployment.*kubectl -n authentik delete deployment pgbouncer/);
+        assert.match(pgbouncer.detail, /^recreate authentik\/pgbouncer/);
     });
 
     it("lists what the first up creates", () => {
@@ -112,12 +118,14 @@ describe("takeover plan from the Terraform state", () => {
     it("writes the config fragment that makes the first up a takeover: planned, it imports and adopts exactly those", async () => {
         const r = report();
         const fragment = r.configFragment as Record<string, unknown>;
-        assert.deepEqual((fragment["authentik-platform:import"] as string[]).length, 7);
+        assert.ok(!(fragment["authentik-platform:import"] as string[]).includes("Deployment/authentik/pgbouncer"), "left out: its selector cannot change");
+        assert.deepEqual((fragment["authentik-platform:import"] as string[]).length, 6);
         const adopted = (fragment["authentik-platform:apps"] as { slug: string; adopt?: boolean }[]).filter((a) => a.adopt).map((a) => a.slug);
         assert.deepEqual(adopted.sort(), ["grafana", "homelab-domain", "sonarr", "uptime-kuma"]);
         assert.deepEqual(fragment["authentik-platform:outposts"], { ...(raw()["authentik-platform:outposts"] as object), proxy: { enabled: true, name: "homelab-proxy", replicas: 2, adopt: true }, radius: { name: "radius", clientNetworks: ["10.0.10.0/24"], groups: ["wifi-users"], adopt: true } });
         const takenOver = (await planStack(writeStack({ ...raw(), ...fragment }, "homelab"))).plan;
-        assert.equal(takenOver.resources.filter((x) => x.import).length, 7);
+        // Every Kubernetes object but PgBouncer's Deployment, whose selector cannot change.
+        assert.equal(takenOver.resources.filter((x) => x.import).length, 6);
         assert.equal(takenOver.resources.find((x) => x.name === "app-sonarr")?.inputs.adopt, true);
         assert.equal(takenOver.resources.find((x) => x.name === "app-headlamp")?.inputs.adopt, false, "what Terraform never had is created, not adopted");
     });

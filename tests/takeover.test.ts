@@ -13,6 +13,8 @@ import YAML from "yaml";
 import { planStack } from "../tools/plan";
 import { renderTree } from "../tools/plan";
 import { Plan, PlanResource } from "../tools/harness";
+import type { ResourceTransformationArgs } from "@pulumi/pulumi";
+import { importTransformation } from "../components/lib/imports";
 import { HOMELAB_FILE, SHARED, expectIssue, homelab, set, writeStack } from "./helpers";
 
 const find = (plan: Plan, type: string, name?: string): PlanResource => {
@@ -64,10 +66,28 @@ describe("importing the Terraform stack's Kubernetes objects", () => {
     });
 
     it("keeps imported stateful objects protected, so a change that would replace one fails the preview", () => {
-        for (const type of ["kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolumeClaim"]) {
-            const r = find(plan, type);
+        for (const [type, name] of [["kubernetes:core/v1:Namespace", "namespace"], ["kubernetes:core/v1:PersistentVolumeClaim", "authentik-media"]]) {
+            const r = find(plan, type, name);
             assert.ok(r.import && r.protect && r.retainOnDelete, type);
         }
+    });
+
+    it("leaves an imported Service's cluster IP alone: a changed clusterIP replaces a Service, and an import cannot be replaced", () => {
+        const transform = importTransformation(["Service/authentik/pgbouncer", "Deployment/authentik/pgbouncer"], new Set());
+        const service = { type: "kubernetes:core/v1:Service", name: "pgbouncer", props: { metadata: { name: "pgbouncer", namespace: "authentik" } }, opts: { ignoreChanges: ["metadata.annotations"] } } as unknown as ResourceTransformationArgs;
+        assert.deepEqual(transform(service)?.opts, { import: "authentik/pgbouncer", ignoreChanges: ["metadata.annotations", "spec.clusterIP", "spec.clusterIPs"] });
+        const deployment = { ...service, type: "kubernetes:apps/v1:Deployment", opts: {} } as ResourceTransformationArgs;
+        assert.deepEqual(transform(deployment)?.opts, { import: "authentik/pgbouncer", ignoreChanges: [] });
+    });
+
+    it("applies an imported object with force: its fields belong to the tool that made it, and server-side apply would stop on each", () => {
+        for (const [type, name] of [["kubernetes:apps/v1:Deployment", "pgbouncer"], ["kubernetes:core/v1:Service", "pgbouncer"], ["kubernetes:core/v1:Namespace", "namespace"]]) {
+            const annotations = (find(plan, type, name).inputs.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+            assert.equal(annotations["pulumi.com/patchForce"], "true", type);
+        }
+        const created = (find(plan, CLUSTER).inputs.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+        assert.equal(created["pulumi.com/patchForce"], undefined, "only what is imported");
+        assert.equal((find(plan, "kubernetes:helm.sh/v3:Release").inputs as { metadata?: unknown }).metadata, undefined, "the release is Helm's");
     });
 
     it("shows each import in the plan", () => {

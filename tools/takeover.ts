@@ -183,9 +183,11 @@ export function takeoverReport(state: ReturnType<typeof readTerraformState>, pla
             const target = p.byIdentity.get(identity);
             if (target) {
                 taken.add(target.urn);
-                imports.push(identity);
                 const { differences, risks } = kubernetesDifferences(r, target, config);
-                mappings.push({ terraform: r.address, type: r.type, how: "import", resource: target.urn, detail: `import ${importIdOf(identity)}, then terraform state rm ${r.address}`, differences, risks });
+                const importable = !risks.some((x) => x.startsWith(UNIMPORTABLE));
+                if (importable) imports.push(identity);
+                const detail = importable ? `import ${importIdOf(identity)}, then terraform state rm ${r.address}` : `recreate ${importIdOf(identity)} (see the risk), then terraform state rm ${r.address}`;
+                mappings.push({ terraform: r.address, type: r.type, how: "import", resource: target.urn, detail, differences, risks });
                 continue;
             }
             const external = p.externalSecrets.get(identity);
@@ -247,6 +249,9 @@ export function takeoverReport(state: ReturnType<typeof readTerraformState>, pla
 // Kubernetes objects: what the first up changes
 // ---------------------------------------------------------------------------------------------
 
+/** The start of a risk that keeps an object out of `import`: Pulumi cannot take it over as it is. */
+const UNIMPORTABLE = "an import that cannot work";
+
 function kubernetesDifferences(r: TerraformResource, target: PlanResource, config: StackConfig): { differences: Difference[]; risks: string[] } {
     const differences: Difference[] = [];
     const risks: string[] = [];
@@ -259,6 +264,13 @@ function kubernetesDifferences(r: TerraformResource, target: PlanResource, confi
     switch (target.type.split(":").pop()) {
         case "Deployment": {
             diff("spec.replicas", spec.replicas, inputs.spec?.replicas);
+            const selector = [JSON.stringify(list0(spec.selector).match_labels ?? {}), JSON.stringify(inputs.spec?.selector?.matchLabels ?? {})];
+            diff("selector", selector[0], selector[1]);
+            if (selector[0] !== selector[1]) {
+                risks.push(
+                    `${UNIMPORTABLE}: its selector ${selector[0]} → ${selector[1]} cannot change on a Deployment, and an imported object cannot be replaced, so the up would fail; it is left out of import: delete it right before the first up (kubectl -n ${str(inputs.metadata?.namespace)} delete deployment ${str(inputs.metadata?.name)}), which creates it (its pods are down in between)`,
+                );
+            }
             const tfContainers = (list0(list0(spec.template).spec).container as Attrs[] | undefined) ?? [];
             const ours = (inputs.spec?.template?.spec?.containers ?? []) as { name: string; image: string }[];
             for (const c of tfContainers) diff(`container ${str(c.name)} image`, c.image, ours.find((o) => o.name === c.name)?.image ?? "(none)");

@@ -22,6 +22,27 @@ export function identityOf(type: string, props: Record<string, unknown>): string
     return typeof meta.namespace === "string" ? `${kind}/${meta.namespace}/${meta.name}` : `${kind}/${meta.name}`;
 }
 
+/**
+ * Fields the cluster assigns and this program never sets, which an imported object holds: left as
+ * they are. A Service's IP is one: the provider replaces a Service whose clusterIP changes, and an
+ * imported object cannot be replaced, so the first `up` would fail.
+ */
+export const CLUSTER_ASSIGNED: Readonly<Partial<Record<(typeof IMPORTABLE_KINDS)[number], readonly string[]>>> = {
+    Service: ["spec.clusterIP", "spec.clusterIPs"],
+};
+
+/**
+ * An imported object's fields belong to the tool that made it (Terraform, kubectl), so the
+ * provider's server-side apply would stop on every field this program sets differently ("apply
+ * conflict"). The object changes owner on purpose (Terraform forgets it first, docs/migration.md):
+ * Pulumi applies it with force. The Helm release is not applied that way.
+ */
+function takenOver(kind: (typeof IMPORTABLE_KINDS)[number], props: Record<string, unknown>): Record<string, unknown> {
+    if (kind === "Release") return props;
+    const metadata = (props.metadata ?? {}) as { annotations?: Record<string, string> };
+    return { ...props, metadata: { ...metadata, annotations: { ...metadata.annotations, "pulumi.com/patchForce": "true" } } };
+}
+
 /** Pulumi's import id for an entry: what follows the kind. */
 export function importIdOf(entry: string): string {
     return entry.slice(entry.indexOf("/") + 1);
@@ -37,6 +58,8 @@ export function importTransformation(entries: readonly string[], matched: Set<st
         const identity = identityOf(type, props);
         if (!identity || !wanted.has(identity)) return undefined;
         matched.add(identity);
-        return { props, opts: { ...opts, import: importIdOf(identity) } };
+        const kind = identity.split("/")[0] as (typeof IMPORTABLE_KINDS)[number];
+        const assigned = CLUSTER_ASSIGNED[kind] ?? [];
+        return { props: takenOver(kind, props), opts: { ...opts, import: importIdOf(identity), ignoreChanges: [...(opts.ignoreChanges ?? []), ...assigned] } };
     };
 }
