@@ -3,7 +3,9 @@ import * as assert from "node:assert/strict";
 import {
     backupSummary,
     clusterManifest,
+    clusterNetworkPolicyManifest,
     podMonitorManifest,
+    preUpgradeBackupManifest,
     postgresParameters,
     readWriteHost,
     scheduledBackupManifest,
@@ -99,5 +101,58 @@ describe("PodMonitor", () => {
         const m = podMonitorManifest({ namespace: "authentik", cluster: "authentik-db", labels: {} });
         assert.deepEqual(m.spec.selector.matchLabels, { "cnpg.io/cluster": "authentik-db" });
         assert.deepEqual(await validateObject("kubernetes:monitoring.coreos.com/v1:PodMonitor", m), []);
+    });
+});
+
+describe("what operators rely on in each manifest, spelled out", () => {
+    const labels = { "app.kubernetes.io/part-of": "authentik-platform" };
+    const store = () => (cluster.spec as unknown as { backup: { barmanObjectStore: Record<string, unknown> & { data: object; wal: object } } }).backup.barmanObjectStore;
+
+    it("requests the CPU and memory the scheduler reserves for each instance", () => {
+        assert.deepEqual(cluster.spec.resources.requests, { cpu: "500m", memory: "3Gi" });
+    });
+
+    it("reaches the object store at its endpoint with the credentials Secret's two keys", () => {
+        assert.equal(store().endpointURL, "https://minio.minio.svc.cluster.local:9000");
+        assert.deepEqual(store().s3Credentials, {
+            accessKeyId: { name: "authentik-db-backup-s3", key: "ACCESS_KEY_ID" },
+            secretAccessKey: { name: "authentik-db-backup-s3", key: "ACCESS_SECRET_KEY" },
+        });
+        const none = clusterManifest({ namespace: "authentik", db: parse(set(homelab(), "database.backup.objectStore.encryption", "none")).database, credentialsSecret: "authentik-db-app", labels: {} });
+        const plain = (none.spec as unknown as { backup: { barmanObjectStore: { data: object; wal: object } } }).backup.barmanObjectStore;
+        assert.deepEqual([plain.data, plain.wal], [{ compression: "gzip" }, { compression: "gzip" }], "encryption none sets no encryption key (the bucket's policy applies)");
+    });
+
+    it("says in one line how the data is protected, and each weakness separated", () => {
+        assert.equal(backupSummary(config.database).text, 'object store s3://homelab-backups/authentik on "0 0 3 * * *", retention 30d, AES256 encryption');
+        const weak = parse(set(set(homelab(), "database.backup.objectStore.endpointURL", "http://minio:9000"), "database.backup.objectStore.encryption", "none"));
+        assert.equal(
+            backupSummary(weak.database).text,
+            'object store s3://homelab-backups/authentik on "0 0 3 * * *", retention 30d, bucket-policy encryption; PLAIN HTTP to the object store (set an https:// endpointURL, with endpointCA for a private CA); NOT ENCRYPTED by the program (encryption: none leaves it to the bucket\'s policy)',
+        );
+    });
+
+    it("takes the daily backup as a ScheduledBackup named after the cluster, and one right away", () => {
+        const scheduled = scheduledBackupManifest({ namespace: "authentik", db: config.database, labels });
+        assert.equal(scheduled?.apiVersion, "postgresql.cnpg.io/v1");
+        assert.equal(scheduled?.kind, "ScheduledBackup");
+        assert.deepEqual(scheduled?.metadata, { name: "authentik-db-daily", namespace: "authentik", labels });
+        assert.equal(scheduled?.spec.immediate, true);
+    });
+
+    it("names the backup before an upgrade after the chart version, in a name Kubernetes accepts", () => {
+        const backup = preUpgradeBackupManifest({ namespace: "authentik", db: config.database, chartVersion: "2026.10.0-RC1", labels });
+        assert.equal(backup?.metadata.name, "authentik-db-before-authentik-2026-10-0-rc1");
+    });
+
+    it("scrapes every instance's metrics port, with the monitoring stack's labels", () => {
+        const monitor = podMonitorManifest({ namespace: "authentik", cluster: "authentik-db", labels });
+        assert.deepEqual(monitor.metadata, { name: "authentik-db", namespace: "authentik", labels });
+        assert.deepEqual(monitor.spec.podMetricsEndpoints, [{ port: "metrics" }]);
+    });
+
+    it("names the instances' NetworkPolicy after the cluster", () => {
+        const np = clusterNetworkPolicyManifest({ namespace: "authentik", cluster: "authentik-db", labels, clients: {}, operatorNamespace: "cnpg-system", monitoringNamespace: "monitoring" });
+        assert.equal(np.metadata.name, "authentik-db-instances");
     });
 });
