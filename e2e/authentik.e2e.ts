@@ -10,84 +10,31 @@
 import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { execFileSync, spawn } from "node:child_process";
 import YAML from "yaml";
 import { ADMIN_TOKEN, FakeAuthentik } from "../tests/support/fake-authentik";
-import { ROOT } from "../tests/helpers";
 import { protectedAppProject } from "../tests/support/packages";
 import { consumerPermissions } from "../components/authentik-access/model";
+import { Project, homelabConfigFor, ok, project, pulumiIn, standInAuthentik } from "./support/pulumi";
 
 const STACK = "e2e";
 const ACCOUNT = "authentik-platform-automation";
 let fake: FakeAuthentik;
-let work: string;
-let env: NodeJS.ProcessEnv;
+let platform: Project;
+const pulumi = (...args: string[]) => platform.run(...args);
 
-interface Run {
-    code: number | null;
-    stdout: string;
-    stderr: string;
-}
-
-/** A pulumi command in the platform's project directory, asynchronously (the stand-in answers from this process). */
-function pulumi(...args: string[]): Promise<Run> {
-    return pulumiIn(work, ...args);
-}
-
-function pulumiIn(cwd: string, ...args: string[]): Promise<Run> {
-    return new Promise((resolve) => {
-        const child = spawn("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd, env });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
-}
-const ok = (r: Run, what: string) => assert.equal(r.code, 0, `${what} failed:\n${r.stdout}\n${r.stderr}`);
-
-/** The stack's configuration: the homelab file's, pointed at the stand-in, with what needs no Kubernetes. */
+/** The stack's configuration: the homelab file's, pointed at the stand-in; the admin credential a secure key. */
 function stackConfig(url: string): Record<string, unknown> {
-    const homelab = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.homelab.yaml"), "utf8")) as { config: Record<string, unknown> };
-    const config = { ...homelab.config };
-    config["authentik-platform:api"] = { url, token: "scoped", admin: "bootstrap", readyTimeoutSeconds: 30, requestTimeoutSeconds: 10 };
-    config["authentik-platform:onepassword"] = { mode: "none" };
-    // The admin credential is given as a secure key; nothing here generates (no random provider plugin).
+    const config = homelabConfigFor(url);
+    // Nothing here generates (no random provider plugin): the e2e stack program creates no credential but the token.
     config["authentik-platform:credentials"] = { databasePassword: "generate", secretKey: "generate", bootstrapToken: "config", bootstrapPassword: "generate" };
-    config["authentik-platform:authentik"] = { ...(config["authentik-platform:authentik"] as object), email: undefined };
-    const apps = config["authentik-platform:apps"] as { mode: string; clientType?: string; outpost?: string }[];
-    // Confidential OIDC clients get a generated secret (the random provider): public ones only here.
-    config["authentik-platform:apps"] = apps.filter((a) => a.mode !== "oidc" || a.clientType === "public").map((a) => ({ ...a, outpost: a.outpost === "proxy" ? "embedded" : a.outpost }));
-    config["authentik-platform:outposts"] = { proxy: { enabled: false } };
-    return JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+    return config;
 }
 
 before(async () => {
-    const bin = process.env.E2E_BIN;
-    assert.ok(bin && fs.existsSync(path.join(bin, "pulumi")), "E2E_BIN must name the directory e2e/build-tools.sh prints (npm run e2e sets it)");
-    work = fs.mkdtempSync(path.join(os.tmpdir(), "authentik-e2e-"));
-    // A certificate for 127.0.0.1, trusted by the Node processes Pulumi starts.
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path.join(work, "key.pem"), "-out", path.join(work, "cert.pem")], { stdio: "ignore" });
-    fake = await FakeAuthentik.start({ tls: { key: fs.readFileSync(path.join(work, "key.pem"), "utf8"), cert: fs.readFileSync(path.join(work, "cert.pem"), "utf8") } });
-    // The project: the e2e stack's Pulumi.yaml with its compiled program, node_modules beside it.
-    const project = YAML.parse(fs.readFileSync(path.join(ROOT, "e2e", "stacks", "authentik", "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
-    fs.writeFileSync(path.join(work, "Pulumi.yaml"), YAML.stringify({ ...project, main: path.join(ROOT, "bin", "e2e", "stacks", "authentik", "index.js") }));
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
-    fs.writeFileSync(path.join(work, "package.json"), JSON.stringify({ name: "authentik-platform-e2e", private: true }));
-    fs.writeFileSync(path.join(work, `Pulumi.${STACK}.yaml`), YAML.stringify({ config: stackConfig(fake.url) }));
-    fs.mkdirSync(path.join(work, "state"));
-    env = {
-        ...process.env,
-        PATH: `${bin}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`,
-        PULUMI_HOME: path.join(work, ".pulumi"),
-        PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
-        PULUMI_CONFIG_PASSPHRASE: "e2e passphrase",
-        PULUMI_SKIP_UPDATE_CHECK: "1",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        NODE_EXTRA_CA_CERTS: path.join(work, "cert.pem"),
-    };
+    platform = project("authentik");
+    fake = await standInAuthentik(platform);
+    fs.writeFileSync(path.join(platform.dir, `Pulumi.${STACK}.yaml`), YAML.stringify({ config: stackConfig(fake.url) }));
     ok(await pulumi("stack", "init", STACK), "stack init");
     ok(await pulumi("config", "set", "--secret", "authentik-platform:bootstrapToken", ADMIN_TOKEN), "config set --secret");
 });
@@ -96,7 +43,7 @@ after(async () => {
     await fake?.stop();
 });
 
-const stateText = () => fs.readFileSync(path.join(work, "state", ".pulumi", "stacks", "authentik-platform", `${STACK}.json`), "utf8");
+const stateText = () => platform.state(STACK);
 const account = () => [...fake.users.values()].find((u) => u.username === ACCOUNT);
 
 describe("the real engine, the platform's authentik objects, the stand-in", () => {
@@ -162,19 +109,19 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
         assert.ok(issued && issued.type === "service_account", "the platform made the consumer's account");
         const role = [...fake.roleUsers].find(([, members]) => members.has(issued.pk))![0];
         assert.deepEqual([...fake.rolePermissions.get(role)!].sort(), consumerPermissions());
-        ok(await pulumiIn(dir, "stack", "init", "consumer"), "stack init");
-        ok(await pulumiIn(dir, "config", "set", "platformStack", `organization/authentik-platform/${STACK}`), "config set");
-        ok(await pulumiIn(dir, "config", "set", "authentikApiUrl", fake.url), "config set");
-        ok(await pulumiIn(dir, "up", "--yes", "--skip-preview"), "the consumer's up");
+        ok(await pulumiIn(dir, platform.env, "stack", "init", "consumer"), "stack init");
+        ok(await pulumiIn(dir, platform.env, "config", "set", "platformStack", `organization/authentik-platform/${STACK}`), "config set");
+        ok(await pulumiIn(dir, platform.env, "config", "set", "authentikApiUrl", fake.url), "config set");
+        ok(await pulumiIn(dir, platform.env, "up", "--yes", "--skip-preview"), "the consumer's up");
         const wiki = fake.objects("core_applications").find((a) => a.slug === "wiki");
         assert.equal(wiki?.meta_publisher, "pulumi:wiki-protected-app/consumer", "the application records the stack that owns it");
         const provider = fake.objects("providers_proxy").find((x) => x.name === "Wiki")!;
         assert.ok((fake.embedded().providers as number[]).includes(provider.pk as number), "attached to the platform's outpost");
         assert.ok(fake.writes.filter((w) => w.user === "authentik-platform-consumer-wiki").length >= 4, "written with the consumer's own token");
-        ok(await pulumiIn(dir, "preview", "--expect-no-changes"), "the consumer's preview is clean");
+        ok(await pulumiIn(dir, platform.env, "preview", "--expect-no-changes"), "the consumer's preview is clean");
         ok(await pulumi("preview", "--expect-no-changes"), "the platform's preview shows no change: it keeps members it does not own");
         const before = (fake.embedded().providers as number[]).filter((x) => x !== provider.pk);
-        ok(await pulumiIn(dir, "destroy", "--yes", "--skip-preview"), "the consumer's destroy");
+        ok(await pulumiIn(dir, platform.env, "destroy", "--yes", "--skip-preview"), "the consumer's destroy");
         assert.equal(fake.objects("core_applications").find((a) => a.slug === "wiki"), undefined);
         assert.deepEqual(fake.embedded().providers, before, "exactly its provider is detached");
         ok(await pulumi("preview", "--expect-no-changes"), "the platform's preview still shows no change");
