@@ -11,6 +11,9 @@
 #   the proxy's pkg/sdk modules of that tag. Nothing of the clone is copied into this repository.
 # - pulumi-resource-pulumi-nodejs: the dynamic-provider host, a two-line shim over the SDK's own
 #   entry point (what the CLI distribution ships).
+# - etcd and kube-apiserver, from their Go modules (e2e/tools/etcd, e2e/tools/kube-apiserver).
+# - pulumi-resource-kubernetes: the Kubernetes provider, from a pulumi/pulumi-kubernetes git clone
+#   (PULUMI_KUBERNETES_SOURCE), as described where it is built below.
 # Progress goes to stderr; stdout is only the directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +27,22 @@ BIN="$TOOLS/e2e-pulumi-$PULUMI_VERSION-$(cat e2e/tools/*/go.sum e2e/build-tools.
 mkdir -p "$BIN"
 log() { echo "e2e tools: $*" >&2; }
 
+# The tag of <version> in a git clone, else the clone's newest release tag (said on stderr).
+tag_in_clone() { # <clone> <variable naming it> <version> <tag pattern> <what is built from it>
+  local clone="$1" variable="$2" version="$3" pattern="$4" what="$5" newest
+  if ! git -C "$clone" rev-parse --git-dir >/dev/null 2>&1; then
+    log "no git clone at $variable=$clone: $what is not on the Go module proxy at this version, so it is built from a clone; set $variable to one"
+    return 1
+  fi
+  if git -C "$clone" rev-parse -q --verify "refs/tags/v$version" >/dev/null; then
+    echo "v$version"
+    return
+  fi
+  newest="$(git -C "$clone" tag --list "$pattern" --sort=-version:refname | grep -v -- - | head -1)"
+  log "the clone has no tag v$version: building $what at $newest"
+  echo "$newest"
+}
+
 if [ ! -x "$BIN/pulumi" ]; then
   log "building the Pulumi CLI $PULUMI_VERSION (first run: a few minutes)"
   start=$SECONDS
@@ -33,15 +52,8 @@ if [ ! -x "$BIN/pulumi" ]; then
 fi
 
 if [ ! -x "$BIN/pulumi-language-nodejs" ]; then
-  if ! git -C "$PULUMI_SOURCE" rev-parse --git-dir >/dev/null 2>&1; then
-    log "no pulumi/pulumi clone at PULUMI_SOURCE=$PULUMI_SOURCE: the Node.js language host (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3) is not on the Go module proxy, so it is built from a clone; set PULUMI_SOURCE to one"
-    exit 1
-  fi
-  tag="v$PULUMI_VERSION"
-  if ! git -C "$PULUMI_SOURCE" rev-parse -q --verify "refs/tags/$tag" >/dev/null; then
-    tag="$(git -C "$PULUMI_SOURCE" tag --list 'v3.*' --sort=-version:refname | head -1)"
-    log "the clone has no tag v$PULUMI_VERSION: building the language host at $tag (the protocol between CLI and language host is stable across these versions)"
-  fi
+  # (The protocol between the CLI and the language host is stable across these versions.)
+  tag="$(tag_in_clone "$PULUMI_SOURCE" PULUMI_SOURCE "$PULUMI_VERSION" 'v3.*' "the Node.js language host (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3)")"
   work="$(mktemp -d)"
   dir="$work/pulumi-language-nodejs"
   mkdir -p "$dir"
@@ -74,15 +86,7 @@ done
 # byte (checked below against the blob id the tag records). Modules the proxy refuses are swapped
 # for the nearest ones it serves, each said below.
 if [ ! -x "$BIN/pulumi-resource-kubernetes" ]; then
-  if ! git -C "$K8S_SOURCE" rev-parse --git-dir >/dev/null 2>&1; then
-    log "no pulumi/pulumi-kubernetes clone at PULUMI_KUBERNETES_SOURCE=$K8S_SOURCE: the Kubernetes provider's module is not on the Go module proxy at this version, so it is built from a clone; set PULUMI_KUBERNETES_SOURCE to one"
-    exit 1
-  fi
-  tag="v$K8S_VERSION"
-  if ! git -C "$K8S_SOURCE" rev-parse -q --verify "refs/tags/$tag" >/dev/null; then
-    tag="$(git -C "$K8S_SOURCE" tag --list 'v4.*' --sort=-version:refname | grep -v -- - | head -1)"
-    log "the clone has no tag v$K8S_VERSION: building the Kubernetes provider at $tag"
-  fi
+  tag="$(tag_in_clone "$K8S_SOURCE" PULUMI_KUBERNETES_SOURCE "$K8S_VERSION" 'v4.*' "the Kubernetes provider (github.com/pulumi/pulumi-kubernetes/provider/v4)")"
   start=$SECONDS
   work="$(mktemp -d)"
   schema=provider/cmd/pulumi-resource-kubernetes/schema.json
