@@ -91,6 +91,26 @@ function failsWith(run: Run, reason: RegExp): void {
     assert.match(output, reason, `the failure does not say ${reason}:\n${output.slice(-3000)}`);
 }
 
+/** Every Kubernetes object the stack's state holds (not the Helm release, which is Helm's), by API path. */
+async function objectPathsInState(): Promise<string[]> {
+    const exported = await pulumi("stack", "export");
+    ok(exported, "stack export");
+    const resources = (JSON.parse(exported.stdout) as { deployment: { resources: { type: string; custom: boolean; outputs?: Record<string, unknown> }[] } }).deployment.resources;
+    const objects = resources
+        .filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release")
+        .map((r) => r.outputs as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } });
+    const plurals = new Map<string, string>();
+    for (const apiVersion of new Set(objects.map((o) => o.apiVersion))) {
+        const list = (await cluster.get(apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`)) as unknown as { resources: { name: string; kind: string }[] };
+        for (const r of list.resources.filter((x) => !x.name.includes("/"))) plurals.set(`${apiVersion} ${r.kind}`, r.name);
+    }
+    return objects.map((o) => {
+        const base = o.apiVersion.includes("/") ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
+        const ns = o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : "";
+        return `${base}${ns}/${plurals.get(`${o.apiVersion} ${o.kind}`)}/${o.metadata.name}`;
+    });
+}
+
 /** The operations a `pulumi preview --json` plans, by resource type and name. */
 async function plannedSteps(): Promise<{ op: string; urn: string }[]> {
     const preview = await pulumi("preview", "--json");
@@ -102,6 +122,9 @@ describe("the real engine, the Kubernetes provider and kube-apiserver: the whole
     it("1. preview, then up from empty: every object is in the API server, the Helm release installed from the chart", async () => {
         ok(await pulumi("preview"), "preview");
         ok(await pulumi("up", "--yes", "--skip-preview"), "up");
+        const paths = await objectPathsInState();
+        assert.ok(paths.length >= 30, `the stack's Kubernetes objects (${paths.length})`);
+        for (const objectPath of paths) assert.ok(await cluster.get(objectPath), `${objectPath} is in the API server`);
         assert.ok(await cluster.get("/api/v1/namespaces/authentik"), "the namespace");
         const db = await cluster.get("/apis/postgresql.cnpg.io/v1/namespaces/authentik/clusters/authentik-db");
         assert.equal((db?.spec as { instances: number }).instances, 3, "the CNPG cluster, validated against its CRD");
