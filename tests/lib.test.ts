@@ -1,0 +1,110 @@
+/**
+ * The shared helpers at their edges (components/lib): what counts as a pinned image, quantities
+ * with decimals and spaces, the hint for a "GB" typo, byte formatting at the GiB boundary, label
+ * selectors, NetworkPolicy blocks, which kinds can be imported. Pure, no Pulumi runtime.
+ */
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import { IMAGE_DIGEST, isPinnedImage, isReleaseTag } from "../components/lib/images";
+import { identityOf } from "../components/lib/imports";
+import { podSecurityLabels, selectorMatches } from "../components/lib/k8s";
+import { fromNamespace, ingressPolicy } from "../components/lib/network";
+import { formatBytes, parsePgMemory, parseQuantity, quantityHint } from "../components/lib/units";
+import { SECRET_OUTPUT_KEYS } from "../stacks/contract";
+
+const HEX = "0123456789abcdef".repeat(4);
+
+describe("pinned images", () => {
+    it("a digest of exactly 64 hex digits pins, wherever the reference starts", () => {
+        assert.equal(isPinnedImage(`ghcr.io/x/pgbouncer@sha256:${HEX}`), true);
+        assert.equal(isPinnedImage(`@sha256:${HEX}`), true);
+        assert.equal(isPinnedImage(`x@sha256:${HEX}0`), false, "65 digits");
+        assert.equal(isPinnedImage(`x@sha256:zz${HEX}`), false, "not hex from the start");
+    });
+
+    it("the tag is what follows the last colon, not a registry's port", () => {
+        assert.equal(isPinnedImage("registry.local:5000/pgbouncer:1.24.1"), true);
+        assert.equal(isPinnedImage("registry.local:5000/pgbouncer"), false);
+    });
+
+    it("a release tag starts with major.minor", () => {
+        assert.equal(isReleaseTag("v1.24.1-p1"), true);
+        assert.equal(isReleaseTag("latest-1.2"), false);
+    });
+
+    it("a chart digest is sha256: and 64 hex digits, nothing around them", () => {
+        assert.equal(IMAGE_DIGEST.test(`sha256:${HEX}`), true);
+        assert.equal(IMAGE_DIGEST.test(`xsha256:${HEX}`), false);
+        assert.equal(IMAGE_DIGEST.test(`sha256:${HEX}0`), false);
+    });
+});
+
+describe("quantities and sizes at their edges", () => {
+    it("reads a quantity with two decimals, without a suffix, and around spaces", () => {
+        assert.equal(parseQuantity("1.25Gi"), 1.25 * 2 ** 30);
+        assert.equal(parseQuantity("512"), 512);
+        assert.equal(parseQuantity(" 3Gi "), 3 * 2 ** 30);
+    });
+
+    it("says how to write a size given with a B, whatever its digits and spaces", () => {
+        assert.equal(quantityHint("12GB"), 'Kubernetes quantities have no "B": use "12Gi" (binary) or "12G" (decimal)');
+        assert.equal(quantityHint(" 1.25 GiB "), 'Kubernetes quantities have no "B": use "1.25Gi" (binary) or "1.25G" (decimal)');
+        const generic = 'use a Kubernetes quantity such as "512Mi", "3Gi" or "500m"';
+        for (const text of ["x2GB", "2GBx", "2.xGB", "2-GB"]) assert.equal(quantityHint(text), generic, text);
+    });
+
+    it("reads PostgreSQL sizes only whole, trimmed", () => {
+        assert.equal(parsePgMemory(" 768MB "), 768 * 2 ** 20);
+        assert.equal(parsePgMemory("x768MB"), undefined);
+        assert.equal(parsePgMemory("768MBx"), undefined);
+    });
+
+    it("formats bytes in Gi from 1 GiB on, in quarter GiB steps, else in Mi", () => {
+        assert.equal(formatBytes(2 ** 30), "1Gi");
+        assert.equal(formatBytes(1.25 * 2 ** 30), "1.25Gi");
+        assert.equal(formatBytes(1.3 * 2 ** 30), "1331Mi");
+        assert.equal(formatBytes(768 * 2 ** 20), "768Mi");
+    });
+});
+
+describe("labels, NetworkPolicy blocks, importable kinds, secret outputs", () => {
+    it("a selector matches only when every label matches", () => {
+        assert.equal(selectorMatches({ a: "1", b: "2" }, { a: "1", b: "2", c: "3" }), true);
+        assert.equal(selectorMatches({ a: "1", b: "2" }, { a: "1" }), false);
+    });
+
+    it("Pod Security: enforce, warn and audit at the level", () => {
+        assert.deepEqual(podSecurityLabels("restricted"), {
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted",
+        });
+    });
+
+    it("a peer in another namespace, optionally narrowed to its pods", () => {
+        assert.deepEqual(fromNamespace("monitoring"), { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } });
+        assert.deepEqual(fromNamespace("monitoring", { app: "prometheus" }), {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+            podSelector: { matchLabels: { app: "prometheus" } },
+        });
+    });
+
+    it("an ingress-only NetworkPolicy", () => {
+        const ingress = [{ from: [fromNamespace("kube-system")], ports: [{ port: 9000, protocol: "TCP" }] }];
+        assert.deepEqual(ingressPolicy({ name: "n", namespace: "authentik", labels: { l: "v" }, podSelector: { app: "a" }, ingress }), {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            metadata: { name: "n", namespace: "authentik", labels: { l: "v" } },
+            spec: { podSelector: { matchLabels: { app: "a" } }, policyTypes: ["Ingress"], ingress },
+        });
+    });
+
+    it("only the kinds the takeover knows have an import identity", () => {
+        assert.equal(identityOf("kubernetes:core/v1:ConfigMap", { metadata: { name: "c", namespace: "authentik" } }), "ConfigMap/authentik/c");
+        assert.equal(identityOf("kubernetes:batch/v1:CronJob", { metadata: { name: "pg-dump", namespace: "authentik" } }), undefined);
+    });
+
+    it("the outputs a consumer must treat as secrets", () => {
+        assert.deepEqual(SECRET_OUTPUT_KEYS, ["oidcClientSecrets", "consumerTokens"]);
+    });
+});
