@@ -99,15 +99,15 @@ async function objectPathsInState(): Promise<string[]> {
     const objects = resources
         .filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release")
         .map((r) => r.outputs as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } });
+    const groupPath = (apiVersion: string) => (apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`);
     const plurals = new Map<string, string>();
     for (const apiVersion of new Set(objects.map((o) => o.apiVersion))) {
-        const list = (await cluster.get(apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`)) as unknown as { resources: { name: string; kind: string }[] };
+        const list = (await cluster.get(groupPath(apiVersion))) as unknown as { resources: { name: string; kind: string }[] };
         for (const r of list.resources.filter((x) => !x.name.includes("/"))) plurals.set(`${apiVersion} ${r.kind}`, r.name);
     }
     return objects.map((o) => {
-        const base = o.apiVersion.includes("/") ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
         const ns = o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : "";
-        return `${base}${ns}/${plurals.get(`${o.apiVersion} ${o.kind}`)}/${o.metadata.name}`;
+        return `${groupPath(o.apiVersion)}${ns}/${plurals.get(`${o.apiVersion} ${o.kind}`)}/${o.metadata.name}`;
     });
 }
 

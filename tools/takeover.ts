@@ -183,8 +183,7 @@ export function takeoverReport(state: ReturnType<typeof readTerraformState>, pla
             const target = p.byIdentity.get(identity);
             if (target) {
                 taken.add(target.urn);
-                const { differences, risks } = kubernetesDifferences(r, target, config);
-                const importable = !risks.some((x) => x.startsWith(UNIMPORTABLE));
+                const { differences, risks, importable } = kubernetesDifferences(r, target, config);
                 if (importable) imports.push(identity);
                 const detail = importable ? `import ${importIdOf(identity)}, then terraform state rm ${r.address}` : `recreate ${importIdOf(identity)} (see the risk), then terraform state rm ${r.address}`;
                 mappings.push({ terraform: r.address, type: r.type, how: "import", resource: target.urn, detail, differences, risks });
@@ -249,12 +248,11 @@ export function takeoverReport(state: ReturnType<typeof readTerraformState>, pla
 // Kubernetes objects: what the first up changes
 // ---------------------------------------------------------------------------------------------
 
-/** The start of a risk that keeps an object out of `import`: Pulumi cannot take it over as it is. */
-const UNIMPORTABLE = "an import that cannot work";
-
-function kubernetesDifferences(r: TerraformResource, target: PlanResource, config: StackConfig): { differences: Difference[]; risks: string[] } {
+/** What the first up changes on a taken-over object, its risks, and whether Pulumi can import it as it is. */
+function kubernetesDifferences(r: TerraformResource, target: PlanResource, config: StackConfig): { differences: Difference[]; risks: string[]; importable: boolean } {
     const differences: Difference[] = [];
     const risks: string[] = [];
+    let importable = true;
     const diff = (field: string, terraform: unknown, program: unknown) => {
         if (str(terraform) !== str(program)) differences.push({ field, terraform: str(terraform), program: str(program) });
     };
@@ -267,8 +265,9 @@ function kubernetesDifferences(r: TerraformResource, target: PlanResource, confi
             const selector = [JSON.stringify(list0(spec.selector).match_labels ?? {}), JSON.stringify(inputs.spec?.selector?.matchLabels ?? {})];
             diff("selector", selector[0], selector[1]);
             if (selector[0] !== selector[1]) {
+                importable = false;
                 risks.push(
-                    `${UNIMPORTABLE}: its selector ${selector[0]} → ${selector[1]} cannot change on a Deployment, and an imported object cannot be replaced, so the up would fail; it is left out of import: delete it right before the first up (kubectl -n ${str(inputs.metadata?.namespace)} delete deployment ${str(inputs.metadata?.name)}), which creates it (its pods are down in between)`,
+                    `an import that cannot work: its selector ${selector[0]} → ${selector[1]} cannot change on a Deployment, and an imported object cannot be replaced, so the up would fail; it is left out of import: delete it right before the first up (kubectl -n ${str(inputs.metadata?.namespace)} delete deployment ${str(inputs.metadata?.name)}), which creates it (its pods are down in between)`,
                 );
             }
             const tfContainers = (list0(list0(spec.template).spec).container as Attrs[] | undefined) ?? [];
@@ -331,7 +330,7 @@ function kubernetesDifferences(r: TerraformResource, target: PlanResource, confi
             break;
         }
     }
-    return { differences, risks };
+    return { differences, risks, importable };
 }
 
 // ---------------------------------------------------------------------------------------------
