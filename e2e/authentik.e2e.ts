@@ -109,6 +109,12 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
         assert.ok(issued && issued.type === "service_account", "the platform made the consumer's account");
         const role = [...fake.roleUsers].find(([, members]) => members.has(issued.pk))![0];
         assert.deepEqual([...fake.rolePermissions.get(role)!].sort(), consumerPermissions());
+        // What a StackReference reads: plain values plain, secrets secret.
+        const outputs = await pulumi("stack", "output", "--json");
+        ok(outputs, "stack output");
+        const published = JSON.parse(outputs.stdout) as { authentik: { url: string }; consumerTokens: unknown };
+        assert.equal(published.authentik.url, "https://auth.homelab.example");
+        assert.equal(published.consumerTokens, "[secret]");
         ok(await pulumiIn(dir, platform.env, "stack", "init", "consumer"), "stack init");
         ok(await pulumiIn(dir, platform.env, "config", "set", "platformStack", `organization/authentik-platform/${STACK}`), "config set");
         ok(await pulumiIn(dir, platform.env, "config", "set", "authentikApiUrl", fake.url), "config set");
