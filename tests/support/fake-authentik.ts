@@ -8,7 +8,9 @@
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { AddressInfo } from "node:net";
 import YAML from "yaml";
 import { after, afterEach, before, beforeEach } from "node:test";
@@ -103,29 +105,55 @@ export const SEED = {
 
 let definitionCache: Obj | undefined;
 function definition(): Obj {
-    if (!definitionCache) {
-        const file = require.resolve("@goauthentik/api/schema.yml");
-        const doc = YAML.parse(fs.readFileSync(file, "utf8"), { maxAliasCount: -1 }) as { paths: Obj };
-        for (const p of Object.keys(doc.paths)) if (!SERVED.test(p)) delete doc.paths[p];
-        // ajv only understands `nullable` next to `type`; authentik also puts it on $ref/allOf schemas.
-        // Rewrite those as "the schema, or null" so real nulls (provider_obj of an app without provider) stay valid.
-        const ANNOTATIONS = new Set(["description", "readOnly", "writeOnly", "title"]);
-        (function walk(n: unknown) {
-            if (Array.isArray(n)) n.forEach(walk);
-            else if (n && typeof n === "object") {
-                const o = n as Obj;
-                Object.values(o).forEach(walk);
-                if (o.nullable === true && !("type" in o)) {
-                    delete o.nullable;
-                    const inner = Object.fromEntries(Object.entries(o).filter(([k]) => !ANNOTATIONS.has(k)));
-                    for (const k of Object.keys(inner)) delete o[k];
-                    o.anyOf = [inner, { enum: [null] }];
-                }
-            }
-        })(doc);
-        definitionCache = doc;
-    }
+    definitionCache ??= cachedDefinition(require.resolve("@goauthentik/api/schema.yml"));
     return structuredClone(definitionCache);
+}
+
+/**
+ * The pruned definition, kept as JSON beside the system's temporary files under the schema's hash:
+ * parsing 1.8 MB of YAML costs every test process seconds (and every mutant of a mutation run).
+ * The key covers the schema, the served paths and prune() itself, so a change to any makes a new file.
+ */
+function cachedDefinition(file: string): Obj {
+    const text = fs.readFileSync(file, "utf8");
+    const digest = createHash("sha256").update(text).update(SERVED.source).update(prune.toString()).digest("hex").slice(0, 16);
+    const cache = path.join(os.tmpdir(), `fake-authentik-schema-${digest}.json`);
+    try {
+        return JSON.parse(fs.readFileSync(cache, "utf8")) as Obj;
+    } catch {
+        const doc = prune(text);
+        const partial = `${cache}.${process.pid}`;
+        try {
+            fs.writeFileSync(partial, JSON.stringify(doc));
+            fs.renameSync(partial, cache); // whole or absent: several test processes start at once
+        } catch {
+            fs.rmSync(partial, { force: true }); // a read-only temporary directory only costs the parse
+        }
+        return doc;
+    }
+}
+
+/** authentik's schema, parsed, cut to the served paths, with `nullable` made something ajv understands. */
+function prune(text: string): Obj {
+    const doc = YAML.parse(text, { maxAliasCount: -1 }) as { paths: Obj };
+    for (const p of Object.keys(doc.paths)) if (!SERVED.test(p)) delete doc.paths[p];
+    // ajv only understands `nullable` next to `type`; authentik also puts it on $ref/allOf schemas.
+    // Rewrite those as "the schema, or null" so real nulls (provider_obj of an app without provider) stay valid.
+    const ANNOTATIONS = new Set(["description", "readOnly", "writeOnly", "title"]);
+    (function walk(n: unknown) {
+        if (Array.isArray(n)) n.forEach(walk);
+        else if (n && typeof n === "object") {
+            const o = n as Obj;
+            Object.values(o).forEach(walk);
+            if (o.nullable === true && !("type" in o)) {
+                delete o.nullable;
+                const inner = Object.fromEntries(Object.entries(o).filter(([k]) => !ANNOTATIONS.has(k)));
+                for (const k of Object.keys(inner)) delete o[k];
+                o.anyOf = [inner, { enum: [null] }];
+            }
+        }
+    })(doc);
+    return doc;
 }
 
 export class FakeAuthentik {
@@ -174,12 +202,13 @@ export class FakeAuthentik {
     }
 
     private async init(tls?: { key: string; cert: string }) {
-        // lazyCompileValidators is an option of openapi-backend 5 missing from its typings.
+        // quick: skips re-validating authentik's own schema against the OpenAPI spec and compiles an
+        // operation's validators on its first request, not all of them up front (7 s per test file).
         this.api = new OpenAPIBackend({
             definition: definition() as never,
             apiRoot: "/api/v3",
             ignoreTrailingSlashes: false,
-            ...({ lazyCompileValidators: true } as object),
+            quick: true,
             customizeAjv: (ajv) => {
                 for (const f of ["date-time", "uuid", "uri", "email", "binary", "ipv4", "ipv6", "hostname", "date"]) ajv.addFormat(f, true);
                 return ajv;
