@@ -1,0 +1,222 @@
+/**
+ * What each kind sends authentik, field by field, and how look-ups page: the request bodies are
+ * what a user's objects become (defaults written on create, cleared fields sent cleared, references
+ * resolved to pks). The references come from a stub of the client's list methods; the suite through
+ * the real client and the schema-validating fake (authentik-api.test.ts) covers the same end to end.
+ */
+import { beforeEach, describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import { appPasswordIdentifier, kinds, listAll, resetEngineCache } from "../components/authentik-api/kinds";
+import type { Apis } from "../components/authentik-api/client";
+
+type Params = Record<string, unknown>;
+const page = (results: unknown[]) => ({ pagination: { next: 0 }, results });
+
+/** List methods answering what a seeded authentik holds; everything else is absent. */
+function stubApis(): Apis {
+    return {
+        baseUrl: "https://auth.example",
+        policy: { deadlineMs: 1, baseDelayMs: 1, maxDelayMs: 1, requestTimeoutMs: 1 },
+        flows: { flowsInstancesList: async ({ slug }: Params) => page([{ pk: `flow-pk-of-${slug}`, slug }]) },
+        propertyMappings: {
+            propertymappingsProviderScopeList: async ({ managed }: Params) => page([...(managed as string[])].reverse().map((m) => ({ pk: `pm-${m.split("scope-")[1]}`, managed: m }))),
+        },
+        crypto: { cryptoCertificatekeypairsList: async ({ name }: Params) => page([{ pk: "cert-pk", name: `${name}` }]) },
+        core: { coreGroupsList: async ({ name }: Params) => page([{ pk: "other", name: `${name} (2)` }, { pk: `group-pk-of-${name}`, name }]) },
+        outposts: {
+            outpostsServiceConnectionsKubernetesList: async ({ name }: Params) => page([{ pk: "sc-pk", name }]),
+            outpostsInstancesList: async ({ nameIexact }: Params) => page([{ pk: `outpost-uuid-of-${nameIexact}`, name: nameIexact }]),
+        },
+    } as unknown as Apis;
+}
+
+const flows = { authorizationFlow: "default-provider-authorization-implicit-consent", invalidationFlow: "default-provider-invalidation-flow" };
+const resolvedFlows = { authorizationFlow: "flow-pk-of-default-provider-authorization-implicit-consent", invalidationFlow: "flow-pk-of-default-provider-invalidation-flow" };
+
+describe("what each kind sends authentik", () => {
+    let api: Apis;
+    beforeEach(() => {
+        resetEngineCache();
+        api = stubApis();
+    });
+
+    it("proxy provider: mode always, cleared hosts and cookie domain sent as empty strings", async () => {
+        assert.deepEqual(await kinds.ProxyProvider.body(api, { name: "sonarr", mode: "forward_single", externalHost: "https://sonarr.example", ...flows }), {
+            name: "sonarr",
+            ...resolvedFlows,
+            mode: "forward_single",
+            externalHost: "https://sonarr.example",
+            internalHost: "",
+            cookieDomain: "",
+        });
+        const proxy = await kinds.ProxyProvider.body(api, { name: "x", mode: "proxy", externalHost: "e", internalHost: "http://svc:80", cookieDomain: "example.com", ...flows });
+        assert.equal(proxy.internalHost, "http://svc:80");
+        assert.equal(proxy.cookieDomain, "example.com");
+    });
+
+    it("OAuth2 provider: scopes as mapping pks in the scopes' order, signing key by name, unset fields left out", async () => {
+        const spec = { name: "grafana", ...flows, clientType: "confidential", clientId: "grafana", clientSecret: "s", redirectUris: [{ matching_mode: "strict", url: "https://g/cb" }], scopes: ["openid", "email"], signingKey: "authentik Self-signed Certificate" };
+        assert.deepEqual(await kinds.OAuth2Provider.body(api, spec), {
+            name: "grafana",
+            ...resolvedFlows,
+            clientType: "confidential",
+            clientId: "grafana",
+            clientSecret: "s",
+            redirectUris: [{ matching_mode: "strict", url: "https://g/cb" }],
+            propertyMappings: ["pm-openid", "pm-email"],
+            signingKey: "cert-pk",
+        });
+        assert.deepEqual(await kinds.OAuth2Provider.body(api, { name: "public", ...flows, clientType: "public", clientId: "p" }), {
+            name: "public",
+            ...resolvedFlows,
+            clientType: "public",
+            clientId: "p",
+            propertyMappings: [],
+        });
+        assert.deepEqual(kinds.OAuth2Provider.outputs!({ pk: 1, clientId: "grafana", clientSecret: "s" }), { clientId: "grafana" }, "the secret is no output");
+    });
+
+    it("RADIUS and LDAP providers", async () => {
+        assert.deepEqual(await kinds.RadiusProvider.body(api, { name: "wifi", ...flows, clientNetworks: "10.0.0.0/8", sharedSecret: "k" }), { name: "wifi", ...resolvedFlows, clientNetworks: "10.0.0.0/8", sharedSecret: "k" });
+        assert.deepEqual(await kinds.LdapProvider.body(api, { name: "ldap", ...flows, baseDn: "dc=ldap,dc=goauthentik,dc=io", searchMode: "cached", bindMode: "direct" }), {
+            name: "ldap",
+            ...resolvedFlows,
+            baseDn: "dc=ldap,dc=goauthentik,dc=io",
+            searchMode: "cached",
+            bindMode: "direct",
+        });
+    });
+
+    it("application: no provider is null, optional texts cleared, policy engine mode any unless set, publisher only when given", async () => {
+        assert.deepEqual(await kinds.Application.body(api, { name: "Sonarr", slug: "sonarr" }), {
+            name: "Sonarr",
+            slug: "sonarr",
+            provider: null,
+            metaLaunchUrl: "",
+            metaIcon: "",
+            metaDescription: "",
+            group: "",
+            policyEngineMode: "any",
+        });
+        assert.deepEqual(
+            await kinds.Application.body(api, { name: "S", slug: "s", provider: "12", metaLaunchUrl: "https://s", metaIcon: "i", metaDescription: "d", group: "Media", policyEngineMode: "all", metaPublisher: "pulumi:org/p/s" }),
+            { name: "S", slug: "s", provider: 12, metaLaunchUrl: "https://s", metaIcon: "i", metaDescription: "d", group: "Media", policyEngineMode: "all", metaPublisher: "pulumi:org/p/s" },
+        );
+        assert.equal((await kinds.Application.body(api, { name: "S", slug: "s", provider: null })).provider, null);
+        assert.equal(kinds.Application.naturalKey({ name: "S", slug: "s" }), "s");
+        assert.equal(kinds.Application.idOf({ pk: "uuid-1", slug: "s" }), "s", "addressed by slug");
+        assert.deepEqual(kinds.Application.outputs!({ pk: "uuid-1", slug: "s" }), { uuid: "uuid-1" });
+    });
+
+    it("group: not a superuser unless asked, attributes only when given", async () => {
+        assert.deepEqual(await kinds.Group.body(api, { name: "admins" }), { name: "admins", isSuperuser: false });
+        assert.deepEqual(await kinds.Group.body(api, { name: "admins", isSuperuser: true, attributes: { a: 1 } }), { name: "admins", isSuperuser: true, attributes: { a: 1 } });
+    });
+
+    it("policy binding: enabled, not negated, 30 s timeout; the group by pk or by its exact name", async () => {
+        assert.deepEqual(await kinds.PolicyBinding.body(api, { target: "app-uuid", group: "g-pk", order: 0 }), { target: "app-uuid", group: "g-pk", order: 0, enabled: true, negate: false, timeout: 30 });
+        assert.equal((await kinds.PolicyBinding.body(api, { target: "t", groupName: "Media", order: 1 })).group, "group-pk-of-Media");
+        assert.equal(kinds.PolicyBinding.naturalKey({ target: "t", group: "g" }), "t/g");
+        assert.equal(kinds.PolicyBinding.naturalKey({ target: "t", groupName: "Media" }), "t/Media");
+    });
+
+    it("outpost: its service connection by name, only the config keys given, no providers", async () => {
+        assert.deepEqual(await kinds.Outpost.body(api, { name: "radius", type: "radius", serviceConnection: "Local Kubernetes Cluster", config: { log_level: "info" }, initialProviders: [1] }), {
+            name: "radius",
+            type: "radius",
+            serviceConnection: "sc-pk",
+            config: { log_level: "info" },
+        });
+        assert.deepEqual(await kinds.Outpost.body(api, { name: "embedded", managed: "goauthentik.io/outposts/embedded", type: "proxy" }), { name: "embedded", type: "proxy" });
+        assert.equal(kinds.Outpost.naturalKey({ name: "embedded", managed: "goauthentik.io/outposts/embedded" }), "goauthentik.io/outposts/embedded");
+        assert.equal(kinds.Outpost.naturalKey({ name: "radius" }), "radius");
+    });
+
+    it("outpost member: the outpost by uuid or by its name, the provider as a number", async () => {
+        assert.deepEqual(await kinds.OutpostMember.body(api, { outpost: "uuid-1", provider: "7" }), { outpost: "uuid-1", provider: 7 });
+        assert.deepEqual(await kinds.OutpostMember.body(api, { outpostName: "ldap", provider: 7 }), { outpost: "outpost-uuid-of-ldap", provider: 7 });
+        assert.equal(kinds.OutpostMember.naturalKey({ outpost: "uuid-1", provider: 7 }), "provider 7 on outpost uuid-1");
+        assert.equal(kinds.OutpostMember.naturalKey({ outpostName: "ldap", provider: 7 }), "provider 7 on outpost ldap");
+    });
+
+    it("service account: no group of its own, an expiring account", async () => {
+        assert.deepEqual(await kinds.ServiceAccount.body(api, { username: "pulumi-automation" }), { name: "pulumi-automation", createGroup: false, expiring: true });
+        assert.equal(kinds.ServiceAccount.naturalKey({ username: "pulumi-automation" }), "pulumi-automation");
+    });
+
+    it("role: its permissions sorted (the spec left as it was), its member by pk", async () => {
+        const permissions = ["authentik_core.view_group", "authentik_core.add_application"];
+        assert.deepEqual(await kinds.Role.body(api, { name: "automation", permissions, user: "5" }), {
+            name: "automation",
+            permissions: ["authentik_core.add_application", "authentik_core.view_group"],
+            user: 5,
+        });
+        assert.deepEqual(permissions, ["authentik_core.view_group", "authentik_core.add_application"]);
+        assert.deepEqual((await kinds.Role.body(api, { name: "r", user: 1 })).permissions, []);
+    });
+
+    it("a reference authentik holds twice, or not at all, is an error that says how many", async () => {
+        const twice = { ...stubApis(), flows: { flowsInstancesList: async () => page([{ pk: "a", slug: "f" }, { pk: "b", slug: "f" }]) } } as unknown as Apis;
+        await assert.rejects(kinds.RadiusProvider.body(twice, { name: "r", authorizationFlow: "f", invalidationFlow: "f" }), /^PermanentError: flow "f": expected one match in authentik, found 2$/);
+        resetEngineCache();
+        const none = { ...stubApis(), core: { coreGroupsList: async () => page([]) } } as unknown as Apis;
+        await assert.rejects(kinds.PolicyBinding.body(none, { target: "t", groupName: "Media", order: 0 }), (e: Error & { status?: number; gone?: boolean }) => {
+            assert.equal(e.message, 'group "Media" does not exist in authentik: create it first (the platform stack\'s groups config), or remove it from the app\'s groups');
+            assert.equal(e.status, 404);
+            assert.equal(e.gone, true);
+            return true;
+        });
+    });
+
+    it("what each kind compares as a set, creates only once, and replaces on", () => {
+        assert.deepEqual(kinds.OAuth2Provider.setFields, ["propertyMappings", "redirectUris"]);
+        assert.deepEqual(kinds.Role.setFields, ["permissions"]);
+        assert.deepEqual(kinds.Outpost.createOnly, ["initialProviders"]);
+        assert.deepEqual(kinds.ServiceAccount.replaceOn, ["username"]);
+        assert.equal(kinds.ServiceAccount.existingIsOwn, true);
+        assert.equal(kinds.Role.existingIsOwn, true);
+        assert.equal(kinds.OutpostMember.existingIsOwn, true);
+        assert.equal(kinds.Group.existingIsOwn, undefined, "a group someone made is only taken over with adopt");
+    });
+});
+
+describe("look-ups follow every page", () => {
+    it("asks 100 per page, follows next, stops at 0 or a page that does not move forward", async () => {
+        const asked: unknown[] = [];
+        const pages: Record<number, { next: number }> = { 1: { next: 2 }, 2: { next: 5 }, 5: { next: 0 } };
+        const all = await listAll("x", async (p) => {
+            asked.push(p);
+            return { pagination: pages[p.page], results: [p.page] };
+        });
+        assert.deepEqual(all, [1, 2, 5]);
+        assert.deepEqual(asked, [
+            { page: 1, pageSize: 100 },
+            { page: 2, pageSize: 100 },
+            { page: 5, pageSize: 100 },
+        ]);
+        const backwards = await listAll("x", async (p) => ({ pagination: { next: p.page }, results: [p.page] }));
+        assert.deepEqual(backwards, [1], "a server answering the same page again ends the look-up");
+    });
+
+    it("refuses to read more than 200 pages", async () => {
+        let calls = 0;
+        await assert.rejects(
+            listAll("users", async (p) => {
+                calls++;
+                return { pagination: { next: p.page + 1 }, results: [] };
+            }),
+            /^PermanentError: users: more than 200 pages of results; narrow the look-up$/,
+        );
+        assert.equal(calls, 200);
+    });
+});
+
+describe("the app password authentik issues with a service account", () => {
+    it("is named the way Django's slugify names it", () => {
+        assert.equal(appPasswordIdentifier("pulumi-automation"), "service-account-pulumi-automation-password");
+        assert.equal(appPasswordIdentifier("Grafana  Bot"), "service-account-grafana-bot-password");
+        assert.equal(appPasswordIdentifier("Zoë.ci"), "service-account-zoeci-password");
+        assert.equal(appPasswordIdentifier("a_b"), "service-account-a_b-password");
+        assert.equal(appPasswordIdentifier("x--"), "service-account-x-password");
+    });
+});
