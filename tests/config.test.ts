@@ -1,6 +1,8 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { formatIssues } from "../stacks/schema";
+import { ConfigError, formatIssues } from "../stacks/schema";
+import { PROJECT, parseStackConfig } from "../stacks/config";
+import { flattenConfig } from "../tools/stackfile";
 import { isPinnedImage } from "../components/lib/images";
 import { expectIssue, homelab, issuesOf, parse, set, parseWith } from "./helpers";
 
@@ -129,6 +131,12 @@ describe("stack configuration", () => {
         }
         expectIssue(set(homelab(), "database.imageName", "postgres:17"), "database.imageName", /exact release/);
         expectIssue(set(homelab(), "authentik.imageTag", "2026"), "authentik.imageTag", /exact release tag/);
+        // Anchored at both ends: a valid start does not carry a suffix through.
+        expectIssue(set(homelab(), "authentik.imageTag", "2026.8.3+local"), "authentik.imageTag", /exact release tag/);
+        expectIssue(set(homelab(), "authentik.imageTag", "2026.8.3 latest"), "authentik.imageTag", /exact release tag/);
+        expectIssue(set(homelab(), "authentik.chartVersion", "2026.8.0-rc1"), "authentik.chartVersion", /exact chart version/);
+        expectIssue(set(homelab(), "authentik.chartVersion", "2026.8.0.1"), "authentik.chartVersion", /exact chart version/);
+        expectIssue(set(homelab(), "api.url", "https://auth.homelab.example/api/v3"), "api.url", /a base URL such as https:\/\/auth.example.com/);
         expectIssue(set(homelab(), "authentik.imageDigest", "abc"), "authentik.imageDigest", /sha256: and 64 hex digits/);
     });
 
@@ -139,6 +147,21 @@ describe("stack configuration", () => {
         const text = formatIssues(issues);
         assert.match(text, /authentik-platform:pgbouncer.minAvailable = 5: .*\n\s+fix: /);
         assert.match(text, /authentik-platform:database.storage.size = "20GB"/);
+    });
+
+    it("a structured setting that is not JSON is reported, not dropped for the defaults", () => {
+        const { config, secretKeys } = flattenConfig(PROJECT, homelab());
+        config[`${PROJECT}:pgbouncer`] = "{poolMode: session}"; // YAML flow style: pulumi config set without --path
+        assert.throws(
+            () => parseStackConfig(config, secretKeys),
+            (e: ConfigError) => {
+                assert.deepEqual(
+                    e.issues.map((i) => [i.key, i.value, i.problem]),
+                    [["authentik-platform:pgbouncer", "{poolMode: session}", "is not a map"]],
+                );
+                return true;
+            },
+        );
     });
 
     it("ignores other providers' namespaces", () => {

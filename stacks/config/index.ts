@@ -28,7 +28,7 @@ function decode(text: string): unknown {
         try {
             return JSON.parse(t);
         } catch {
-            return text;
+            // Not JSON (e.g. YAML flow style): the text itself, which the schema then reports.
         }
     }
     return text;
