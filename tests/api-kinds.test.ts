@@ -220,3 +220,168 @@ describe("the app password authentik issues with a service account", () => {
         assert.equal(appPasswordIdentifier("x--"), "service-account-x-password");
     });
 });
+
+/** Every client method answers from `answers` (an empty page otherwise) and is recorded with its parameters. */
+function recordingApis(answers: Record<string, (params: Params) => unknown> = {}) {
+    const calls: [string, Params][] = [];
+    const group = new Proxy(
+        {},
+        {
+            get: (_target, name: string) => async (params: Params) => {
+                calls.push([name, params]);
+                return answers[name] ? answers[name](params) : page([]);
+            },
+        },
+    );
+    const api = { baseUrl: "https://auth.example", policy: { deadlineMs: 1, baseDelayMs: 1, maxDelayMs: 1, requestTimeoutMs: 1 } } as Record<string, unknown>;
+    for (const g of ["core", "providers", "policies", "outposts", "flows", "propertyMappings", "crypto", "rbac"]) api[g] = group;
+    return { api: api as unknown as Apis, calls, names: () => calls.map(([n]) => n) };
+}
+const first = { page: 1, pageSize: 100 };
+
+describe("what each kind asks authentik", () => {
+    beforeEach(() => resetEngineCache());
+
+    it("looks objects up with the filter authentik declares, and matches the name exactly", async () => {
+        const listed = page([
+            { pk: 1, name: "sonarr", username: "sonarr", managed: "sonarr" },
+            { pk: 2, name: "Sonarr", username: "Sonarr", managed: "Sonarr" },
+        ]);
+        const cases: [string, Params, string, Params][] = [
+            ["ProxyProvider", { name: "Sonarr" }, "providersProxyList", { nameIexact: "Sonarr" }],
+            ["OAuth2Provider", { name: "Sonarr" }, "providersOauth2List", { name: "Sonarr" }],
+            ["RadiusProvider", { name: "Sonarr" }, "providersRadiusList", { nameIexact: "Sonarr" }],
+            ["Group", { name: "Sonarr" }, "coreGroupsList", { name: "Sonarr", includeUsers: false }],
+            ["Outpost", { name: "Sonarr" }, "outpostsInstancesList", { nameIexact: "Sonarr" }],
+            ["Outpost", { name: "x", managed: "Sonarr" }, "outpostsInstancesList", { managedIexact: "Sonarr" }],
+            ["ServiceAccount", { username: "Sonarr" }, "coreUsersList", { username: "Sonarr" }],
+            ["Role", { name: "Sonarr" }, "rbacRolesList", { name: "Sonarr" }],
+        ];
+        for (const [kind, spec, method, filter] of cases) {
+            const { api, calls } = recordingApis({ [method]: () => listed });
+            const found = await kinds[kind].find(api, spec);
+            assert.deepEqual(calls, [[method, { ...filter, ...first }]], kind);
+            assert.equal(found?.pk, 2, `${kind}: the exact match, not the first case-insensitive one`);
+        }
+    });
+
+    it("an application by its address; authentik's 404 is none, any other failure is not", async () => {
+        const gone = Object.assign(new Error("404"), { response: { status: 404, headers: { get: () => "application/json" }, text: async () => '{"detail":"Not found."}' } });
+        const { api, calls } = recordingApis({ coreApplicationsRetrieve: () => Promise.reject(gone) });
+        assert.equal(await kinds.Application.find(api, { slug: "wiki" }), undefined);
+        assert.deepEqual(calls, [["coreApplicationsRetrieve", { slug: "wiki" }]]);
+        const broken = recordingApis({ coreApplicationsRetrieve: () => Promise.reject(Object.assign(new Error("503"), { response: { status: 503, text: async () => "" } })) });
+        await assert.rejects(kinds.Application.find(broken.api, { slug: "wiki" }), /503/);
+    });
+
+    it("a binding: found by target and group, the same order first; duplicates are the group's others of that order", async () => {
+        const bindings = [
+            { pk: "b1", target: "t", group: "g", order: 5 },
+            { pk: "b2", target: "t", group: "other", order: 0 },
+            { pk: "b3", target: "t", group: "g", order: 0 },
+            { pk: "b4", target: "t", group: "g", order: 0 },
+        ];
+        const { api, calls } = recordingApis({ policiesBindingsList: () => page(bindings) });
+        assert.equal((await kinds.PolicyBinding.find(api, { target: "t", group: "g", order: 0 }))?.pk, "b3");
+        assert.deepEqual(calls[0], ["policiesBindingsList", { target: "t", ...first }]);
+        assert.equal((await kinds.PolicyBinding.find(api, { target: "t", group: "g", order: 7 }))?.pk, "b1", "another order: the group's first binding");
+        assert.equal(await kinds.PolicyBinding.find(api, { target: "t", group: "none", order: 0 }), undefined);
+        assert.deepEqual(await kinds.PolicyBinding.duplicates!(api, { target: "t", group: "g", order: 0 }, "b3"), ["b4"]);
+        assert.deepEqual(await kinds.PolicyBinding.readWithDuplicates!(api, "b4", { target: "t", group: "g", order: 0 }), { remote: bindings[3], duplicates: ["b3"] });
+        assert.deepEqual(await kinds.PolicyBinding.readWithDuplicates!(api, "b1", { target: "t", group: "g", order: 5 }), { remote: bindings[0], duplicates: [] });
+        await assert.rejects(kinds.PolicyBinding.readWithDuplicates!(api, "b9", { target: "t", group: "g", order: 0 }), (e: Error & { gone?: boolean; status?: number }) => {
+            assert.equal(e.message, "policy binding b9 is gone from its target t");
+            assert.equal(e.gone, true);
+            assert.equal(e.status, 404);
+            return true;
+        });
+    });
+
+    it("an outpost member is there when the outpost lists the provider", async () => {
+        const { api, calls } = recordingApis({ outpostsInstancesRetrieve: () => ({ pk: "uuid-1", name: "ldap", providers: [3, 7] }) });
+        assert.deepEqual(await kinds.OutpostMember.find(api, { outpost: "uuid-1", provider: "7" }), { pk: "uuid-1/7" });
+        assert.equal(await kinds.OutpostMember.find(api, { outpost: "uuid-1", provider: 8 }), undefined);
+        assert.deepEqual(calls[0], ["outpostsInstancesRetrieve", { uuid: "uuid-1" }]);
+        assert.deepEqual(await kinds.OutpostMember.retrieve(api, "uuid-1/7"), { pk: "uuid-1/7", outpost: "uuid-1", provider: 7 });
+        await assert.rejects(kinds.OutpostMember.retrieve(api, "uuid-1/8"), (e: Error & { gone?: boolean }) => {
+            assert.equal(e.message, "provider 8 is no longer attached to outpost ldap");
+            assert.equal(e.gone, true);
+            return true;
+        });
+    });
+
+    it("a role as authentik holds it: permissions as app.codename sorted, its member only while a member", async () => {
+        const answers = {
+            rbacRolesRetrieve: () => ({ pk: "r1", name: "automation" }),
+            rbacPermissionsList: () => page([{ appLabel: "authentik_core", codename: "view_group" }, { appLabel: "authentik_core", codename: "add_application" }]),
+            rbacRolesList: () => page([{ pk: "r1" }]),
+        };
+        const member = recordingApis(answers);
+        assert.deepEqual(await kinds.Role.retrieve(member.api, "r1", { user: "5" }), { pk: "r1", name: "automation", permissions: ["authentik_core.add_application", "authentik_core.view_group"], user: 5 });
+        assert.deepEqual(member.calls.slice(1), [
+            ["rbacPermissionsList", { role: "r1", ...first }],
+            ["rbacRolesList", { users: 5, ...first }],
+        ]);
+        const removed = recordingApis({ ...answers, rbacRolesList: () => page([{ pk: "another-role" }]) });
+        assert.equal((await kinds.Role.retrieve(removed.api, "r1", { user: 5 })).user, null, "a removed member is drift");
+        const noUser = recordingApis(answers);
+        assert.equal((await kinds.Role.retrieve(noUser.api, "r1")).user, null);
+        assert.ok(!noUser.names().includes("rbacRolesList"));
+    });
+
+    it("a role update writes only what differs: its name, the missing and the extra permissions, its member", async () => {
+        const answers = (name: string, held: string[], members: string[]) => ({
+            rbacRolesRetrieve: () => ({ pk: "r1", name }),
+            rbacPermissionsList: () => page(held.map((p) => ({ appLabel: p.split(".")[0], codename: p.split(".")[1] }))),
+            rbacRolesList: () => page(members.map((pk) => ({ pk }))),
+        });
+        const body = { name: "automation", permissions: ["a.add", "a.view"], user: 5 };
+        const same = recordingApis(answers("automation", ["a.view", "a.add"], ["r1"]));
+        assert.deepEqual(await kinds.Role.update(same.api, "r1", body), { pk: "r1", ...body });
+        assert.deepEqual(same.names(), ["rbacRolesRetrieve", "rbacPermissionsList", "rbacRolesList"], "nothing written");
+        const differs = recordingApis(answers("old-name", ["a.view", "a.delete"], []));
+        await kinds.Role.update(differs.api, "r1", body);
+        assert.deepEqual(differs.calls.slice(3), [
+            ["rbacRolesUpdate", { uuid: "r1", roleRequest: { name: "automation" } }],
+            ["rbacPermissionsAssignedByRolesAssign", { uuid: "r1", permissionAssignRequest: { permissions: ["a.add"] } }],
+            ["rbacPermissionsAssignedByRolesUnassignPartialUpdate", { uuid: "r1", patchedPermissionAssignRequest: { permissions: ["a.delete"] } }],
+            ["rbacRolesAddUserCreate", { uuid: "r1", userAccountSerializerForRoleRequest: { pk: 5 } }],
+        ]);
+    });
+
+    it("references are remembered per name: two certificates, groups, outposts or scope sets in one process stay apart", async () => {
+        const { api, calls } = recordingApis({
+            cryptoCertificatekeypairsList: ({ name }) => page([{ pk: `cert-${name}`, name }]),
+            coreGroupsList: ({ name }) => page([{ pk: `group-${name}`, name }]),
+            outpostsInstancesList: ({ nameIexact }) => page([{ pk: `outpost-${nameIexact}`, name: nameIexact }]),
+            outpostsServiceConnectionsKubernetesList: ({ name }) => page([{ pk: `sc-${name}`, name }]),
+            flowsInstancesList: ({ slug }) => page([{ pk: `flow-${slug}`, slug }]),
+            propertymappingsProviderScopeList: ({ managed }) => page((managed as string[]).map((m) => ({ pk: `pm-${m.split("scope-")[1]}`, managed: m }))),
+        });
+        const oauth = (signingKey: string, scopes: string[]) => kinds.OAuth2Provider.body(api, { name: "o", authorizationFlow: "f", invalidationFlow: "f", signingKey, scopes });
+        assert.equal((await oauth("A", ["openid"])).signingKey, "cert-A");
+        assert.equal((await oauth("B", ["email"])).signingKey, "cert-B");
+        assert.deepEqual((await oauth("A", ["email", "openid"])).propertyMappings, ["pm-email", "pm-openid"]);
+        for (const name of ["A", "B"]) {
+            assert.equal((await kinds.PolicyBinding.body(api, { target: "t", groupName: name, order: 0 })).group, `group-${name}`);
+            assert.equal((await kinds.OutpostMember.body(api, { outpostName: name, provider: 1 })).outpost, `outpost-${name}`);
+            assert.equal((await kinds.Outpost.body(api, { name: "o", type: "ldap", serviceConnection: name })).serviceConnection, `sc-${name}`);
+        }
+        assert.deepEqual(
+            calls.filter(([n]) => n === "coreGroupsList").map(([, p]) => p),
+            [
+                { name: "A", includeUsers: false, ...first },
+                { name: "B", includeUsers: false, ...first },
+            ],
+        );
+        const before = calls.length;
+        await oauth("A", ["openid"]);
+        assert.equal(calls.length, before, "asked once per process");
+    });
+
+    it("no scopes, no request", async () => {
+        const { api, names } = recordingApis({ flowsInstancesList: ({ slug }) => page([{ pk: `flow-${slug}`, slug }]) });
+        assert.deepEqual((await kinds.OAuth2Provider.body(api, { name: "o", authorizationFlow: "f", invalidationFlow: "f", scopes: [] })).propertyMappings, []);
+        assert.ok(!names().includes("propertymappingsProviderScopeList"));
+    });
+});
