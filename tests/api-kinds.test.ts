@@ -102,7 +102,8 @@ describe("what each kind sends authentik", () => {
             await kinds.Application.body(api, { name: "S", slug: "s", provider: "12", metaLaunchUrl: "https://s", metaIcon: "i", metaDescription: "d", group: "Media", policyEngineMode: "all", metaPublisher: "pulumi:org/p/s" }),
             { name: "S", slug: "s", provider: 12, metaLaunchUrl: "https://s", metaIcon: "i", metaDescription: "d", group: "Media", policyEngineMode: "all", metaPublisher: "pulumi:org/p/s" },
         );
-        assert.equal((await kinds.Application.body(api, { name: "S", slug: "s", provider: null })).provider, null);
+        const cleared = await kinds.Application.body(api, { name: "S", slug: "s", provider: null, metaLaunchUrl: null, metaIcon: null, metaDescription: null, group: null });
+        assert.deepEqual([cleared.provider, cleared.metaLaunchUrl, cleared.metaIcon, cleared.metaDescription, cleared.group], [null, "", "", "", ""]);
         assert.equal(kinds.Application.naturalKey({ name: "S", slug: "s" }), "s");
         assert.equal(kinds.Application.idOf({ pk: "uuid-1", slug: "s" }), "s", "addressed by slug");
         assert.deepEqual(kinds.Application.outputs!({ pk: "uuid-1", slug: "s" }), { uuid: "uuid-1" });
@@ -196,6 +197,7 @@ describe("look-ups follow every page", () => {
         ]);
         const backwards = await listAll("x", async (p) => ({ pagination: { next: p.page }, results: [p.page] }));
         assert.deepEqual(backwards, [1], "a server answering the same page again ends the look-up");
+        assert.deepEqual(await listAll("x", async () => ({ results: ["only"] }) as never), ["only"], "an answer without pagination is one page");
     });
 
     it("refuses to read more than 200 pages", async () => {
@@ -383,5 +385,54 @@ describe("what each kind asks authentik", () => {
         const { api, names } = recordingApis({ flowsInstancesList: ({ slug }) => page([{ pk: `flow-${slug}`, slug }]) });
         assert.deepEqual((await kinds.OAuth2Provider.body(api, { name: "o", authorizationFlow: "f", invalidationFlow: "f", scopes: [] })).propertyMappings, []);
         assert.ok(!names().includes("propertymappingsProviderScopeList"));
+    });
+});
+
+describe("outpost membership: one provider attached or detached, every other member left alone", () => {
+    beforeEach(() => resetEngineCache());
+    const EMBEDDED = "goauthentik.io/outposts/embedded";
+    /** An outpost whose provider list reads as `reads` in turn (the last one repeated). */
+    function outpost(reads: number[][], managed?: string) {
+        let n = 0;
+        return recordingApis({
+            outpostsInstancesRetrieve: () => ({ pk: "uuid-1", name: "ldap", type: "ldap", managed, providers: reads[Math.min(n++, reads.length - 1)] }),
+        });
+    }
+    const writes = (calls: [string, Params][]) => calls.filter(([n]) => n === "outpostsInstancesPartialUpdate").map(([, p]) => p);
+
+    it("attaches by writing the list read plus the provider, then reads it back", async () => {
+        const { api, calls } = outpost([[3], [3, 7]]);
+        assert.deepEqual(await kinds.OutpostMember.create(api, { outpost: "uuid-1", provider: 7 }, {}), { pk: "uuid-1/7", outpost: "uuid-1", provider: 7 });
+        assert.deepEqual(writes(calls), [{ uuid: "uuid-1", patchedOutpostRequest: { type: "ldap", providers: [3, 7] } }]);
+        assert.equal(calls.length, 3);
+    });
+
+    it("detaches by writing the list without it", async () => {
+        const { api, calls } = outpost([[3, 7], [3]]);
+        await kinds.OutpostMember.destroy(api, "uuid-1/7", {});
+        assert.deepEqual(writes(calls), [{ uuid: "uuid-1", patchedOutpostRequest: { type: "ldap", providers: [3] } }]);
+    });
+
+    it("leaves the last provider on a dedicated outpost (authentik refuses an empty one); the embedded one may be emptied", async () => {
+        const dedicated = outpost([[7]]);
+        await kinds.OutpostMember.destroy(dedicated.api, "uuid-1/7", {});
+        assert.deepEqual(writes(dedicated.calls), []);
+        const embedded = outpost([[7], []], EMBEDDED);
+        await kinds.OutpostMember.destroy(embedded.api, "uuid-1/7", {});
+        assert.deepEqual(writes(embedded.calls), [{ uuid: "uuid-1", patchedOutpostRequest: { type: "ldap", providers: [] } }]);
+    });
+
+    it("writes again when another writer's stale list dropped it, and gives up after 8 rounds saying why", async () => {
+        const again = outpost([[3], [3], [3, 7]]);
+        await kinds.OutpostMember.create(again.api, { outpost: "uuid-1", provider: 7 }, {});
+        assert.equal(writes(again.calls).length, 2);
+        const never = outpost([[3]]);
+        await assert.rejects(
+            kinds.OutpostMember.create(never.api, { outpost: "uuid-1", provider: 7 }, {}),
+            /^PermanentError: provider 7 on outpost uuid-1: could not attach it in 8 rounds: another writer keeps replacing the outpost's provider list \(stop it, then run pulumi up again\)$/,
+        );
+        assert.equal(writes(never.calls).length, 8);
+        const stuck = outpost([[3, 7]], EMBEDDED);
+        await assert.rejects(kinds.OutpostMember.destroy(stuck.api, "uuid-1/7", {}), /could not detach it in 8 rounds/);
     });
 });

@@ -299,13 +299,13 @@ async function changeMembership(api: Apis, outpostUuid: string, provider: number
 
 /** The identifier of the app password authentik issues with a service account (slugify of Django). */
 export function appPasswordIdentifier(username: string): string {
-    const slug = `service-account-${username}-password`
+    // Django's slugify also strips spaces, dashes and underscores at the ends: the fixed prefix and
+    // suffix leave none there.
+    return `service-account-${username}-password`
         .normalize("NFKD")
         .replace(/[^\w\s-]/g, "")
-        .trim()
         .toLowerCase()
         .replace(/[-\s]+/g, "-");
-    return slug.replace(/^[-_]+|[-_]+$/g, "");
 }
 
 const memberId = (outpost: unknown, provider: unknown) => `${s(outpost)}/${Number(provider)}`;
