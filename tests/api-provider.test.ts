@@ -198,6 +198,7 @@ describe("check", () => {
     it("an unknown kind fails on its property, before anything is asked of authentik", async () => {
         const o = outputs("Gizmo", { name: "g" });
         assert.deepEqual((await p.check!(inputsOf(o), inputsOf(o))).failures, [{ property: "kind", reason: "unknown authentik kind Gizmo" }]);
+        await assert.rejects(p.read!("7", o), /^PermanentError: unknown authentik kind Gizmo$/, "a read asks nothing either");
         const ok = outputs("Group", { name: "g" });
         assert.deepEqual((await p.check!(inputsOf(ok), inputsOf(ok))).failures, []);
     });
