@@ -5,6 +5,7 @@
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
+import { apisFor } from "../components/authentik-api/client";
 import { DUPLICATES, ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p, driftOf, project, redactBody, refreshedInputs, stableJson } from "../components/authentik-api/provider";
 
 describe("state keeps no secret", () => {
@@ -201,5 +202,15 @@ describe("check", () => {
         await assert.rejects(p.read!("7", o), /^PermanentError: unknown authentik kind Gizmo$/, "a read asks nothing either");
         const ok = outputs("Group", { name: "g" });
         assert.deepEqual((await p.check!(inputsOf(ok), inputsOf(ok))).failures, []);
+    });
+});
+
+describe("the client", () => {
+    it("addresses the API under /api/v3 of the base URL, whatever slashes end it", () => {
+        for (const url of ["https://auth.example", "https://auth.example/", "https://auth.example//"]) {
+            const api = apisFor({ url, token: "t", policy: { deadlineMs: 1, baseDelayMs: 1, maxDelayMs: 1, requestTimeoutMs: 1 } });
+            assert.equal((api.core as unknown as { configuration: { basePath: string } }).configuration.basePath, "https://auth.example/api/v3", url);
+            assert.equal(api.baseUrl, url);
+        }
     });
 });
