@@ -174,6 +174,12 @@ describe("the cause of a network failure", () => {
             cause: { name: "AggregateError", message: "", errors: [{ message: "connect ECONNREFUSED ::1:443" }, { message: "connect ECONNREFUSED 127.0.0.1:443" }, { message: "connect ECONNREFUSED ::1:443" }] },
         };
         assert.equal(causeOf(aggregate), "fetch failed: connect ECONNREFUSED ::1:443: connect ECONNREFUSED 127.0.0.1:443");
+        let nested: unknown = { message: "8" };
+        for (let i = 7; i >= 0; i--) nested = { message: String(i), errors: [nested] };
+        assert.equal(causeOf(nested), "0: 1: 2: 3: 4: 5: 6", "nested errors stop at depth 6 too");
+        const loop: { message: string; errors: unknown[] } = { message: "a", errors: [] };
+        loop.errors.push({ message: "b", errors: [loop] });
+        assert.equal(causeOf(loop), "a: b");
     });
 
     it("stops at a cycle and at depth 6", () => {
@@ -351,11 +357,24 @@ describe("waiting for readiness", () => {
         assert.match(e.message, /is not ready: .*ECONNREFUSED.*gave up after 3 attempts/);
     });
 
+    it("a health check that never answers times out after the request timeout, and is retried", async (t) => {
+        const hung = http.createServer(() => undefined);
+        await new Promise<void>((r) => hung.listen(0, "127.0.0.1", r));
+        t.after(() => {
+            hung.closeAllConnections();
+            return new Promise<void>((r) => hung.close(() => r()));
+        });
+        const clock = fakeClock();
+        const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+        const e = await waitForReady(url, { deadlineMs: 2500, baseDelayMs: 1000, maxDelayMs: 1000, requestTimeoutMs: 50 }, clock).then(() => new Error("resolved"), (x: unknown) => x as Error);
+        assert.match(e.message, /is not ready: .*timed out: .*gave up after 3 attempts/);
+    });
+
     it("fail-fast waits at most a minute for a starting authentik; without it, the whole deadline", async (t) => {
         const server = await serve(t, Array(200).fill(503));
         const fast = fakeClock();
         const e = await waitForReady(server.url, policy, fast, { failFast: true }).then(() => new Error("resolved"), (x: unknown) => x as Error);
-        assert.match(e.message, new RegExp(`^authentik at ${server.url}/-/health/ready/ is not ready: .*gave up after 61 attempts in 60s\\)$`));
+        assert.match(e.message, new RegExp(`^authentik at ${server.url}/-/health/ready/ is not ready: .*HTTP 503 \\(gave up after 61 attempts in 60s\\)$`));
         assert.equal(fast.slept.length, 60);
         const shorter = fakeClock();
         await waitForReady(server.url, { ...policy, deadlineMs: 5000 }, shorter, { failFast: true }).catch(() => undefined);

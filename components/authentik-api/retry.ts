@@ -100,12 +100,13 @@ async function bodyOf(r: ResponseLike): Promise<string> {
 
 function isAuthentikNotFound(r: ResponseLike, body: string): boolean {
     if (r.status !== 404 || !/application\/(vnd\.api\+)?json/.test(r.headers?.get("content-type") ?? "")) return false;
+    let parsed: { detail?: unknown } | null;
     try {
-        const parsed = JSON.parse(body) as unknown;
-        return !!parsed && typeof parsed === "object" && typeof (parsed as { detail?: unknown }).detail === "string";
+        parsed = JSON.parse(body) as { detail?: unknown } | null;
     } catch {
         return false;
     }
+    return typeof parsed?.detail === "string";
 }
 
 /**
@@ -116,14 +117,13 @@ function isAuthentikNotFound(r: ResponseLike, body: string): boolean {
  */
 export function causeOf(e: unknown): string {
     const parts: string[] = [];
-    const seen = new Set<unknown>();
+    // A cycle ends at the depth bound; a text already said is not repeated.
     const visit = (x: unknown, depth: number) => {
-        if (!x || typeof x !== "object" || seen.has(x) || depth > 6) return;
-        seen.add(x);
+        if (!x || depth > 6) return;
         const err = x as { message?: string; code?: string; name?: string; cause?: unknown; errors?: unknown[] };
         const text = [err.message, err.code && !err.message?.includes(err.code) ? `(${err.code})` : ""].filter(Boolean).join(" ");
         if (text && !parts.includes(text)) parts.push(err.name === "TimeoutError" ? `timed out: ${text}` : text);
-        for (const inner of err.errors ?? []) visit(inner, depth + 1);
+        if (Array.isArray(err.errors)) for (const inner of err.errors) visit(inner, depth + 1);
         visit(err.cause, depth + 1);
     };
     visit(e, 0);
