@@ -12,22 +12,17 @@ import type { Apis } from "../components/authentik-api/client";
 type Params = Record<string, unknown>;
 const page = (results: unknown[]) => ({ pagination: { next: 0 }, results });
 
-/** List methods answering what a seeded authentik holds; everything else is absent. */
-function stubApis(): Apis {
-    return {
-        baseUrl: "https://auth.example",
-        policy: { deadlineMs: 1, baseDelayMs: 1, maxDelayMs: 1, requestTimeoutMs: 1 },
-        flows: { flowsInstancesList: async ({ slug }: Params) => page([{ pk: `flow-pk-of-${slug}`, slug }]) },
-        propertyMappings: {
-            propertymappingsProviderScopeList: async ({ managed }: Params) => page([...(managed as string[])].reverse().map((m) => ({ pk: `pm-${m.split("scope-")[1]}`, managed: m }))),
-        },
-        crypto: { cryptoCertificatekeypairsList: async ({ name }: Params) => page([{ pk: "cert-pk", name: `${name}` }]) },
-        core: { coreGroupsList: async ({ name }: Params) => page([{ pk: "other", name: `${name} (2)` }, { pk: `group-pk-of-${name}`, name }]) },
-        outposts: {
-            outpostsServiceConnectionsKubernetesList: async ({ name }: Params) => page([{ pk: "sc-pk", name }]),
-            outpostsInstancesList: async ({ nameIexact }: Params) => page([{ pk: `outpost-uuid-of-${nameIexact}`, name: nameIexact }]),
-        },
-    } as unknown as Apis;
+/** List methods answering what a seeded authentik holds (`answers` replace some); everything else is empty. */
+function stubApis(answers: Record<string, (params: Params) => unknown> = {}): Apis {
+    return recordingApis({
+        flowsInstancesList: ({ slug }) => page([{ pk: `flow-pk-of-${slug}`, slug }]),
+        propertymappingsProviderScopeList: ({ managed }) => page([...(managed as string[])].reverse().map((m) => ({ pk: `pm-${m.split("scope-")[1]}`, managed: m }))),
+        cryptoCertificatekeypairsList: ({ name }) => page([{ pk: "cert-pk", name: `${name}` }]),
+        coreGroupsList: ({ name }) => page([{ pk: "other", name: `${name} (2)` }, { pk: `group-pk-of-${name}`, name }]),
+        outpostsServiceConnectionsKubernetesList: ({ name }) => page([{ pk: "sc-pk", name }]),
+        outpostsInstancesList: ({ nameIexact }) => page([{ pk: `outpost-uuid-of-${nameIexact}`, name: nameIexact }]),
+        ...answers,
+    }).api;
 }
 
 const flows = { authorizationFlow: "default-provider-authorization-implicit-consent", invalidationFlow: "default-provider-invalidation-flow" };
@@ -157,10 +152,10 @@ describe("what each kind sends authentik", () => {
     });
 
     it("a reference authentik holds twice, or not at all, is an error that says how many", async () => {
-        const twice = { ...stubApis(), flows: { flowsInstancesList: async () => page([{ pk: "a", slug: "f" }, { pk: "b", slug: "f" }]) } } as unknown as Apis;
+        const twice = stubApis({ flowsInstancesList: () => page([{ pk: "a", slug: "f" }, { pk: "b", slug: "f" }]) });
         await assert.rejects(kinds.RadiusProvider.body(twice, { name: "r", authorizationFlow: "f", invalidationFlow: "f" }), /^PermanentError: flow "f": expected one match in authentik, found 2$/);
         resetEngineCache();
-        const none = { ...stubApis(), core: { coreGroupsList: async () => page([]) } } as unknown as Apis;
+        const none = stubApis({ coreGroupsList: () => page([]) });
         await assert.rejects(kinds.PolicyBinding.body(none, { target: "t", groupName: "Media", order: 0 }), (e: Error & { status?: number; gone?: boolean }) => {
             assert.equal(e.message, 'group "Media" does not exist in authentik: create it first (the platform stack\'s groups config), or remove it from the app\'s groups');
             assert.equal(e.status, 404);
