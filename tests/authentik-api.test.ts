@@ -334,6 +334,25 @@ describe("never duplicate, never strand", () => {
         assert.deepEqual(fake.objects("policies_bindings").map((b) => b.group), [spec.group], "every copy granting admins is gone: access revoked");
     });
 
+    it("deletes a binding whose twin another writer removed first (its 404 is not a failure)", async () => {
+        const { spec } = await appAndGroup();
+        const { id, outs } = await create(inputs("PolicyBinding", spec));
+        const res = await fetch(`${fake.url}/api/v3/policies/bindings/`, {
+            method: "POST",
+            headers: { authorization: "Bearer test-token", "content-type": "application/json" },
+            body: JSON.stringify({ target: spec.target, group: spec.group, order: 0 }),
+        });
+        const twin = String(((await res.json()) as { pk: string }).pk);
+        fake.beforeHandle = (op) => {
+            if (op !== "DELETE policies_bindings_destroy") return;
+            fake.beforeHandle = undefined;
+            fake.collections.policies_bindings.items.delete(twin); // the UI got there first
+        };
+        await p.delete!(id, outs);
+        assert.deepEqual(fake.objects("policies_bindings"), [], "the binding itself is deleted after its twin's 404");
+        assert.ok(fake.calls.includes("DELETE policies_bindings_destroy 404"), "the twin's delete did meet a 404");
+    });
+
     it("takes over an object whose earlier create committed between its look-up and its retry (unique name refused)", async () => {
         fake.inject({ match: /^POST providers_proxy_create$/, kind: "503", times: 1 });
         fake.beforeHandle = (op) => {
