@@ -313,14 +313,14 @@ const REJECTED: [string, () => ConfigBlock, Row[]][] = [
         "an admin credential that is not set (api.admin)",
         () => set(homelab(), "api.admin", "apiToken"),
         [
-            ["credentials.apiToken", null, "is required: api.admin is apiToken", "set it to \"config\" or {onepassword: {item, field}}"],
+            ["credentials.apiToken", null, "is required (api.token: scoped, api.admin: apiToken)", "set it to \"config\" or {onepassword: {item, field}}"],
         ],
     ],
     [
         "an admin credential that is not set (api.token)",
         () => set(homelab(), "api.token", "apiToken"),
         [
-            ["credentials.apiToken", null, "is required: api.token is apiToken", "set it to \"config\" or {onepassword: {item, field}}"],
+            ["credentials.apiToken", null, "is required (api.token: apiToken)", "set it to \"config\" or {onepassword: {item, field}}"],
         ],
     ],
     [

@@ -216,19 +216,20 @@ function validateApps(c: StackConfig, log: IssueLog): void {
         );
     }
     const admin = adminCredential(c);
+    // The settings that chose the admin credential, as the operator wrote them.
+    const chosenBy = `api.token: ${c.api.token}${c.api.token === "scoped" ? `, api.admin: ${c.api.admin}` : ""}`;
     if (!c.authentik.bootstrapCredentials && admin === "bootstrapToken") {
         log.add(
             key("authentik.bootstrapCredentials"),
             false,
-            `drops the bootstrap token, which the program still uses (api.token: ${c.api.token}${c.api.token === "scoped" ? `, api.admin: ${c.api.admin}` : ""})`,
+            `drops the bootstrap token, which the program still uses (${chosenBy})`,
             "after one pulumi up with api.token: scoped, set api.admin: none as well (or api.admin: apiToken with credentials.apiToken), or keep bootstrapCredentials: true",
         );
     }
     if (admin) {
         const source = c.credentials[admin];
-        const chosenBy = c.api.token === "scoped" ? `api.admin is ${c.api.admin}` : `api.token is ${c.api.token}`;
         if (!source) {
-            log.add(key(`credentials.${admin}`), undefined, `is required: ${chosenBy}`, 'set it to "config" or {onepassword: {item, field}}');
+            log.add(key(`credentials.${admin}`), undefined, `is required (${chosenBy})`, 'set it to "config" or {onepassword: {item, field}}');
         } else if (source.kind === "onepassword" && c.onepassword.mode === "external-secrets") {
             log.add(
                 key(`credentials.${admin}`),
