@@ -49,7 +49,6 @@ describe("takeover plan from the Terraform state", () => {
             "kubernetes_namespace_v1.authentik": "import authentik",
             "kubernetes_config_map_v1.pgbouncer": "import authentik/pgbouncer-config",
             "kubernetes_secret_v1.pgbouncer_auth": "import authentik/pgbouncer-auth",
-            "kubernetes_deployment_v1.pgbouncer": "recreate authentik/pgbouncer (see the risk)",
             "kubernetes_service_v1.pgbouncer": "import authentik/pgbouncer",
             "kubernetes_pod_disruption_budget_v1.pgbouncer": "import authentik/pgbouncer",
             "kubernetes_persistent_volume_claim_v1.media": "import authentik/authentik-media",
@@ -99,7 +98,11 @@ describe("takeover plan from the Terraform state", () => {
         assert.match(mapping(r, "kubernetes_persistent_volume_claim_v1.media").risks.join(), /a volume replaced: storage class longhorn → longhorn-rwx/);
         const pgbouncer = mapping(r, "kubernetes_deployment_v1.pgbouncer");
         assert.match(pgbouncer.risks.join(), /an import that cannot work: its selector \{"app":"pgbouncer"\} → \{"app.kubernetes.io\/component":"database-pooler","app.kubernetes.io\/name":"pgbouncer"\} cannot change on a Deployment.*kubectl -n authentik delete deployment pgbouncer/);
+        assert.equal(pgbouncer.how, "recreate", "not import: tooling reading the JSON must not count it as taken over in place");
         assert.match(pgbouncer.detail, /^recreate authentik\/pgbouncer/);
+        const printed = renderTakeover(r, plan);
+        const recreated = printed.slice(printed.indexOf("Recreated"), printed.indexOf("Adopted"));
+        assert.match(recreated, /kubernetes_deployment_v1\.pgbouncer/, "printed under its own heading, not among the imports");
     });
 
     it("lists what the first up creates", () => {

@@ -62,7 +62,7 @@ export interface Mapping {
     terraform: string;
     type: string;
     /** import: Pulumi import id; adopt: taken over by natural key; none: left unmanaged. */
-    how: "import" | "adopt" | "external-secret" | "none";
+    how: "import" | "recreate" | "adopt" | "external-secret" | "none";
     /** The program's resource (URN) that takes it over, when any. */
     resource: string | null;
     /** Import id, or the natural key it is adopted by, or why it is left alone. */
@@ -186,7 +186,7 @@ export function takeoverReport(state: ReturnType<typeof readTerraformState>, pla
                 const { differences, risks, importable } = kubernetesDifferences(r, target, config);
                 if (importable) imports.push(identity);
                 const detail = importable ? `import ${importIdOf(identity)}, then terraform state rm ${r.address}` : `recreate ${importIdOf(identity)} (see the risk), then terraform state rm ${r.address}`;
-                mappings.push({ terraform: r.address, type: r.type, how: "import", resource: target.urn, detail, differences, risks });
+                mappings.push({ terraform: r.address, type: r.type, how: importable ? "import" : "recreate", resource: target.urn, detail, differences, risks });
                 continue;
             }
             const external = p.externalSecrets.get(identity);
@@ -489,10 +489,10 @@ function fragment(raw: Record<string, unknown>, imports: string[], apps: Set<str
 export function renderTakeover(report: TakeoverReport, plan: Plan): string {
     const name = (urn: string | null) => (urn ? (plan.resources.find((r) => r.urn === urn)?.name ?? urn) : "");
     const lines = [`Takeover from Terraform ${report.terraformVersion} state (serial ${report.serial}): ${report.mappings.length} resources, ${report.unknown.length} of unknown type`];
-    for (const how of ["import", "adopt", "external-secret", "none"] as const) {
+    for (const how of ["import", "recreate", "adopt", "external-secret", "none"] as const) {
         const group = report.mappings.filter((m) => m.how === how);
         if (!group.length) continue;
-        lines.push("", { import: "Imported (Pulumi import):", adopt: "Adopted (authentik, by natural key):", "external-secret": "Rewritten by External Secrets:", none: "Left alone:" }[how]);
+        lines.push("", { import: "Imported (Pulumi import):", recreate: "Recreated (cannot be imported; delete right before the first up):", adopt: "Adopted (authentik, by natural key):", "external-secret": "Rewritten by External Secrets:", none: "Left alone:" }[how]);
         for (const m of group) {
             lines.push(`  ${m.terraform}${m.resource ? ` → ${name(m.resource)}` : ""}: ${m.detail}`);
             for (const d of m.differences) lines.push(`      changes ${d.field}: ${d.terraform} → ${d.program}`);
