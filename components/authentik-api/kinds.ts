@@ -14,7 +14,7 @@
  *   never written by the Outpost object after its creation.
  */
 import type { Apis } from "./client";
-import { PermanentError, describeFailure, realClock } from "./retry";
+import { PermanentError, describeFailure, jittered, realClock } from "./retry";
 
 /** What the API returns for an object: its id and the fields it holds (camelCase, as the client models them). */
 export type Remote = Record<string, unknown>;
@@ -289,7 +289,7 @@ async function changeMembership(api: Apis, outpostUuid: string, provider: number
             const next = want ? [...current, provider] : current.filter((p) => p !== provider);
             if (next.length === 0 && outpost.managed !== EMBEDDED_OUTPOST_MANAGED) return;
             await setProviders(api, outpost, next);
-            await realClock.sleep(settleMs / 2 + Math.random() * settleMs);
+            await realClock.sleep(jittered(settleMs, realClock.random));
         }
         throw new PermanentError(
             `provider ${provider} on outpost ${outpostUuid}: could not ${want ? "attach" : "detach"} it in ${MEMBERSHIP_ROUNDS} rounds: another writer keeps replacing the outpost's provider list (stop it, then run pulumi up again)`,

@@ -160,10 +160,14 @@ export function mayHaveCommitted(e: unknown): boolean {
     return !/ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(causeOf(e));
 }
 
-/** Backoff before attempt `n` (1-based): full jitter over an exponentially growing cap. */
+/** A pause between half of `ms` and `ms`, rounded: writers that collided do not retry in step. */
+export function jittered(ms: number, random: () => number): number {
+    return Math.round(ms / 2 + (random() * ms) / 2);
+}
+
+/** Backoff before attempt `n` (1-based): jittered under an exponentially growing cap. */
 export function backoffMs(attempt: number, policy: RetryPolicy, random: () => number): number {
-    const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(cap / 2 + (random() * cap) / 2);
+    return jittered(Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)), random);
 }
 
 /**
