@@ -135,8 +135,8 @@ describe("app rules reject bad input", () => {
         assert.ok(inUse(set(homelab(), "api.admin", "none")).includes("bootstrapPassword"), "bootstrap credentials stay until bootstrapCredentials: false");
     });
     it("an admin credential that is not set", () => {
-        expectIssue(set(homelab(), "api.admin", "apiToken"), "credentials.apiToken", /is required: api\.admin is apiToken/);
-        expectIssue(set(homelab(), "api.token", "apiToken"), "credentials.apiToken", /is required: api\.token is apiToken/);
+        expectIssue(set(homelab(), "api.admin", "apiToken"), "credentials.apiToken", /is required \(api\.token: scoped, api\.admin: apiToken\)/);
+        expectIssue(set(homelab(), "api.token", "apiToken"), "credentials.apiToken", /is required \(api\.token: apiToken\)/);
     });
     it("RADIUS open to the world", () => {
         expectIssue(set(homelab(), "outposts.radius.clientNetworks", ["0.0.0.0/0"]), "outposts.radius.clientNetworks", /every network/);
