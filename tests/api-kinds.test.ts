@@ -151,6 +151,24 @@ describe("what each kind sends authentik", () => {
         assert.deepEqual((await kinds.Role.body(api, { name: "r", user: 1 })).permissions, []);
     });
 
+    it("a missing outpost or scope mapping is named, with what to do", async () => {
+        const noOutpost = stubApis({ outpostsInstancesList: () => page([]) });
+        await assert.rejects(
+            kinds.OutpostMember.body(noOutpost, { outpostName: "ldap", provider: 7 }),
+            /^PermanentError: outpost "ldap" does not exist in authentik: use the outpost name the platform stack publishes \(its apps output\)$/,
+        );
+        const noScope = stubApis({ propertymappingsProviderScopeList: () => page([{ pk: "pm-openid", managed: "goauthentik.io/providers/oauth2/scope-openid" }]) });
+        await assert.rejects(
+            kinds.OAuth2Provider.body(noScope, { name: "o", ...flows, clientType: "public", clientId: "o", scopes: ["openid", "email"] }),
+            /^PermanentError: scope mapping goauthentik\.io\/providers\/oauth2\/scope-email: expected one match in authentik, found 0$/,
+        );
+    });
+
+    it("a client without the method a kind calls says which (an @goauthentik/api upgrade renamed it)", async () => {
+        const api = { ...stubApis(), providers: {} } as unknown as Apis;
+        await assert.rejects(kinds.ProxyProvider.find(api, { name: "sonarr" }), /^PermanentError: @goauthentik\/api has no providers\.providersProxyList$/);
+    });
+
     it("a reference authentik holds twice, or not at all, is an error that says how many", async () => {
         const twice = stubApis({ flowsInstancesList: () => page([{ pk: "a", slug: "f" }, { pk: "b", slug: "f" }]) });
         await assert.rejects(kinds.RadiusProvider.body(twice, { name: "r", authorizationFlow: "f", invalidationFlow: "f" }), /^PermanentError: flow "f": expected one match in authentik, found 2$/);
@@ -324,6 +342,32 @@ describe("what each kind asks authentik", () => {
         const noUser = recordingApis(answers);
         assert.equal((await kinds.Role.retrieve(noUser.api, "r1")).user, null);
         assert.ok(!noUser.names().includes("rbacRolesList"));
+    });
+
+    it("a service account and a role are deleted by their ids", async () => {
+        const { api, calls } = recordingApis();
+        await kinds.ServiceAccount.destroy(api, "12", {});
+        await kinds.Role.destroy(api, "r1", {});
+        assert.deepEqual(calls, [
+            ["coreUsersDestroy", { id: 12 }],
+            ["rbacRolesDestroy", { uuid: "r1" }],
+        ]);
+    });
+
+    it("a look-up that never ends names what it was looking for", async () => {
+        const endless = async (p: Params) => ({ pagination: { next: (p.page as number) + 1 }, results: [] });
+        const cases: [string, () => Promise<unknown>][] = [
+            ['user "robot"', () => kinds.ServiceAccount.find(recordingApis({ coreUsersList: endless }).api, { username: "robot" })],
+            ['role "automation"', () => kinds.Role.find(recordingApis({ rbacRolesList: endless }).api, { name: "automation" })],
+            ["permissions of role automation", () => kinds.Role.retrieve(recordingApis({ rbacRolesRetrieve: () => ({ pk: "r1", name: "automation" }), rbacPermissionsList: endless }).api, "r1")],
+            ["roles of user 5", () => kinds.Role.retrieve(recordingApis({ rbacRolesRetrieve: () => ({ pk: "r1", name: "automation" }), rbacRolesList: endless }).api, "r1", { user: 5 })],
+            ["providersProxy look-up", () => kinds.ProxyProvider.find(recordingApis({ providersProxyList: endless }).api, { name: "sonarr" })],
+            ["scope mappings", () => kinds.OAuth2Provider.body(recordingApis({ flowsInstancesList: ({ slug }) => page([{ pk: "f", slug }]), propertymappingsProviderScopeList: endless }).api, { name: "o", ...flows, clientType: "public", clientId: "o", scopes: ["openid"] })],
+        ];
+        for (const [what, run] of cases) {
+            resetEngineCache();
+            await assert.rejects(run(), (e: Error) => e.message === `${what}: more than 200 pages of results; narrow the look-up`, what);
+        }
     });
 
     it("a role update writes only what differs: its name, the missing and the extra permissions, its member", async () => {

@@ -65,7 +65,7 @@ describe("drift", () => {
     const kind = { setFields: ["redirectUris"] };
 
     it("names each field that differs, sorted", () => {
-        assert.deepEqual(driftOf(kind, { name: "a", mode: "proxy", port: 1 }, { name: "b", mode: "proxy", port: 2 }), ["name", "port"]);
+        assert.deepEqual(driftOf(kind, { port: 1, mode: "proxy", name: "a" }, { port: 2, mode: "proxy", name: "b" }), ["name", "port"]);
     });
 
     it("a cleared field: null, undefined and the empty string are the same", () => {
@@ -187,11 +187,16 @@ describe("diff", () => {
         assert.deepEqual(await p.diff!("7", binding, inputsOf(binding, { spec: { target: "t2", group: "g", order: 0 } })), { changes: true, replaces: ["spec.target"], deleteBeforeReplace: false });
         const member = outputs("OutpostMember", { outpost: "o", provider: "p" });
         assert.deepEqual((await p.diff!("7", member, inputsOf(member, { spec: { outpost: "o", provider: "q" } }))).replaces, ["spec.provider"]);
+        assert.deepEqual((await p.diff!("7", member, inputsOf(member, { spec: { outpost: "o2", provider: "p" } }))).replaces, ["spec.outpost"]);
+        const account = outputs("ServiceAccount", { username: "automation" });
+        assert.deepEqual((await p.diff!("7", account, inputsOf(account, { spec: { username: "robot" } }))).replaces, ["spec.username"]);
     });
 
     it("another kind replaces", async () => {
         const o = outputs("Group", { name: "g" });
         assert.deepEqual((await p.diff!("7", o, inputsOf(o, { kind: "Role" }))).replaces, ["kind"]);
+        const retired = outputs("RetiredKind", { name: "g" }); // a kind an older engine had
+        assert.deepEqual(await p.diff!("7", retired, inputsOf(retired, { kind: "Group" })), { changes: true, replaces: ["kind"], deleteBeforeReplace: false });
     });
 });
 

@@ -288,11 +288,6 @@ function isDrifted(olds: ObjectOutputs): boolean {
     return (olds.drift?.length ?? 0) > 0 || olds.observedDigest !== olds.appliedDigest;
 }
 
-/** Which token a state holds, without the token (a short digest). */
-function tokenFingerprint(token: string | undefined): string {
-    return sha256(`authentik-api-token:${token ?? ""}`).slice(0, 16);
-}
-
 /** Inputs that decide what authentik should hold (not the token: rotating it changes nothing there). */
 function desired(i: ObjectInputs): string {
     const createOnly = kinds[i.kind]?.createOnly ?? [];
@@ -310,7 +305,7 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async diff(_id: string, olds: ObjectOutputs, news: ObjectInputs) {
-        const rotated = tokenFingerprint(olds.apiToken) !== tokenFingerprint(news.apiToken);
+        const rotated = olds.apiToken !== news.apiToken;
         if (olds.authRefused && !rotated) {
             throw new PermanentError(
                 `${news.kind}: authentik refused the API token (revoked or expired). Give the stack a valid one (credentials.apiToken or the bootstrap token), then run again; the objects are untouched`,
@@ -322,7 +317,8 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
         const replaceOn = kinds[news.kind]?.replaceOn ?? [];
         // Name the field that forces the replacement (a property path), so the preview says why.
         const replaces = olds.kind !== news.kind ? ["kind"] : replaceOn.filter((f) => stableJson(olds.spec?.[f]) !== stableJson(news.spec?.[f])).map((f) => `spec.${f}`);
-        return { changes, replaces, deleteBeforeReplace: replaces.length > 0 && (kinds[news.kind]?.deleteBeforeReplace ?? false) };
+        // Pulumi reads deleteBeforeReplace only when something replaces.
+        return { changes, replaces, deleteBeforeReplace: kinds[news.kind]?.deleteBeforeReplace ?? false };
     },
 
     async create(inputs: ObjectInputs) {
