@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { ConfigError, formatIssues } from "../stacks/schema";
-import { PROJECT, parseStackConfig } from "../stacks/config";
+import { PROJECT, StackConfig, adminCredential, credentialsInUse, parseStackConfig, usesApi } from "../stacks/config";
 import { flattenConfig } from "../tools/stackfile";
 import { isPinnedImage } from "../components/lib/images";
 import { expectIssue, homelab, issuesOf, parse, set, parseWith } from "./helpers";
@@ -90,6 +90,7 @@ describe("stack configuration", () => {
         const block = set(homelab(), "databasePassword", "hunter2");
         const issue = expectIssue(block, "databasePassword", /plain text/);
         assert.equal(issue.value, "[redacted]");
+        assert.equal(issue.fix, "pulumi config set --secret databasePassword <value>");
         assert.ok(!formatIssues(issuesOf(block)).includes("hunter2"));
     });
 
@@ -149,6 +150,28 @@ describe("stack configuration", () => {
         assert.match(text, /authentik-platform:database.storage.size = "20GB"/);
     });
 
+    it("a key whose value was refused is not judged again by a rule (that would judge the fallback)", () => {
+        // api.token apiToken requires credentials.apiToken; the one given is no credential source.
+        const issues = issuesOf(set(set(homelab(), "api.token", "apiToken"), "credentials.apiToken", "bogus"));
+        assert.deepEqual(
+            issues.filter((i) => i.key === "authentik-platform:credentials.apiToken").map((i) => i.problem),
+            ["is not a credential source"],
+        );
+    });
+
+    it("a name must be a DNS label from its first character to its last", () => {
+        for (const bad of ["-authentik", "authentik-", "Authentik", "auth entik"]) expectIssue(set(homelab(), "namespace", bad), "namespace", /a DNS label/);
+        assert.equal(parse(set(homelab(), "namespace", "a-1")).namespace, "a-1");
+    });
+
+    it("scalars are read from their text: numbers and booleans as written, anything else as the string it is", () => {
+        const { config, secretKeys } = flattenConfig(PROJECT, homelab());
+        config[`${PROJECT}:createNamespace`] = "false";
+        assert.equal(parseStackConfig(config, secretKeys).createNamespace, false);
+        config[`${PROJECT}:namespace`] = "2026";
+        assert.equal(parseStackConfig(config, secretKeys).namespace, "2026", "a name of digits stays a name");
+    });
+
     it("a structured setting that is not JSON is reported, not dropped for the defaults", () => {
         const { config, secretKeys } = flattenConfig(PROJECT, homelab());
         config[`${PROJECT}:pgbouncer`] = "{poolMode: session}"; // YAML flow style: pulumi config set without --path
@@ -184,6 +207,7 @@ describe("stack configuration", () => {
     it("refuses a setting stored as a secret, naming the key and never its value", () => {
         const issue = expectIssue(set(homelab(), "namespace", { secure: "v1" }), "namespace", /is stored as a secret, but it is a setting/);
         assert.equal(issue.value, "[secret]");
+        assert.equal(issue.fix, "pulumi config set namespace <value> (without --secret), or move a credential to its own key");
         assert.ok(!issuesOf(set(homelab(), "namespace", { secure: "v1" })).some((i) => JSON.stringify(i).includes("plan-secret")), "no placeholder leaks into any message");
     });
 
@@ -198,5 +222,30 @@ describe("stack configuration", () => {
         expectIssue(noOp, "onepassword:serviceAccountToken", /is missing, and so is 1Password Connect/);
         assert.doesNotThrow(() => parse(set(noOp, "onepassword:serviceAccountToken", { secure: "t" })));
         assert.doesNotThrow(() => parseWith(noOp, { OP_CONNECT_HOST: "https://op.example", OP_CONNECT_TOKEN: "t" }));
+    });
+});
+
+describe("what a configuration implies", () => {
+    const base = parse(homelab());
+    const noObjects: StackConfig = { ...base, apps: [], groups: [], consumers: [], outposts: { ...base.outposts, radius: undefined, proxy: { ...base.outposts.proxy, enabled: false } } };
+
+    it("the API is used when the stack declares any authentik object, each alone enough", () => {
+        assert.equal(usesApi(noObjects), false);
+        assert.equal(adminCredential(noObjects), undefined, "no API, no admin credential");
+        assert.equal(usesApi({ ...noObjects, apps: base.apps }), true);
+        assert.equal(usesApi({ ...noObjects, groups: base.groups }), true);
+        assert.equal(usesApi({ ...noObjects, consumers: [{} as StackConfig["consumers"][number]] }), true);
+        assert.equal(usesApi({ ...noObjects, outposts: { ...noObjects.outposts, radius: base.outposts.radius } }), true);
+        assert.equal(usesApi({ ...noObjects, outposts: { ...noObjects.outposts, proxy: { ...noObjects.outposts.proxy, enabled: true } } }), true);
+    });
+
+    it("only the credentials something uses are generated or read", () => {
+        assert.deepEqual(credentialsInUse(base), ["databasePassword", "secretKey", "bootstrapToken", "bootstrapPassword", "smtpPassword", "radiusSharedSecret"]);
+        const bare = credentialsInUse({ ...noObjects, authentik: { ...base.authentik, email: undefined, bootstrapCredentials: false } });
+        assert.deepEqual(bare, ["databasePassword", "secretKey"]);
+        const imported = { ...base, database: { ...base.database, bootstrap: { ...base.database.bootstrap, mode: "import" as const } } };
+        assert.ok(credentialsInUse(imported).includes("importSourcePassword"));
+        const bootstrapApi = { ...base, api: { ...base.api, token: "bootstrap" as const }, authentik: { ...base.authentik, bootstrapCredentials: false } };
+        assert.deepEqual(credentialsInUse(bootstrapApi).filter((n) => n.startsWith("bootstrap")), ["bootstrapToken", "bootstrapPassword"], "the bootstrap token the API path uses is kept");
     });
 });

@@ -21,17 +21,18 @@ export { adminCredential, credentialsInUse, outpostOfApp, usesApi } from "./deri
 /** Keys of this project's namespace that hold secrets rather than settings. */
 const SECRET_KEYS = new Set<string>(CREDENTIAL_NAMES);
 
-/** Decodes a config string the way `pulumi.Config.getObject` does for structured values. */
+/**
+ * Decodes a structured value (an object or a list: Pulumi hands them over as JSON). Scalars stay
+ * text: the schema reads numbers and booleans from their text itself.
+ */
 function decode(text: string): unknown {
     const t = text.trim();
-    if (t.startsWith("{") || t.startsWith("[") || t === "true" || t === "false" || /^-?\d+(\.\d+)?$/.test(t)) {
-        try {
-            return JSON.parse(t);
-        } catch {
-            // Not JSON (e.g. YAML flow style): the text itself, which the schema then reports.
-        }
+    if (!t.startsWith("{") && !t.startsWith("[")) return text;
+    try {
+        return JSON.parse(t);
+    } catch {
+        return text; // not JSON (e.g. YAML flow style): the schema reports the text
     }
-    return text;
 }
 
 /**
