@@ -334,6 +334,33 @@ describe("never duplicate, never strand", () => {
         assert.deepEqual(fake.objects("policies_bindings").map((b) => b.group), [spec.group], "every copy granting admins is gone: access revoked");
     });
 
+    it("a retried create removes the twin its first attempt left after all", async () => {
+        const { spec } = await appAndGroup();
+        fake.inject({ match: /^POST policies_bindings_create$/, kind: "503", times: 1 });
+        fake.afterHandle = (op) => {
+            if (op !== "POST policies_bindings_create") return;
+            fake.afterHandle = undefined;
+            // The first attempt committed behind the proxy that answered 503: a twin of the retry's.
+            const [made] = fake.objects("policies_bindings");
+            fake.collections.policies_bindings.items.set("twin", { ...made, pk: "twin" });
+        };
+        const { id } = await create(inputs("PolicyBinding", spec));
+        assert.deepEqual(fake.objects("policies_bindings").map((b) => String(b.pk)), [id]);
+    });
+
+    it("adopting a binding removes the copies the old tool left beside it", async () => {
+        const { spec } = await appAndGroup();
+        for (let i = 0; i < 2; i++) {
+            await fetch(`${fake.url}/api/v3/policies/bindings/`, {
+                method: "POST",
+                headers: { authorization: "Bearer test-token", "content-type": "application/json" },
+                body: JSON.stringify({ target: spec.target, group: spec.group, order: 0 }),
+            });
+        }
+        const { id } = await create(inputs("PolicyBinding", spec, { adopt: true }));
+        assert.deepEqual(fake.objects("policies_bindings").map((b) => String(b.pk)), [id], "one binding grants the group, the adopted one");
+    });
+
     it("deletes a binding whose twin another writer removed first (its 404 is not a failure)", async () => {
         const { spec } = await appAndGroup();
         const { id, outs } = await create(inputs("PolicyBinding", spec));
