@@ -380,6 +380,19 @@ describe("never duplicate, never strand", () => {
         assert.ok(fake.calls.includes("DELETE policies_bindings_destroy 404"), "the twin's delete did meet a 404");
     });
 
+    it("a twin that cannot be removed fails the delete, saying so (an ingress's 404 is not gone)", async () => {
+        const { spec } = await appAndGroup();
+        const { id, outs } = await create(inputs("PolicyBinding", spec));
+        await fetch(`${fake.url}/api/v3/policies/bindings/`, {
+            method: "POST",
+            headers: { authorization: "Bearer test-token", "content-type": "application/json" },
+            body: JSON.stringify({ target: spec.target, group: spec.group, order: 0 }),
+        });
+        fake.inject({ match: /^DELETE policies_bindings_destroy$/, kind: "gateway-json-404", times: 1 });
+        await assert.rejects(p.delete!(id, outs), /^PermanentError: PolicyBinding [0-9a-f-]{36}: removing a duplicate: authentik answered HTTP 404 \(not authentik's own answer/);
+        assert.equal(fake.objects("policies_bindings").length, 2, "nothing deleted: access the group had stays visible, not half-revoked");
+    });
+
     it("takes over an object whose earlier create committed between its look-up and its retry (unique name refused)", async () => {
         fake.inject({ match: /^POST providers_proxy_create$/, kind: "503", times: 1 });
         fake.beforeHandle = (op) => {
