@@ -436,6 +436,17 @@ describe("never duplicate, never strand", () => {
         await create(inputs("Application", { name: "Sonarr", slug: "sonarr-old", provider: old.outs.pk }));
         await assert.rejects(create(inputs("ProxyProvider", proxySpec("Sonarr"))), /serves application "sonarr-old".*renamedFrom: \[sonarr-old\]/);
     });
+
+    it("a provider that serves no application is named without an application or a rename hint", async () => {
+        const old = await create(inputs("ProxyProvider", proxySpec("Radarr")));
+        await assert.rejects(create(inputs("ProxyProvider", proxySpec("Radarr"))), (e: Error) => {
+            assert.equal(
+                e.message,
+                `ProxyProvider Radarr already exists in authentik (pk ${old.id}) and is not managed by this stack; set adopt: true for it to take it over (e.g. when migrating from Terraform)`,
+            );
+            return true;
+        });
+    });
 });
 
 describe("a rotated or revoked API token", () => {
