@@ -303,6 +303,16 @@ describe("never duplicate, never strand", () => {
         return { spec: { target: app.outs.uuid, group: group.outs.pk, order: 0 } };
     }
 
+    /** A copy of the binding made outside Pulumi (the old tool, the UI); its pk. */
+    async function twinOf(spec: { target: unknown; group: unknown; order: number }): Promise<string> {
+        const res = await fetch(`${fake.url}/api/v3/policies/bindings/`, {
+            method: "POST",
+            headers: { authorization: "Bearer test-token", "content-type": "application/json" },
+            body: JSON.stringify(spec),
+        });
+        return String(((await res.json()) as { pk: string }).pk);
+    }
+
     // PolicyBinding has no unique key for group bindings (unique_together policy/target/order, and
     // NULL policies never collide): a create the server commits late leaves a second binding.
     it("waits for a queued create that commits late instead of posting a second binding", async () => {
@@ -350,13 +360,8 @@ describe("never duplicate, never strand", () => {
 
     it("adopting a binding removes the copies the old tool left beside it", async () => {
         const { spec } = await appAndGroup();
-        for (let i = 0; i < 2; i++) {
-            await fetch(`${fake.url}/api/v3/policies/bindings/`, {
-                method: "POST",
-                headers: { authorization: "Bearer test-token", "content-type": "application/json" },
-                body: JSON.stringify({ target: spec.target, group: spec.group, order: 0 }),
-            });
-        }
+        await twinOf(spec);
+        await twinOf(spec);
         const { id } = await create(inputs("PolicyBinding", spec, { adopt: true }));
         assert.deepEqual(fake.objects("policies_bindings").map((b) => String(b.pk)), [id], "one binding grants the group, the adopted one");
     });
@@ -364,12 +369,7 @@ describe("never duplicate, never strand", () => {
     it("deletes a binding whose twin another writer removed first (its 404 is not a failure)", async () => {
         const { spec } = await appAndGroup();
         const { id, outs } = await create(inputs("PolicyBinding", spec));
-        const res = await fetch(`${fake.url}/api/v3/policies/bindings/`, {
-            method: "POST",
-            headers: { authorization: "Bearer test-token", "content-type": "application/json" },
-            body: JSON.stringify({ target: spec.target, group: spec.group, order: 0 }),
-        });
-        const twin = String(((await res.json()) as { pk: string }).pk);
+        const twin = await twinOf(spec);
         fake.beforeHandle = (op) => {
             if (op !== "DELETE policies_bindings_destroy") return;
             fake.beforeHandle = undefined;
@@ -383,11 +383,7 @@ describe("never duplicate, never strand", () => {
     it("a twin that cannot be removed fails the delete, saying so (an ingress's 404 is not gone)", async () => {
         const { spec } = await appAndGroup();
         const { id, outs } = await create(inputs("PolicyBinding", spec));
-        await fetch(`${fake.url}/api/v3/policies/bindings/`, {
-            method: "POST",
-            headers: { authorization: "Bearer test-token", "content-type": "application/json" },
-            body: JSON.stringify({ target: spec.target, group: spec.group, order: 0 }),
-        });
+        await twinOf(spec);
         fake.inject({ match: /^DELETE policies_bindings_destroy$/, kind: "gateway-json-404", times: 1 });
         await assert.rejects(p.delete!(id, outs), /^PermanentError: PolicyBinding [0-9a-f-]{36}: removing a duplicate: authentik answered HTTP 404 \(not authentik's own answer/);
         assert.equal(fake.objects("policies_bindings").length, 2, "nothing deleted: access the group had stays visible, not half-revoked");
