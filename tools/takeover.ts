@@ -61,7 +61,11 @@ export interface Difference {
 export interface Mapping {
     terraform: string;
     type: string;
-    /** import: Pulumi import id; adopt: taken over by natural key; none: left unmanaged. */
+    /**
+     * import: Pulumi import id; recreate: cannot be imported (a field that cannot change differs),
+     * deleted before the first up; adopt: taken over by natural key; external-secret: rewritten
+     * from 1Password; none: left unmanaged.
+     */
     how: "import" | "recreate" | "adopt" | "external-secret" | "none";
     /** The program's resource (URN) that takes it over, when any. */
     resource: string | null;
@@ -486,13 +490,22 @@ function fragment(raw: Record<string, unknown>, imports: string[], apps: Set<str
 // Printing
 // ---------------------------------------------------------------------------------------------
 
+/** Each fate's heading, in the order printed: one for every value of `how`. */
+const HEADINGS: Record<Mapping["how"], string> = {
+    import: "Imported (Pulumi import):",
+    recreate: "Recreated (cannot be imported; delete right before the first up):",
+    adopt: "Adopted (authentik, by natural key):",
+    "external-secret": "Rewritten by External Secrets:",
+    none: "Left alone:",
+};
+
 export function renderTakeover(report: TakeoverReport, plan: Plan): string {
     const name = (urn: string | null) => (urn ? (plan.resources.find((r) => r.urn === urn)?.name ?? urn) : "");
     const lines = [`Takeover from Terraform ${report.terraformVersion} state (serial ${report.serial}): ${report.mappings.length} resources, ${report.unknown.length} of unknown type`];
-    for (const how of ["import", "recreate", "adopt", "external-secret", "none"] as const) {
+    for (const [how, heading] of Object.entries(HEADINGS)) {
         const group = report.mappings.filter((m) => m.how === how);
         if (!group.length) continue;
-        lines.push("", { import: "Imported (Pulumi import):", recreate: "Recreated (cannot be imported; delete right before the first up):", adopt: "Adopted (authentik, by natural key):", "external-secret": "Rewritten by External Secrets:", none: "Left alone:" }[how]);
+        lines.push("", heading);
         for (const m of group) {
             lines.push(`  ${m.terraform}${m.resource ? ` → ${name(m.resource)}` : ""}: ${m.detail}`);
             for (const d of m.differences) lines.push(`      changes ${d.field}: ${d.terraform} → ${d.program}`);
