@@ -1,9 +1,10 @@
 /**
- * `pulumi preview` / `pulumi up` / `pulumi destroy` for real: the Pulumi CLI and engine built from
- * their Go module, the Node.js language host, the dynamic-provider host, a file backend with a
- * passphrase, and the platform's authentik objects (e2e/stacks/authentik: the same configuration
- * schema and wiring as the platform) against the authentik stand-in of the contract tests, served
- * over HTTPS on loopback. Every scenario is a command whose exit code and effect are checked.
+ * `pulumi preview` / `pulumi up` / `pulumi destroy` for real: the Pulumi CLI and engine (built from
+ * their Go module where the machine has none), the program run inline through the Automation API,
+ * the dynamic-provider host, a file backend with a passphrase, and the platform's authentik objects
+ * (e2e/stacks/authentik: the same configuration schema and wiring as the platform) against the
+ * authentik stand-in of the contract tests, served over HTTPS on loopback. Every scenario is a
+ * command whose exit code and effect are checked.
  *
  * Needs E2E_BIN (the directory e2e/build-tools.sh prints; `npm run e2e` sets it) and openssl.
  */
@@ -15,7 +16,8 @@ import YAML from "yaml";
 import { ADMIN_TOKEN, FakeAuthentik } from "../tests/support/fake-authentik";
 import { protectedAppProject } from "../tests/support/packages";
 import { consumerPermissions } from "../components/authentik-access/model";
-import { Project, homelabConfigFor, ok, project, pulumiIn, standInAuthentik } from "./support/pulumi";
+import { Project, homelabConfigFor, ok, project, projectIn, standInAuthentik } from "./support/pulumi";
+import { program } from "./stacks/authentik";
 
 const STACK = "e2e";
 const ACCOUNT = "authentik-platform-automation";
@@ -32,7 +34,7 @@ function stackConfig(url: string): Record<string, unknown> {
 }
 
 before(async () => {
-    platform = project("authentik");
+    platform = project("authentik", program);
     fake = await standInAuthentik(platform);
     fs.writeFileSync(path.join(platform.dir, `Pulumi.${STACK}.yaml`), YAML.stringify({ config: stackConfig(fake.url) }));
     ok(await pulumi("stack", "init", STACK), "stack init");
@@ -115,19 +117,26 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
         const published = JSON.parse(outputs.stdout) as { authentik: { url: string }; consumerTokens: unknown };
         assert.equal(published.authentik.url, "https://auth.homelab.example");
         assert.equal(published.consumerTokens, "[secret]");
-        ok(await pulumiIn(dir, platform.env, "stack", "init", "consumer"), "stack init");
-        ok(await pulumiIn(dir, platform.env, "config", "set", "platformStack", `organization/authentik-platform/${STACK}`), "config set");
-        ok(await pulumiIn(dir, platform.env, "config", "set", "authentikApiUrl", fake.url), "config set");
-        ok(await pulumiIn(dir, platform.env, "up", "--yes", "--skip-preview"), "the consumer's up");
+        // Its compiled program, run inline like the platform's, against the platform's backend.
+        const main = path.join(dir, "bin", "index.js");
+        const consumer = projectIn(dir, async () => {
+            delete require.cache[main]; // a fresh run of the program each time, as the CLI would start it
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            return require(main) as Record<string, unknown>;
+        }, { PULUMI_BACKEND_URL: platform.env.PULUMI_BACKEND_URL, NODE_EXTRA_CA_CERTS: platform.env.NODE_EXTRA_CA_CERTS });
+        ok(await consumer.run("stack", "init", "consumer"), "stack init");
+        ok(await consumer.run("config", "set", "platformStack", `organization/authentik-platform/${STACK}`), "config set");
+        ok(await consumer.run("config", "set", "authentikApiUrl", fake.url), "config set");
+        ok(await consumer.run("up", "--yes", "--skip-preview"), "the consumer's up");
         const wiki = fake.objects("core_applications").find((a) => a.slug === "wiki");
         assert.equal(wiki?.meta_publisher, "pulumi:wiki-protected-app/consumer", "the application records the stack that owns it");
         const provider = fake.objects("providers_proxy").find((x) => x.name === "Wiki")!;
         assert.ok((fake.embedded().providers as number[]).includes(provider.pk as number), "attached to the platform's outpost");
         assert.ok(fake.writes.filter((w) => w.user === "authentik-platform-consumer-wiki").length >= 4, "written with the consumer's own token");
-        ok(await pulumiIn(dir, platform.env, "preview", "--expect-no-changes"), "the consumer's preview is clean");
+        ok(await consumer.run("preview", "--expect-no-changes"), "the consumer's preview is clean");
         ok(await pulumi("preview", "--expect-no-changes"), "the platform's preview shows no change: it keeps members it does not own");
         const before = (fake.embedded().providers as number[]).filter((x) => x !== provider.pk);
-        ok(await pulumiIn(dir, platform.env, "destroy", "--yes", "--skip-preview"), "the consumer's destroy");
+        ok(await consumer.run("destroy", "--yes", "--skip-preview"), "the consumer's destroy");
         assert.equal(fake.objects("core_applications").find((a) => a.slug === "wiki"), undefined);
         assert.deepEqual(fake.embedded().providers, before, "exactly its provider is detached");
         ok(await pulumi("preview", "--expect-no-changes"), "the platform's preview still shows no change");

@@ -1,8 +1,9 @@
 /**
- * The whole platform under the real engine, the real Kubernetes provider (built by
- * e2e/build-tools.sh, given to the engine as a project plugin) and a real kube-apiserver on etcd:
+ * The whole platform under the real engine (its program run inline through the Automation API), the
+ * real Kubernetes provider (from e2e/build-tools.sh, given to the engine as a project plugin) and a
+ * real kube-apiserver on etcd:
  * every object is validated and stored by the API server (the CNPG, External Secrets and Prometheus
- * Operator CRDs from ../shared/reference), the authentik Helm release is installed from the packaged
+ * Operator CRDs from REFERENCE_DIR, tools/reference.ts), the authentik Helm release is installed from the packaged
  * chart, and authentik's objects go to the stand-in. No controller runs (e2e/support/cluster.ts),
  * so the e2e stack program tells objects not to wait for readiness (e2e/stacks/platform).
  *
@@ -15,14 +16,15 @@ import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import YAML from "yaml";
 import { ADMIN_TOKEN, FakeAuthentik } from "../tests/support/fake-authentik";
-import { ROOT } from "../tests/helpers";
+import { CHART as CHART_FILE, checkedReferencePath, referenceFiles } from "../tools/reference";
 import { realTool } from "../tests/support/tools";
 import { CONTEXT, Cluster, KubeObject, startCluster } from "./support/cluster";
 import { Project, Run, e2eBin, homelabConfigFor, ok, project, standInAuthentik } from "./support/pulumi";
+import { programWithChart } from "./stacks/platform";
 
 const STACK = "e2e";
-const REFERENCE = path.join(ROOT, "..", "shared", "reference");
-const CHART = path.join(REFERENCE, "authentik-chart", "authentik-2026.8.0.tgz");
+/** The packaged chart, checked against tools/reference.json. */
+const CHART = checkedReferencePath(CHART_FILE);
 /** Every credential from config, as secure values (the random provider is not built here). */
 const SECRETS: Record<string, string> = {
     databasePassword: "e2e-database-password-4f1c9a",
@@ -36,7 +38,7 @@ let fake: FakeAuthentik;
 let platform: Project;
 const pulumi = (...args: string[]) => platform.run(...args);
 
-/** The Traefik Middleware CRD is not in ../shared/reference: a schema-less stand-in for its kind. */
+/** The Traefik Middleware CRD is not among the references: a schema-less stand-in for its kind. */
 function traefikMiddlewareCrd(dir: string): string {
     const file = path.join(dir, "traefik-middleware-crd.yaml");
     fs.writeFileSync(
@@ -58,12 +60,10 @@ function traefikMiddlewareCrd(dir: string): string {
 
 before(async () => {
     const bin = e2eBin();
-    platform = project("platform", {
-        project: { plugins: { providers: [{ name: "kubernetes", path: bin }] } },
-        env: { E2E_AUTHENTIK_CHART: CHART },
-    });
-    const crdDirs = ["cnpg", "external-secrets", "prometheus-operator"].map((d) => path.join(REFERENCE, d));
-    const crds = crdDirs.flatMap((d) => fs.readdirSync(d).map((f) => path.join(d, f)));
+    platform = project("platform", programWithChart(CHART), { project: { plugins: { providers: [{ name: "kubernetes", path: bin }] } } });
+    const crds = referenceFiles()
+        .filter((r) => /^(cnpg|external-secrets|prometheus-operator)\//.test(r.file))
+        .map((r) => checkedReferencePath(r.file));
     cluster = await startCluster(bin, path.join(platform.dir, "cluster"), [...crds, traefikMiddlewareCrd(platform.dir)]);
     platform.env.KUBECONFIG = cluster.kubeconfig;
     fake = await standInAuthentik(platform);
@@ -111,13 +111,6 @@ async function objectPathsInState(): Promise<string[]> {
     });
 }
 
-/** The operations a `pulumi preview --json` plans, by resource type and name. */
-async function plannedSteps(): Promise<{ op: string; urn: string }[]> {
-    const preview = await pulumi("preview", "--json");
-    ok(preview, "preview --json");
-    return (JSON.parse(preview.stdout) as { steps: { op: string; urn: string }[] }).steps;
-}
-
 describe("the real engine, the Kubernetes provider and kube-apiserver: the whole platform", () => {
     it("1. preview, then up from empty: every object is in the API server, the Helm release installed from the chart", async () => {
         ok(await pulumi("preview"), "preview");
@@ -146,7 +139,7 @@ describe("the real engine, the Kubernetes provider and kube-apiserver: the whole
     it("3. a PgBouncer setting changed: its ConfigMap and Deployment are updated in place, nothing else changes, and the pods roll", async () => {
         const before = podAnnotations(await deployment("pgbouncer"))["checksum/config"];
         ok(await pulumi("config", "set", "--path", "authentik-platform:pgbouncer.maxClientConn", "500"), "config set");
-        const changed = (await plannedSteps()).filter((s) => s.op !== "same" && s.op !== "refresh").map((s) => `${s.op} ${s.urn.split("::").slice(-2).join("::")}`);
+        const changed = (await platform.plannedSteps()).filter((s) => s.op !== "same" && s.op !== "refresh").map((s) => `${s.op} ${s.urn.split("::").slice(-2).join("::")}`);
         // Both in place (a replaced ConfigMap of a fixed name would fail: "already exists").
         assert.deepEqual(changed.sort(), ["update authentik-platform:pgbouncer:PgBouncer$kubernetes:apps/v1:Deployment::pgbouncer", "update authentik-platform:pgbouncer:PgBouncer$kubernetes:core/v1:ConfigMap::pgbouncer-config"]);
         ok(await pulumi("up", "--yes", "--skip-preview"), "up");
@@ -235,7 +228,7 @@ describe("taking over objects the Terraform stack made (import)", () => {
         stackFile.config["authentik-platform:authentik"] = { ...(stackFile.config["authentik-platform:authentik"] as object), releaseName: "goauthentik" };
         fs.writeFileSync(file, YAML.stringify(stackFile));
 
-        const steps = await plannedSteps();
+        const steps = await platform.plannedSteps();
         const imported = steps.filter((s) => s.op === "import").map((s) => s.urn.split("::").pop());
         // By Pulumi name: the release (authentik), the database, its credentials, the namespaces, the Service and budget.
         assert.deepEqual(imported.sort(), ["authentik", "authentik-db", "authentik-db-credentials", "namespace", "outposts-namespace", "pgbouncer", "pgbouncer"]);

@@ -1,18 +1,18 @@
 /**
  * Nothing silently ignored: every key of the release values is a value of the pinned chart, and
  * every authentik.* key / AUTHENTIK_* variable is an authentik configuration key. Checked against
- * the upstream files in ../shared/reference (chart 2026.8.0 values.yaml, authentik default.yml).
+ * the upstream files from REFERENCE_DIR (chart 2026.8.0's values.yaml, authentik's default.yml),
+ * each checked against tools/reference.json.
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import YAML from "yaml";
 import { releaseValues } from "../components/authentik/values";
-import { homelab, parse, SHARED } from "./helpers";
+import { PROVIDE, chartFile, readReference, referencePath } from "../tools/reference";
+import { homelab, parse } from "./helpers";
 
-const CHART_VALUES = path.join(SHARED, "reference", "authentik-chart", "values.yaml");
-const CONFIG_DEFAULTS = path.join(SHARED, "reference", "authentik", "default.yml");
+/** Skipped loudly where the run was given no reference directory, unless REQUIRE_REAL_TOOLS=1 (then reading fails, naming what to provide). */
+const SKIP = !referencePath("authentik/default.yml") && process.env.REQUIRE_REAL_TOOLS !== "1" && `SKIPPED: the upstream chart values and authentik's default.yml are not provided (${PROVIDE})`;
 /** Keys authentik reads in code that default.yml does not list (authentik/lib/config.py). */
 const CODE_ONLY = new Set(["postgresql.conn_max_age", "postgresql.use_pgbouncer", "postgresql.disable_server_side_cursors", "secret_key", "bootstrap_token", "bootstrap_password", "bootstrap_email"]);
 
@@ -43,9 +43,9 @@ function has(tree: unknown, dotted: string): boolean {
     return true;
 }
 
-describe("release values against the pinned chart and authentik's config keys", { skip: !fs.existsSync(CHART_VALUES) && "../shared/reference is not beside this checkout" }, () => {
-    const chart = YAML.parse(fs.readFileSync(CHART_VALUES, "utf8")) as Tree;
-    const defaults = YAML.parseAllDocuments(fs.readFileSync(CONFIG_DEFAULTS, "utf8"))[0].toJS() as Tree;
+describe("release values against the pinned chart and authentik's config keys", { skip: SKIP }, () => {
+    const chart = YAML.parse(chartFile("authentik/values.yaml")) as Tree;
+    const defaults = YAML.parseAllDocuments(readReference("authentik/default.yml").toString("utf8"))[0].toJS() as Tree;
     const isConfigKey = (p: string) => CODE_ONLY.has(p) || has(defaults, p) || has(chart.authentik, p);
     const values = releaseValues({
         config: parse(homelab()),

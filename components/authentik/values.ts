@@ -1,5 +1,5 @@
 /**
- * Values for the authentik Helm chart (pinned reference: chart 2026.8.0, ../shared/reference).
+ * Values for the authentik Helm chart (pinned reference: chart 2026.8.0, tools/reference.json).
  * Pure. No secret ever enters these values: credentials reach the pods as env `valueFrom`
  * secretKeyRefs into Secrets this program writes (Pulumi has shown release values in plaintext).
  * `authentik.existingSecret` is deliberately NOT used: it makes the chart skip its own Secret, which
@@ -13,13 +13,6 @@ import { DATABASE_NAME, DATABASE_OWNER } from "../database/manifests";
 
 export const CHART = "authentik";
 export const CHART_REPO = "https://charts.goauthentik.io";
-/**
- * sha256 of the chart packages this program's tests render (`helm pull` of the version, then
- * `sha256sum`): the plan names it, so a reviewer can compare what the repository serves today.
- */
-export const CHART_DIGESTS: Readonly<Record<string, string>> = {
-    "2026.8.0": "sha256:2c563e1074699766212818e679693b552dc65ced455d741d1e4b56e70bcfc96b",
-};
 export const HTTP_PORT = 9000;
 export const METRICS_PORT = 9300;
 export const MEDIA_PATH = "/data";

@@ -1,6 +1,6 @@
 /**
  * Pure manifests for authentik's CloudNativePG database: the Cluster, its ScheduledBackup and its
- * PodMonitor. Checked against the upstream CRD schemas by ../shared/tools/conformance.mjs.
+ * PodMonitor. Checked against the upstream CRD schemas by `npm run conformance` (tools/conformance.ts).
  */
 import type { StackConfig } from "../../stacks/config";
 import { serviceFqdn } from "../lib/k8s";

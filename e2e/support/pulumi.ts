@@ -1,13 +1,15 @@
 /**
- * What every end-to-end suite needs from the real Pulumi CLI: a project directory holding an e2e
- * stack's compiled program, a file backend with a passphrase, and commands run asynchronously (the
- * stand-ins answer from the test's own process).
+ * What every end-to-end suite needs from the real Pulumi CLI: a project directory, a file backend
+ * with a passphrase, and commands run asynchronously (the stand-ins answer from the test's own
+ * process). A project's program runs inline, in this process, through the Automation API: the CLI
+ * talks to the language runtime @pulumi/pulumi serves here, so no Node.js language host is needed.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync, spawn } from "node:child_process";
+import { EngineEvent, LocalWorkspace, PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import YAML from "yaml";
 import { ROOT } from "../../tests/helpers";
 import { FakeAuthentik } from "../../tests/support/fake-authentik";
@@ -20,58 +22,142 @@ export interface Run {
 
 export const ok = (r: Run, what: string) => assert.equal(r.code, 0, `${what} failed:\n${r.stdout}\n${r.stderr}`);
 
-/** A Pulumi project in a fresh temporary directory, and the environment its commands run in. */
+/** An operation a preview plans: its op (`create`, `update`, `import`, `replace`, …) and URN. */
+export interface Step {
+    op: string;
+    urn: string;
+}
+
+/** A Pulumi project in a directory, and the environment its commands run in. */
 export interface Project {
     dir: string;
     env: NodeJS.ProcessEnv;
-    /** Runs `pulumi <args>` in the project, non-interactive and without colour. */
+    /**
+     * `pulumi <args>` in the project, non-interactive and without colour. `preview`, `up` and
+     * `destroy` run the project's program inline (an `up` without --skip-preview previews first and
+     * stops there on failure, as the CLI's does); every other command goes to the CLI as it is.
+     */
     run(...args: string[]): Promise<Run>;
+    /**
+     * The operations a preview plans, from the engine's events, as `pulumi preview --json` lists
+     * them: without default providers (the engine gives the dynamic providers' default provider the
+     * whole stack config, so every config change updates it; the CLI's display hides it).
+     */
+    plannedSteps(): Promise<Step[]>;
     /** The stack's state file as text (what an attacker with the backend would read). */
     state(stack: string): string;
 }
 
-/** The directory e2e/build-tools.sh printed (`npm run e2e` sets E2E_BIN). */
+/** The directory e2e/build-tools.sh printed (`npm run e2e` sets E2E_BIN), first on this process's PATH. */
 export function e2eBin(): string {
     const bin = process.env.E2E_BIN;
     assert.ok(bin && fs.existsSync(path.join(bin, "pulumi")), "E2E_BIN must name the directory e2e/build-tools.sh prints (npm run e2e sets it)");
+    if (!process.env.PATH?.startsWith(`${bin}${path.delimiter}`)) process.env.PATH = `${bin}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`;
     return bin;
 }
 
 /**
- * A project for the e2e stack program `e2e/stacks/<name>` (its Pulumi.yaml, main pointed at the
- * compiled program), node_modules beside it, its own PULUMI_HOME and file backend.
+ * A project for the e2e stack `e2e/stacks/<name>` (its Pulumi.yaml, and `program`, its exported
+ * function) in a fresh temporary directory, node_modules beside it.
  */
-export function project(name: string, options: { env?: NodeJS.ProcessEnv; project?: Record<string, unknown> } = {}): Project {
-    const bin = e2eBin();
+export function project(name: string, program: PulumiFn, options: { env?: NodeJS.ProcessEnv; project?: Record<string, unknown> } = {}): Project {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `authentik-e2e-${name}-`));
     const spec = YAML.parse(fs.readFileSync(path.join(ROOT, "e2e", "stacks", name, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML.stringify({ ...spec, ...options.project, main: path.join(ROOT, "bin", "e2e", "stacks", name, "index.js") }));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML.stringify({ ...spec, ...options.project }));
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: `authentik-platform-e2e-${name}`, private: true }));
-    fs.mkdirSync(path.join(dir, "state"));
+    return projectIn(dir, program, options.env);
+}
+
+/**
+ * The Pulumi project in `dir` (its own Pulumi.yaml) with `program` as its program, its own
+ * PULUMI_HOME, and a file backend in `dir/state` unless `env` names another.
+ */
+export function projectIn(dir: string, program: PulumiFn, extraEnv: NodeJS.ProcessEnv = {}): Project {
+    e2eBin();
+    fs.mkdirSync(path.join(dir, "state"), { recursive: true });
     const env: NodeJS.ProcessEnv = {
         ...process.env,
-        PATH: `${bin}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`,
         PULUMI_HOME: path.join(dir, ".pulumi"),
         PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
         PULUMI_CONFIG_PASSPHRASE: "e2e passphrase",
         PULUMI_SKIP_UPDATE_CHECK: "1",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        ...options.env,
+        ...extraEnv,
     };
-    const projectName = spec.name as string;
+    const projectName = (YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+    const cli = (...args: string[]) => pulumiIn(dir, env, ...args);
+    /** The Automation API's handle on the selected stack, with the project's environment as it is now. */
+    const stack = async (): Promise<Stack> => {
+        const current = await cli("stack", "--show-name");
+        ok(current, "stack --show-name");
+        const envVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+        return LocalWorkspace.selectStack({ stackName: current.stdout.trim(), projectName, program }, { workDir: dir, envVars });
+    };
     return {
         dir,
         env,
-        run: (...args) => pulumiIn(dir, env, ...args),
-        state: (stack) => fs.readFileSync(path.join(dir, "state", ".pulumi", "stacks", projectName, `${stack}.json`), "utf8"),
+        run: async (command, ...flags) => {
+            if (!["preview", "up", "destroy"].includes(command)) return cli(command, ...flags);
+            return inline(await stack(), command as "preview" | "up" | "destroy", flags);
+        },
+        plannedSteps: async () => {
+            const steps: Step[] = [];
+            const onEvent = (e: EngineEvent) => {
+                const step = e.resourcePreEvent?.metadata;
+                if (step && !/::pulumi:providers:[^:]+::default(_[\d_]+)?$/.test(step.urn)) steps.push({ op: step.op, urn: step.urn });
+            };
+            const current = await stack();
+            const run = await captured((output) => current.preview({ onEvent, color: "never", ...output }));
+            ok(run, "preview");
+            return steps;
+        },
+        state: (stackName) => fs.readFileSync(path.join(dir, "state", ".pulumi", "stacks", projectName, `${stackName}.json`), "utf8"),
     };
 }
 
-/** `pulumi <args>` in a directory, asynchronously. */
+/** Flags this suite gives `preview`, `up` and `destroy`, as the Automation API's options. */
+async function inline(stack: Stack, command: "preview" | "up" | "destroy", flags: string[]): Promise<Run> {
+    const known = new Set(["--yes", "--skip-preview", "--expect-no-changes", "--diff"]);
+    const unknown = flags.filter((f) => !known.has(f));
+    assert.deepEqual(unknown, [], `the e2e suite does not pass ${unknown.join(" ")} to an inline ${command}`);
+    const options = { color: "never" as const, expectNoChanges: flags.includes("--expect-no-changes"), diff: flags.includes("--diff") };
+    if (command === "preview") return captured((output) => stack.preview({ ...options, ...output }));
+    if (command === "destroy") return captured((output) => stack.destroy({ color: "never", ...output }));
+    if (!flags.includes("--skip-preview")) {
+        const preview = await captured((output) => stack.preview({ ...options, ...output }));
+        if (preview.code !== 0) return preview;
+    }
+    return captured((output) => stack.up({ ...options, ...output }));
+}
+
+/** Where an Automation API call streams the CLI's output. */
+interface Output {
+    onOutput(text: string): void;
+    onError(text: string): void;
+}
+
+/**
+ * An Automation API call as a Run: the CLI's output as it streamed, and its exit code (a failed
+ * command's error carries only a summary of its output, so the stream is what is kept).
+ */
+async function captured(call: (output: Output) => Promise<unknown>): Promise<Run> {
+    const run: Run = { code: 0, stdout: "", stderr: "" };
+    try {
+        await call({ onOutput: (text) => (run.stdout += text), onError: (text) => (run.stderr += text) });
+    } catch (e) {
+        const result = (e as { commandResult?: { code: number; err?: { exitCode?: number } } }).commandResult;
+        if (!result) throw e;
+        run.code = result.err?.exitCode ?? result.code;
+        if (run.code === 0) run.code = -1;
+    }
+    return run;
+}
+
+/** `pulumi <args>` in a directory, asynchronously, with the CLI E2E_BIN holds. */
 export function pulumiIn(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
     return new Promise((resolve) => {
-        const child = spawn("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd, env });
+        const child = spawn(path.join(e2eBin(), "pulumi"), [...args, "--non-interactive", "--color", "never"], { cwd, env });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));

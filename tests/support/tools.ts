@@ -6,6 +6,8 @@
 import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
 import * as assert from "node:assert/strict";
+import { PROVIDE, provenanceProblem, referenceFiles, referencePath } from "../../tools/reference";
+import { References, loadReferences } from "../../tools/conformance";
 
 export interface SkippableTest {
     skip(message?: string): void;
@@ -24,6 +26,34 @@ export function realTool(t: SkippableTest, name: string, envVar: string, install
     assert.ok(process.env.REQUIRE_REAL_TOOLS !== "1", `${message}, and REQUIRE_REAL_TOOLS=1 forbids skipping`);
     t.skip(message);
     return undefined;
+}
+
+/**
+ * The path of the upstream file `file` of tools/reference.json (from REFERENCE_DIR, or
+ * AUTHENTIK_CHART for the chart), checked against its recorded sha256; undefined after skipping `t`
+ * loudly where the run was given none. A copy that is not the recorded file fails the test.
+ */
+export function referenceFile(t: SkippableTest, file: string): string | undefined {
+    const where = referencePath(file);
+    if (!where) {
+        const message = `SKIPPED: the upstream file ${file} is not provided (${PROVIDE})`;
+        assert.ok(process.env.REQUIRE_REAL_TOOLS !== "1", `${message}, and REQUIRE_REAL_TOOLS=1 forbids skipping`);
+        t.skip(message);
+        return undefined;
+    }
+    const reference = referenceFiles().find((r) => r.file === file);
+    assert.ok(reference, `${file} is in tools/reference.json`);
+    assert.equal(provenanceProblem(reference, where), undefined);
+    t.diagnostic(`${file}: ${where}`);
+    return where;
+}
+
+/**
+ * The upstream files `npm run conformance` reads, each checked (a missing one fails, naming it), or
+ * undefined after skipping `t` loudly where the run was given no reference directory.
+ */
+export function conformanceReferences(t: SkippableTest): References | undefined {
+    return referenceFile(t, "authentik/default.yml") ? loadReferences() : undefined;
 }
 
 function onPath(name: string): string | undefined {

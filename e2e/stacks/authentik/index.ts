@@ -1,7 +1,8 @@
 /**
  * The end-to-end stack program: the same configuration schema and the same wiring as the platform
  * (authentikObjectsFor), without the Kubernetes half, so the real engine can drive authentik's
- * objects against the stand-in on a machine with no cluster.
+ * objects against the stand-in on a machine with no cluster. Run inline by the Automation API
+ * (e2e/support/pulumi.ts); it returns the stack's outputs.
  */
 import { loadStackConfig } from "../../../stacks/load";
 import { adminCredential } from "../../../stacks/config";
@@ -9,14 +10,17 @@ import { authentikObjectsFor, consumerTokensFor } from "../../../components/plat
 import { authentikUrl } from "../../../components/authentik/values";
 import { CONTRACT_VERSION } from "../../../stacks/contract";
 
-const { config, configValues } = loadStackConfig();
-const admin = adminCredential(config);
-const adminToken = admin ? configValues[admin] : undefined;
-const objects = authentikObjectsFor(config, { adminToken, dependsOn: [] });
-
-// What a consuming stack reads through a StackReference (the contract's keys this stack can fill).
-export const contractVersion = CONTRACT_VERSION;
-export const authentik = { url: authentikUrl(config), host: config.authentik.host };
-export const apps = objects.apps;
-export const consumerTokens = consumerTokensFor(config, { adminToken, dependsOn: [] });
-export const oidcClientSecrets = objects.oidcClientSecrets;
+export async function program(): Promise<Record<string, unknown>> {
+    const { config, configValues } = loadStackConfig();
+    const admin = adminCredential(config);
+    const adminToken = admin ? configValues[admin] : undefined;
+    const objects = authentikObjectsFor(config, { adminToken, dependsOn: [] });
+    // What a consuming stack reads through a StackReference (the contract's keys this stack can fill).
+    return {
+        contractVersion: CONTRACT_VERSION,
+        authentik: { url: authentikUrl(config), host: config.authentik.host },
+        apps: objects.apps,
+        consumerTokens: consumerTokensFor(config, { adminToken, dependsOn: [] }),
+        oidcClientSecrets: objects.oidcClientSecrets,
+    };
+}

@@ -1,0 +1,122 @@
+/**
+ * Upstream files the tests, the e2e suites and `npm run conformance` check the program against
+ * (the authentik chart, authentik's configuration keys, the CRDs of the custom resources it makes).
+ * They are other projects' files: never in this repository. They are read from the directory
+ * REFERENCE_DIR names (the chart may be named apart by AUTHENTIK_CHART), and each is checked
+ * against its provenance in tools/reference.json (upstream source, version, sha256) when read.
+ * `npm run reference -- DIR` fills a directory from the upstream sources.
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as zlib from "node:zlib";
+
+/** One upstream file: where it comes from, and the digest that proves a copy is that file. */
+export interface ReferenceFile {
+    /** Its path under REFERENCE_DIR. */
+    file: string;
+    /** What it is, with its version. */
+    version: string;
+    /** The upstream URL (a pinned tag or commit), or, for the chart, its repository. */
+    url: string;
+    /** For the chart: `helm pull <chart> --repo <url> --version <version>`. */
+    helm?: { chart: string; version: string };
+    /** sha256 of the file, or for the chart (`content`) of the files that render it. */
+    sha256: string;
+    /**
+     * "file": the whole file's sha256. "chart": the sha256 of the chart's values.yaml and templates,
+     * one `<sha256>  <path>` line each in path order (packaged copies differ in their archive
+     * metadata and vendored dependencies, not in these). By hand, in an unpacked chart:
+     * `(echo authentik/values.yaml; find authentik/templates -type f) | LC_ALL=C sort | xargs sha256sum | sha256sum`.
+     */
+    digest: "file" | "chart";
+}
+
+/** The manifest of the references this repository reads. */
+export const MANIFEST = path.resolve(__dirname, "..", "..", "tools", "reference.json");
+
+/** The references a manifest lists (by default tools/reference.json). */
+export function referenceFiles(manifest: string = MANIFEST): ReferenceFile[] {
+    return (JSON.parse(fs.readFileSync(manifest, "utf8")) as { files: ReferenceFile[] }).files;
+}
+
+export const CHART = "authentik-chart/authentik-2026.8.0.tgz";
+
+/** What to do to provide the references: said wherever one is missing. */
+export const PROVIDE =
+    "set REFERENCE_DIR to a directory holding the upstream files of tools/reference.json (`npm run reference -- DIR` fetches them: helm pull for the chart, the pinned URLs for the rest)";
+
+/** Where `file` is: AUTHENTIK_CHART for the chart, else under REFERENCE_DIR; undefined if neither has it. */
+export function referencePath(file: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+    if (file === CHART && env.AUTHENTIK_CHART) return env.AUTHENTIK_CHART;
+    if (!env.REFERENCE_DIR) return undefined;
+    const found = path.join(env.REFERENCE_DIR, file);
+    return fs.existsSync(found) ? found : undefined;
+}
+
+/** The digest of `bytes` as `reference` records it. */
+export function digestOf(reference: ReferenceFile, bytes: Buffer): string {
+    if (reference.digest === "file") return sha256(bytes);
+    const entries = tarEntries(zlib.gunzipSync(bytes));
+    const chart = reference.helm!.chart;
+    const rendered = [...entries.keys()].filter((p) => p === `${chart}/values.yaml` || p.startsWith(`${chart}/templates/`)).sort();
+    return sha256(Buffer.from(rendered.map((p) => `${sha256(entries.get(p)!)}  ${p}\n`).join("")));
+}
+
+/** Why the copy at `where` is not `reference`, or undefined when it is. */
+export function provenanceProblem(reference: ReferenceFile, where: string): string | undefined {
+    let got: string;
+    try {
+        got = digestOf(reference, fs.readFileSync(where));
+    } catch (e) {
+        return `${where} cannot be read as ${reference.version}: ${(e as Error).message}`;
+    }
+    return got === reference.sha256 ? undefined : `${where} is not ${reference.version} (${reference.url}): its sha256 is ${got}, tools/reference.json records ${reference.sha256}`;
+}
+
+/** Where the reference `file` is, once checked against its provenance; throws naming what to provide. */
+export function checkedReferencePath(file: string, env: NodeJS.ProcessEnv = process.env): string {
+    const reference = referenceFiles().find((r) => r.file === file);
+    if (!reference) throw new Error(`${file} is not in tools/reference.json`);
+    const where = referencePath(file, env);
+    if (!where) throw new Error(`the upstream file ${file} (${reference.version}) is missing: ${PROVIDE}`);
+    const problem = provenanceProblem(reference, where);
+    if (problem) throw new Error(problem);
+    return where;
+}
+
+/** The reference `file`, checked against its provenance; throws naming what to provide. */
+export function readReference(file: string, env: NodeJS.ProcessEnv = process.env): Buffer {
+    return fs.readFileSync(checkedReferencePath(file, env));
+}
+
+/** A file of the packaged authentik chart (e.g. `authentik/values.yaml`), from the checked chart. */
+export function chartFile(member: string, env: NodeJS.ProcessEnv = process.env): string {
+    const entry = tarEntries(zlib.gunzipSync(readReference(CHART, env))).get(member);
+    if (!entry) throw new Error(`the authentik chart has no ${member}`);
+    return entry.toString("utf8");
+}
+
+function sha256(bytes: Buffer): string {
+    return crypto.createHash("sha256").update(bytes).digest("hex");
+}
+
+/** The regular files of a tar archive by path (ustar, with PAX path records as Go's archive/tar writes them). */
+export function tarEntries(tar: Buffer): Map<string, Buffer> {
+    const files = new Map<string, Buffer>();
+    const text = (from: number, length: number) => tar.subarray(from, from + length).toString("utf8").replace(/\0.*$/s, "");
+    let paxPath: string | undefined;
+    for (let at = 0; at + 512 <= tar.length; ) {
+        if (tar.subarray(at, at + 512).every((b) => b === 0)) break;
+        const size = parseInt(text(at + 124, 12).trim() || "0", 8);
+        const type = text(at + 156, 1) || "0";
+        const prefix = text(at + 345, 155);
+        const name = paxPath ?? (prefix ? `${prefix}/${text(at, 100)}` : text(at, 100));
+        const body = tar.subarray(at + 512, at + 512 + size);
+        paxPath = undefined;
+        if (type === "x") paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(`\n${body.toString("utf8")}`)?.[1];
+        else if (type === "0") files.set(name, body);
+        at += 512 + Math.ceil(size / 512) * 512;
+    }
+    return files;
+}
