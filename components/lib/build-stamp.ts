@@ -1,19 +1,32 @@
 /**
  * Pulumi runs the compiled bin/index.js. A bin/ built from older sources would deploy the old
  * program silently, so the build stamps a digest of the program's sources (bin/.source-digest) and
- * the program refuses to start when the sources beside it no longer match. Hashing ~80 files takes
- * a few milliseconds.
+ * the program refuses to start when the sources beside it no longer match. It also stamps a digest
+ * of everything the compile reads (bin/.build-digest), so `npm run build` skips the compile when
+ * nothing changed (tools/build.js). Hashing a few hundred files takes a few milliseconds.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createHash } from "node:crypto";
 
-/** What the program is built from (tools and tests are not deployed). */
-const SOURCE_DIRS = ["components", "stacks", "policy"];
-const STAMP = ".source-digest";
+/** Files and directories (their .ts files) that a digest covers. */
+interface Inputs {
+    files: string[];
+    dirs: string[];
+}
 
-function sources(root: string): string[] {
-    const files = [path.join(root, "index.ts")];
+/** What the program is built from (tools and tests are not deployed). */
+const PROGRAM: Inputs = { files: ["index.ts"], dirs: ["components", "stacks", "policy"] };
+/** What `npm run build` compiles from: tsconfig.json's include, and the files that decide types and settings. */
+const BUILD: Inputs = {
+    files: ["index.ts", "tsconfig.json", "package.json", "package-lock.json"],
+    dirs: ["components", "stacks", "tools", "tests", "policy", "e2e", "packages"],
+};
+const STAMP = ".source-digest";
+const BUILD_STAMP = ".build-digest";
+
+function sources(root: string, inputs: Inputs): string[] {
+    const files = inputs.files.map((f) => path.join(root, f)).filter((f) => fs.existsSync(f));
     const walk = (dir: string) => {
         for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
             const full = path.join(dir, entry.name);
@@ -22,18 +35,29 @@ function sources(root: string): string[] {
             } else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) files.push(full);
         }
     };
-    for (const d of SOURCE_DIRS) if (fs.existsSync(path.join(root, d))) walk(path.join(root, d));
+    for (const d of inputs.dirs) if (fs.existsSync(path.join(root, d))) walk(path.join(root, d));
     return files.sort();
 }
 
-export function sourceDigest(root: string): string {
+function digest(root: string, inputs: Inputs): string {
     const hash = createHash("sha256");
-    for (const file of sources(root)) hash.update(path.relative(root, file)).update("\0").update(fs.readFileSync(file)).update("\0");
+    for (const file of sources(root, inputs)) hash.update(path.relative(root, file)).update("\0").update(fs.readFileSync(file)).update("\0");
     return hash.digest("hex");
+}
+
+export function sourceDigest(root: string): string {
+    return digest(root, PROGRAM);
 }
 
 export function writeStamp(root: string, binDir: string): void {
     fs.writeFileSync(path.join(binDir, STAMP), `${sourceDigest(root)}\n`);
+    fs.writeFileSync(path.join(binDir, BUILD_STAMP), `${digest(root, BUILD)}\n`);
+}
+
+/** Whether `binDir` was compiled from exactly the inputs beside it (then a build has nothing to do). */
+export function builtFrom(root: string, binDir: string): boolean {
+    const stamp = path.join(binDir, BUILD_STAMP);
+    return fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8").trim() === digest(root, BUILD);
 }
 
 /**
