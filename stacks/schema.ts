@@ -30,6 +30,12 @@ export function formatIssues(issues: ConfigIssue[]): string {
     return `invalid stack configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;
 }
 
+/**
+ * What an issue shows of a value under a key the schema does not know: nothing, since it may be a
+ * credential written in the wrong place.
+ */
+export const NOT_SHOWN = "[not shown: unknown key]";
+
 export function showValue(value: unknown): string {
     if (value === undefined) return "(not set)";
     return JSON.stringify(value);
@@ -239,13 +245,13 @@ export function obj<F extends Record<string, Spec<unknown>>>(
             for (const extra of Object.keys(input).filter((k) => !(k in fields))) {
                 const why = opts.retired?.[extra];
                 if (why) {
-                    log.add(childKey(key, extra), input[extra], why, "remove it");
+                    log.add(childKey(key, extra), NOT_SHOWN, why, "remove it");
                     continue;
                 }
                 const near = closest(extra, Object.keys(fields));
                 log.add(
                     childKey(key, extra),
-                    input[extra],
+                    NOT_SHOWN,
                     "is not a known key",
                     near
                         ? `did you mean "${near}"? Known keys: ${Object.keys(fields).join(", ")}`

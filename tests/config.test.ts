@@ -65,8 +65,26 @@ describe("stack configuration", () => {
 
     it("rejects unknown keys and suggests the nearest known one", () => {
         const issue = expectIssue(set(homelab(), "pgbouncer.maxClientConns", 10), "pgbouncer.maxClientConns", /did you mean "maxClientConn"/);
-        assert.equal(issue.value, 10);
+        assert.equal(issue.value, "[not shown: unknown key]");
         expectIssue(set(homelab(), "databse", {}), "databse", /did you mean "database"/);
+    });
+
+    it("never echoes the value under an unknown key: it may be a credential in the wrong place", () => {
+        const message = (block: Record<string, unknown>) => {
+            try {
+                parse(block);
+            } catch (e) {
+                return (e as Error).message;
+            }
+            assert.fail("the config was accepted");
+        };
+        const nested = message(set(homelab(), "authentik.email", { host: "smtp.example", username: "u", from: "a@example.com", password: "hunter2-in-plain-text" }));
+        assert.match(nested, /authentik-platform:authentik\.email\.password = "\[not shown: unknown key\]": is not a known key/);
+        const top = message(set(homelab(), "bootstrapTokn", "hunter3-in-plain-text"));
+        assert.match(top, /authentik-platform:bootstrapTokn = "\[not shown: unknown key\]": is not a known key\n {4}fix: did you mean the credential "bootstrapToken"\? pulumi config rm bootstrapTokn, then pulumi config set --secret bootstrapToken <value>/);
+        assert.doesNotMatch(nested + top, /hunter/);
+        // A key nearer to a setting than to a credential keeps the setting's suggestion.
+        expectIssue(set(homelab(), "namespce", "x"), "namespce", /did you mean "namespace"/);
     });
 
     it("explains that Redis is gone instead of ignoring it", () => {

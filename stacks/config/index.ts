@@ -6,7 +6,7 @@
  * it only records that they exist; components read them as `pulumi.secret` Outputs.
  */
 import { checkOnePasswordProvider, parseKubernetes } from "../providers";
-import { ConfigError, IssueLog } from "../schema";
+import { ConfigError, IssueLog, NOT_SHOWN, closest } from "../schema";
 import { CREDENTIAL_NAMES, CredentialName, PROJECT } from "./fields";
 import { unreadSecret, validateRules } from "./rules";
 import { StackConfig, schema } from "./stack";
@@ -32,6 +32,20 @@ function decode(text: string): unknown {
         return JSON.parse(t);
     } catch {
         return text; // not JSON (e.g. YAML flow style): the schema reports the text
+    }
+}
+
+/**
+ * Top-level keys nearer to a credential's name than to any setting's: reported with the credential
+ * to set as a secret (the schema's own suggestion knows only settings), and kept out of the settings.
+ */
+function credentialTypos(settings: Record<string, unknown>, prefix: string, log: IssueLog): void {
+    const known = Object.keys(schema.fields!);
+    for (const key of Object.keys(settings).filter((k) => !known.includes(k))) {
+        const near = closest(key, [...known, ...CREDENTIAL_NAMES]);
+        if (!near || !SECRET_KEYS.has(near)) continue;
+        log.add(`${prefix}${key}`, NOT_SHOWN, "is not a known key", `did you mean the credential "${near}"? pulumi config rm ${key}, then pulumi config set --secret ${near} <value>`);
+        delete settings[key];
     }
 }
 
@@ -63,6 +77,7 @@ export function parseStackConfig(raw: Record<string, string>, secretKeys: Iterab
         }
         settings[key] = decode(text);
     }
+    credentialTypos(settings, prefix, log);
     const parsed = schema.parse(settings, prefix, log);
     const config: StackConfig = {
         ...parsed,
