@@ -5,6 +5,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
+import YAML, { YAMLParseError } from "yaml";
+import { yamlError } from "../tools/plan";
 import { ROOT, homelab, set, writeStack } from "./helpers";
 
 const PLAN = path.join(ROOT, "bin", "tools", "plan.js");
@@ -65,6 +67,24 @@ describe("npm run plan", () => {
         assert.equal(r.status, 1);
         assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+:\\d+: not valid YAML`));
         assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+        // The offending line, with a caret under the column the parser names.
+        assert.match(r.stderr, /\n {2}3 \| {3}kubernetes:context: homelab\n {4}\| {3}\^\n/);
+    });
+
+    it("shows a YAML error's line without the value of a key that names a credential", () => {
+        const text = "config:\n  authentik-platform:bootstrapToken: hunter2: [\n";
+        let error: YAMLParseError | undefined;
+        try {
+            YAML.parse(text);
+        } catch (e) {
+            error = e as YAMLParseError;
+        }
+        assert.ok(error instanceof YAMLParseError);
+        const message = yamlError(error, "Pulumi.x.yaml", text);
+        assert.match(message, /^Pulumi\.x\.yaml:2:\d+: not valid YAML: /);
+        assert.match(message, /\n {2}2 \| {3}authentik-platform:bootstrapToken: \[not shown\]\n/);
+        assert.doesNotMatch(message, /hunter2/);
+        assert.equal(yamlError(error, "Pulumi.x.yaml", ""), message.split("\n")[0], "no line to show: where and what only");
     });
 
     it("plans a stack file kept outside the project, with paths relative to where the user ran it", () => {

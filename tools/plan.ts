@@ -346,13 +346,24 @@ async function main(): Promise<number> {
     return ok ? 0 : 1;
 }
 
+/**
+ * A YAML syntax error as the user fixes it: where (file:line:col), what, and the offending line with
+ * a caret under the column. The value of a key that names a credential is not shown.
+ */
+export function yamlError(e: YAMLParseError, stackFile: string, text: string): string {
+    const [line, col] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [0, 0];
+    const source = line > 0 ? text.split("\n")[line - 1] : undefined;
+    const where = `${stackFile}:${line}:${col}: not valid YAML: ${e.message.split("\n")[0]}`;
+    if (source === undefined) return where;
+    const shown = source.replace(/^(\s*(?:-\s*)?\S*?(?:password|secret|token|key)\s*:).*$/i, "$1 [not shown]");
+    const gutter = `  ${line} | `;
+    return `${where}\n${gutter}${shown}\n${" ".repeat(gutter.length - 2)}| ${" ".repeat(Math.max(col - 1, 0))}^`;
+}
+
 /** The message for an error the user can fix (no stack trace), or undefined for a bug. */
 export function userError(e: unknown, stackFile: string): string | undefined {
     if (e instanceof ConfigError) return `${path.basename(stackFile)}: ${e.message}`;
-    if (e instanceof YAMLParseError) {
-        const [line, col] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [0, 0];
-        return `${stackFile}:${line}:${col}: not valid YAML: ${e.message.split("\n")[0]}`;
-    }
+    if (e instanceof YAMLParseError) return yamlError(e, stackFile, fs.existsSync(stackFile) ? fs.readFileSync(stackFile, "utf8") : "");
     // The program's own refusals (a stale build, an import that matches nothing) are RunErrors.
     if (pulumi.RunError.isInstance(e)) return (e as Error).message;
     return undefined;
