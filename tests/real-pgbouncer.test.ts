@@ -56,9 +56,18 @@ function tools(t: SkippableTest): Tools | undefined {
 /** PostgreSQL and PgBouncer refuse to run as root: then everything runs as the `postgres` user. */
 const asServiceUser = (command: string, args: string[]) => (process.getuid?.() === 0 ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args]) as [string, string[]];
 
+/** Where the kernel's ephemeral ports (every other test's listeners and clients) begin. */
+const EPHEMERAL_START = (() => {
+    try {
+        return Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || 32768;
+    } catch {
+        return 32768;
+    }
+})();
+
 function freePort(): number {
-    // Ports from a range the kernel does not hand out as ephemeral ones, per process.
-    return 20000 + ((process.pid * 7 + Math.floor(Math.random() * 1000)) % 20000);
+    // A port below the ephemeral range, so no other test's listener or client is given it meanwhile.
+    return 20000 + ((process.pid * 7 + Math.floor(Math.random() * 1000)) % Math.max(EPHEMERAL_START - 20002, 1000));
 }
 
 describe("real PgBouncer in front of real PostgreSQL", () => {
