@@ -28,6 +28,19 @@ describe("README", () => {
     });
 });
 
+describe("cross-references", () => {
+    it("every section of the README a document names exists, and every in-page link of the README has its heading", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const headings = [...readme.matchAll(/^#{2,4} (.+)$/gm)].map((m) => m[1].trim());
+        const anchor = (heading: string) => heading.toLowerCase().replace(/[^\w\s-]/g, "").replace(/\s/g, "-");
+        for (const doc of ["docs/testing.md", "docs/migration.md", "docs/plan-format.md", "README.md"]) {
+            const text = fs.readFileSync(path.join(ROOT, doc), "utf8");
+            for (const [, name] of text.matchAll(/README's "([^"]+)" section/g)) assert.ok(headings.includes(name), `${doc} names the README's "${name}" section`);
+        }
+        for (const [, target] of readme.matchAll(/\]\(#([\w-]+)\)/g)) assert.ok(headings.map(anchor).includes(target), `README links to #${target}`);
+    });
+});
+
 describe("the Node version, said once everywhere", () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { engines: { node: string } };
     const nvmrc = fs.readFileSync(path.join(ROOT, ".nvmrc"), "utf8").trim();
@@ -38,6 +51,9 @@ describe("the Node version, said once everywhere", () => {
         assert.equal(nvmrc, "24");
         assert.equal(/^NODE_VERSION=(\d+)\./m.exec(ci)?.[1], nvmrc, ".ci/run runs the suite on the .nvmrc line");
         assert.match(fs.readFileSync(path.join(ROOT, "README.md"), "utf8"), /Node\.js 22 \(≥ 22\.13\) or\s+24/);
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const commands = readme.slice(readme.indexOf("## The two commands"), readme.indexOf("```bash"));
+        assert.match(commands, /Both need Node\.js 22 \(≥ 22\.13\) or 24 \(`\.nvmrc`\); on an older Node\.js they stop at once/, "the two commands say which Node.js they need");
     });
 
     it("npm run docs says when nothing changed", () => {
