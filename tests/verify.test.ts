@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { execFile } from "node:child_process";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
-import { CheckOutcome, VerifyOptions, verify } from "../tools/verify";
+import { CheckOutcome, VerifyOptions, kubectlReason, parseArgs, verify } from "../tools/verify";
 import { ROOT } from "./helpers";
 
 /** What the server answers; each test breaks one thing. */
@@ -87,6 +87,46 @@ const status = (outcomes: CheckOutcome[]) => Object.fromEntries(outcomes.map((c)
 const failed = (outcomes: CheckOutcome[]) => outcomes.filter((c) => c.status === "FAIL").map((c) => `${c.name}: ${c.detail}`);
 
 describe("npm run verify", () => {
+    it("asks kubectl in the stack's context, and says in one line why kubectl failed", async () => {
+        // A kubectl that answers only in context homelab-ctx, and fails like kubectl does otherwise:
+        // a warning, klog noise and the error line.
+        fs.mkdirSync(path.join(dir, "in-context"), { recursive: true });
+        const file = path.join(dir, "in-context", "kubectl");
+        const deployment = JSON.stringify({ spec: { replicas: 3 }, status: { readyReplicas: 3 } });
+        const cluster = JSON.stringify({ spec: { instances: 3 }, status: { readyInstances: 3, phase: "Cluster in healthy state" } });
+        fs.writeFileSync(
+            file,
+            `#!/bin/sh\ncase "$*" in *"--context homelab-ctx"*) ;; *) printf 'W1204 10:00:00.000 loader.go:222] Config not found\\nerror: context "default" does not exist\\nSee kubectl --help\\n' >&2; exit 1;; esac\ncase "$2" in deployment) echo '${deployment}';; *) echo '${cluster}';; esac\n`,
+            { mode: 0o755 },
+        );
+        const inContext = await run({ kubectl: file, context: "homelab-ctx" });
+        assert.equal(status(inContext)["PgBouncer ready"], "PASS");
+        const elsewhere = await run({ kubectl: file });
+        assert.equal(elsewhere.find((c) => c.name === "PgBouncer ready")!.detail, 'kubectl get deployment pgbouncer: error: context "default" does not exist');
+    });
+
+    it("keeps a kubectl failure to one line: its error line, else its last, cut at 300 characters", () => {
+        assert.equal(kubectlReason("I1204 noise\nError from server (Forbidden): deployments.apps is forbidden\nmore\n"), "Error from server (Forbidden): deployments.apps is forbidden");
+        assert.equal(kubectlReason("first\n\nlast line\n"), "last line");
+        assert.equal(kubectlReason("  \n"), undefined);
+        const long = kubectlReason(`error: ${"x".repeat(400)}`)!;
+        assert.equal(long.length, 300);
+        assert.ok(long.endsWith("…"));
+    });
+
+    it("takes the context from --context, else from the stack file's kubernetes:context", () => {
+        const stack = path.join(dir, "Pulumi.lab.yaml");
+        fs.writeFileSync(stack, "config:\n  kubernetes:context: lab-ctx\n");
+        const env = { PATH: "/nonexistent", INIT_CWD: dir };
+        assert.equal(parseArgs(["--outputs", "o.json", "--context", "given"], env).context, "given");
+        assert.equal(parseArgs(["--outputs", "o.json", "--config", "Pulumi.lab.yaml"], env).context, "lab-ctx", "relative to where the user typed it");
+        assert.equal(parseArgs(["--outputs", "o.json"], { ...env, PULUMI_STACK: "lab" }).context, "lab-ctx", "Pulumi.<PULUMI_STACK>.yaml by default");
+        assert.equal(parseArgs(["--outputs", "o.json"], env).context, undefined, "no Pulumi.homelab.yaml here: kubectl's current context");
+        assert.throws(() => parseArgs(["--outputs", "o.json", "--config", "Pulumi.none.yaml"], env), /--config .*Pulumi\.none\.yaml: no such stack file/);
+        fs.writeFileSync(path.join(dir, "Pulumi.bare.yaml"), "config: {}\n");
+        assert.throws(() => parseArgs(["--outputs", "o.json", "--config", "Pulumi.bare.yaml"], env), /Pulumi\.bare\.yaml names no kubernetes:context: pass --context/);
+    });
+
     it("passes every check on a healthy platform", async () => {
         const outcomes = await run();
         assert.deepEqual(status(outcomes), {

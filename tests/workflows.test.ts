@@ -116,6 +116,24 @@ describe("the pulumi workflow", () => {
         assert.deepEqual(commands, ["preview", "up"]);
     });
 
+    it("verifies the deployed platform right after the up, in the stack's context, without printing secrets", () => {
+        const steps = jobs.deploy.steps;
+        const up = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@") && s.with!.command === "up");
+        const verify = steps[up + 1];
+        assert.match(verify.run!, /npm run verify -- --outputs "\$RUNNER_TEMP\/outputs\.json" --config "Pulumi\.\$PULUMI_STACK\.yaml"/);
+        assert.match(verify.run!, /pulumi stack output --stack "\$PULUMI_STACK" --json > "\$RUNNER_TEMP\/outputs\.json"/);
+        assert.doesNotMatch(verify.run!, /--show-secrets/);
+    });
+
+    it("runs the tests (and builds the e2e programs) for pull requests and deploys, not for a drift check", () => {
+        assert.equal(jobs.test.if, "github.event_name != 'schedule' && !(github.event_name == 'workflow_dispatch' && inputs.command == 'drift')");
+        assert.deepEqual(jobs.drift.needs, "runner", "the drift check waits for no test");
+        const raw = fs.readFileSync(FILE, "utf8");
+        assert.doesNotMatch(raw, /git clone|PULUMI_SOURCE|PULUMI_KUBERNETES_SOURCE/, "no clone of another repository");
+        const cache = jobs.test.steps.find((s) => s.uses?.startsWith("actions/cache@"))!;
+        assert.match(String(cache.with!.path), /~\/go\/pkg\/mod[\s\S]*~\/\.cache\/go-build[\s\S]*~\/\.cache\/authentik-platform-tools/, "Go's caches and the built programs");
+    });
+
     it("passes actionlint (with shellcheck over every run: script when it is installed)", (t) => {
         const actionlint = realTool(t, "actionlint", "ACTIONLINT", "go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12, as .ci/run does");
         if (!actionlint) return;

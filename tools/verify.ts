@@ -12,6 +12,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { execFile } from "node:child_process";
+import YAML from "yaml";
 import type { PlatformOutputs } from "../stacks/contract";
 import { causeOf } from "../components/authentik-api/retry";
 
@@ -23,6 +24,8 @@ export interface VerifyOptions {
     timeoutMs: number;
     /** kubectl for the Kubernetes checks; undefined skips them. */
     kubectl?: string;
+    /** The kubeconfig context kubectl uses (the stack's `kubernetes:context`); undefined: kubectl's current one. */
+    context?: string;
     /** Outposts whose health must be fresh: seen within this long. */
     outpostFreshMs?: number;
 }
@@ -153,7 +156,7 @@ export async function verify(o: VerifyOptions): Promise<CheckOutcome[]> {
         checks.push(
             timed(name, o.timeoutMs, async () => {
                 if (!o.kubectl || !ns) return skip("no kubectl (pass --kubectl, or put it on PATH) or no namespace in the outputs");
-                const json = await run(o.kubectl, [...args, "--namespace", ns, "--output", "json"], o.timeoutMs);
+                const json = await run(o.kubectl, [...args, "--namespace", ns, ...(o.context ? ["--context", o.context] : []), "--output", "json"], o.timeoutMs);
                 return judge(JSON.parse(json) as Record<string, unknown>);
             }),
         );
@@ -163,8 +166,20 @@ export async function verify(o: VerifyOptions): Promise<CheckOutcome[]> {
 
 function run(command: string, args: string[], timeoutMs: number): Promise<string> {
     return new Promise((resolve, reject) =>
-        execFile(command, args, { timeout: timeoutMs, encoding: "utf8" }, (error, stdout, stderr) => (error ? reject(new Error(`${path.basename(command)} ${args.slice(0, 3).join(" ")}: ${stderr.trim() || error.message}`)) : resolve(stdout))),
+        execFile(command, args, { timeout: timeoutMs, encoding: "utf8" }, (error, stdout, stderr) =>
+            error ? reject(new Error(`${path.basename(command)} ${args.slice(0, 3).join(" ")}: ${kubectlReason(stderr) ?? error.message.split("\n")[0]}`)) : resolve(stdout),
+        ),
     );
+}
+
+/**
+ * What a failed kubectl said, in one line: its `error:` line (kubectl prints usage, warnings and
+ * klog lines around it), else its last line, cut at 300 characters.
+ */
+export function kubectlReason(stderr: string): string | undefined {
+    const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+    const line = lines.find((l) => /^(error|Error from server)\b/.test(l)) ?? lines[lines.length - 1];
+    return line === undefined ? undefined : line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
 
 export function renderOutcomes(outcomes: CheckOutcome[]): string {
@@ -175,30 +190,49 @@ export function renderOutcomes(outcomes: CheckOutcome[]): string {
 // CLI
 // ---------------------------------------------------------------------------------------------
 
-export const USAGE = `usage: npm run verify -- --outputs FILE [--url URL] [--timeout SECONDS] [--kubectl PATH]
+export const USAGE = `usage: npm run verify -- --outputs FILE [--url URL] [--timeout SECONDS] [--kubectl PATH] [--context NAME] [--config FILE]
 
   --outputs FILE     the stack outputs: pulumi stack output --json --show-secrets > FILE
   --url URL          where to reach authentik (default: the outputs' authentik.url)
   --timeout SECONDS  per check (default 10)
   --kubectl PATH     kubectl for the PgBouncer and CNPG checks (default: kubectl on PATH, else skipped)
+  --context NAME     the kubeconfig context kubectl uses (default: the stack file's kubernetes:context)
+  --config FILE      the stack file that names it (default: Pulumi.<PULUMI_STACK or homelab>.yaml)
   AUTHENTIK_TOKEN    an API token, for the API and outpost checks (skipped without it)
 
 exit 0 when every check passes (skips allowed), 1 when one fails, 2 on a usage error`;
 
-export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { outputsFile: string; url?: string; timeoutMs: number; kubectl?: string; help: boolean } {
+export function parseArgs(
+    argv: string[],
+    env: NodeJS.ProcessEnv = process.env,
+): { outputsFile: string; url?: string; timeoutMs: number; kubectl?: string; context?: string; help: boolean } {
     const flags: Record<string, string> = {};
     for (let i = 0; i < argv.length; i++) {
         if (argv[i] === "--help" || argv[i] === "-h") return { outputsFile: "", timeoutMs: 0, help: true };
         const flag = argv[i];
         const value = argv[i + 1];
-        if (!["--outputs", "--url", "--timeout", "--kubectl"].includes(flag) || value === undefined) throw new Error(`unknown or incomplete option ${flag}\n${USAGE}`);
+        if (!["--outputs", "--url", "--timeout", "--kubectl", "--context", "--config"].includes(flag) || value === undefined) throw new Error(`unknown or incomplete option ${flag}\n${USAGE}`);
         flags[flag.slice(2)] = value;
         i++;
     }
     if (!flags.outputs) throw new Error(`--outputs is required\n${USAGE}`);
     const timeout = Number(flags.timeout ?? 10);
     if (!(timeout > 0)) throw new Error(`--timeout must be a positive number of seconds, not ${flags.timeout}\n${USAGE}`);
-    return { outputsFile: flags.outputs, url: flags.url, timeoutMs: timeout * 1000, kubectl: flags.kubectl ?? findOnPath("kubectl", env), help: false };
+    // npm runs scripts from the package root and says where the user typed the command in INIT_CWD.
+    const stackFile = path.resolve(env.INIT_CWD ?? process.cwd(), flags.config ?? `Pulumi.${env.PULUMI_STACK ?? "homelab"}.yaml`);
+    const context = flags.context ?? stackContext(stackFile, flags.config !== undefined);
+    return { outputsFile: flags.outputs, url: flags.url, timeoutMs: timeout * 1000, kubectl: flags.kubectl ?? findOnPath("kubectl", env), context, help: false };
+}
+
+/** The `kubernetes:context` a stack file names; a stack file named explicitly must exist and name one. */
+function stackContext(file: string, named: boolean): string | undefined {
+    if (!fs.existsSync(file)) {
+        if (named) throw new Error(`--config ${file}: no such stack file\n${USAGE}`);
+        return undefined;
+    }
+    const context = (YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null)?.config?.["kubernetes:context"];
+    if (typeof context !== "string" && named) throw new Error(`${file} names no kubernetes:context: pass --context\n${USAGE}`);
+    return typeof context === "string" ? context : undefined;
 }
 
 function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
@@ -229,7 +263,7 @@ async function main(): Promise<number> {
         console.error(`cannot read the stack outputs from ${args.outputsFile}: ${(e as Error).message}\n${USAGE}`);
         return 2;
     }
-    const outcomes = await verify({ outputs, url: args.url, token: process.env.AUTHENTIK_TOKEN, timeoutMs: args.timeoutMs, kubectl: args.kubectl });
+    const outcomes = await verify({ outputs, url: args.url, token: process.env.AUTHENTIK_TOKEN, timeoutMs: args.timeoutMs, kubectl: args.kubectl, context: args.context });
     console.log(renderOutcomes(outcomes));
     const failed = outcomes.filter((c) => c.status === "FAIL").length;
     console.log(failed ? `\n${failed} check(s) FAILED` : "\nverified");
