@@ -2,6 +2,11 @@
  * Benchmark of the offline plan: `npm run bench [-- --runs N] [-- --config FILE]`.
  * Each run is a fresh `node bin/tools/plan.js` process (what a user waits for), timed wall-clock,
  * with its peak RSS; the report gives median and spread. Never asserted in tests: machines differ.
+ *
+ * `npm run bench -- --warm-plan [--runs N]`: a warm `npm run plan` (nothing changed since the last
+ * build, so the compile is skipped) against a bare `require` of the three Pulumi SDK packages, as
+ * pairs in one run (alternating which goes first); the report gives each median and the median of
+ * the pairs' ratios.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -36,9 +41,40 @@ function median(xs: number[]): number {
     return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Wall-clock milliseconds of a command run to completion; throws if it fails. */
+function timed(command: string, args: string[], cwd: string): number {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(command, args, { cwd, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+    return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+function warmPlan(runs: number): void {
+    const root = path.join(__dirname, "..", "..");
+    const requireSdks = () => timed(process.execPath, ["-e", 'require("@pulumi/pulumi"); require("@pulumi/kubernetes"); require("@pulumi/random")'], root);
+    const plan = () => timed("npm", ["run", "--silent", "plan"], root);
+    plan(); // the build, if anything changed: the pairs measure the warm plan
+    const pairs: { require: number; plan: number }[] = [];
+    for (let i = 0; i < runs; i++) {
+        if (i % 2 === 0) {
+            const r = requireSdks();
+            pairs.push({ require: r, plan: plan() });
+        } else {
+            const p = plan();
+            pairs.push({ plan: p, require: requireSdks() });
+        }
+    }
+    const ms = (xs: number[]) => `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
+    console.log(`warm npm run plan against a bare require of @pulumi/pulumi, @pulumi/kubernetes and @pulumi/random: ${runs} pairs`);
+    console.log(`  require:   ${ms(pairs.map((p) => p.require))}`);
+    console.log(`  warm plan: ${ms(pairs.map((p) => p.plan))}`);
+    console.log(`  ratio:     median ${median(pairs.map((p) => p.plan / p.require)).toFixed(2)}× (per pair)`);
+}
+
 function main(): void {
     const argv = process.argv.slice(2);
     const runs = Number(argv[argv.indexOf("--runs") + 1]) || 7;
+    if (argv.includes("--warm-plan")) return warmPlan(runs);
     const base = argv.includes("--config") ? argv[argv.indexOf("--config") + 1] : "Pulumi.homelab.yaml";
     const apps = argv.includes("--apps") ? Number(argv[argv.indexOf("--apps") + 1]) : 0;
     const config = apps > 0 ? withSyntheticApps(path.resolve(base), apps) : base;
