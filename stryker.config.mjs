@@ -7,7 +7,7 @@ export default {
   // The stack configuration (stacks/config/, schema.ts, providers.ts) has its own profile:
   // stryker.unit.config.mjs (npm run mutate:unit).
   mutate: [
-    "stacks/contract/index.ts",
+    "packages/contract/index.ts",
     "components/*/manifests.ts",
     "components/authentik/values.ts",
     "components/authentik/capacity.ts",

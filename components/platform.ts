@@ -11,7 +11,7 @@ import { automationPermissions, consumerPermissions } from "./authentik-access/m
 import { AuthentikObjects } from "./authentik-objects";
 import { retryPolicyOf } from "./authentik-objects/model";
 import type { LoadedConfig } from "../stacks/load";
-import { CONTRACT_VERSION, PlatformOutputs } from "../stacks/contract";
+import { CONTRACT_VERSION, PlatformOutputs } from "../packages/contract";
 import { CredentialValue, Credentials } from "./secrets";
 import { CnpgOperator, Database } from "./database";
 import { backupSummary, readWriteHost } from "./database/manifests";

@@ -24,8 +24,8 @@ describe("examples/consumer against the packaged contract", () => {
         // What `npm install @authentik-platform/contract` leaves: package.json and dist/, nothing else.
         const pkg = path.join(dir, "node_modules", "@authentik-platform", "contract");
         fs.mkdirSync(pkg, { recursive: true });
-        tsc(path.join(ROOT, "stacks", "contract", "tsconfig.json"), "--outDir", path.join(pkg, "dist"));
-        fs.copyFileSync(path.join(ROOT, "stacks", "contract", "package.json"), path.join(pkg, "package.json"));
+        tsc(path.join(ROOT, "packages", "contract", "tsconfig.json"), "--outDir", path.join(pkg, "dist"));
+        fs.copyFileSync(path.join(ROOT, "packages", "contract", "package.json"), path.join(pkg, "package.json"));
         // Its peer dependency, as the consumer installs it (the same copy this process runs).
         fs.symlinkSync(path.join(ROOT, "node_modules", "@pulumi"), path.join(dir, "node_modules", "@pulumi"));
         for (const f of ["index.ts", "tsconfig.json", "package.json", "Pulumi.yaml"]) fs.copyFileSync(path.join(ROOT, "examples", "consumer", f), path.join(dir, f));

@@ -9,7 +9,7 @@ import { Plan, PlanResource, SECRET, SECRET_PLACEHOLDER_PREFIX, runProgram } fro
 import { checkBaseline, checkNoPlaintextSecrets, checkStatefulProtected } from "../tools/checks";
 import { checkKubernetesSchemas } from "../tools/schemas";
 import { readStackFile } from "../tools/stackfile";
-import { OUTPUT_KEYS } from "../stacks/contract";
+import { OUTPUT_KEYS } from "../packages/contract";
 import { HOMELAB_FILE, homelab, set, writeStack } from "./helpers";
 import { conformanceReferences } from "./support/tools";
 import { conformance } from "../tools/conformance";

@@ -10,7 +10,7 @@ import { identityOf } from "../components/lib/imports";
 import { podSecurityLabels, selectorMatches } from "../components/lib/k8s";
 import { fromNamespace, ingressPolicy } from "../components/lib/network";
 import { formatBytes, parsePgMemory, parseQuantity, quantityHint } from "../components/lib/units";
-import { SECRET_OUTPUT_KEYS } from "../stacks/contract";
+import { SECRET_OUTPUT_KEYS } from "../packages/contract";
 
 const HEX = "0123456789abcdef".repeat(4);
 

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { PUBLISHED_OUTPUTS, ROOT } from "./helpers";
-import { checkContract, readPlatformOutputs } from "../stacks/contract";
+import { checkContract, readPlatformOutputs } from "../packages/contract";
 
 const homelab = PUBLISHED_OUTPUTS;
 /** What each mocked stack exports, and which of its outputs it exported as secrets. */
@@ -55,7 +55,7 @@ describe("readPlatformOutputs", () => {
         // Through a StackReference the failure surfaces as the program's error: run one in its own process.
         const script = `
             const pulumi = require("@pulumi/pulumi");
-            const { readPlatformOutputs } = require(${JSON.stringify(path.join(ROOT, "bin", "stacks", "contract"))});
+            const { readPlatformOutputs } = require(${JSON.stringify(path.join(ROOT, "bin", "packages", "contract"))});
             process.on("unhandledRejection", (e) => { console.log(String(e)); process.exit(3); });
             pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: { ...a.inputs, outputs: ${JSON.stringify({ ...homelab, contractVersion: 2 })}, secretOutputNames: [] } }), call: () => ({}) })
                 .then(() => readPlatformOutputs(new pulumi.StackReference("org/authentik-platform/future")).namespace.apply((n) => console.log("read", n)));`;

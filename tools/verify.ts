@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { execFile } from "node:child_process";
 import YAML from "yaml";
-import type { PlatformOutputs } from "../stacks/contract";
+import type { PlatformOutputs } from "../packages/contract";
 import { causeOf } from "../components/authentik-api/retry";
 
 export interface VerifyOptions {

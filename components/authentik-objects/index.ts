@@ -10,7 +10,7 @@ import * as random from "@pulumi/random";
 import { StackConfig, outpostOfApp } from "../../stacks/config";
 import { AuthentikConnection, AuthentikObject, KindName } from "../authentik-api/resource";
 import { CredentialValue } from "../secrets";
-import type { AppOutputs } from "../../stacks/contract";
+import type { AppOutputs } from "../../packages/contract";
 import { EMBEDDED_DISABLED_COMPONENTS } from "../authentik/outposts";
 import {
     EMBEDDED_OUTPOST,

@@ -15,7 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuthentikObject, KindName } from "../../components/authentik-api/resource";
 import type { RetryPolicy } from "../../components/authentik-api/retry";
 import { AppInput, applicationSpec, providerSpec, publishedApp } from "../../components/authentik-objects/app";
-import type { AppOutputs } from "../../stacks/contract";
+import type { AppOutputs } from "../contract";
 
 /** The embedded outpost, which serves proxy modes unless another outpost is named. */
 export const EMBEDDED_OUTPOST_NAME = "authentik Embedded Outpost";

@@ -15,7 +15,7 @@ const tsc = (...args: string[]) => execFileSync(process.execPath, [path.join(ROO
 export function protectedAppProject(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "protected-app-"));
     for (const [name, source] of [
-        ["contract", "stacks/contract"],
+        ["contract", "packages/contract"],
         ["protected-app", "packages/protected-app"],
     ]) {
         const pkg = path.join(dir, "node_modules", "@authentik-platform", name);

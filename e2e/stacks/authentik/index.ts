@@ -8,7 +8,7 @@ import { loadStackConfig } from "../../../stacks/load";
 import { adminCredential } from "../../../stacks/config";
 import { authentikObjectsFor, consumerTokensFor } from "../../../components/platform";
 import { authentikUrl } from "../../../components/authentik/values";
-import { CONTRACT_VERSION } from "../../../stacks/contract";
+import { CONTRACT_VERSION } from "../../../packages/contract";
 
 export async function program(): Promise<Record<string, unknown>> {
     const { config, configValues } = loadStackConfig();
