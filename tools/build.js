@@ -51,7 +51,8 @@ function main() {
     const stamp = path.join(BIN, "components", "lib", "build-stamp.js");
     const { builtFrom } = fs.existsSync(stamp) ? require(stamp) : {};
     if (typeof builtFrom === "function" && builtFrom(ROOT, BIN)) return 0;
-    return node(path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json") || node(path.join(BIN, "tools", "stamp.js"));
+    // (Resolved as Node.js does: a copy of the project, as Stryker's sandbox, finds it further up.)
+    return node(require.resolve("typescript/bin/tsc", { paths: [ROOT] }), "-p", "tsconfig.json") || node(path.join(BIN, "tools", "stamp.js"));
 }
 
 module.exports = { satisfies };
