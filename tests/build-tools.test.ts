@@ -1,0 +1,38 @@
+/**
+ * e2e/build-tools.sh where the machine already has the programs (a laptop with the Pulumi CLI and
+ * its plugins, GitHub after pulumi/actions): it takes them from PATH and builds nothing. (Building
+ * them from their Go modules is what `npm run e2e` exercises in .ci/run.)
+ */
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { spawnSync } from "node:child_process";
+import { ROOT } from "./helpers";
+
+const PROGRAMS = ["pulumi", "pulumi-resource-kubernetes", "etcd", "kube-apiserver"];
+
+describe("e2e/build-tools.sh", () => {
+    it("links the programs PATH has into the directory it prints, builds nothing, and adds the dynamic-provider host", () => {
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), "build-tools-"));
+        const installed = path.join(home, "installed");
+        fs.mkdirSync(installed);
+        for (const name of PROGRAMS) fs.writeFileSync(path.join(installed, name), `#!/bin/sh\necho "${name} v9.9.9"\n`, { mode: 0o755 });
+        // No go on this PATH: a build would fail loudly.
+        const PATH = [installed, path.dirname(process.execPath), "/usr/bin", "/bin"].join(path.delimiter);
+        const run = spawnSync("bash", [path.join(ROOT, "e2e", "build-tools.sh")], { cwd: ROOT, encoding: "utf8", env: { PATH, HOME: home, XDG_CACHE_HOME: path.join(home, "cache") } });
+        assert.equal(run.status, 0, run.stderr);
+        const out = path.join(home, "cache", "authentik-platform-tools", "e2e-bin");
+        assert.equal(run.stdout, `${out}\n`);
+        for (const name of PROGRAMS) {
+            assert.equal(fs.readlinkSync(path.join(out, name)), path.join(installed, name), name);
+            assert.match(run.stderr, new RegExp(`^e2e tools: ${name} from PATH: ${path.join(installed, name).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
+        }
+        assert.doesNotMatch(run.stderr, /building/);
+        assert.match(run.stderr, /^e2e tools: pulumi pulumi v9\.9\.9$/m, "the CLI it will run says its version");
+        const host = fs.readFileSync(path.join(out, "pulumi-resource-pulumi-nodejs"), "utf8");
+        assert.match(host, /require\.resolve\('@pulumi\/pulumi\/cmd\/dynamic-provider'\)/);
+        assert.equal(fs.statSync(path.join(out, "pulumi-resource-pulumi-nodejs")).mode & 0o111, 0o111, "executable");
+    });
+});
