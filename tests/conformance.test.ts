@@ -1,0 +1,146 @@
+/**
+ * tools/conformance.ts on small references of its own: what each check reports, word for word, and
+ * what it leaves alone. (The whole homelab plan against the real upstream files: tests/graph.test.ts.)
+ */
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { spawnSync } from "node:child_process";
+import { References, conformance } from "../tools/conformance";
+import { ROOT } from "./helpers";
+import { referenceFile } from "./support/tools";
+
+/** A CRD whose v1 schema wants spec.instances to be an integer from 1. */
+const clusterCrd = {
+    spec: {
+        versions: [
+            { name: "v1beta1", schema: { openAPIV3Schema: { type: "object" } } },
+            { name: "v1", schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", required: ["instances"], properties: { instances: { type: "integer", minimum: 1 } } } } } } },
+        ],
+    },
+};
+
+const references: References = {
+    cnpgCrds: { Cluster: clusterCrd },
+    chartValues: {
+        server: { replicas: 1, env: [] },
+        global: { env: [] },
+        worker: { env: [] },
+        additionalObjects: {},
+        authentik: { secret_key: "", error_reporting: { enabled: false } },
+    },
+    configDefaults: { postgresql: { host: "localhost", read_replicas: {} }, log_level: "info" },
+};
+
+const release = (values: Record<string, unknown>, chart = "authentik", type = "kubernetes:helm.sh/v3:Release") => ({ type, name: "authentik", inputs: { chart, values } });
+const cluster = (spec: unknown) => ({ type: "kubernetes:postgresql.cnpg.io/v1:Cluster", name: "authentik-db", inputs: { metadata: { name: "authentik-db" }, spec } });
+
+describe("conformance: CNPG objects against their CRD", () => {
+    it("validates each object of a kind it has a CRD for, against the v1 schema, naming the path", () => {
+        assert.deepEqual(conformance([cluster({ instances: 3 })], references), { checked: 1, failures: [] });
+        assert.deepEqual(conformance([cluster({ instances: "three" })], references), { checked: 1, failures: ["FAIL Cluster authentik-db: /spec/instances must be integer"] });
+        assert.deepEqual(conformance([cluster({})], references).failures, ["FAIL Cluster authentik-db: /spec must have required property 'instances'"]);
+    });
+
+    it("reports at most ten errors an object", () => {
+        const crd = { spec: { versions: [{ name: "v1", schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}`, { type: "integer" }])) } } } } }] } };
+        const spec = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}`, "x"]));
+        assert.equal(conformance([cluster(spec)], { ...references, cnpgCrds: { Cluster: crd } }).failures.length, 10);
+    });
+
+    it("leaves alone what it has no CRD for, and other API groups", () => {
+        const pooler = { type: "kubernetes:postgresql.cnpg.io/v1:Pooler", name: "p", inputs: { spec: "anything" } };
+        const deployment = { type: "kubernetes:apps/v1:Deployment", name: "d", inputs: {} };
+        const untyped = { name: "x", inputs: {} };
+        assert.deepEqual(conformance([pooler, deployment, untyped], references), { checked: 0, failures: [] });
+    });
+});
+
+describe("conformance: the authentik release's values", () => {
+    it("accepts values the chart has, free-form maps and authentik's own keys", () => {
+        const values = {
+            server: { replicas: 3, env: [{ name: "AUTHENTIK_LOG_LEVEL", value: "info" }, { name: "OTHER", value: "x" }, { value: "nameless" }] },
+            additionalObjects: { anything: { at: "all" } },
+            authentik: { secret_key: "s", log_level: "debug", postgresql: { host: "db", conn_max_age: 60, read_replicas: { r1: { host: "x" } } }, error_reporting: { enabled: true } },
+        };
+        assert.deepEqual(conformance([release(values)], references), { checked: 1, failures: [] });
+    });
+
+    it("names a value the chart does not have, at its full path", () => {
+        const values = { server: { replicas: 3, replica: 3 }, serverr: {} };
+        assert.deepEqual(conformance([release(values)], references).failures, ["FAIL Release authentik: values.server.replica is not a value of the authentik chart", "FAIL Release authentik: values.serverr is not a value of the authentik chart"]);
+    });
+
+    it("names a configuration key or variable authentik does not read", () => {
+        const values = { authentik: { postgresql: { hots: "db" }, nope: true }, global: { env: [{ name: "AUTHENTIK_POSTGRESQL__PORTT", value: "1" }] } };
+        assert.deepEqual(conformance([release(values)], references).failures, [
+            "FAIL Release authentik: authentik.postgresql.hots is not an authentik configuration key",
+            "FAIL Release authentik: authentik.nope is not an authentik configuration key",
+            "FAIL Release authentik: AUTHENTIK_POSTGRESQL__PORTT is not an authentik configuration key",
+        ]);
+    });
+
+    it("says why a key that authentik removed is gone, in values, in authentik's keys and in variables", () => {
+        const values = {
+            redis: { enabled: true },
+            authentik: { redis: { host: "r" }, worker: { concurrency: 4 }, broker: { url: "x" }, result_backend: { url: "y" } },
+            worker: { env: [{ name: "AUTHENTIK_REDIS__HOST", value: "r" }, { name: "AUTHENTIK_WORKER__CONCURRENCY", value: "2" }] },
+        };
+        assert.deepEqual(conformance([release(values)], references).failures, [
+            "FAIL Release authentik: values.redis: authentik has no Redis since 2025.10: cache, tasks and channels live in PostgreSQL",
+            "FAIL Release authentik: authentik.redis: authentik has no Redis since 2025.10: cache, tasks and channels live in PostgreSQL",
+            "FAIL Release authentik: authentik.worker.concurrency: renamed to worker.threads (authentik 2025.8)",
+            "FAIL Release authentik: authentik.broker: removed with Redis (authentik 2025.10)",
+            "FAIL Release authentik: authentik.result_backend: removed with Redis (authentik 2025.10)",
+            "FAIL Release authentik: AUTHENTIK_REDIS__HOST: authentik has no Redis since 2025.10: cache, tasks and channels live in PostgreSQL",
+            "FAIL Release authentik: AUTHENTIK_WORKER__CONCURRENCY: renamed to worker.threads (authentik 2025.8)",
+        ]);
+        // A key that only starts like a removed one is judged on its own.
+        assert.deepEqual(conformance([release({ authentik: { redisish: 1 } })], references).failures, ["FAIL Release authentik: authentik.redisish is not an authentik configuration key"]);
+    });
+
+    it("checks the authentik chart as a Helm v3 release or a v4 Chart, and no other chart", () => {
+        assert.equal(conformance([release({ bogus: 1 }, "authentik", "kubernetes:helm.sh/v4:Chart")], references).failures[0], "FAIL Chart authentik: values.bogus is not a value of the authentik chart");
+        assert.deepEqual(conformance([release({ bogus: 1 }, "cloudnative-pg")], references), { checked: 0, failures: [] });
+        assert.deepEqual(conformance([{ type: "kubernetes:helm.sh/v3:Release", name: "r", inputs: { chart: "authentik" } }], references), { checked: 1, failures: [] });
+    });
+});
+
+describe("npm run conformance", () => {
+    const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [path.join(ROOT, "bin", "tools", "conformance.js"), ...args], { encoding: "utf8", env: { PATH: process.env.PATH, ...env } });
+
+    it("exits 2 with its usage, or naming what is missing, before checking anything", () => {
+        const usage = cli([]);
+        assert.equal(usage.status, 2);
+        assert.match(usage.stderr, /^usage: npm run conformance -- PLAN\.json/);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "conformance-"));
+        const notPlan = path.join(dir, "x.json");
+        fs.writeFileSync(notPlan, "{}");
+        assert.match(cli([notPlan]).stderr, /x\.json has no resources array: not a plan/);
+        assert.equal(cli([notPlan]).status, 2);
+        const plan = path.join(dir, "plan.json");
+        fs.writeFileSync(plan, JSON.stringify({ resources: [] }));
+        const noReferences = cli([plan]);
+        assert.equal(noReferences.status, 2);
+        assert.match(noReferences.stderr, /^conformance: the upstream file cnpg\/postgresql\.cnpg\.io_clusters\.yaml .* is missing: set REFERENCE_DIR/);
+    });
+
+    it("exits 0 when every check passes, 1 on a finding or when nothing was checked, printing each finding and the count", (t) => {
+        if (!referenceFile(t, "authentik/default.yml")) return;
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "conformance-"));
+        const withPlan = (resources: unknown[]) => {
+            const file = path.join(dir, `plan-${resources.length}-${Math.random()}.json`);
+            fs.writeFileSync(file, JSON.stringify({ resources }));
+            return cli([file], { REFERENCE_DIR: process.env.REFERENCE_DIR, AUTHENTIK_CHART: process.env.AUTHENTIK_CHART });
+        };
+        const passing = withPlan([release({ server: { replicas: 3 } })]);
+        assert.equal(passing.status, 0, passing.stderr);
+        assert.equal(passing.stdout, "conformance: 1 resources checked against upstream references, 0 findings\n");
+        const failing = withPlan([release({ bogus: 1 })]);
+        assert.equal(failing.status, 1);
+        assert.equal(failing.stdout, "FAIL Release authentik: values.bogus is not a value of the authentik chart\nconformance: 1 resources checked against upstream references, 1 findings\n");
+        assert.equal(withPlan([]).status, 1, "a plan with nothing to check is no pass");
+    });
+});
