@@ -23,6 +23,8 @@ const STACK = "e2e";
 const ACCOUNT = "authentik-platform-automation";
 let fake: FakeAuthentik;
 let platform: Project;
+/** When the first up had issued the automation token. */
+let firstUpDone = 0;
 const pulumi = (...args: string[]) => platform.run(...args);
 
 /** The stack's configuration: the homelab file's, pointed at the stand-in; the admin credential a secure key. */
@@ -54,6 +56,7 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
         ok(preview, "preview");
         assert.match(preview.stdout, /\+ .*pulumi-nodejs:dynamic\/authentik:ServiceAccount/);
         ok(await pulumi("up", "--yes", "--skip-preview"), "up");
+        firstUpDone = Date.now();
         const sa = account();
         assert.ok(sa, "the service account exists");
         assert.equal(sa.type, "service_account");
@@ -93,8 +96,11 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
         const current = own();
         assert.equal(current.length, 1);
         // authentik says it expires in 10 s (an admin shortened it, or the runs are far apart): the
-        // refresh learns it; the token was issued by the first scenario, well over 10 s ago, so more
-        // than half its life has passed and this up replaces it while it is still valid.
+        // refresh learns it; the token was issued by the first scenario, over 10 s ago (waited for
+        // here on a machine fast enough to get here sooner), so more than half its life has passed
+        // and this up replaces it while it is still valid.
+        const age = Date.now() - firstUpDone; // at least the token's age
+        if (age < 11_000) await new Promise((resolve) => setTimeout(resolve, 11_000 - age));
         current[0].expires = new Date(Date.now() + 10_000).toISOString();
         ok(await pulumi("up", "--yes", "--skip-preview"), "up rotating it");
         const now = own().map((t) => t.identifier);
