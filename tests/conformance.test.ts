@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { References, conformance } from "../tools/conformance";
+import { References, cli, conformance } from "../tools/conformance";
 import { ROOT } from "./helpers";
 import { referenceFile } from "./support/tools";
 
@@ -17,7 +17,17 @@ const clusterCrd = {
     spec: {
         versions: [
             { name: "v1beta1", schema: { openAPIV3Schema: { type: "object" } } },
-            { name: "v1", schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", required: ["instances"], properties: { instances: { type: "integer", minimum: 1 } } } } } } },
+            {
+                name: "v1",
+                schema: {
+                    // The object as the API server sees it: apiVersion and kind included.
+                    openAPIV3Schema: {
+                        type: "object",
+                        required: ["apiVersion", "kind"],
+                        properties: { apiVersion: { const: "postgresql.cnpg.io/v1" }, kind: { const: "Cluster" }, spec: { type: "object", required: ["instances"], properties: { instances: { type: "integer", minimum: 1 } } } },
+                    },
+                },
+            },
         ],
     },
 };
@@ -54,7 +64,10 @@ describe("conformance: CNPG objects against their CRD", () => {
         const pooler = { type: "kubernetes:postgresql.cnpg.io/v1:Pooler", name: "p", inputs: { spec: "anything" } };
         const deployment = { type: "kubernetes:apps/v1:Deployment", name: "d", inputs: {} };
         const untyped = { name: "x", inputs: {} };
-        assert.deepEqual(conformance([pooler, deployment, untyped], references), { checked: 0, failures: [] });
+        // Only the exact type: not one inside a longer name, not a kind with a suffix.
+        const prefixed = { type: "x-kubernetes:postgresql.cnpg.io/v1:Cluster", name: "p", inputs: { spec: {} } };
+        const suffixed = { type: "kubernetes:postgresql.cnpg.io/v1:Cluster.extra", name: "s", inputs: { spec: {} } };
+        assert.deepEqual(conformance([pooler, deployment, untyped, prefixed, suffixed], references), { checked: 0, failures: [] });
     });
 });
 
@@ -101,46 +114,73 @@ describe("conformance: the authentik release's values", () => {
         assert.deepEqual(conformance([release({ authentik: { redisish: 1 } })], references).failures, ["FAIL Release authentik: authentik.redisish is not an authentik configuration key"]);
     });
 
+    it("reads every key authentik reads in code that default.yml does not list", () => {
+        const codeOnly = ["postgresql.conn_max_age", "postgresql.use_pgbouncer", "postgresql.disable_server_side_cursors", "postgresql.conn_options", "postgresql.sslrootcert", "postgresql.sslcert", "postgresql.sslkey", "secret_key", "bootstrap_password", "bootstrap_token", "bootstrap_email", "enabled", "existingSecret.secretName"];
+        const bare: References = { ...references, chartValues: { server: {}, global: {}, worker: {} }, configDefaults: {} };
+        const env = codeOnly.map((key) => ({ name: `AUTHENTIK_${key.toUpperCase().split(".").join("__")}`, value: "x" }));
+        assert.deepEqual(conformance([release({ global: { env } })], bare).failures.filter((f) => !/EXISTINGSECRET/.test(f)), [], "as variables");
+        for (const key of codeOnly) {
+            const tree = key.split(".").reduceRight<unknown>((inner, part) => ({ [part]: inner }), "x");
+            assert.deepEqual(conformance([release({ authentik: tree })], bare).failures, [], key);
+        }
+        // A code-only key that holds a map is not looked into.
+        assert.deepEqual(conformance([release({ authentik: { postgresql: { conn_options: { sslmode: "x" } } } })], bare).failures, []);
+    });
+
+    it("takes an absent or null authentik tree, null entries and nameless variables without a finding", () => {
+        const values = { authentik: null, server: { env: [null, { value: "no name" }, { name: 42 }] }, worker: { env: "not a list" } };
+        assert.deepEqual(conformance([release(values)], references), { checked: 1, failures: [] });
+    });
+
     it("checks the authentik chart as a Helm v3 release or a v4 Chart, and no other chart", () => {
         assert.equal(conformance([release({ bogus: 1 }, "authentik", "kubernetes:helm.sh/v4:Chart")], references).failures[0], "FAIL Chart authentik: values.bogus is not a value of the authentik chart");
         assert.deepEqual(conformance([release({ bogus: 1 }, "cloudnative-pg")], references), { checked: 0, failures: [] });
         assert.deepEqual(conformance([{ type: "kubernetes:helm.sh/v3:Release", name: "r", inputs: { chart: "authentik" } }], references), { checked: 1, failures: [] });
+        const notARelease = { type: "kubernetes:core/v1:ConfigMap", name: "c", inputs: { chart: "authentik", values: { bogus: 1 } } };
+        assert.deepEqual(conformance([notARelease], references), { checked: 0, failures: [] });
     });
 });
 
 describe("npm run conformance", () => {
-    const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [path.join(ROOT, "bin", "tools", "conformance.js"), ...args], { encoding: "utf8", env: { PATH: process.env.PATH, ...env } });
+    /** The command in this process: its exit code and what it printed. */
+    const run = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+        const out: string[] = [];
+        const err: string[] = [];
+        const code = cli(args, env, (l) => out.push(l), (l) => err.push(l));
+        return { code, out, err };
+    };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "conformance-"));
+    const planFile = (content: unknown) => {
+        const file = path.join(dir, `plan-${Math.random()}.json`);
+        fs.writeFileSync(file, JSON.stringify(content));
+        return file;
+    };
 
     it("exits 2 with its usage, or naming what is missing, before checking anything", () => {
-        const usage = cli([]);
-        assert.equal(usage.status, 2);
-        assert.match(usage.stderr, /^usage: npm run conformance -- PLAN\.json/);
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "conformance-"));
-        const notPlan = path.join(dir, "x.json");
-        fs.writeFileSync(notPlan, "{}");
-        assert.match(cli([notPlan]).stderr, /x\.json has no resources array: not a plan/);
-        assert.equal(cli([notPlan]).status, 2);
-        const plan = path.join(dir, "plan.json");
-        fs.writeFileSync(plan, JSON.stringify({ resources: [] }));
-        const noReferences = cli([plan]);
-        assert.equal(noReferences.status, 2);
-        assert.match(noReferences.stderr, /^conformance: the upstream file cnpg\/postgresql\.cnpg\.io_clusters\.yaml .* is missing: set REFERENCE_DIR/);
+        assert.deepEqual(run([]), { code: 2, out: [], err: ["usage: npm run conformance -- PLAN.json  (the file `npm run plan -- --json PLAN.json` writes)"] });
+        assert.equal(run([path.join(dir, "none.json")]).code, 2, "a file that is not there");
+        const notPlan = planFile({});
+        assert.deepEqual(run([notPlan]), { code: 2, out: [], err: [`${notPlan} has no resources array: not a plan`] });
+        const noReferences = run([planFile({ resources: [] })]);
+        assert.equal(noReferences.code, 2);
+        assert.match(noReferences.err[0], /^conformance: the upstream file cnpg\/postgresql\.cnpg\.io_clusters\.yaml .* is missing: set REFERENCE_DIR/);
     });
 
     it("exits 0 when every check passes, 1 on a finding or when nothing was checked, printing each finding and the count", (t) => {
         if (!referenceFile(t, "authentik/default.yml")) return;
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "conformance-"));
-        const withPlan = (resources: unknown[]) => {
-            const file = path.join(dir, `plan-${resources.length}-${Math.random()}.json`);
-            fs.writeFileSync(file, JSON.stringify({ resources }));
-            return cli([file], { REFERENCE_DIR: process.env.REFERENCE_DIR, AUTHENTIK_CHART: process.env.AUTHENTIK_CHART });
-        };
-        const passing = withPlan([release({ server: { replicas: 3 } })]);
-        assert.equal(passing.status, 0, passing.stderr);
-        assert.equal(passing.stdout, "conformance: 1 resources checked against upstream references, 0 findings\n");
-        const failing = withPlan([release({ bogus: 1 })]);
-        assert.equal(failing.status, 1);
-        assert.equal(failing.stdout, "FAIL Release authentik: values.bogus is not a value of the authentik chart\nconformance: 1 resources checked against upstream references, 1 findings\n");
-        assert.equal(withPlan([]).status, 1, "a plan with nothing to check is no pass");
+        const env = { REFERENCE_DIR: process.env.REFERENCE_DIR, AUTHENTIK_CHART: process.env.AUTHENTIK_CHART };
+        assert.deepEqual(run([planFile({ resources: [release({ server: { replicas: 3 } })] })], env), { code: 0, out: ["conformance: 1 resources checked against upstream references, 0 findings"], err: [] });
+        assert.deepEqual(run([planFile({ resources: [release({ bogus: 1 })] })], env), {
+            code: 1,
+            out: ["FAIL Release authentik: values.bogus is not a value of the authentik chart", "conformance: 1 resources checked against upstream references, 1 findings"],
+            err: [],
+        });
+        assert.equal(run([planFile({ resources: [] })], env).code, 1, "a plan with nothing to check is no pass");
+    });
+
+    it("runs as a command", () => {
+        const usage = spawnSync(process.execPath, [path.join(ROOT, "bin", "tools", "conformance.js")], { encoding: "utf8" });
+        assert.equal(usage.status, 2);
+        assert.match(usage.stderr, /^usage: npm run conformance -- PLAN\.json/);
     });
 });

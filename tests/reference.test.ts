@@ -10,7 +10,8 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execFile, execFileSync } from "node:child_process";
-import { ReferenceFile, checkedReferencePath, digestOf, provenanceProblem, referenceFiles, referencePath, tarEntries } from "../tools/reference";
+import { CHART, ReferenceFile, chartFile, checkedReferencePath, digestOf, provenanceProblem, referenceFiles, referencePath, tarEntries } from "../tools/reference";
+import { referenceFile } from "./support/tools";
 import { ROOT } from "./helpers";
 import * as zlib from "node:zlib";
 
@@ -106,6 +107,12 @@ describe("where a reference comes from, and its provenance", () => {
         fs.mkdirSync(path.join(forged, "authentik"));
         fs.writeFileSync(path.join(forged, "authentik", "default.yml"), "postgresql: {}\n");
         assert.throws(() => checkedReferencePath("authentik/default.yml", { REFERENCE_DIR: forged }), /default\.yml is not authentik's configuration defaults .*: its sha256 is [0-9a-f]{64}, tools\/reference\.json records d0a7effcd173c21044ad2feebf2fe80ebda0468d3ccaa3e6b1213366535f2b4b$/);
+    });
+
+    it("reads a file of the checked chart, and names one it does not have", (t) => {
+        if (!referenceFile(t, CHART)) return;
+        assert.match(chartFile("authentik/values.yaml"), /^authentik:$/m);
+        assert.throws(() => chartFile("authentik/none.yaml"), /^Error: the authentik chart has no authentik\/none\.yaml$/);
     });
 
     it("records every file the suite reads, pinned to a tag or commit and a sha256", () => {

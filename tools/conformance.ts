@@ -153,28 +153,29 @@ export function conformance(resources: PlannedResource[], references: References
     return { checked, failures };
 }
 
-function main(args: string[]): number {
+/** The command: its exit code, its report written through `out` and its errors through `err`. */
+export function cli(args: string[], env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void): number {
     const [planFile] = args;
     if (!planFile || !fs.existsSync(planFile)) {
-        console.error("usage: npm run conformance -- PLAN.json  (the file `npm run plan -- --json PLAN.json` writes)");
+        err("usage: npm run conformance -- PLAN.json  (the file `npm run plan -- --json PLAN.json` writes)");
         return 2;
     }
     const plan = JSON.parse(fs.readFileSync(planFile, "utf8")) as { resources?: PlannedResource[] };
     if (!Array.isArray(plan.resources)) {
-        console.error(`${planFile} has no resources array: not a plan`);
+        err(`${planFile} has no resources array: not a plan`);
         return 2;
     }
     let references: References;
     try {
-        references = loadReferences();
+        references = loadReferences(env);
     } catch (e) {
-        console.error(`conformance: ${(e as Error).message}`);
+        err(`conformance: ${(e as Error).message}`);
         return 2;
     }
     const { checked, failures } = conformance(plan.resources, references);
-    for (const f of failures) console.log(f);
-    console.log(`conformance: ${checked} resources checked against upstream references, ${failures.length} findings`);
+    for (const f of failures) out(f);
+    out(`conformance: ${checked} resources checked against upstream references, ${failures.length} findings`);
     return failures.length === 0 && checked > 0 ? 0 : 1;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) process.exitCode = cli(process.argv.slice(2), process.env, console.log, console.error);

@@ -114,7 +114,7 @@ export function tarEntries(tar: Buffer): Map<string, Buffer> {
         const name = paxPath ?? (prefix ? `${prefix}/${text(at, 100)}` : text(at, 100));
         const body = tar.subarray(at + 512, at + 512 + size);
         paxPath = undefined;
-        if (type === "x") paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(`\n${body.toString("utf8")}`)?.[1];
+        if (type === "x") paxPath = /\n\d+ path=([^\n]*)\n/.exec(`\n${body.toString("utf8")}`)?.[1];
         else if (type === "0") files.set(name, body);
         at += 512 + Math.ceil(size / 512) * 512;
     }

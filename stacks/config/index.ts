@@ -41,7 +41,8 @@ function decode(text: string): unknown {
  */
 function credentialTypos(settings: Record<string, unknown>, prefix: string, log: IssueLog): void {
     const known = Object.keys(schema.fields!);
-    for (const key of Object.keys(settings).filter((k) => !known.includes(k))) {
+    for (const key of Object.keys(settings)) {
+        // A known key is its own nearest (distance 0), never a credential's.
         const near = closest(key, [...known, ...CREDENTIAL_NAMES]);
         if (!near || !SECRET_KEYS.has(near)) continue;
         log.add(`${prefix}${key}`, NOT_SHOWN, "is not a known key", `did you mean the credential "${near}"? pulumi config rm ${key}, then pulumi config set --secret ${near} <value>`);
