@@ -8,6 +8,7 @@
  *
  * Exit codes: 0 plan ok (warnings allowed), 1 invalid config or a failed check, 2 usage error.
  */
+import "./compile-cache"; // first: every module after it is compiled from the cache
 import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML, { YAMLParseError } from "yaml";
