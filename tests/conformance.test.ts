@@ -116,7 +116,9 @@ describe("conformance: the authentik release's values", () => {
 
     it("reads every key authentik reads in code that default.yml does not list", () => {
         const codeOnly = ["postgresql.conn_max_age", "postgresql.use_pgbouncer", "postgresql.disable_server_side_cursors", "postgresql.conn_options", "postgresql.sslrootcert", "postgresql.sslcert", "postgresql.sslkey", "secret_key", "bootstrap_password", "bootstrap_token", "bootstrap_email", "enabled", "existingSecret.secretName"];
-        const bare: References = { ...references, chartValues: { server: {}, global: {}, worker: {} }, configDefaults: {} };
+        // References that know none of them (an empty map would accept any key below it).
+        const bare: References = { ...references, chartValues: { server: {}, global: {}, worker: {}, authentik: { log_level: "info" } }, configDefaults: { log_level: "info" } };
+        assert.deepEqual(conformance([release({ authentik: { postgresql: { unknown: 1 } } })], bare).failures, ["FAIL Release authentik: authentik.postgresql.unknown is not an authentik configuration key"], "the references do not accept everything");
         const env = codeOnly.map((key) => ({ name: `AUTHENTIK_${key.toUpperCase().split(".").join("__")}`, value: "x" }));
         assert.deepEqual(conformance([release({ global: { env } })], bare).failures.filter((f) => !/EXISTINGSECRET/.test(f)), [], "as variables");
         for (const key of codeOnly) {
