@@ -52,6 +52,10 @@ describe("conformance: CNPG objects against their CRD", () => {
         assert.deepEqual(conformance([cluster({ instances: 3 })], references), { checked: 1, failures: [] });
         assert.deepEqual(conformance([cluster({ instances: "three" })], references), { checked: 1, failures: ["FAIL Cluster authentik-db: /spec/instances must be integer"] });
         assert.deepEqual(conformance([cluster({})], references).failures, ["FAIL Cluster authentik-db: /spec must have required property 'instances'"]);
+        // An error at the object's root is named "/".
+        const rootless = { type: "kubernetes:postgresql.cnpg.io/v1:Cluster", name: "authentik-db", inputs: { extra: true } };
+        const rooted = { spec: { versions: [{ name: "v1", schema: { openAPIV3Schema: { type: "object", required: ["spec"] } } }] } };
+        assert.deepEqual(conformance([rootless], { ...references, cnpgCrds: { Cluster: rooted } }).failures, ["FAIL Cluster authentik-db: / must have required property 'spec'"]);
     });
 
     it("reports at most ten errors an object", () => {
