@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
 import * as assert from "node:assert/strict";
-import { PROVIDE, provenanceProblem, referenceFiles, referencePath } from "../../tools/reference";
+import { PROVIDE, checkedReferencePath, referencePath } from "../../tools/reference";
 import { References, loadReferences } from "../../tools/conformance";
 
 export interface SkippableTest {
@@ -34,16 +34,13 @@ export function realTool(t: SkippableTest, name: string, envVar: string, install
  * loudly where the run was given none. A copy that is not the recorded file fails the test.
  */
 export function referenceFile(t: SkippableTest, file: string): string | undefined {
-    const where = referencePath(file);
-    if (!where) {
+    if (!referencePath(file)) {
         const message = `SKIPPED: the upstream file ${file} is not provided (${PROVIDE})`;
         assert.ok(process.env.REQUIRE_REAL_TOOLS !== "1", `${message}, and REQUIRE_REAL_TOOLS=1 forbids skipping`);
         t.skip(message);
         return undefined;
     }
-    const reference = referenceFiles().find((r) => r.file === file);
-    assert.ok(reference, `${file} is in tools/reference.json`);
-    assert.equal(provenanceProblem(reference, where), undefined);
+    const where = checkedReferencePath(file);
     t.diagnostic(`${file}: ${where}`);
     return where;
 }
