@@ -383,7 +383,7 @@ describe("what each kind asks authentik", () => {
         const differs = recordingApis(answers("old-name", ["a.view", "a.delete"], []));
         await kinds.Role.update(differs.api, "r1", body);
         assert.deepEqual(differs.calls.slice(3), [
-            ["rbacRolesUpdate", { uuid: "r1", roleRequest: { name: "automation" } }],
+            ["rbacRolesPartialUpdate", { uuid: "r1", patchedRoleRequest: { name: "automation" } }],
             ["rbacPermissionsAssignedByRolesAssign", { uuid: "r1", permissionAssignRequest: { permissions: ["a.add"] } }],
             ["rbacPermissionsAssignedByRolesUnassignPartialUpdate", { uuid: "r1", patchedPermissionAssignRequest: { permissions: ["a.delete"] } }],
             ["rbacRolesAddUserCreate", { uuid: "r1", userAccountSerializerForRoleRequest: { pk: 5 } }],

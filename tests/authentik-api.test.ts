@@ -39,6 +39,42 @@ describe("the fake authentik", () => {
     });
 });
 
+describe("the fake authentik: DRF's update semantics, as authentik's serializers declare them", () => {
+    const call = (method: string, path: string, body?: unknown) =>
+        fetch(`${fake.url}/api/v3${path}`, { method, headers: { authorization: "Bearer test-token", "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const memberGroup = () => {
+        const admin = fake.addUser("alice");
+        const group = { pk: "3f1d2c4b-0000-4000-8000-000000000001", name: "homelab-admins", is_superuser: false, attributes: {}, parents: [], users: [admin.pk], roles: [] };
+        fake.collections.core_groups.items.set(group.pk, group);
+        return { group, admin };
+    };
+
+    it("a PUT that omits users empties the group (GroupSerializer: users default=list; DRF applies defaults unless partial)", async () => {
+        const { group } = memberGroup();
+        assert.equal((await call("PUT", `/core/groups/${group.pk}/`, { name: "homelab-admins", is_superuser: false, attributes: {} })).status, 200);
+        assert.deepEqual(fake.collections.core_groups.items.get(group.pk)!.users, [], "as the real 2026.2.2 server answered: users []");
+    });
+
+    it("a PATCH that omits users keeps them, and a PATCH that carries users replaces the list whole", async () => {
+        const { group, admin } = memberGroup();
+        await call("PATCH", `/core/groups/${group.pk}/`, { attributes: { note: "x" } });
+        assert.deepEqual(fake.collections.core_groups.items.get(group.pk)!.users, [admin.pk]);
+        const other = fake.addUser("mallory");
+        await call("PATCH", `/core/groups/${group.pk}/`, { users: [other.pk] });
+        assert.deepEqual(fake.collections.core_groups.items.get(group.pk)!.users, [other.pk], "alice is out: a many-to-many PATCH is no add");
+    });
+
+    it("a binding PATCH without target fails inside authentik (PolicyBindingSerializer.validate reads attrs['target'])", async () => {
+        const app = { pk: "3f1d2c4b-0000-4000-8000-000000000002", name: "a", slug: "a", provider: null };
+        fake.collections.core_applications.items.set("a", app);
+        const { group } = memberGroup();
+        const binding = { pk: "3f1d2c4b-0000-4000-8000-000000000003", target: app.pk, group: group.pk, policy: null, user: null, order: 0, enabled: true, negate: false, timeout: 30 };
+        fake.collections.policies_bindings.items.set(binding.pk, binding);
+        assert.equal((await call("PATCH", `/policies/bindings/${binding.pk}/`, { order: 1 })).status, 500);
+        assert.equal((await call("PATCH", `/policies/bindings/${binding.pk}/`, { target: app.pk, group: group.pk, order: 1 })).status, 200);
+    });
+});
+
 describe("proxy provider lifecycle", () => {
     it("creates, reads, detects drift, updates and deletes", async () => {
         const i = inputs("ProxyProvider", proxySpec());
@@ -58,7 +94,8 @@ describe("proxy provider lifecycle", () => {
         assert.equal((await p.diff!(id, drifted, i)).changes, true);
         await p.update!(id, drifted, i);
         assert.equal(fake.objects("providers_proxy")[0].external_host, "https://sonarr.example.com");
-        assert.ok(fake.calls.some((c) => /^PUT providers_proxy_update 200$/.test(c)), "updates replace whole (PUT), never PATCH");
+        assert.ok(fake.calls.some((c) => /^PATCH providers_proxy_partial_update 200$/.test(c)), "updates are PATCHes of the managed fields");
+        assert.ok(!fake.calls.some((c) => c.startsWith("PUT ")), "never a PUT: it resets the defaulted fields it omits");
 
         await p.delete!(id, outs);
         assert.equal(fake.objects("providers_proxy").length, 0);
@@ -262,7 +299,7 @@ describe("a populated instance (taking over from Terraform)", () => {
 });
 
 describe("exactly what is declared", () => {
-    it("clears an optional field removed from the config (a PUT keeps what it omits) and sees it set in the UI as drift", async () => {
+    it("clears an optional field removed from the config (a PATCH keeps what it omits) and sees it set in the UI as drift", async () => {
         const withIcon = { name: "Wiki", slug: "wiki", metaLaunchUrl: "https://wiki.example.com/", metaIcon: "https://wiki.example.com/icon.png", metaDescription: "the wiki" };
         const { id, outs } = await create(inputs("Application", withIcon));
         const bare = inputs("Application", { name: "Wiki", slug: "wiki", metaLaunchUrl: "https://wiki.example.com/" });
@@ -293,6 +330,82 @@ describe("exactly what is declared", () => {
         assert.equal((await p.diff!(id, read, inputs("OAuth2Provider", spec))).changes, false);
         stored.property_mappings = (stored.property_mappings as string[]).slice(1);
         assert.deepEqual(((await p.read!(id, outs)).props as ObjectOutputs).drift, ["propertyMappings"]);
+    });
+});
+
+describe("no field the stack does not manage is reset by an update", () => {
+    /** A group as Terraform left it: a member, a parent group and a role, none of which the stack declares. */
+    function terraformGroup() {
+        const admin = fake.addUser("alice");
+        const parent = { pk: "3f1d2c4b-0000-4000-8000-0000000000a1", name: "everyone", is_superuser: false, attributes: {}, parents: [], users: [], roles: [] };
+        const group = { pk: "3f1d2c4b-0000-4000-8000-0000000000a2", name: "homelab-admins", is_superuser: false, attributes: {}, parents: [parent.pk], users: [admin.pk], roles: ["3f1d2c4b-0000-4000-8000-0000000000a3"] };
+        for (const g of [parent, group]) fake.collections.core_groups.items.set(g.pk, g);
+        return { stored: () => fake.collections.core_groups.items.get(group.pk)!, admin };
+    }
+    const kept = (stored: Record<string, unknown>, admin: { pk: number }) => {
+        assert.deepEqual(stored.users, [admin.pk], "members stay");
+        assert.deepEqual(stored.parents, ["3f1d2c4b-0000-4000-8000-0000000000a1"], "the parent stays");
+        assert.deepEqual(stored.roles, ["3f1d2c4b-0000-4000-8000-0000000000a3"], "roles stay");
+    };
+
+    it("adopting a group keeps its members, parents and roles", async () => {
+        const { stored, admin } = terraformGroup();
+        await create(inputs("Group", { name: "homelab-admins", attributes: { managedBy: "pulumi" } }, { adopt: true }));
+        assert.deepEqual(stored().attributes, { managedBy: "pulumi" });
+        kept(stored(), admin);
+    });
+
+    it("repairing drift, renaming and an engine-version bump keep them too", async () => {
+        const { stored, admin } = terraformGroup();
+        const { id, outs } = await create(inputs("Group", { name: "homelab-admins" }, { adopt: true }));
+        stored().is_superuser = true; // set in the UI
+        const drifted = (await p.read!(id, outs)).props as ObjectOutputs;
+        assert.deepEqual(drifted.drift, ["isSuperuser"]);
+        const repaired = (await p.update!(id, drifted, inputs("Group", { name: "homelab-admins" }))).outs as ObjectOutputs;
+        assert.equal(stored().is_superuser, false);
+        kept(stored(), admin);
+        const renamed = (await p.update!(id, repaired, inputs("Group", { name: "homelab-operators" }))).outs as ObjectOutputs;
+        assert.equal(stored().name, "homelab-operators");
+        kept(stored(), admin);
+        await p.update!(id, renamed, inputs("Group", { name: "homelab-operators" }, { engineVersion: "next" }));
+        kept(stored(), admin);
+    });
+
+    it("every kind's update leaves the fields it does not manage as they are", async () => {
+        const provider = await create(inputs("ProxyProvider", proxySpec()));
+        const app = await create(inputs("Application", { name: "Sonarr", slug: "sonarr", provider: provider.outs.pk }));
+        const group = await create(inputs("Group", { name: "g" }));
+        const binding = await create(inputs("PolicyBinding", { target: app.outs.uuid, group: group.outs.pk, order: 0 }));
+        const oauth = await create(inputs("OAuth2Provider", { name: "grafana", ...flows, clientType: "public", clientId: "grafana", redirectUris: [], scopes: ["openid"] }));
+        const radius = await create(inputs("RadiusProvider", { name: "radius", ...flows, clientNetworks: "10.0.0.0/8", sharedSecret: "s" }));
+        const ldap = await create(inputs("LdapProvider", { name: "ldap", ...flows, baseDn: "dc=a" }));
+        // Set in the UI or by Terraform, outside what the stack declares.
+        const extras: [string, string, Record<string, unknown>][] = [
+            ["providers_proxy", provider.id, { skip_path_regex: "^/api/", basic_auth_enabled: true }],
+            ["core_applications", app.id, { open_in_new_tab: true, backchannel_providers: [Number(ldap.id)] }],
+            ["core_groups", group.id, { users: [1] }],
+            ["policies_bindings", binding.id, { failure_result: true }],
+            ["providers_oauth2", oauth.id, { access_code_validity: "minutes=5" }],
+            ["providers_radius", radius.id, { mfa_support: false }],
+            ["providers_ldap", ldap.id, { tls_server_name: "ldap.example.com" }],
+        ];
+        for (const [col, id, extra] of extras) Object.assign(fake.collections[col].items.get(id)!, extra);
+        const updates: [string, { id: string; outs: ObjectOutputs }, Record<string, unknown>][] = [
+            ["ProxyProvider", provider, { ...proxySpec(), externalHost: "https://sonarr2.example.com" }],
+            ["Application", app, { name: "Sonarr 2", slug: "sonarr", provider: provider.outs.pk }],
+            ["Group", group, { name: "g2" }],
+            ["PolicyBinding", binding, { target: app.outs.uuid, group: group.outs.pk, order: 1 }],
+            ["OAuth2Provider", oauth, { name: "grafana", ...flows, clientType: "public", clientId: "grafana2", redirectUris: [], scopes: ["openid"] }],
+            ["RadiusProvider", radius, { name: "radius", ...flows, clientNetworks: "10.1.0.0/16", sharedSecret: "s" }],
+            ["LdapProvider", ldap, { name: "ldap", ...flows, baseDn: "dc=b" }],
+        ];
+        for (const [kind, r, spec] of updates) await p.update!(r.id, { ...r.outs, kind }, inputs(kind, spec));
+        for (const [col, id, extra] of extras) {
+            const stored = fake.collections[col].items.get(id) ?? fake.objects(col).find((o) => String(o.pk) === id)!;
+            for (const [k, v] of Object.entries(extra)) assert.deepEqual(stored[k], v, `${col}.${k}`);
+        }
+        assert.equal(fake.collections.core_applications.items.get("sonarr")!.name, "Sonarr 2", "the managed fields did change");
+        assert.equal(fake.objects("policies_bindings")[0].order, 1);
     });
 });
 
@@ -594,11 +707,11 @@ describe("faults", () => {
 
     it("retries 5xx on reads, updates and deletes too", async () => {
         const { id, outs } = await create(inputs("Group", { name: "g" }));
-        fake.inject({ match: /^(GET|PUT|DELETE) core_groups_/, kind: "503", times: 2 });
+        fake.inject({ match: /^(GET|PATCH|DELETE) core_groups_/, kind: "503", times: 2 });
         const read = await p.read!(id, outs);
         assert.equal(read.id, id, "read through the 503s, not taken for gone");
         assert.deepEqual((read.props as ObjectOutputs).drift, []);
-        fake.inject({ match: /^PUT core_groups_update$/, kind: "503", times: 2 });
+        fake.inject({ match: /^PATCH core_groups_partial_update$/, kind: "503", times: 2 });
         await p.update!(id, outs, inputs("Group", { name: "g2" }));
         fake.inject({ match: /^DELETE core_groups_destroy$/, kind: "reset", times: 2 });
         await p.delete!(id, outs);

@@ -1,15 +1,22 @@
 /**
  * The authentik object kinds the engine manages, each a small descriptor over the official
  * client's typed methods. The engine (provider.ts) is generic: find by natural key, create,
- * retrieve, replace (PUT, never PATCH: a proxy-provider PATCH without `mode` is rejected), destroy.
+ * retrieve, update (PATCH of the fields the stack manages), destroy.
  * References by slug or name (flows, scope mappings, certificates, service connections) are
  * resolved here, at apply time, so a preview needs no API access.
  *
  * authentik's semantics this relies on (goauthentik/authentik, checked against the 2026.8 client):
  * - list endpoints are paginated (`pagination.next`, 0 = last page) and silently ignore filters a
  *   viewset does not declare: every look-up follows every page and matches exactly;
- * - a PUT keeps the fields it omits (DRF partial semantics on omitted non-required fields), so a
- *   field the config can clear is always sent, with its cleared value;
+ * - updates are PATCHes of exactly the managed fields: a PUT resets every field it omits that has a
+ *   serializer default (DRF `Field.get_default`, skipped only when partial), and GroupSerializer
+ *   declares `users` with `default: list`, so a PUT without `users` empties the group
+ *   (authentik/core/api/groups.py). A PATCH leaves omitted fields alone, so a field the config can
+ *   clear is always sent, with its cleared value; a proxy provider's PATCH always carries `mode`
+ *   (ProxyProviderSerializer.validate reads a missing mode as "proxy") and a binding's its `target`
+ *   (PolicyBindingSerializer.validate reads `attrs["target"]`);
+ * - a PATCH of a many-to-many field replaces it whole: such fields are sent only when the stack
+ *   owns all of them (an outpost's `providers` never: see OutpostMember);
  * - an outpost's `providers` is replaced whole on write: it is owned per provider (OutpostMember),
  *   never written by the Outpost object after its creation.
  */
@@ -174,7 +181,7 @@ function present<T extends Record<string, unknown>>(o: T): Partial<T> {
 }
 
 const s = (v: unknown) => v as string;
-/** A string field the config may clear: sent as "" so a PUT clears it (authentik keeps omitted fields). */
+/** A string field the config may clear: sent as "" so the PATCH clears it (a PATCH keeps omitted fields). */
 const clearable = (v: unknown) => (v === undefined || v === null ? "" : v);
 
 // ---------------------------------------------------------------------------------------------
@@ -191,6 +198,9 @@ async function providerFlows(api: Apis, spec: Spec) {
 const byName = (spec: Spec) => s(spec.name);
 const pkOf = (r: Remote) => String(r.pk);
 
+/** The client's parameter name for a PATCH body: `oAuth2ProviderRequest` → `patchedOAuth2ProviderRequest`. */
+export const patched = (requestKey: string) => `patched${requestKey[0].toUpperCase()}${requestKey.slice(1)}`;
+
 type Method = (params: Record<string, unknown>) => Promise<unknown>;
 
 function method(api: Apis, group: keyof Apis, name: string): Method {
@@ -203,8 +213,8 @@ function method(api: Apis, group: keyof Apis, name: string): Method {
 /**
  * find/create/retrieve/update/destroy over the client's uniform naming: `<prefix>List({filter,
  * page, pageSize})`, `<prefix>Create({<requestKey>})`, `<prefix>Retrieve({<idParam>})`,
- * `<prefix>Update({<idParam>, <requestKey>})`, `<prefix>Destroy`. Updates are PUTs (the whole
- * object), never PATCHes.
+ * `<prefix>PartialUpdate({<idParam>, patched<RequestKey>})`, `<prefix>Destroy`. Updates are
+ * PATCHes, never PUTs: a PUT resets the defaulted fields it omits (a group's members).
  */
 function crud(
     group: keyof Apis,
@@ -217,7 +227,7 @@ function crud(
         list: (api, filter) => listAll(`${prefix} look-up`, (p) => method(api, group, `${prefix}List`)({ ...filter, ...p }) as Promise<Page<Remote>>),
         create: async (api, body) => (await method(api, group, `${prefix}Create`)({ [requestKey]: body })) as Remote,
         retrieve: async (api, id) => (await method(api, group, `${prefix}Retrieve`)({ [idParam]: toId(id) })) as Remote,
-        update: async (api, id, body) => (await method(api, group, `${prefix}Update`)({ [idParam]: toId(id), [requestKey]: body })) as Remote,
+        update: async (api, id, body) => (await method(api, group, `${prefix}PartialUpdate`)({ [idParam]: toId(id), [patched(requestKey)]: body })) as Remote,
         destroy: async (api, id) => {
             await method(api, group, `${prefix}Destroy`)({ [idParam]: toId(id) });
         },
@@ -574,7 +584,7 @@ export const kinds: Record<string, KindSpec> = {
         },
         async update(api, id, body) {
             const current = await kinds.Role.retrieve(api, id, { user: body.user });
-            if (current.name !== body.name) await api.rbac.rbacRolesUpdate({ uuid: id, roleRequest: { name: s(body.name) } });
+            if (current.name !== body.name) await api.rbac.rbacRolesPartialUpdate({ uuid: id, patchedRoleRequest: { name: s(body.name) } });
             const want = body.permissions as string[];
             const held = current.permissions as string[];
             const missing = want.filter((p) => !held.includes(p));

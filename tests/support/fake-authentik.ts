@@ -93,6 +93,15 @@ interface User {
     type: string;
     attributes: Obj;
 }
+/**
+ * Fields whose serializer declares a default: DRF applies it on a create and on a PUT that omits
+ * the field, never on a PATCH. Only GroupSerializer has one among the served kinds:
+ * `extra_kwargs = {"users": {"default": list}}` (authentik/core/api/groups.py). The other
+ * serializers' optional fields (ApplicationSerializer's backchannel_providers, the providers'
+ * property_mappings, a binding's negate/enabled/order/timeout) are `required=False` from their model
+ * fields, without a serializer default: a PUT that omits them keeps them.
+ */
+const SERIALIZER_DEFAULTS: Record<string, Obj> = { core_groups: { users: [] } };
 const OUTPOST_TYPE_OF: Record<string, string> = { providers_proxy: "proxy", providers_radius: "radius", providers_ldap: "ldap" };
 
 export const SEED = {
@@ -490,8 +499,17 @@ export class FakeAuthentik {
                     const perm = body.is_superuser ? "authentik_core.enable_group_superuser" : "authentik_core.disable_group_superuser";
                     if (!this.hasPermission(user, perm)) return { status: 400, body: { is_superuser: [`User does not have permission to set superuser status to ${body.is_superuser ? "True" : "False"}.`] } };
                 }
-                // PUT and PATCH alike keep the fields the request omits (DRF only sets what it validated).
-                const next: Obj = this.stored({ ...current, ...body, pk: current.pk });
+                if (name === "policies_bindings" && action === "partial_update" && body && !("target" in body)) {
+                    // PolicyBindingSerializer.validate calls attrs.get("target").supported_policy_binding_targets():
+                    // a PATCH without target is an AttributeError, answered 500 (authentik/policies/api/bindings.py).
+                    return { status: 500, body: { detail: "'NoneType' object has no attribute 'supported_policy_binding_targets'" } };
+                }
+                // A PATCH (partial) sets only what it carries. A PUT also sets every omitted field that has
+                // a serializer default to that default (DRF Field.validate_empty_values: get_default()
+                // unless partial), so a PUT without `users` empties a group. Either way a many-to-many
+                // field the request carries replaces the stored one whole.
+                const reset = action === "update" ? without(SERIALIZER_DEFAULTS[name] ?? {}, ...Object.keys(body ?? {})) : {};
+                const next: Obj = this.stored({ ...current, ...structuredClone(reset), ...body, pk: current.pk });
                 const error = this.rules(name, next, current, body);
                 if (error) return { status: 400, body: error };
                 col.items.delete(id);
@@ -675,6 +693,7 @@ export class FakeAuthentik {
 
     /** Server-side defaults of a new object (what authentik fills in). */
     private defaults(name: string, body: Obj): Obj {
+        if (SERIALIZER_DEFAULTS[name]) return structuredClone(SERIALIZER_DEFAULTS[name]);
         if (name === "providers_oauth2") return { client_id: body.client_id ?? randomUUID().replace(/-/g, ""), client_type: "confidential" };
         if (name === "providers_proxy") return { mode: "proxy" };
         if (name === "outposts_instances") return { managed: null, service_connection: null };
