@@ -409,6 +409,82 @@ describe("no field the stack does not manage is reset by an update", () => {
     });
 });
 
+describe("an app changing kind: the new provider takes the name, the old one goes once nothing points at it", () => {
+    const oidcSpec = { name: "sonarr", ...flows, application: "sonarr", clientType: "public", clientId: "sonarr", redirectUris: [{ matchingMode: "strict", url: "https://sonarr.example.com/cb" }], scopes: ["openid"] };
+    const forwardSpec = { ...proxySpec(), application: "sonarr" };
+    const embeddedUuid = () => String(fake.embedded().pk);
+
+    /** An app as the stack made it: provider, application, a group with a member bound to it, and (forward auth) its outpost membership. */
+    async function appOf(kind: string, spec: Record<string, unknown>) {
+        const provider = await create(inputs(kind, spec));
+        const app = await create(inputs("Application", { name: "Sonarr", slug: "sonarr", provider: provider.outs.pk }));
+        const group = await create(inputs("Group", { name: "media" }));
+        fake.collections.core_groups.items.get(group.id)!.users = [1];
+        const binding = await create(inputs("PolicyBinding", { target: app.outs.uuid, group: group.outs.pk, order: 0 }));
+        const member = kind === "ProxyProvider" ? await create(inputs("OutpostMember", { outpost: embeddedUuid(), outpostName: "embedded", provider: provider.outs.pk })) : undefined;
+        return { provider, app, group, binding, member };
+    }
+
+    /** What Pulumi does when the provider's type changes: create the new one, update what points at it, then delete the old. */
+    async function changeKind(before: Awaited<ReturnType<typeof appOf>>, fromKind: string, toKind: string, spec: Record<string, unknown>) {
+        const provider = await create(inputs(toKind, spec));
+        assert.equal(fake.collections.core_applications.items.get("sonarr")!.provider, Number(before.provider.id), "the app still has its old provider while the new one is made");
+        await p.update!(before.app.id, before.app.outs, inputs("Application", { name: "Sonarr", slug: "sonarr", provider: provider.outs.pk }));
+        const member = toKind === "ProxyProvider" ? await create(inputs("OutpostMember", { outpost: embeddedUuid(), outpostName: "embedded", provider: provider.outs.pk })) : undefined;
+        if (before.member) await p.delete!(before.member.id, before.member.outs);
+        await p.delete!(before.provider.id, { ...before.provider.outs, kind: fromKind });
+        return { ...before, provider, member };
+    }
+
+    const ends = (kind: string, collection: string, providerPk: string) => {
+        const [only, ...rest] = fake.objects(collection);
+        assert.equal(rest.length, 0, `one ${kind}`);
+        assert.equal(only.name, "sonarr", "the new provider has the app's name");
+        assert.equal(String(only.pk), providerPk);
+        assert.equal(fake.collections.core_applications.items.get("sonarr")!.provider, Number(providerPk), "the app is on its new provider");
+        assert.equal(fake.objects("policies_bindings").length, 1, "its binding stays");
+        assert.deepEqual(fake.objects("core_groups")[0].users, [1], "and the group's members");
+    };
+
+    it("forward auth → OIDC: the proxy provider is renamed, replaced, detached and deleted", async () => {
+        const before = await appOf("ProxyProvider", forwardSpec);
+        const after = await changeKind(before, "ProxyProvider", "OAuth2Provider", oidcSpec);
+        ends("OAuth2Provider", "providers_oauth2", after.provider.id);
+        assert.equal(fake.objects("providers_proxy").length, 0, "nothing left behind");
+        assert.deepEqual(fake.embedded().providers, [], "the outpost no longer serves it");
+    });
+
+    it("OIDC → forward auth: the OAuth2 provider makes way, and the new proxy provider joins the outpost", async () => {
+        const before = await appOf("OAuth2Provider", oidcSpec);
+        const after = await changeKind(before, "OAuth2Provider", "ProxyProvider", forwardSpec);
+        ends("ProxyProvider", "providers_proxy", after.provider.id);
+        assert.equal(fake.objects("providers_oauth2").length, 0);
+        assert.deepEqual(fake.embedded().providers, [Number(after.provider.id)]);
+    });
+
+    it("between the proxy modes the provider is the same object, updated in place", async () => {
+        const { provider } = await appOf("ProxyProvider", forwardSpec);
+        const toProxy = (await p.update!(provider.id, provider.outs, inputs("ProxyProvider", { ...forwardSpec, mode: "proxy", internalHost: "http://sonarr.media:8989" }))).outs as ObjectOutputs;
+        const [stored] = fake.objects("providers_proxy");
+        assert.deepEqual([stored.pk, stored.mode, stored.internal_host], [Number(provider.id), "proxy", "http://sonarr.media:8989"]);
+        await p.update!(provider.id, toProxy, inputs("ProxyProvider", forwardSpec));
+        assert.deepEqual([fake.objects("providers_proxy")[0].mode, fake.objects("providers_proxy")[0].internal_host], ["forward_single", ""]);
+    });
+
+    it("a provider of another kind serving another app keeps its name, and the create says whose it is", async () => {
+        await appOf("ProxyProvider", forwardSpec);
+        await assert.rejects(create(inputs("OAuth2Provider", { ...oidcSpec, application: "radarr" })), /the name, unique across provider kinds, already exists in authentik \(pk \d+\) and serves application "sonarr"/);
+        assert.equal(fake.objects("providers_proxy")[0].name, "sonarr");
+    });
+
+    it("adopting across a kind change is refused, saying how to do it in two runs (nothing renamed, nothing left behind)", async () => {
+        await appOf("ProxyProvider", forwardSpec);
+        await assert.rejects(create(inputs("OAuth2Provider", oidcSpec, { adopt: true })), /is of another kind; adopt takes over an object of the same kind only: adopt with the app's current mode, then change the mode in a later run/);
+        assert.deepEqual(fake.objects("providers_proxy").map((o) => o.name), ["sonarr"]);
+        assert.equal(fake.objects("providers_oauth2").length, 0);
+    });
+});
+
 describe("never duplicate, never strand", () => {
     async function appAndGroup() {
         const app = await create(inputs("Application", { name: "App", slug: "app" }));
@@ -669,11 +745,18 @@ describe("adoption and conflicts", () => {
         assert.equal(String(fake.objects("providers_proxy")[1].pk), ours.id);
     });
 
-    it("fails at once on a 4xx (provider names are unique across kinds) with authentik's body", async () => {
+    it("fails at once on a 4xx (provider names are unique across kinds), naming the provider of the other kind", async () => {
         await create(inputs("ProxyProvider", proxySpec("shared")));
         fake.calls.length = 0;
-        await assert.rejects(create(inputs("RadiusProvider", { name: "shared", ...flows })), /HTTP 400: \{"name":\["Provider with this name already exists\."\]\}/);
+        await assert.rejects(create(inputs("RadiusProvider", { name: "shared", ...flows })), /RadiusProvider shared: the name, unique across provider kinds, already exists in authentik \(pk \d+\) and is not managed by this stack; set adopt: true/);
         assert.equal(fake.calls.filter((c) => c.startsWith("POST")).length, 1, "no retry of a validation error");
+        assert.deepEqual(fake.objects("providers_proxy").map((o) => o.name), ["shared"], "someone else's provider is not renamed");
+    });
+
+    it("fails at once with authentik's own body on any other 4xx", async () => {
+        fake.calls.length = 0;
+        await assert.rejects(create(inputs("ProxyProvider", { ...proxySpec("p"), mode: "proxy" })), /HTTP 400: \{"internal_host":\["Internal host cannot be empty when forward auth is disabled\."\]\}/);
+        assert.equal(fake.calls.filter((c) => c.startsWith("POST")).length, 1);
     });
 });
 

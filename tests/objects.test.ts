@@ -33,6 +33,7 @@ describe("object model", () => {
                 name: "Homelab domain",
                 authorizationFlow: "default-provider-authorization-implicit-consent",
                 invalidationFlow: "default-provider-invalidation-flow",
+                application: "homelab-domain",
                 mode: "forward_domain",
                 externalHost: "https://auth.homelab.example",
                 cookieDomain: "homelab.example",
@@ -44,6 +45,7 @@ describe("object model", () => {
         assert.equal(grafana.spec.clientId, "grafana");
         assert.equal(grafana.spec.signingKey, "authentik Self-signed Certificate");
         assert.equal(providerSpec(app("headlamp")).spec.clientId, "headlamp", "client id defaults to the slug");
+        assert.equal(grafana.spec.application, "grafana", "both kinds name the app they serve (how a kind change finds its predecessor)");
     });
 
     it("supports regex redirect URIs", () => {

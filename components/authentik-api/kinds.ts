@@ -52,6 +52,11 @@ export interface KindSpec {
     deleteBeforeReplace?: boolean;
     /** An existing match is this resource's own (idempotent membership): no `adopt` needed. */
     existingIsOwn?: boolean;
+    /**
+     * The object of a sibling kind that holds this one's unique name (provider names are unique
+     * across all provider kinds), with how to rename it out of the way.
+     */
+    nameHolder?(api: Apis, spec: Spec): Promise<{ remote: Remote; stepAside(): Promise<void> } | undefined>;
     /** Other objects that duplicate this one (a late-committed retried create): removed on converge. */
     duplicates?(api: Apis, spec: Spec, id: string): Promise<string[]>;
     /** A read that also finds the duplicates, in one request (for kinds that have duplicates). */
@@ -234,14 +239,39 @@ function crud(
     };
 }
 
-/** A provider kind: found by exact name (through the filter the viewset declares), addressed by integer pk. */
-function providerKind(prefix: string, requestKey: string, nameFilter: "name" | "nameIexact", rest: Pick<KindSpec, "body"> & Partial<KindSpec>): KindSpec {
+/** The provider kinds, by name (filled below): each finds the holder of a name among its siblings. */
+const PROVIDER_KINDS = ["ProxyProvider", "OAuth2Provider", "RadiusProvider", "LdapProvider"] as const;
+
+/** What a rename of a provider must carry besides its name (a proxy provider's PATCH needs its mode and upstream). */
+type RenameCarries = (holder: Remote) => Body;
+
+/**
+ * A provider kind: found by exact name (through the filter the viewset declares), addressed by
+ * integer pk. When an app changes kind, Pulumi creates the new provider before it deletes the old
+ * one (the application points at the old one until it is repointed), and both would hold the same
+ * name: the engine renames the old one `<name> (replaced, pk <pk>)` first (nameHolder), and Pulumi
+ * deletes it once nothing points at it.
+ */
+function providerKind(self: (typeof PROVIDER_KINDS)[number], prefix: string, requestKey: string, nameFilter: "name" | "nameIexact", rest: Pick<KindSpec, "body"> & Partial<KindSpec>, renameCarries: RenameCarries = () => ({})): KindSpec & { renameCarries: RenameCarries } {
     const { list, ...ops } = crud("providers", prefix, requestKey, "id", Number);
     return {
         naturalKey: byName,
         find: async (api, spec) => exactly(await list(api, { [nameFilter]: s(spec.name) }), "name", spec.name),
         ...ops,
         idOf: pkOf,
+        async nameHolder(api, spec) {
+            for (const sibling of PROVIDER_KINDS.filter((k) => k !== self)) {
+                const other = kinds[sibling] as ReturnType<typeof providerKind>;
+                const remote = await other.find(api, spec);
+                if (!remote) continue;
+                const renamed = `${s(spec.name)} (replaced, pk ${pkOf(remote)})`;
+                return { remote, stepAside: async () => void (await other.update(api, other.idOf(remote), { ...other.renameCarries(remote), name: renamed })) };
+            }
+            return undefined;
+        },
+        // The application it serves: tells its predecessor in a kind change, never a change of its own.
+        createOnly: ["application"],
+        renameCarries,
         ...rest,
     };
 }
@@ -326,7 +356,7 @@ const parseMemberId = (id: string) => {
 
 
 export const kinds: Record<string, KindSpec> = {
-    ProxyProvider: providerKind("providersProxy", "proxyProviderRequest", "nameIexact", {
+    ProxyProvider: providerKind("ProxyProvider", "providersProxy", "proxyProviderRequest", "nameIexact", {
         async body(api, spec) {
             return {
                 name: spec.name,
@@ -338,8 +368,8 @@ export const kinds: Record<string, KindSpec> = {
                 cookieDomain: clearable(spec.cookieDomain),
             };
         },
-    }),
-    OAuth2Provider: providerKind("providersOauth2", "oAuth2ProviderRequest", "name", {
+    }, (holder) => ({ mode: holder.mode, internalHost: holder.internalHost })),
+    OAuth2Provider: providerKind("OAuth2Provider", "providersOauth2", "oAuth2ProviderRequest", "name", {
         async body(api, spec) {
             return present({
                 name: spec.name,
@@ -356,7 +386,7 @@ export const kinds: Record<string, KindSpec> = {
         // authentik returns mappings in its own order, and redirect URIs match whichever is listed.
         setFields: ["propertyMappings", "redirectUris"],
     }),
-    RadiusProvider: providerKind("providersRadius", "radiusProviderRequest", "nameIexact", {
+    RadiusProvider: providerKind("RadiusProvider", "providersRadius", "radiusProviderRequest", "nameIexact", {
         async body(api, spec) {
             return present({
                 name: spec.name,
@@ -366,7 +396,7 @@ export const kinds: Record<string, KindSpec> = {
             });
         },
     }),
-    LdapProvider: providerKind("providersLdap", "lDAPProviderRequest", "nameIexact", {
+    LdapProvider: providerKind("LdapProvider", "providersLdap", "lDAPProviderRequest", "nameIexact", {
         async body(api, spec) {
             return present({
                 name: spec.name,

@@ -254,20 +254,36 @@ async function createOrAdopt(inputs: ObjectInputs, api: Apis): Promise<{ id: str
     const body = await needs(inputs.kind, "references", withRetry(`${what}: resolving references`, () => kind.body(api, inputs.spec), inputs.policy));
     const existing = await needs(inputs.kind, "view", withRetry(`${what}: lookup`, () => kind.find(api, inputs.spec), inputs.policy));
     if (existing && !inputs.adopt && !kind.existingIsOwn) throw new PermanentError(conflictMessage(what, existing, await ownerOf(api, existing)));
+    // A provider changing kind meets its predecessor's name (unique across provider kinds). The
+    // predecessor is the provider serving this one's application: it steps aside, renamed, and
+    // Pulumi deletes it after repointing the application. Anyone else's provider keeps its name.
+    const createMakingWay = async () => {
+        try {
+            return await kind.create(api, body, inputs.spec);
+        } catch (e) {
+            const holder = statusOf(e) === 400 && kind.nameHolder ? await kind.nameHolder(api, inputs.spec) : undefined;
+            if (!holder) throw e;
+            const serves = inputs.spec.application !== undefined && holder.remote.assignedApplicationSlug === inputs.spec.application;
+            if (serves && inputs.adopt) throw new PermanentError(`${what}: the provider serving application "${String(inputs.spec.application)}" (pk ${String(holder.remote.pk)}) is of another kind; adopt takes over an object of the same kind only: adopt with the app's current mode, then change the mode in a later run`);
+            if (!serves) throw new PermanentError(conflictMessage(`${what}: the name, unique across provider kinds,`, holder.remote, await ownerOf(api, holder.remote)));
+            await holder.stepAside();
+            return kind.create(api, body, inputs.spec);
+        }
+    };
     let retried = false;
     const remote = existing
         ? await needs(inputs.kind, "change", withRetry(`${what}: adopt`, () => kind.update(api, kind.idOf(existing), body), inputs.policy))
         : await needs(inputs.kind, "add", withRetry(
               `${what}: create`,
               async (attempt, previousError) => {
-                  if (attempt === 1) return kind.create(api, body, inputs.spec);
+                  if (attempt === 1) return createMakingWay();
                   retried = true;
                   // The previous POST may have committed before its answer was lost, or may still be
                   // queued behind a slow server: then keep looking for a while before posting again.
                   const committed = mayHaveCommitted(previousError) ? await findSettled(kind, api, inputs.spec, inputs.policy) : await kind.find(api, inputs.spec);
                   if (committed) return kind.update(api, kind.idOf(committed), body);
                   try {
-                      return await kind.create(api, body, inputs.spec);
+                      return await createMakingWay();
                   } catch (e) {
                       // A unique key taken since our look-up: an earlier attempt committed late.
                       const late = statusOf(e) === 400 ? await kind.find(api, inputs.spec) : undefined;

@@ -25,9 +25,13 @@ export interface AppInput {
     authorizationFlow: string;
 }
 
-/** The provider kind and spec of an app (references by slug/name; secrets filled by the component). */
+/**
+ * The provider kind and spec of an app (references by slug/name; secrets filled by the component).
+ * `application` names the app it serves: when the app changes kind, the engine recognises the old
+ * provider by it and renames it out of the new one's way (provider names are unique across kinds).
+ */
 export function providerSpec(app: AppInput): { kind: "ProxyProvider" | "OAuth2Provider"; spec: Record<string, unknown> } {
-    const flows = { authorizationFlow: app.authorizationFlow, invalidationFlow: INVALIDATION_FLOW };
+    const flows = { authorizationFlow: app.authorizationFlow, invalidationFlow: INVALIDATION_FLOW, application: app.slug };
     if (app.mode === "oidc") {
         return {
             kind: "OAuth2Provider",
