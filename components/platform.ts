@@ -180,11 +180,12 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
 export function authentikObjectsFor(config: StackConfig, args: { adminToken?: pulumi.Output<string>; radiusSharedSecret?: CredentialValue; dependsOn: pulumi.Resource[] }): AuthentikObjects {
     const token =
         config.api.token === "scoped"
-            ? scopedAccess(config, args, "automation", config.api.automation.account, automationPermissions({ superuserGroups: config.groups.some((g) => g.superuser) }))
+            ? scopedAccess(config, args, "automation", config.api.automation.account, automationPermissions())
             : args.adminToken!;
     return new AuthentikObjects("authentik-objects", {
         config,
         connection: { url: apiUrlOf(config), token, policy: retryPolicyOf(config) },
+        adminConnection: args.adminToken === undefined ? undefined : { url: apiUrlOf(config), token: args.adminToken, policy: retryPolicyOf(config) },
         authentikUrl: authentikUrl(config),
         radiusSharedSecret: args.radiusSharedSecret,
         dependsOn: args.dependsOn,

@@ -60,8 +60,9 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
         const sa = account();
         assert.ok(sa, "the service account exists");
         assert.equal(sa.type, "service_account");
-        const writers = new Set(fake.writes.filter((w) => /^(POST|PUT|PATCH) (providers|core_applications|core_groups|policies_bindings|outposts)/.test(w.op)).map((w) => w.user));
-        assert.deepEqual([...writers], [ACCOUNT], "every authentik object is written by the scoped account, none by the bootstrap superuser");
+        const writers = (ops: RegExp) => [...new Set(fake.writes.filter((w) => ops.test(w.op)).map((w) => w.user))];
+        assert.deepEqual(writers(/^(POST|PUT|PATCH) (providers|core_applications|policies_bindings|outposts)/), [ACCOUNT], "every authentik object but the groups is written by the scoped account");
+        assert.deepEqual(writers(/^(POST|PUT|PATCH) core_groups/), ["akadmin"], "groups only by the admin credential: a token that may change a group may change its members");
         assert.ok(fake.objects("providers_proxy").some((p) => p.name === "Sonarr" || p.external_host === "https://sonarr.homelab.example"));
         assert.ok(fake.objects("core_applications").some((a) => a.slug === "sonarr"));
     });
@@ -160,8 +161,13 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
         ok(await pulumi("preview", "--expect-no-changes"), "clean afterwards");
     });
 
-    it("8. destroy removes the platform's objects and its tokens; the account and role stay", async () => {
+    it("8. destroy (after one up with the admin credential, which alone deletes groups) removes the platform's objects and its tokens; the account and role stay", async () => {
+        ok(await pulumi("config", "set", "--path", "authentik-platform:api.admin", "apiToken"), "config set");
+        ok(await pulumi("config", "set", "--path", "authentik-platform:credentials.apiToken", "config"), "config set");
+        ok(await pulumi("config", "set", "--secret", "authentik-platform:apiToken", ADMIN_TOKEN), "config set --secret");
+        ok(await pulumi("up", "--yes", "--skip-preview"), "up with the admin credential");
         ok(await pulumi("destroy", "--yes", "--skip-preview"), "destroy");
+        assert.equal(fake.objects("core_groups").length, 0, "the groups too");
         assert.equal(fake.objects("core_applications").length, 0);
         assert.equal(fake.objects("providers_proxy").length, 0);
         assert.deepEqual(

@@ -9,7 +9,7 @@ import * as assert from "node:assert/strict";
 import * as net from "node:net";
 import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../components/authentik-api/provider";
 import { resetEngineCache } from "../components/authentik-api/kinds";
-import { GROUP_SUPERUSER_PERMISSION, accessSummary, automationPermissions, rotationDue, tokenIdentifier } from "../components/authentik-access/model";
+import { accessSummary, automationPermissions, rotationDue, tokenIdentifier } from "../components/authentik-access/model";
 import { TOKEN_ENGINE_VERSION, TokenInputs, TokenOutputs, automationTokenProvider as tp } from "../components/authentik-access/token";
 import { ADMIN_TOKEN, FakeAuthentik, SEED, useFakeAuthentik } from "./support/fake-authentik";
 import { SKIP_UNDER_MUTATION, createFromState } from "./support/serialized";
@@ -41,7 +41,8 @@ async function automation(permissions: string[]) {
 /** Everything the platform does to authentik, with one token: create every kind, read, change, delete. */
 async function everyKind(token: string, opts: { superuserGroup?: boolean } = {}) {
     const flows = { authorizationFlow: SEED.flows[0], invalidationFlow: "default-provider-invalidation-flow" };
-    const group = await create(object("Group", { name: "admins", isSuperuser: opts.superuserGroup ?? false }, token));
+    // Groups are the admin credential's (ADMIN_WRITES); the token binds them.
+    const group = await create(object("Group", { name: "admins", isSuperuser: opts.superuserGroup ?? false }, ADMIN_TOKEN));
     const proxy = await create(object("ProxyProvider", { name: "wiki", mode: "forward_single", externalHost: "https://wiki.example.com", ...flows }, token));
     const oidc = await create(
         object("OAuth2Provider", { name: "grafana", clientType: "confidential", clientId: "grafana", clientSecret: "s".repeat(40), redirectUris: [], scopes: ["openid"], signingKey: SEED.certificate, ...flows }, token),
@@ -55,6 +56,9 @@ async function everyKind(token: string, opts: { superuserGroup?: boolean } = {})
     const member = await create(object("OutpostMember", { outpost: embedded.pk, outpostName: embedded.name, provider: proxy.outs.pk }, token));
     const all = [group, proxy, oidc, radius, ldap, app, binding, outpost, member];
     for (const o of all) assert.deepEqual(((await p.read!(o.id, o.outs)).props as ObjectOutputs).drift, [], `${o.inputs.kind} reads back unchanged`);
+    // Once the admin credential is gone (api.admin: none), the token reads the groups.
+    const groupRead = (await p.read!(group.id, { ...group.outs, apiToken: token })).props as ObjectOutputs;
+    assert.deepEqual([groupRead.authRefused, groupRead.drift], [false, []], "a group reads back with the token");
     // Drift corrected (every kind is written back whole), and a changed spec.
     for (const o of all) await p.update!(o.id, { ...o.outs, drift: ["(changed in the UI)"] }, o.inputs);
     await p.update!(app.id, app.outs, { ...app.inputs, spec: { ...app.inputs.spec, metaDescription: "the wiki" } });
@@ -67,22 +71,17 @@ async function everyKind(token: string, opts: { superuserGroup?: boolean } = {})
 useFakeAuthentik((started) => (fake = started));
 
 describe("the automation role's permissions", () => {
-    it("are view/add/change/delete on what the program manages and view on what it references, nothing else", () => {
-        const granted = automationPermissions({ superuserGroups: false });
-        for (const model of ["authentik_core.application", "authentik_core.group", "authentik_policies.policybinding", "authentik_outposts.outpost", "authentik_providers_proxy.proxyprovider"]) {
+    it("are view/add/change/delete on what the program writes, view on groups and on what it references, nothing else", () => {
+        const granted = automationPermissions();
+        for (const model of ["authentik_core.application", "authentik_policies.policybinding", "authentik_outposts.outpost", "authentik_providers_proxy.proxyprovider"]) {
             const [app, name] = model.split(".");
             for (const verb of ["view", "add", "change", "delete"]) assert.ok(granted.includes(`${app}.${verb}_${name}`), `${verb} ${model}`);
         }
-        for (const viewOnly of ["authentik_flows.view_flow", "authentik_providers_oauth2.view_scopemapping", "authentik_crypto.view_certificatekeypair", "authentik_outposts.view_kubernetesserviceconnection"]) {
+        for (const viewOnly of ["authentik_core.view_group", "authentik_flows.view_flow", "authentik_providers_oauth2.view_scopemapping", "authentik_crypto.view_certificatekeypair", "authentik_outposts.view_kubernetesserviceconnection"]) {
             assert.ok(granted.includes(viewOnly), viewOnly);
         }
-        assert.equal(granted.length, 36, "8 managed models × 4 verbs + 4 referenced models");
-        assert.ok(!granted.some((perm) => /_user$|_token|_role$|superuser|add_flow|change_flow/.test(perm)), "no users, tokens, roles, flows or superuser status");
-    });
-
-    it("add the group-superuser permission only when the config declares a superuser group", () => {
-        assert.ok(!automationPermissions({ superuserGroups: false }).includes("authentik_core.enable_group_superuser"));
-        assert.ok(automationPermissions({ superuserGroups: true }).includes("authentik_core.enable_group_superuser"));
+        assert.equal(granted.length, 33, "7 written models × 4 verbs + view on groups + 4 referenced models");
+        assert.ok(!granted.some((perm) => /_user$|_token|_role$|superuser|add_flow|change_flow|(add|change|delete)_group$/.test(perm)), "no users, tokens, roles, flows, superuser status or group writes");
     });
 });
 
@@ -112,12 +111,12 @@ describe("the plan's line on API access", () => {
     it("names the account, its permission count, the rotation and who made it", () => {
         assert.equal(
             accessSummary(scoped),
-            "API token: service account authentik-platform-automation's, 36 permissions; expires after authentik's default token duration, rotated after 50% of it; made with the bootstrap token (api.admin; set none after this install); bootstrap token and password still handed to the pods (authentik.bootstrapCredentials)",
+            "API token: service account authentik-platform-automation's, 33 permissions; groups are written only with the admin credential (a token that may change a group may change its members); expires after authentik's default token duration, rotated after 50% of it; made with the bootstrap token (api.admin; set none after this install); bootstrap token and password still handed to the pods (authentik.bootstrapCredentials)",
         );
     });
-    it("says when the token can make any group superuser, naming the groups", () => {
-        assert.match(accessSummary({ ...scoped, superuserGroups: ["admins"] }), /37 permissions; includes authentik_core\.enable_group_superuser because admins is a superuser group: whoever holds the token can make any group superuser/);
-        assert.match(accessSummary({ ...scoped, superuserGroups: ["a", "b"] }), /because a, b are superuser groups/);
+    it("says that groups are the admin credential's, and plainly that managing a superuser group is superuser power", () => {
+        assert.match(accessSummary({ ...scoped, superuserGroups: ["admins"] }), /33 permissions; groups are written only with the admin credential, and admins is a superuser group: managing it is superuser power;/);
+        assert.match(accessSummary({ ...scoped, superuserGroups: ["a", "b"] }), /a, b are superuser groups: managing them is superuser power/);
     });
     it("says when no superuser credential is held and the pods have no bootstrap credentials", () => {
         const line = accessSummary({ ...scoped, admin: "none", bootstrapCredentials: false });
@@ -133,7 +132,7 @@ describe("the plan's line on API access", () => {
 
 describe("the service account, its role and its token", () => {
     it("are made with the admin credential, and the account keeps no app password", async () => {
-        const { account, token } = await automation(automationPermissions({ superuserGroups: false }));
+        const { account, token } = await automation(automationPermissions());
         const user = fake.users.get(Number(account.outs.pk))!;
         assert.equal(user.type, "service_account");
         assert.equal(user.isSuperuser, false);
@@ -148,7 +147,7 @@ describe("the service account, its role and its token", () => {
     });
 
     it("a role reads back its permissions and member, and a removed permission is drift that the update restores", async () => {
-        const permissions = automationPermissions({ superuserGroups: false });
+        const permissions = automationPermissions();
         const { role } = await automation(permissions);
         assert.deepEqual([...fake.rolePermissions.get(role.id)!].sort(), permissions);
         fake.rolePermissions.get(role.id)!.delete("authentik_core.add_application");
@@ -162,13 +161,13 @@ describe("the service account, its role and its token", () => {
     });
 
     it("a token with exactly these permissions does everything the platform does", async () => {
-        const { token } = await automation(automationPermissions({ superuserGroups: false }));
+        const { token } = await automation(automationPermissions());
         await everyKind(token.key);
         assert.ok(!fake.calls.some((c) => / 403$/.test(c)), "nothing refused");
     });
 
     it("each permission is needed: without any one of them, something the platform does is refused", { timeout: 120_000 }, async () => {
-        const all = automationPermissions({ superuserGroups: false });
+        const all = automationPermissions();
         const unneeded: string[] = [];
         for (const dropped of all) {
             fake.reset();
@@ -184,19 +183,27 @@ describe("the service account, its role and its token", () => {
         assert.deepEqual(unneeded, []);
     });
 
-    it("a superuser group needs the group-superuser permission, which the role then holds", async () => {
-        const { token } = await automation(automationPermissions({ superuserGroups: false }));
-        await assert.rejects(everyKind(token.key, { superuserGroup: true }), /permission to set superuser status/);
-        fake.reset();
-        resetEngineCache();
-        const granted = await automation(automationPermissions({ superuserGroups: true }));
-        assert.ok(automationPermissions({ superuserGroups: true }).includes(GROUP_SUPERUSER_PERMISSION));
-        await everyKind(granted.token.key, { superuserGroup: true });
+    it("the token cannot make itself superuser, nor touch any group's members: groups are the admin credential's", async () => {
+        const { account, token } = await automation(automationPermissions());
+        const admins = fake.addUser("alice", {});
+        const superusers = { pk: "3f1d2c4b-0000-4000-8000-0000000000b1", name: "authentik Admins", is_superuser: true, attributes: {}, parents: [], users: [admins.pk], roles: [] };
+        fake.collections.core_groups.items.set(superusers.pk, superusers);
+        const call = (method: string, path: string, body: unknown) =>
+            fetch(`${fake.url}/api/v3${path}`, { method, headers: { authorization: `Bearer ${token.key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+        // The one request that made the scoped token superuser on a real 2026.2.2 server.
+        assert.equal((await call("PATCH", `/core/groups/${superusers.pk}/`, { users: [Number(account.outs.pk)] })).status, 403);
+        assert.equal((await call("POST", "/core/groups/", { name: "mine", users: [Number(account.outs.pk)], parents: [superusers.pk] })).status, 403);
+        assert.deepEqual(superusers.users, [admins.pk], "alice is still the only admin");
+        assert.equal(fake.users.get(Number(account.outs.pk))!.isSuperuser, false);
+        // Through the engine the refusal says what to do.
+        const ours = await create(object("Group", { name: "media" }, ADMIN_TOKEN));
+        await assert.rejects(p.update!(ours.id, ours.outs, object("Group", { name: "media-2" }, token.key)), /lacks the permission authentik_core\.change_group; a Group is written only with the admin credential: set api\.admin to bootstrap or apiToken for this run/);
+        await everyKind(token.key, { superuserGroup: true });
     });
 
     it("finds an application that already exists by its slug, even one the account may not use", async () => {
         fake.populate(3);
-        const { token } = await automation(automationPermissions({ superuserGroups: false }));
+        const { token } = await automation(automationPermissions());
         const legacy = fake.objects("core_applications").find((a) => a.slug === "legacy-002")!;
         await create(object("Application", { name: "legacy-002", slug: "legacy-002", provider: legacy.provider, metaLaunchUrl: "https://legacy-002.example.com/" }, token.key, true));
         assert.equal(fake.objects("core_applications").filter((a) => a.slug === "legacy-002").length, 1, "taken over, not created twice");

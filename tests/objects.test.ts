@@ -186,11 +186,13 @@ describe("authentik objects in the graph", () => {
         assert.equal(named(plan, "automation-account").retainOnDelete, true);
         const spec = role.inputs.spec as { name: string; permissions: string[] };
         assert.equal(spec.name, "authentik-platform-automation");
-        assert.ok(spec.permissions.includes("authentik_core.enable_group_superuser"), "homelab-admins is a superuser group");
+        assert.ok(!spec.permissions.includes("authentik_core.enable_group_superuser"), "homelab-admins is a superuser group, and still the token may not set superuser status");
+        assert.ok(!spec.permissions.includes("authentik_core.change_group"), "nor change any group (its members)");
         assert.ok(spec.permissions.includes("authentik_providers_proxy.change_proxyprovider"));
         for (const r of dynamic(plan).filter((x) => x.parent === named(plan, "authentik-objects").urn)) {
-            assert.ok(r.dependsOn.includes(token.urn), `${r.name} uses the automation token`);
-            assert.ok(!r.dependsOn.includes(bootstrap.urn), `${r.name} never sees the bootstrap token`);
+            const isGroup = r.type.endsWith(":Group");
+            assert.equal(r.dependsOn.includes(token.urn), !isGroup, `${r.name} ${isGroup ? "does not use" : "uses"} the automation token`);
+            assert.equal(r.dependsOn.includes(bootstrap.urn), isGroup, `${r.name}: only groups are written with the bootstrap token`);
         }
     });
 

@@ -117,7 +117,7 @@ describe("npm run plan", () => {
     it("prints a security summary", () => {
         const out = run().stdout;
         const section = out.slice(out.indexOf("\nSecurity:"), out.indexOf("\nChecks:"));
-        assert.match(section, /API token: service account authentik-platform-automation's, 37 permissions; includes authentik_core\.enable_group_superuser because homelab-admins is a superuser group/);
+        assert.match(section, /API token: service account authentik-platform-automation's, 33 permissions; groups are written only with the admin credential, and homelab-admins is a superuser group: managing it is superuser power/);
         assert.match(section, /rotated after 50% of it; made with the bootstrap token/);
         assert.match(section, /namespaces authentik and authentik-outposts enforce restricted/);
         assert.match(section, /Outposts: managed outposts run in authentik-outposts, the only namespace where the worker may write Secrets and Deployments/);

@@ -72,22 +72,22 @@ export function referencePermissions(): string[] {
 }
 
 /**
- * Setting `is_superuser` on a group needs its own permission (GroupSerializer.validate_is_superuser).
- * Whoever holds it can make any group a superuser group: it is as good as superuser.
+ * Kinds only the admin credential writes. authentik's GroupSerializer accepts `users` (and
+ * `parents`) from anyone who may change the group (authentik/core/api/groups.py), so a token with
+ * `change_group` can put itself into a superuser group and is superuser in one request (seen on a
+ * real 2026.2.2 server). The automation token only looks groups up; the admin credential creates,
+ * changes and deletes them, and sets `is_superuser` (GroupSerializer.validate_is_superuser).
  */
-export const GROUP_SUPERUSER_PERMISSION = "authentik_core.enable_group_superuser";
+export const ADMIN_WRITES: readonly string[] = ["Group"];
 
 /**
- * The automation role's global permissions, sorted: view/add/change/delete on every managed model,
- * view on every referenced one, and the group-superuser permission only when the config declares
- * a superuser group.
+ * The automation role's global permissions, sorted: view on every managed model and every
+ * referenced one; add/change/delete on the managed models the admin credential does not keep
+ * (ADMIN_WRITES). Nothing on users, tokens, roles, flows or superuser status.
  */
-export function automationPermissions(opts: { superuserGroups: boolean }): string[] {
-    return [
-        ...MANAGED_MODELS.flatMap(allOf),
-        ...referencePermissions(),
-        ...(opts.superuserGroups ? [GROUP_SUPERUSER_PERMISSION] : []),
-    ].sort();
+export function automationPermissions(): string[] {
+    const written = Object.entries(KIND_MODELS).filter(([kind]) => !ADMIN_WRITES.includes(kind)).map(([, model]) => model);
+    return [...new Set([...MANAGED_MODELS.map((m) => permission("view", m)), ...[...new Set(written)].flatMap(allOf), ...referencePermissions()])].sort();
 }
 
 /**
@@ -122,10 +122,10 @@ export function accessSummary(a: {
     if (!a.managesObjects) return "API token: none (the stack manages no authentik objects)";
     if (a.token === "bootstrap") return "API token: the bootstrap token: a superuser token that never expires, in Pulumi state and the pods (api.token: scoped replaces it)";
     if (a.token === "apiToken") return "API token: credentials.apiToken: its permissions and expiry are as you created it (api.token: scoped replaces it)";
-    const granted = automationPermissions({ superuserGroups: a.superuserGroups.length > 0 });
-    const superuser = a.superuserGroups.length
-        ? `; includes ${GROUP_SUPERUSER_PERMISSION} because ${a.superuserGroups.join(", ")} ${a.superuserGroups.length > 1 ? "are superuser groups" : "is a superuser group"}: whoever holds the token can make any group superuser`
-        : "";
+    const granted = automationPermissions();
+    const groups = a.superuserGroups.length
+        ? `; groups are written only with the admin credential, and ${a.superuserGroups.join(", ")} ${a.superuserGroups.length > 1 ? "are superuser groups" : "is a superuser group"}: managing ${a.superuserGroups.length > 1 ? "them" : "it"} is superuser power`
+        : "; groups are written only with the admin credential (a token that may change a group may change its members)";
     const admin =
         a.admin === "none"
             ? "no superuser credential held (api.admin: none): the token renews itself"
@@ -133,5 +133,5 @@ export function accessSummary(a: {
     const bootstrap = a.bootstrapCredentials
         ? "; bootstrap token and password still handed to the pods (authentik.bootstrapCredentials)"
         : "; no bootstrap credentials in the pods (generated ones from an earlier up: pulumi state unprotect them first, README: API access)";
-    return `API token: service account ${a.account}'s, ${granted.length} permissions${superuser}; expires after authentik's default token duration, rotated after ${a.rotateAfterPercent}% of it; ${admin}${bootstrap}`;
+    return `API token: service account ${a.account}'s, ${granted.length} permissions${groups}; expires after authentik's default token duration, rotated after ${a.rotateAfterPercent}% of it; ${admin}${bootstrap}`;
 }

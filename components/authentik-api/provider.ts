@@ -21,7 +21,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { Apis, Connection, apisFor } from "./client";
 import { KindSpec, Remote, engineCache, groupPk, kinds } from "./kinds";
-import { permissionFor, referencePermissions } from "../authentik-access/model";
+import { ADMIN_WRITES, permissionFor, referencePermissions } from "../authentik-access/model";
 import { PermanentError, ReadinessOptions, RetryPolicy, isGone, isRefused, isUnreachable, mayHaveCommitted, realClock, statusOf, waitForReady, withRetry } from "./retry";
 
 /** Bump when the engine's behaviour changes, so existing objects are re-applied. */
@@ -222,7 +222,9 @@ function needs<T>(kind: string, verb: "view" | "add" | "change" | "delete" | "re
     return operation.catch((e: unknown) => {
         const single = verb === "references" ? undefined : permissionFor(kind, verb);
         const lacking = verb === "references" ? `a view permission on what it references (${referencePermissions().join(", ")})` : single && `the permission ${single}`;
-        if (statusOf(e) === 403 && lacking && e instanceof Error) throw new PermanentError(`${e.message} (the token lacks ${lacking})`, 403);
+        const adminOnly = verb !== "view" && verb !== "references" && ADMIN_WRITES.includes(kind);
+        const hint = adminOnly ? `; a ${kind} is written only with the admin credential: set api.admin to bootstrap or apiToken for this run` : "";
+        if (statusOf(e) === 403 && lacking && e instanceof Error) throw new PermanentError(`${e.message} (the token lacks ${lacking}${hint})`, 403);
         throw e;
     });
 }

@@ -10,6 +10,7 @@ import * as random from "@pulumi/random";
 import { StackConfig, outpostOfApp } from "../../stacks/config";
 import { AuthentikConnection, AuthentikObject, KindName } from "../authentik-api/resource";
 import { CredentialValue } from "../secrets";
+import { ADMIN_WRITES } from "../authentik-access/model";
 import type { AppOutputs } from "../../packages/contract";
 import { EMBEDDED_DISABLED_COMPONENTS } from "../authentik/outposts";
 import {
@@ -27,7 +28,14 @@ import {
 
 export interface AuthentikObjectsArgs {
     config: StackConfig;
+    /** How every object is read and written (the automation token). */
     connection: AuthentikConnection;
+    /**
+     * The admin credential, which alone writes groups (ADMIN_WRITES: a token that may change a group
+     * may change its members). Absent (api.admin: none): groups are read with `connection`, and a
+     * change to one is refused by authentik, the error naming api.admin.
+     */
+    adminConnection?: AuthentikConnection;
     /** Public URL of authentik (what outposts and OIDC clients use). */
     authentikUrl: string;
     radiusSharedSecret?: CredentialValue;
@@ -44,9 +52,11 @@ export class AuthentikObjects extends pulumi.ComponentResource {
     constructor(name: string, args: AuthentikObjectsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("authentik-platform:authentik:AuthentikObjects", name, {}, opts);
         const c = args.config;
+        /** Groups are written with the admin credential when there is one; everything else with the token. */
+        const connectionFor = (kind: KindName) => (ADMIN_WRITES.includes(kind) ? (args.adminConnection ?? args.connection) : args.connection);
         /** One authentik object; `formerly` are its resource names under an app's previous slugs. */
         const object = (kind: KindName, resourceName: string, spec: pulumi.Input<Record<string, pulumi.Input<unknown>>>, adopt: boolean, formerly: string[] = []) =>
-            new AuthentikObject(kind, resourceName, { connection: args.connection, spec, adopt }, { parent: this, dependsOn: args.dependsOn, aliases: formerly.map((n) => ({ name: n })) });
+            new AuthentikObject(kind, resourceName, { connection: connectionFor(kind), spec, adopt }, { parent: this, dependsOn: args.dependsOn, aliases: formerly.map((n) => ({ name: n })) });
 
         const groups = new Map(c.groups.map((g) => [g.name, object("Group", `group-${g.name}`, { name: g.name, isSuperuser: g.superuser }, g.adopt)]));
         const bind = (target: AuthentikObject, groupNames: string[], names: (g: string) => string, adopt: boolean, formerly: (g: string) => string[] = () => []) =>
