@@ -58,6 +58,32 @@ describe("a build with nothing to do", () => {
         assert.equal(builtFrom(root, bin), false, "never stamped: compile");
     });
 
+    it("a compile that fails leaves no stamp: tsc has emitted what it could, and the next build compiles again", () => {
+        // A project of one file, built by this tools/build.js with this TypeScript and this stamp module.
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "build-fail-"));
+        const write = (file: string, text: string) => {
+            fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+            fs.writeFileSync(path.join(root, file), text);
+        };
+        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(root, "node_modules"));
+        write("tools/build.js", fs.readFileSync(path.join(ROOT, "tools", "build.js"), "utf8"));
+        write("package.json", JSON.stringify({ engines: pkg.engines }));
+        write("tsconfig.json", JSON.stringify({ compilerOptions: { outDir: "bin", rootDir: ".", strict: true }, include: ["components"] }));
+        write("bin/components/lib/build-stamp.js", fs.readFileSync(path.join(ROOT, "bin", "components", "lib", "build-stamp.js"), "utf8"));
+        write("bin/tools/stamp.js", `require("../components/lib/build-stamp").writeStamp(${JSON.stringify(root)}, ${JSON.stringify(path.join(root, "bin"))});`);
+        const build = () => spawnSync(process.execPath, [path.join(root, "tools", "build.js")], { cwd: root }).status;
+        write("components/a.ts", "export const a: number = 1;\n");
+        assert.equal(build(), 0);
+        assert.equal(builtFrom(root, path.join(root, "bin")), true);
+        const good = fs.readFileSync(path.join(root, "components", "a.ts"));
+        write("components/a.ts", "export const a: number = \"broken\";\n");
+        assert.notEqual(build(), 0, "the type error fails the build");
+        fs.writeFileSync(path.join(root, "components", "a.ts"), good); // the change taken back
+        assert.equal(builtFrom(root, path.join(root, "bin")), false, "bin/ holds what the failed compile emitted: not built from these sources");
+        assert.equal(build(), 0);
+        assert.match(fs.readFileSync(path.join(root, "bin", "components", "a.js"), "utf8"), /exports\.a = 1;/);
+    });
+
     it("skips the compile: `npm run build` right after a build leaves bin/ as it was", () => {
         const bin = path.join(ROOT, "bin");
         assert.equal(builtFrom(ROOT, bin), true, "npm test built bin/ from these sources");

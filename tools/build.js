@@ -51,6 +51,9 @@ function main() {
     const stamp = path.join(BIN, "components", "lib", "build-stamp.js");
     const { builtFrom } = fs.existsSync(stamp) ? require(stamp) : {};
     if (typeof builtFrom === "function" && builtFrom(ROOT, BIN)) return 0;
+    // tsc emits even when it fails: a stamp left from the last good compile would then vouch for
+    // that output once the sources are taken back. The stamp comes back only with a clean compile.
+    fs.rmSync(path.join(BIN, ".build-digest"), { force: true });
     // (Resolved as Node.js does: a copy of the project, as Stryker's sandbox, finds it further up.)
     return node(require.resolve("typescript/bin/tsc", { paths: [ROOT] }), "-p", "tsconfig.json") || node(path.join(BIN, "tools", "stamp.js"));
 }
