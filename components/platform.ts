@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { StackConfig, adminCredential, credentialsInUse, usesApi } from "../stacks/config";
 import { AutomationAccess } from "./authentik-access";
 import { outpostsApart } from "./authentik/outposts";
-import { automationPermissions, consumerPermissions } from "./authentik-access/model";
+import { automationInitialPermissions, automationPermissions, consumerInitialPermissions, consumerPermissions } from "./authentik-access/model";
 import { AuthentikObjects } from "./authentik-objects";
 import { retryPolicyOf } from "./authentik-objects/model";
 import type { LoadedConfig } from "../stacks/load";
@@ -177,31 +177,52 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
  * ever leaves Pulumi's secrets. Exported for the end-to-end stack, which runs it under the real
  * engine against an authentik stand-in.
  */
-export function authentikObjectsFor(config: StackConfig, args: { adminToken?: pulumi.Output<string>; radiusSharedSecret?: CredentialValue; dependsOn: pulumi.Resource[] }): AuthentikObjects {
+export function authentikObjectsFor(
+    config: StackConfig,
+    args: { adminToken?: pulumi.Output<string>; radiusSharedSecret?: CredentialValue; dependsOn: pulumi.Resource[]; consumers?: ConsumerAccess },
+): AuthentikObjects {
     const token =
         config.api.token === "scoped"
-            ? scopedAccess(config, args, "automation", config.api.automation.account, automationPermissions())
+            ? scopedAccess(config, args, "automation", config.api.automation.account, automationPermissions(), automationInitialPermissions()).token
             : args.adminToken!;
     return new AuthentikObjects("authentik-objects", {
         config,
         connection: { url: apiUrlOf(config), token, policy: retryPolicyOf(config) },
         adminConnection: args.adminToken === undefined ? undefined : { url: apiUrlOf(config), token: args.adminToken, policy: retryPolicyOf(config) },
+        grant: { role: config.api.token === "scoped" ? config.api.automation.account : undefined, adminToken: args.adminToken },
+        consumers: args.consumers && { roles: args.consumers.roles, made: args.consumers.made },
         authentikUrl: authentikUrl(config),
         radiusSharedSecret: args.radiusSharedSecret,
         dependsOn: args.dependsOn,
     });
 }
 
+/** The consuming stacks' accounts: their roles (by name), what makes them, and their tokens (secret, by consumer name). */
+export interface ConsumerAccess {
+    roles: string[];
+    made: pulumi.Resource[];
+    tokens: pulumi.Output<Record<string, string>>;
+}
+
 /**
  * One scoped service account per consuming stack (config `consumers`), holding what ProtectedApp
- * needs, with an expiring token the platform's `up` rotates: by name, a secret.
+ * needs, with an expiring token the platform's `up` rotates. Their roles are handed change on the
+ * outposts ProtectedApps attach to (authentikObjectsFor's `consumers`).
  */
-export function consumerTokensFor(config: StackConfig, args: { adminToken?: pulumi.Output<string>; dependsOn: pulumi.Resource[] }): pulumi.Output<Record<string, string>> {
-    const tokens = Object.fromEntries(
-        config.consumers.map((consumer) => [consumer.name, scopedAccess(config, args, `consumer-${consumer.name}`, `authentik-platform-consumer-${consumer.name}`, consumerPermissions())]),
-    );
-    return pulumi.secret(pulumi.all(tokens));
+export function consumerAccessFor(config: StackConfig, args: { adminToken?: pulumi.Output<string>; dependsOn: pulumi.Resource[] }): ConsumerAccess {
+    const accounts = config.consumers.map((consumer) => {
+        const account = consumerAccount(consumer.name);
+        return { name: consumer.name, account, access: scopedAccess(config, args, `consumer-${consumer.name}`, account, consumerPermissions(), consumerInitialPermissions()) };
+    });
+    return {
+        roles: accounts.map((a) => a.account),
+        made: accounts.map((a) => a.access),
+        tokens: pulumi.secret(pulumi.all(Object.fromEntries(accounts.map((a) => [a.name, a.access.token])))),
+    };
 }
+
+/** A consuming stack's service account, and its role's name. */
+const consumerAccount = (name: string) => `authentik-platform-consumer-${name}`;
 
 /** Where the program reaches authentik's API. */
 function apiUrlOf(config: StackConfig): string {
@@ -209,16 +230,24 @@ function apiUrlOf(config: StackConfig): string {
 }
 
 /** A scoped service account with `permissions`, made with the admin credential; its rotating token. */
-function scopedAccess(config: StackConfig, args: { adminToken?: pulumi.Output<string>; dependsOn: pulumi.Resource[] }, name: string, account: string, permissions: string[]): pulumi.Output<string> {
+function scopedAccess(
+    config: StackConfig,
+    args: { adminToken?: pulumi.Output<string>; dependsOn: pulumi.Resource[] },
+    name: string,
+    account: string,
+    permissions: string[],
+    initialPermissions: string[],
+): AutomationAccess {
     return new AutomationAccess(name, {
         apiUrl: apiUrlOf(config),
         adminToken: args.adminToken,
         account,
         permissions,
+        initialPermissions,
         rotateAfter: config.api.automation.rotateAfterPercent / 100,
         policy: retryPolicyOf(config),
         dependsOn: args.dependsOn,
-    }).token;
+    });
 }
 
 function authentikObjects(config: StackConfig, credentials: Credentials, authentik: AuthentikRelease): { objects: AuthentikObjects; consumerTokens: pulumi.Output<Record<string, string>> } {
@@ -226,9 +255,10 @@ function authentikObjects(config: StackConfig, credentials: Credentials, authent
     const held = admin ? credentials.values[admin] : undefined;
     if (admin && held?.kind !== "value") throw new Error(`the API token (${admin}) must be held by Pulumi`);
     const adminToken = held?.kind === "value" ? held.value : undefined;
+    const consumers = consumerAccessFor(config, { adminToken, dependsOn: [authentik.release] });
     return {
-        objects: authentikObjectsFor(config, { adminToken, radiusSharedSecret: credentials.values.radiusSharedSecret, dependsOn: [authentik.release] }),
-        consumerTokens: consumerTokensFor(config, { adminToken, dependsOn: [authentik.release] }),
+        objects: authentikObjectsFor(config, { adminToken, radiusSharedSecret: credentials.values.radiusSharedSecret, dependsOn: [authentik.release], consumers }),
+        consumerTokens: consumers.tokens,
     };
 }
 

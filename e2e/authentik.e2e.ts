@@ -92,6 +92,37 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
         assert.equal(fake.objects("core_applications").find((a) => a.slug === "sonarr")!.meta_launch_url, launch);
     });
 
+    it("10. an app switches from forward auth to OIDC and back: the real engine creates the new provider under the app's name before it deletes the old one", async () => {
+        const sonarr = () => fake.collections.core_applications.items.get("sonarr")!;
+        const bindings = () => fake.objects("policies_bindings").filter((b) => b.target === sonarr().pk).map((b) => b.group);
+        const before = { bindings: bindings(), app: sonarr().pk };
+        const path = (key: string) => `authentik-platform:apps[1].${key}`; // sonarr, the second app of the homelab file
+        ok(await pulumi("config", "set", "--path", path("mode"), "oidc"), "config set");
+        ok(await pulumi("config", "set", "--path", path("clientType"), "public"), "config set");
+        ok(await pulumi("config", "set", "--path", path("redirectUris[0]"), "https://sonarr.homelab.example/oidc/callback"), "config set");
+        ok(await pulumi("config", "rm", "--path", path("outpost")), "config rm");
+        ok(await pulumi("up", "--yes", "--skip-preview"), "up to OIDC");
+        const oidc = fake.objects("providers_oauth2").find((o) => o.name === "Sonarr")!;
+        assert.ok(oidc, "the OAuth2 provider has the app's name");
+        assert.equal(sonarr().provider, oidc.pk, "the app is on it");
+        assert.deepEqual([sonarr().pk, bindings()], [before.app, before.bindings], "same application, same bindings");
+        assert.ok(!fake.objects("providers_proxy").some((o) => String(o.name).startsWith("Sonarr")), "the proxy provider is gone, renamed or not");
+        assert.ok(!(fake.embedded().providers as number[]).some((pk) => !fake.objects("providers_proxy").some((o) => o.pk === pk)), "the outpost serves no provider that is gone");
+        ok(await pulumi("preview", "--expect-no-changes"), "clean afterwards");
+
+        ok(await pulumi("config", "set", "--path", path("mode"), "forward_single"), "config set");
+        ok(await pulumi("config", "set", "--path", path("outpost"), "embedded"), "config set");
+        ok(await pulumi("config", "rm", "--path", path("clientType")), "config rm");
+        ok(await pulumi("config", "rm", "--path", path("redirectUris")), "config rm");
+        ok(await pulumi("up", "--yes", "--skip-preview"), "up back to forward auth");
+        const proxy = fake.objects("providers_proxy").find((o) => o.name === "Sonarr")!;
+        assert.equal(sonarr().provider, proxy.pk);
+        assert.ok((fake.embedded().providers as number[]).includes(proxy.pk as number), "on the outpost again");
+        assert.equal(fake.objects("providers_oauth2").filter((o) => String(o.name).startsWith("Sonarr")).length, 0);
+        assert.deepEqual(bindings(), before.bindings);
+        ok(await pulumi("preview", "--expect-no-changes"), "clean afterwards");
+    });
+
     it("the token rotates itself once half its lifetime passed, and the next preview is clean again", async () => {
         const own = () => [...fake.tokens.values()].filter((t) => t.user === account()!.pk);
         const current = own();

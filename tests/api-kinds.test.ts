@@ -142,13 +142,17 @@ describe("what each kind sends authentik", () => {
 
     it("role: its permissions sorted (the spec left as it was), its member by pk", async () => {
         const permissions = ["authentik_core.view_group", "authentik_core.add_application"];
-        assert.deepEqual(await kinds.Role.body(api, { name: "automation", permissions, user: "5" }), {
+        const initialPermissions = ["authentik_core.delete_application", "authentik_core.change_application"];
+        assert.deepEqual(await kinds.Role.body(api, { name: "automation", permissions, initialPermissions, user: "5" }), {
             name: "automation",
             permissions: ["authentik_core.add_application", "authentik_core.view_group"],
+            initialPermissions: ["authentik_core.change_application", "authentik_core.delete_application"],
             user: 5,
         });
         assert.deepEqual(permissions, ["authentik_core.view_group", "authentik_core.add_application"]);
+        assert.deepEqual(initialPermissions, ["authentik_core.delete_application", "authentik_core.change_application"]);
         assert.deepEqual((await kinds.Role.body(api, { name: "r", user: 1 })).permissions, []);
+        assert.deepEqual((await kinds.Role.body(api, { name: "r", user: 1 })).initialPermissions, []);
     });
 
     it("a missing outpost or scope mapping is named, with what to do", async () => {
@@ -160,7 +164,7 @@ describe("what each kind sends authentik", () => {
         const noScope = stubApis({ propertymappingsProviderScopeList: () => page([{ pk: "pm-openid", managed: "goauthentik.io/providers/oauth2/scope-openid" }]) });
         await assert.rejects(
             kinds.OAuth2Provider.body(noScope, { name: "o", ...flows, clientType: "public", clientId: "o", scopes: ["openid", "email"] }),
-            /^PermanentError: scope mapping goauthentik\.io\/providers\/oauth2\/scope-email: expected one match in authentik, found 0$/,
+            /^PermanentError: scope mapping goauthentik\.io\/providers\/oauth2\/scope-email: expected one match in authentik, found 0 \(it does not exist, or the token may not view it\)$/,
         );
     });
 
@@ -184,7 +188,8 @@ describe("what each kind sends authentik", () => {
 
     it("what each kind compares as a set, creates only once, and replaces on", () => {
         assert.deepEqual(kinds.OAuth2Provider.setFields, ["propertyMappings", "redirectUris"]);
-        assert.deepEqual(kinds.Role.setFields, ["permissions"]);
+        assert.deepEqual(kinds.Role.setFields, ["permissions", "initialPermissions"]);
+        assert.deepEqual(kinds.ProxyProvider.createOnly, ["application"], "the app a provider serves only tells its predecessor in a kind change");
         assert.deepEqual(kinds.Outpost.createOnly, ["initialProviders"]);
         assert.deepEqual(kinds.ServiceAccount.replaceOn, ["username"]);
         assert.equal(kinds.ServiceAccount.existingIsOwn, true);
@@ -330,13 +335,23 @@ describe("what each kind asks authentik", () => {
             rbacRolesRetrieve: () => ({ pk: "r1", name: "automation" }),
             rbacPermissionsList: () => page([{ appLabel: "authentik_core", codename: "view_group" }, { appLabel: "authentik_core", codename: "add_application" }]),
             rbacRolesList: () => page([{ pk: "r1" }]),
+            rbacInitialPermissionsList: () => page([{ pk: 3, name: "automation", permissionsObj: [{ appLabel: "authentik_core", codename: "delete_application" }, { appLabel: "authentik_core", codename: "change_application" }] }]),
         };
         const member = recordingApis(answers);
-        assert.deepEqual(await kinds.Role.retrieve(member.api, "r1", { user: "5" }), { pk: "r1", name: "automation", permissions: ["authentik_core.add_application", "authentik_core.view_group"], user: 5 });
+        assert.deepEqual(await kinds.Role.retrieve(member.api, "r1", { user: "5" }), {
+            pk: "r1",
+            name: "automation",
+            permissions: ["authentik_core.add_application", "authentik_core.view_group"],
+            initialPermissions: ["authentik_core.change_application", "authentik_core.delete_application"],
+            user: 5,
+        });
         assert.deepEqual(member.calls.slice(1), [
             ["rbacPermissionsList", { role: "r1", ...first }],
             ["rbacRolesList", { users: 5, ...first }],
+            ["rbacInitialPermissionsList", { name: "automation", ...first }],
         ]);
+        const none = recordingApis({ ...answers, rbacInitialPermissionsList: () => page([{ pk: 4, name: "automation-other", permissionsObj: [{ appLabel: "a", codename: "b" }] }]) });
+        assert.deepEqual((await kinds.Role.retrieve(none.api, "r1")).initialPermissions, [], "only the one named after the role counts");
         const removed = recordingApis({ ...answers, rbacRolesList: () => page([{ pk: "another-role" }]) });
         assert.equal((await kinds.Role.retrieve(removed.api, "r1", { user: 5 })).user, null, "a removed member is drift");
         const noUser = recordingApis(answers);
@@ -371,23 +386,29 @@ describe("what each kind asks authentik", () => {
     });
 
     it("a role update writes only what differs: its name, the missing and the extra permissions, its member", async () => {
-        const answers = (name: string, held: string[], members: string[]) => ({
+        const answers = (name: string, held: string[], members: string[], initial?: string[]) => ({
             rbacRolesRetrieve: () => ({ pk: "r1", name }),
-            rbacPermissionsList: () => page(held.map((p) => ({ appLabel: p.split(".")[0], codename: p.split(".")[1] }))),
+            rbacPermissionsList: (q: Params) =>
+                q.role ? page(held.map((p) => ({ appLabel: p.split(".")[0], codename: p.split(".")[1] }))) : page([{ id: q.codename === "change_x" ? 41 : 42, appLabel: q.contentTypeAppLabel, codename: q.codename }]),
             rbacRolesList: () => page(members.map((pk) => ({ pk }))),
+            rbacInitialPermissionsList: () => page(initial ? [{ pk: 7, name, permissionsObj: initial.map((p) => ({ appLabel: p.split(".")[0], codename: p.split(".")[1] })) }] : []),
         });
-        const body = { name: "automation", permissions: ["a.add", "a.view"], user: 5 };
-        const same = recordingApis(answers("automation", ["a.view", "a.add"], ["r1"]));
+        const body = { name: "automation", permissions: ["a.add", "a.view"], initialPermissions: ["a.change_x", "a.delete_x"], user: 5 };
+        const same = recordingApis(answers("automation", ["a.view", "a.add"], ["r1"], ["a.delete_x", "a.change_x"]));
         assert.deepEqual(await kinds.Role.update(same.api, "r1", body), { pk: "r1", ...body });
-        assert.deepEqual(same.names(), ["rbacRolesRetrieve", "rbacPermissionsList", "rbacRolesList"], "nothing written");
+        assert.deepEqual(same.names(), ["rbacRolesRetrieve", "rbacPermissionsList", "rbacRolesList", "rbacInitialPermissionsList"], "nothing written");
         const differs = recordingApis(answers("old-name", ["a.view", "a.delete"], []));
         await kinds.Role.update(differs.api, "r1", body);
-        assert.deepEqual(differs.calls.slice(3), [
+        assert.deepEqual(differs.calls.slice(4).filter(([n]) => !n.endsWith("List")), [
             ["rbacRolesPartialUpdate", { uuid: "r1", patchedRoleRequest: { name: "automation" } }],
             ["rbacPermissionsAssignedByRolesAssign", { uuid: "r1", permissionAssignRequest: { permissions: ["a.add"] } }],
             ["rbacPermissionsAssignedByRolesUnassignPartialUpdate", { uuid: "r1", patchedPermissionAssignRequest: { permissions: ["a.delete"] } }],
+            ["rbacInitialPermissionsCreate", { initialPermissionsRequest: { name: "automation", role: "r1", permissions: [41, 42] } }],
             ["rbacRolesAddUserCreate", { uuid: "r1", userAccountSerializerForRoleRequest: { pk: 5 } }],
         ]);
+        const stale = recordingApis(answers("automation", ["a.view", "a.add"], ["r1"], ["a.change_x"]));
+        await kinds.Role.update(stale.api, "r1", body);
+        assert.deepEqual(stale.calls.filter(([n]) => n === "rbacInitialPermissionsPartialUpdate"), [["rbacInitialPermissionsPartialUpdate", { id: 7, patchedInitialPermissionsRequest: { role: "r1", permissions: [41, 42] } }]]);
     });
 
     it("references are remembered per name: two certificates, groups, outposts or scope sets in one process stay apart", async () => {

@@ -75,6 +75,54 @@ describe("the fake authentik: DRF's update semantics, as authentik's serializers
     });
 });
 
+describe("the fake authentik: object permissions, as authentik's RBAC grants them", () => {
+    /** A service account holding a role with `global` permissions, and its token. */
+    function holder(global: string[]) {
+        const user = fake.addUser("bot", { type: "service_account" });
+        const role = randomRole();
+        fake.collections.rbac_roles.items.set(role, { pk: role, name: "bot" });
+        fake.rolePermissions.set(role, new Set(global));
+        fake.roleUsers.set(role, new Set([user.pk]));
+        return { role, token: fake.issueToken(user.pk) };
+    }
+    const randomRole = () => `3f1d2c4b-0000-4000-8000-${String(Math.floor(Math.random() * 1e12)).padStart(12, "0")}`;
+    const call = async (token: string, method: string, path: string, body?: unknown) =>
+        (await fetch(`${fake.url}/api/v3${path}`, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).status;
+
+    it("a creator gets no permission on what it creates (authentik/core/api/utils.py ModelSerializer.create assigns only InitialPermissions)", async () => {
+        const { token } = holder(["authentik_core.add_application", "authentik_core.view_application"]);
+        assert.equal(await call(token, "POST", "/core/applications/", { name: "a", slug: "a" }), 201);
+        assert.equal(await call(token, "PATCH", "/core/applications/a/", { name: "b" }), 403, "as the real server answered after its 201");
+    });
+
+    it("an InitialPermissions of the creator's role gives that role its permissions of the new object's model, on that object only", async () => {
+        const { role, token } = holder(["authentik_core.add_application", "authentik_core.view_application"]);
+        const ids = await (await fetch(`${fake.url}/api/v3/rbac/permissions/?codename=change_application&content_type__app_label=authentik_core`, { headers: { authorization: "Bearer test-token" } })).json();
+        const change = (ids as { results: { id: number }[] }).results[0].id;
+        assert.equal(await call("test-token", "POST", "/rbac/initial_permissions/", { name: "bot", role, permissions: [change] }), 201);
+        fake.collections.core_applications.items.set("theirs", { pk: "3f1d2c4b-0000-4000-8000-0000000000c1", name: "theirs", slug: "theirs", provider: null });
+        assert.equal(await call(token, "POST", "/core/applications/", { name: "a", slug: "a" }), 201);
+        assert.equal(await call(token, "PATCH", "/core/applications/a/", { name: "b" }), 200);
+        assert.equal(await call(token, "DELETE", "/core/applications/a/"), 403, "only the permissions it lists");
+        assert.equal(await call(token, "PATCH", "/core/applications/theirs/", { name: "x" }), 403, "and only on what the role's members created");
+    });
+
+    it("an object permission assigned by a superuser allows that one object; the role cannot assign itself any", async () => {
+        const { role, token } = holder(["authentik_core.view_group"]);
+        const [one, other] = ["3f1d2c4b-0000-4000-8000-0000000000d1", "3f1d2c4b-0000-4000-8000-0000000000d2"].map((pk, i) => {
+            const g = { pk, name: `g${i}`, is_superuser: false, attributes: {}, parents: [], users: [], roles: [] };
+            fake.collections.core_groups.items.set(pk, g);
+            return g;
+        });
+        const assign = { permissions: ["authentik_core.change_group"], model: "authentik_core.group", object_pk: one.pk };
+        assert.equal(await call(token, "POST", `/rbac/permissions/assigned_by_roles/${role}/assign/`, assign), 403, "its own assign answered 403 on the real server");
+        assert.equal(await call("test-token", "POST", `/rbac/permissions/assigned_by_roles/${role}/assign/`, assign), 200);
+        assert.equal(await call(token, "PATCH", `/core/groups/${one.pk}/`, { attributes: { a: 1 } }), 200);
+        assert.equal(await call(token, "PATCH", `/core/groups/${other.pk}/`, { attributes: { a: 1 } }), 403);
+        assert.equal(await call(token, "PATCH", `/core/groups/${one.pk}/`, { is_superuser: true }), 400, "setting superuser status needs its own permission");
+    });
+});
+
 describe("proxy provider lifecycle", () => {
     it("creates, reads, detects drift, updates and deletes", async () => {
         const i = inputs("ProxyProvider", proxySpec());
@@ -943,6 +991,22 @@ describe("serialization", () => {
     });
 });
 
+
+describe("what the engine hands back to Pulumi", () => {
+    const undefinedAt = (value: unknown, at = ""): string[] =>
+        value === undefined ? [at] : value && typeof value === "object" ? Object.entries(value).flatMap(([k, v]) => undefinedAt(v, `${at}.${k}`)) : [];
+
+    it("holds no undefined value, which the engine's protobuf Struct refuses (\"Unexpected struct type\")", async () => {
+        const { id, outs } = await create(inputs("Group", { name: "g" }));
+        assert.deepEqual(undefinedAt(outs), []);
+        const updated = (await p.update!(id, outs, inputs("Group", { name: "g2" }))).outs;
+        assert.deepEqual(undefinedAt(updated), []);
+        const rotated = (await p.update!(id, updated as ObjectOutputs, inputs("Group", { name: "g2" }, { apiToken: "test-token", engineVersion: ENGINE_VERSION }))).outs;
+        assert.deepEqual(undefinedAt(rotated), []);
+        const owned = await create(inputs("Application", { name: "A", slug: "a" }, { grantTo: "nobody", adminToken: "" }));
+        assert.deepEqual(undefinedAt(owned.outs), []);
+    });
+});
 
 describe("diff", () => {
     it("updates on engine or spec changes", async () => {

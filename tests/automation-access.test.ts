@@ -9,7 +9,7 @@ import * as assert from "node:assert/strict";
 import * as net from "node:net";
 import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../components/authentik-api/provider";
 import { resetEngineCache } from "../components/authentik-api/kinds";
-import { accessSummary, automationPermissions, rotationDue, tokenIdentifier } from "../components/authentik-access/model";
+import { accessSummary, automationInitialPermissions, automationPermissions, rotationDue, tokenIdentifier } from "../components/authentik-access/model";
 import { TOKEN_ENGINE_VERSION, TokenInputs, TokenOutputs, automationTokenProvider as tp } from "../components/authentik-access/token";
 import { ADMIN_TOKEN, FakeAuthentik, SEED, useFakeAuthentik } from "./support/fake-authentik";
 import { SKIP_UNDER_MUTATION, createFromState } from "./support/serialized";
@@ -19,7 +19,17 @@ const policy = { deadlineMs: 4000, baseDelayMs: 5, maxDelayMs: 40, requestTimeou
 const ACCOUNT = "authentik-platform-automation";
 const HOUR = 3600_000;
 
-const object = (kind: string, spec: Record<string, unknown>, token: string, adopt = false): ObjectInputs => ({ kind, apiUrl: fake.url, apiToken: token, policy, spec, adopt, engineVersion: ENGINE_VERSION });
+/** An object as the platform declares it: with a scoped token, owned by the account's role and handed over with the admin credential (`admin`, "" when none is held). */
+const object = (kind: string, spec: Record<string, unknown>, token: string, adopt = false, admin = ADMIN_TOKEN): ObjectInputs => ({
+    kind,
+    apiUrl: fake.url,
+    apiToken: token,
+    policy,
+    spec,
+    adopt,
+    engineVersion: ENGINE_VERSION,
+    ...(token === ADMIN_TOKEN ? {} : { grantTo: ACCOUNT, adminToken: admin }),
+});
 async function create(i: ObjectInputs) {
     const r = await p.create!(i);
     return { id: r.id, outs: r.outs as ObjectOutputs, inputs: i };
@@ -30,10 +40,10 @@ const aged = (t: TokenOutputs, hours: number): TokenOutputs => ({ ...t, issued: 
 /** 200 when authentik accepts the token (listing one's own tokens needs no permission), 403 when it refuses it. */
 const works = async (key: string) => (await fetch(`${fake.url}/api/v3/core/tokens/`, { headers: { authorization: `Bearer ${key}` } })).status;
 
-/** The account, its role with `permissions`, and a token issued with the admin credential. */
-async function automation(permissions: string[]) {
+/** The account, its role with `permissions` (and `initialPermissions` on what it creates), and a token issued with the admin credential. */
+async function automation(permissions: string[], initialPermissions = automationInitialPermissions()) {
     const account = await create(object("ServiceAccount", { username: ACCOUNT }, ADMIN_TOKEN));
-    const role = await create(object("Role", { name: ACCOUNT, permissions, user: account.outs.pk }, ADMIN_TOKEN));
+    const role = await create(object("Role", { name: ACCOUNT, permissions, initialPermissions, user: account.outs.pk }, ADMIN_TOKEN));
     const token = (await tp.create!(tokenInputs(account.outs.pk))).outs as TokenOutputs;
     return { account, role, token };
 }
@@ -53,9 +63,14 @@ async function everyKind(token: string, opts: { superuserGroup?: boolean } = {})
     const binding = await create(object("PolicyBinding", { target: app.outs.uuid, group: group.outs.pk, order: 0 }, token));
     const outpost = await create(object("Outpost", { name: "wifi", type: "radius", serviceConnection: SEED.serviceConnection, initialProviders: [radius.outs.pk], config: {} }, token));
     const embedded = fake.embedded();
+    // authentik's own outpost is adopted: the admin credential hands the role change on it.
+    const ownOutpost = await create(object("Outpost", { name: embedded.name, type: "proxy", managed: SEED.embeddedOutpost, config: { authentik_host: "https://auth.example.com" } }, token, true));
     const member = await create(object("OutpostMember", { outpost: embedded.pk, outpostName: embedded.name, provider: proxy.outs.pk }, token));
-    const all = [group, proxy, oidc, radius, ldap, app, binding, outpost, member];
-    for (const o of all) assert.deepEqual(((await p.read!(o.id, o.outs)).props as ObjectOutputs).drift, [], `${o.inputs.kind} reads back unchanged`);
+    const all = [group, proxy, oidc, radius, ldap, app, binding, outpost, ownOutpost, member];
+    for (const o of all) {
+        const read = (await p.read!(o.id, o.outs)).props as ObjectOutputs;
+        assert.deepEqual([read.authRefused, read.drift], [false, []], `${o.inputs.kind} reads back unchanged`);
+    }
     // Once the admin credential is gone (api.admin: none), the token reads the groups.
     const groupRead = (await p.read!(group.id, { ...group.outs, apiToken: token })).props as ObjectOutputs;
     assert.deepEqual([groupRead.authRefused, groupRead.drift], [false, []], "a group reads back with the token");
@@ -64,24 +79,43 @@ async function everyKind(token: string, opts: { superuserGroup?: boolean } = {})
     await p.update!(app.id, app.outs, { ...app.inputs, spec: { ...app.inputs.spec, metaDescription: "the wiki" } });
     // A second run finds the app by its slug (a scoped token cannot list applications it may not use).
     resetEngineCache();
-    await create(object("Application", { name: "Wiki", slug: "wiki", provider: proxy.outs.pk }, token, true));
+    await create(object("Application", { name: "Wiki", slug: "wiki", provider: proxy.outs.pk }, token, true, ""));
     for (const o of [...all].reverse()) await p.delete!(o.id, o.outs);
 }
 
 useFakeAuthentik((started) => (fake = started));
 
 describe("the automation role's permissions", () => {
-    it("are view/add/change/delete on what the program writes, view on groups and on what it references, nothing else", () => {
+    it("are view on what the program manages or references and add on what it writes: no global change or delete", () => {
         const granted = automationPermissions();
         for (const model of ["authentik_core.application", "authentik_policies.policybinding", "authentik_outposts.outpost", "authentik_providers_proxy.proxyprovider"]) {
             const [app, name] = model.split(".");
-            for (const verb of ["view", "add", "change", "delete"]) assert.ok(granted.includes(`${app}.${verb}_${name}`), `${verb} ${model}`);
+            for (const verb of ["view", "add"]) assert.ok(granted.includes(`${app}.${verb}_${name}`), `${verb} ${model}`);
         }
         for (const viewOnly of ["authentik_core.view_group", "authentik_flows.view_flow", "authentik_providers_oauth2.view_scopemapping", "authentik_crypto.view_certificatekeypair", "authentik_outposts.view_kubernetesserviceconnection"]) {
             assert.ok(granted.includes(viewOnly), viewOnly);
         }
-        assert.equal(granted.length, 33, "7 written models × 4 verbs + view on groups + 4 referenced models");
-        assert.ok(!granted.some((perm) => /_user$|_token|_role$|superuser|add_flow|change_flow|(add|change|delete)_group$/.test(perm)), "no users, tokens, roles, flows, superuser status or group writes");
+        assert.equal(granted.length, 19, "view on 8 managed models + add on the 7 it writes + view on 4 referenced models");
+        assert.ok(!granted.some((perm) => /_user$|_token|_role$|superuser|add_flow|change_flow|\.(change|delete)_|add_group$/.test(perm)), "no users, tokens, roles, flows, superuser status, group writes, or global change/delete");
+    });
+
+    it("change and delete come object by object: on what its token creates (initial permissions)", () => {
+        assert.deepEqual(automationInitialPermissions(), [
+            "authentik_core.change_application",
+            "authentik_core.delete_application",
+            "authentik_outposts.change_outpost",
+            "authentik_outposts.delete_outpost",
+            "authentik_policies.change_policybinding",
+            "authentik_policies.delete_policybinding",
+            "authentik_providers_ldap.change_ldapprovider",
+            "authentik_providers_ldap.delete_ldapprovider",
+            "authentik_providers_oauth2.change_oauth2provider",
+            "authentik_providers_oauth2.delete_oauth2provider",
+            "authentik_providers_proxy.change_proxyprovider",
+            "authentik_providers_proxy.delete_proxyprovider",
+            "authentik_providers_radius.change_radiusprovider",
+            "authentik_providers_radius.delete_radiusprovider",
+        ]);
     });
 });
 
@@ -111,11 +145,11 @@ describe("the plan's line on API access", () => {
     it("names the account, its permission count, the rotation and who made it", () => {
         assert.equal(
             accessSummary(scoped),
-            "API token: service account authentik-platform-automation's, 33 permissions; groups are written only with the admin credential (a token that may change a group may change its members); expires after authentik's default token duration, rotated after 50% of it; made with the bootstrap token (api.admin; set none after this install); bootstrap token and password still handed to the pods (authentik.bootstrapCredentials)",
+            "API token: service account authentik-platform-automation's: 19 global permissions (view; add on what it writes), change and delete only on the objects its role owns (those its token created, and those the admin credential handed it); groups are written only with the admin credential (a token that may change a group may change its members); expires after authentik's default token duration, rotated after 50% of it; made with the bootstrap token (api.admin; set none after this install); bootstrap token and password still handed to the pods (authentik.bootstrapCredentials)",
         );
     });
     it("says that groups are the admin credential's, and plainly that managing a superuser group is superuser power", () => {
-        assert.match(accessSummary({ ...scoped, superuserGroups: ["admins"] }), /33 permissions; groups are written only with the admin credential, and admins is a superuser group: managing it is superuser power;/);
+        assert.match(accessSummary({ ...scoped, superuserGroups: ["admins"] }), /handed it\); groups are written only with the admin credential, and admins is a superuser group: managing it is superuser power;/);
         assert.match(accessSummary({ ...scoped, superuserGroups: ["a", "b"] }), /a, b are superuser groups: managing them is superuser power/);
     });
     it("says when no superuser credential is held and the pods have no bootstrap credentials", () => {
@@ -163,24 +197,32 @@ describe("the service account, its role and its token", () => {
     it("a token with exactly these permissions does everything the platform does", async () => {
         const { token } = await automation(automationPermissions());
         await everyKind(token.key);
-        assert.ok(!fake.calls.some((c) => / 403$/.test(c)), "nothing refused");
+        assert.deepEqual(
+            fake.calls.filter((c) => / 403$/.test(c)),
+            ["PATCH outposts_instances_partial_update 403"],
+            "nothing refused but the first write of authentik's own outpost, which the admin credential then hands over",
+        );
     });
 
-    it("each permission is needed: without any one of them, something the platform does is refused", { timeout: 120_000 }, async () => {
-        const all = automationPermissions();
-        const unneeded: string[] = [];
+    /** The permissions of `all` without which everything the platform does still succeeds (`grant` makes the account holding the rest). */
+    async function unneeded(all: string[], grant: (held: string[]) => Promise<{ token: TokenOutputs }>): Promise<string[]> {
+        const spare: string[] = [];
         for (const dropped of all) {
             fake.reset();
             resetEngineCache();
-            const { token } = await automation(all.filter((perm) => perm !== dropped));
+            const { token } = await grant(all.filter((perm) => perm !== dropped));
             try {
                 await everyKind(token.key);
-                unneeded.push(dropped);
+                spare.push(dropped);
             } catch {
                 // refused, as it should be
             }
         }
-        assert.deepEqual(unneeded, []);
+        return spare;
+    }
+
+    it("each permission is needed: without any one of them, something the platform does is refused", { timeout: 120_000 }, async () => {
+        assert.deepEqual(await unneeded(automationPermissions(), (held) => automation(held)), []);
     });
 
     it("the token cannot make itself superuser, nor touch any group's members: groups are the admin credential's", async () => {
@@ -199,6 +241,63 @@ describe("the service account, its role and its token", () => {
         const ours = await create(object("Group", { name: "media" }, ADMIN_TOKEN));
         await assert.rejects(p.update!(ours.id, ours.outs, object("Group", { name: "media-2" }, token.key)), /lacks the permission authentik_core\.change_group; a Group is written only with the admin credential: set api\.admin to bootstrap or apiToken for this run/);
         await everyKind(token.key, { superuserGroup: true });
+    });
+
+    it("each initial permission is needed: without any one, the token cannot change or delete something it made", { timeout: 120_000 }, async () => {
+        assert.deepEqual(await unneeded(automationInitialPermissions(), (held) => automation(automationPermissions(), held)), []);
+    });
+
+    it("refuses the token everything the stack does not own: others' objects, flows, users, roles, permissions (403)", async () => {
+        const { account, token } = await automation(automationPermissions());
+        fake.populate(1); // Terraform's: a provider, its application, a binding, on the embedded outpost
+        const [legacyApp] = fake.objects("core_applications");
+        const [legacyProvider] = fake.objects("providers_proxy");
+        const [legacyBinding] = fake.objects("policies_bindings");
+        const call = async (method: string, path: string, body?: unknown) =>
+            (await fetch(`${fake.url}/api/v3${path}`, { method, headers: { authorization: `Bearer ${token.key}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).status;
+        const refused: [string, number][] = [
+            ["an application", await call("PATCH", `/core/applications/${legacyApp.slug}/`, { meta_launch_url: "https://evil.example/" })],
+            ["a provider", await call("PATCH", `/providers/proxy/${legacyProvider.pk}/`, { mode: "forward_single", external_host: "https://evil.example" })],
+            ["a binding (removing it opens the app to everyone)", await call("DELETE", `/policies/bindings/${legacyBinding.pk}/`)],
+            ["an outpost not handed over", await call("PATCH", `/outposts/instances/${fake.embedded().pk}/`, { config: { kubernetes_json_patches: { deployment: [] } } })],
+            ["a flow", await call("PATCH", `/flows/instances/default-authentication-flow/`, { title: "x" })],
+            ["a user", await call("PATCH", `/core/users/1/`, { is_active: false })],
+            ["a role", await call("PATCH", `/rbac/roles/${fake.objects("rbac_roles")[0].pk}/`, { name: "x" })],
+            // A role cannot grant itself anything: assign needs assign_role_permissions on the role.
+            ["its own role's permissions", await call("POST", `/rbac/permissions/assigned_by_roles/${fake.objects("rbac_roles")[0].pk}/assign/`, { permissions: ["authentik_core.change_application"] })],
+        ];
+        assert.deepEqual(refused.filter(([, status]) => status !== 403), [], "every one answered 403");
+        assert.equal(legacyApp.meta_launch_url, "https://legacy-001.example.com/", "nothing changed");
+        assert.equal(fake.objects("policies_bindings").length, 1);
+        assert.equal(fake.users.get(Number(account.outs.pk))!.isSuperuser, false);
+    });
+
+    it("adopting hands the object to the role with the admin credential; without one it says to set api.admin", async () => {
+        const { token } = await automation(automationPermissions());
+        fake.populate(1);
+        const spec = { name: "legacy-001", slug: "legacy-001", provider: fake.objects("providers_proxy")[0].pk, metaLaunchUrl: "https://legacy-001.example.com/" };
+        await assert.rejects(create(object("Application", spec, token.key, true, "")), /the automation role holds no permission on it \(its token did not create it\), and only the admin credential can hand it over: set api\.admin to bootstrap or apiToken for this run/);
+        const adopted = await create(object("Application", { ...spec, metaDescription: "ours now" }, token.key, true));
+        assert.equal(adopted.outs.grantedTo, ACCOUNT);
+        assert.equal(fake.objects("core_applications")[0].meta_description, "ours now");
+        assert.equal(fake.writes.filter((w) => w.op.startsWith("PATCH core_applications")).map((w) => w.user).join(), ACCOUNT, "the token writes it once handed over");
+        assert.equal(fake.calls.filter((c) => / 403$/.test(c) && c.includes("core_applications_partial_update")).length, 2, "refused before each hand-over: the token tries first");
+    });
+
+    it("an object made before roles held object permissions is handed over on the first run with the admin credential, and only then", async () => {
+        const { token } = await automation(automationPermissions());
+        const before = await create(object("Application", { name: "Wiki", slug: "wiki" }, ADMIN_TOKEN)); // as the superuser-era engine left it
+        const state = { ...before.outs, apiToken: token.key };
+        delete (state as Partial<ObjectOutputs>).grantedTo;
+        const steady = object("Application", { name: "Wiki", slug: "wiki" }, token.key, false, "");
+        assert.equal((await p.diff!(before.id, state, steady)).changes, false, "api.admin: none: nothing to do, nothing refused");
+        const withAdmin = object("Application", { name: "Wiki", slug: "wiki" }, token.key);
+        assert.equal((await p.diff!(before.id, state, withAdmin)).changes, true);
+        const handed = (await p.update!(before.id, state, withAdmin)).outs as ObjectOutputs;
+        assert.equal(handed.grantedTo, ACCOUNT);
+        await p.update!(before.id, handed, { ...withAdmin, spec: { name: "Wiki 2", slug: "wiki" } });
+        assert.equal(fake.objects("core_applications")[0].name, "Wiki 2", "the token may now change it");
+        assert.equal((await p.diff!(before.id, handed, steady)).changes, false, "handed over once");
     });
 
     it("finds an application that already exists by its slug, even one the account may not use", async () => {

@@ -184,15 +184,18 @@ describe("authentik objects in the graph", () => {
         for (const r of [named(plan, "automation-account"), role, token]) assert.ok(r.dependsOn.includes(bootstrap.urn), `${r.name} is made with the bootstrap token`);
         assert.equal(role.retainOnDelete, true, "dropping the admin credential leaves the role in authentik");
         assert.equal(named(plan, "automation-account").retainOnDelete, true);
-        const spec = role.inputs.spec as { name: string; permissions: string[] };
+        const spec = role.inputs.spec as { name: string; permissions: string[]; initialPermissions: string[] };
         assert.equal(spec.name, "authentik-platform-automation");
         assert.ok(!spec.permissions.includes("authentik_core.enable_group_superuser"), "homelab-admins is a superuser group, and still the token may not set superuser status");
         assert.ok(!spec.permissions.includes("authentik_core.change_group"), "nor change any group (its members)");
-        assert.ok(spec.permissions.includes("authentik_providers_proxy.change_proxyprovider"));
+        assert.ok(!spec.permissions.includes("authentik_providers_proxy.change_proxyprovider"), "no global change: another stack's provider is out of reach");
+        assert.ok(spec.permissions.includes("authentik_providers_proxy.add_proxyprovider"));
+        assert.ok(spec.initialPermissions.includes("authentik_providers_proxy.change_proxyprovider"), "change on each provider its token creates");
         for (const r of dynamic(plan).filter((x) => x.parent === named(plan, "authentik-objects").urn)) {
             const isGroup = r.type.endsWith(":Group");
             assert.equal(r.dependsOn.includes(token.urn), !isGroup, `${r.name} ${isGroup ? "does not use" : "uses"} the automation token`);
-            assert.equal(r.dependsOn.includes(bootstrap.urn), isGroup, `${r.name}: only groups are written with the bootstrap token`);
+            assert.equal(r.inputs.grantTo, isGroup ? undefined : "authentik-platform-automation", `${r.name}: owned by the automation role, but a group`);
+            assert.ok(r.dependsOn.includes(bootstrap.urn), `${r.name}: groups are written with the bootstrap token, the rest handed over with it`);
         }
     });
 
@@ -200,12 +203,29 @@ describe("authentik objects in the graph", () => {
         const role = named(plan, "consumer-wiki-role");
         const spec = role.inputs.spec as { name: string; permissions: string[] };
         assert.equal(spec.name, "authentik-platform-consumer-wiki");
-        for (const needed of ["authentik_core.add_application", "authentik_policies.add_policybinding", "authentik_providers_proxy.add_proxyprovider", "authentik_core.view_group", "authentik_outposts.change_outpost"]) {
+        for (const needed of ["authentik_core.add_application", "authentik_policies.add_policybinding", "authentik_providers_proxy.add_proxyprovider", "authentik_core.view_group", "authentik_outposts.view_outpost"]) {
             assert.ok(spec.permissions.includes(needed), needed);
         }
-        for (const never of ["authentik_core.add_group", "authentik_core.change_group", "authentik_outposts.add_outpost", "authentik_outposts.delete_outpost", "authentik_core.enable_group_superuser"]) {
-            assert.ok(!spec.permissions.includes(never), never);
+        for (const never of [
+            "authentik_core.add_group",
+            "authentik_core.change_group",
+            "authentik_outposts.add_outpost",
+            "authentik_outposts.change_outpost",
+            "authentik_outposts.delete_outpost",
+            "authentik_core.change_application",
+            "authentik_policies.delete_policybinding",
+            "authentik_core.enable_group_superuser",
+        ]) {
+            assert.ok(!spec.permissions.includes(never), `${never}: not globally`);
         }
+        assert.ok((role.inputs.spec as { initialPermissions: string[] }).initialPermissions.includes("authentik_policies.delete_policybinding"), "on what its ProtectedApps create");
+        // The outposts its apps attach to are shared with it (change), once its role exists.
+        for (const outpost of ["outpost-embedded", "outpost-proxy"]) {
+            const r = named(plan, outpost);
+            assert.deepEqual(r.inputs.sharedWith, ["authentik-platform-consumer-wiki"], outpost);
+            assert.ok(r.dependsOn.includes(role.urn), `${outpost} waits for the consumer's role`);
+        }
+        assert.equal(named(plan, "outpost-radius").inputs.sharedWith, undefined, "not the RADIUS outpost");
         assert.equal(String(plan.outputs.consumerTokens), "[secret]");
         expectIssue(set(homelab(), "consumers", [{ name: "wiki" }, { name: "wiki" }]), "consumers[1].name", /is listed twice/);
     });

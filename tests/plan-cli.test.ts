@@ -117,7 +117,14 @@ describe("npm run plan", () => {
     it("prints a security summary", () => {
         const out = run().stdout;
         const section = out.slice(out.indexOf("\nSecurity:"), out.indexOf("\nChecks:"));
-        assert.match(section, /API token: service account authentik-platform-automation's, 33 permissions; groups are written only with the admin credential, and homelab-admins is a superuser group: managing it is superuser power/);
+        assert.match(
+            section,
+            /API token: service account authentik-platform-automation's: 19 global permissions \(view; add on what it writes\), change and delete only on the objects its role owns \(those its token created, and those the admin credential handed it\); groups are written only with the admin credential, and homelab-admins is a superuser group: managing it is superuser power/,
+        );
+        assert.match(
+            section,
+            /Consumer tokens \(wiki\): 14 global permissions \(view; add on applications, bindings and proxy\/OAuth2 providers\), change and delete only on the objects each token's ProtectedApps created, and change on the embedded and proxy outposts \(a membership writes the outpost's provider list, so each can also change their config and other members\); no group, flow, user or role/,
+        );
         assert.match(section, /rotated after 50% of it; made with the bootstrap token/);
         assert.match(section, /namespaces authentik and authentik-outposts enforce restricted/);
         assert.match(section, /Outposts: managed outposts run in authentik-outposts, the only namespace where the worker may write Secrets and Deployments/);

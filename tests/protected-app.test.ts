@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../components/authentik-api/provider";
 import { resetEngineCache } from "../components/authentik-api/kinds";
+import { consumerInitialPermissions, consumerPermissions } from "../components/authentik-access/model";
 import { ADMIN_TOKEN, FakeAuthentik, SEED, useFakeAuthentik } from "./support/fake-authentik";
 import { protectedAppProject } from "./support/packages";
 import { PUBLISHED_OUTPUTS } from "./helpers";
@@ -36,6 +37,18 @@ async function consumer(slug: string, owner: string, groups: string[] = ["users"
     return { provider, app, bindings, member, all: [member, ...bindings, app, provider] };
 }
 const attached = () => fake.embedded().providers as number[];
+
+/**
+ * A consuming stack's account as the platform makes it: its role with consumerPermissions and
+ * initial permissions (through the engine's Role kind), the embedded outpost shared with it, and
+ * its token.
+ */
+async function consumerAccount(name: string) {
+    const user = fake.addUser(`authentik-platform-consumer-${name}`, { type: "service_account" });
+    const role = `authentik-platform-consumer-${name}`;
+    await create(object("Role", { name: role, permissions: consumerPermissions(), initialPermissions: consumerInitialPermissions(), user: user.pk }));
+    return { role, token: fake.issueToken(user.pk) };
+}
 
 describe("objects of another stack, by name", () => {
     it("bind the platform's group by its name, and attach to the outpost by its name", async () => {
@@ -93,16 +106,52 @@ describe("objects of another stack, by name", () => {
         }
     });
 
+    it("a consumer token changes only what its own ProtectedApps made, and attaches only to the outposts shared with it", async () => {
+        const wiki = await consumerAccount("wiki");
+        const radarr = await consumerAccount("radarr");
+        await create(object("Group", { name: "users" }));
+        // The platform adopts its outposts, sharing the embedded one with the consumers (admin credential).
+        const embedded = fake.embedded();
+        await create({ ...object("Outpost", { name: EMBEDDED, type: "proxy", managed: SEED.embeddedOutpost, config: {} }), adopt: true, adminToken: ADMIN_TOKEN, sharedWith: [wiki.role, radarr.role] });
+        const platformApp = await create(object("Application", { name: "platform", slug: "platform" }));
+        const radius = await create(object("RadiusProvider", { name: "wifi", clientNetworks: "10.0.0.0/24", sharedSecret: "r".repeat(32), ...flows }));
+        await create(object("Outpost", { name: "wifi", type: "radius", serviceConnection: SEED.serviceConnection, initialProviders: [radius.outs.pk], config: {} }));
+
+        const as = (token: string) => (i: ObjectInputs) => ({ ...i, apiToken: token });
+        const mine = as(wiki.token);
+        const provider = await create(mine(object("ProxyProvider", { name: "wiki", mode: "forward_single", externalHost: "https://wiki.example.com", ...flows })));
+        const app = await create(mine(object("Application", { name: "wiki", slug: "wiki", provider: provider.outs.pk, metaPublisher: "pulumi:wiki/prod" })));
+        const binding = await create(mine(object("PolicyBinding", { target: app.outs.uuid, groupName: "users", order: 0 })));
+        const member = await create(mine(object("OutpostMember", { outpostName: EMBEDDED, provider: provider.outs.pk })));
+        assert.deepEqual(attached(), [Number(provider.outs.pk)], "attached to the shared outpost");
+        await p.update!(app.id, app.outs, mine(object("Application", { name: "Wiki", slug: "wiki", provider: provider.outs.pk, metaPublisher: "pulumi:wiki/prod" })));
+
+        const call = async (token: string, method: string, path: string, body?: unknown) =>
+            (await fetch(`${fake.url}/api/v3${path}`, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).status;
+        const refused: [string, number][] = [
+            ["the platform's application", await call(wiki.token, "PATCH", `/core/applications/${platformApp.id}/`, { meta_launch_url: "https://evil.example/" })],
+            ["another consumer's binding", await call(radarr.token, "DELETE", `/policies/bindings/${binding.id}/`)],
+            ["another consumer's provider", await call(radarr.token, "PATCH", `/providers/proxy/${provider.id}/`, { mode: "forward_single", external_host: "https://evil.example" })],
+            ["an outpost not shared with it", await call(wiki.token, "PATCH", `/outposts/instances/${fake.objects("outposts_instances").find((o) => o.name === "wifi")!.pk}/`, { config: { kubernetes_json_patches: {} } })],
+            ["a group", await call(wiki.token, "PATCH", `/core/groups/${fake.objects("core_groups")[0].pk}/`, { users: [1] })],
+        ];
+        assert.deepEqual(refused.filter(([, status]) => status !== 403), [], "every one answered 403");
+        assert.equal(fake.collections.core_applications.items.get("wiki")!.name, "Wiki", "its own it changed");
+        for (const o of [member, binding, app, provider]) await p.delete!(o.id, mine(o.outs as ObjectInputs) as ObjectOutputs);
+        assert.deepEqual(attached(), [], "and removed");
+        assert.equal(embedded.name, EMBEDDED);
+    });
+
     it("a token without a permission is refused with the permission named", async () => {
         const account = fake.addUser("consumer", { type: "service_account" });
         const token = fake.issueToken(account.pk);
         const provider = object("ProxyProvider", { name: "x", mode: "forward_single", externalHost: "https://x.example.com", ...flows }, token);
-        await assert.rejects(create(provider), /the token lacks a view permission on what it references \(authentik_flows\.view_flow,/);
+        // authentik lists only what one may view (ObjectFilter): a token without view_flow finds no flow.
+        await assert.rejects(create(provider), /flow "default-provider-authorization-implicit-consent": expected one match in authentik, found 0 \(it does not exist, or the token may not view it\)/);
         fake.rolePermissions.set("consumer-role", new Set(["authentik_flows.view_flow"]));
         fake.roleUsers.set("consumer-role", new Set([account.pk]));
         resetEngineCache();
-        await assert.rejects(create(provider), /the token lacks the permission authentik_providers_proxy\.view_proxyprovider\)/);
-        fake.rolePermissions.get("consumer-role")!.add("authentik_providers_proxy.view_proxyprovider");
+        // Without view the look-up finds nothing (authentik's ObjectFilter shows only what one may view), so it tries to create.
         await assert.rejects(create(provider), /the token lacks the permission authentik_providers_proxy\.add_proxyprovider\)/);
     });
 });

@@ -16,7 +16,7 @@ import { TakeoverReport, readTerraformState, renderTakeover, takeoverReport } fr
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../stacks/schema";
 import { StackConfig, parseStackConfig, usesApi } from "../stacks/config";
-import { accessSummary } from "../components/authentik-access/model";
+import { accessSummary, consumerSummary } from "../components/authentik-access/model";
 import { Plan, PlanResource, SECRET_PLACEHOLDER_PREFIX, runProgram } from "./harness";
 import { readStackFile } from "./stackfile";
 import { CheckResult, checkBackups, checkBaseline, checkNoPlaintextSecrets, checkPolicies, checkStatefulProtected } from "./checks";
@@ -185,6 +185,7 @@ export function securitySummary(c: StackConfig, plan: Plan): string[] {
             bootstrapCredentials: c.authentik.bootstrapCredentials,
             managesObjects: usesApi(c),
         }),
+        ...[consumerSummary(c.consumers.map((consumer) => consumer.name))].filter((line): line is string => line !== undefined),
         `Pod Security: ${outpostsApart(c) ? `namespaces ${c.namespace} and ${c.outposts.namespace}` : `namespace ${c.namespace}`} ${c.createNamespace ? `enforce ${c.podSecurity}` : "are not created here: their level is yours to set"}; authentik, PgBouncer and managed outposts meet restricted; the server mounts no API token`,
         `Outposts: ${outpostsApart(c) ? `managed outposts run in ${c.outposts.namespace}, the only namespace where the worker may write Secrets and Deployments` : `managed outposts share ${c.namespace}: the worker may read and write every Secret there (outposts.namespace apart narrows it)`}`,
         `NetworkPolicies: ${policies.length ? `${policies.length} (${policies.join(", ")}); metrics only from ${c.networkPolicies.monitoringNamespace}` : "none (networkPolicies.enabled: false)"}`,

@@ -19,6 +19,8 @@ export interface AutomationAccessArgs {
     account: string;
     /** The role's global permissions (automationPermissions). */
     permissions: string[];
+    /** What the role gets on each object the account creates (automationInitialPermissions): authentik gives a creator nothing by itself. */
+    initialPermissions: string[];
     /** Rotate once this fraction of the token's lifetime has passed. Default 0.5. */
     rotateAfter?: number;
     policy: RetryPolicy;
@@ -58,7 +60,7 @@ export class AutomationAccess extends pulumi.ComponentResource {
             // Retained: dropping the admin credential removes them from the program, not from authentik.
             const keep = { parent: this, dependsOn: args.dependsOn, retainOnDelete: true };
             const account = new AuthentikObject("ServiceAccount", `${name}-account`, { connection: admin, spec: { username: args.account } }, keep);
-            const role = new AuthentikObject("Role", `${name}-role`, { connection: admin, spec: { name: args.account, permissions: args.permissions, user: account.pk } }, keep);
+            const role = new AuthentikObject("Role", `${name}-role`, { connection: admin, spec: { name: args.account, permissions: args.permissions, initialPermissions: args.initialPermissions, user: account.pk } }, keep);
             user = account.pk;
             after.push(role);
         }

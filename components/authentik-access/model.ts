@@ -38,8 +38,6 @@ const permission = (verb: string, model: string) => {
     return `${app}.${verb}_${name}`;
 };
 
-/** view, add, change and delete on a model. */
-const allOf = (model: string) => ["view", "add", "change", "delete"].map((verb) => permission(verb, model));
 
 /**
  * The permission an operation on a kind needs: `verb` on its model. A membership is a change of
@@ -50,21 +48,33 @@ export function permissionFor(kind: string, verb: "view" | "add" | "change" | "d
     return model && permission(kind === "OutpostMember" && verb !== "view" ? "change" : verb, model);
 }
 
+/** The models a consuming stack's ProtectedApp writes. */
+const CONSUMER_MODELS = [KIND_MODELS.Application, KIND_MODELS.PolicyBinding, KIND_MODELS.ProxyProvider, KIND_MODELS.OAuth2Provider];
+
 /**
- * What a consuming stack's token needs for ProtectedApp: view/add/change/delete on applications,
- * bindings and the providers it creates, view on groups (bound by name), view and change on
- * outposts (membership writes the outpost's provider list), and view on what providers reference.
+ * What a consuming stack's token holds globally for ProtectedApp: view and add on applications,
+ * bindings and the providers it creates, view on groups (bound by name) and outposts, and view on
+ * what providers reference. Change and delete come object by object: on what it creates
+ * (consumerInitialPermissions), and change on the outposts the platform shares with it (a
+ * membership writes the outpost's provider list).
  */
 export function consumerPermissions(): string[] {
-    const { Application, PolicyBinding, ProxyProvider, OAuth2Provider, Group, Outpost } = KIND_MODELS;
+    const { Group, Outpost } = KIND_MODELS;
     return [
-        ...[Application, PolicyBinding, ProxyProvider, OAuth2Provider].flatMap(allOf),
+        ...CONSUMER_MODELS.flatMap((m) => [permission("view", m), permission("add", m)]),
         permission("view", Group),
         permission("view", Outpost),
-        permission("change", Outpost),
         ...referencePermissions(),
     ].sort();
 }
+
+/** What a consuming stack's role gets on each object its token creates (authentik's initial permissions). */
+export function consumerInitialPermissions(): string[] {
+    return CONSUMER_MODELS.flatMap(ownerOf).sort();
+}
+
+/** Change and delete on one model: what a role needs on the objects it owns. */
+const ownerOf = (model: string) => [permission("change", model), permission("delete", model)];
 
 /** The view permissions that resolving an object's references (flows, mappings, keys, connections) needs. */
 export function referencePermissions(): string[] {
@@ -80,14 +90,55 @@ export function referencePermissions(): string[] {
  */
 export const ADMIN_WRITES: readonly string[] = ["Group"];
 
+/** The models the automation token writes: every managed one but the admin's (ADMIN_WRITES). */
+const WRITTEN_MODELS: readonly string[] = [...new Set(Object.entries(KIND_MODELS).filter(([kind]) => !ADMIN_WRITES.includes(kind)).map(([, model]) => model))];
+
 /**
- * The automation role's global permissions, sorted: view on every managed model and every
- * referenced one; add/change/delete on the managed models the admin credential does not keep
- * (ADMIN_WRITES). Nothing on users, tokens, roles, flows or superuser status.
+ * The automation role's global permissions, sorted: view on every managed and referenced model,
+ * add on the models it writes. No global change or delete: those it holds object by object, on
+ * what it created (automationInitialPermissions) or what the admin credential handed it
+ * (objectPermissionsFor), so it can change nothing the stack does not manage. Nothing on users,
+ * tokens, roles, flows or superuser status.
  */
 export function automationPermissions(): string[] {
-    const written = Object.entries(KIND_MODELS).filter(([kind]) => !ADMIN_WRITES.includes(kind)).map(([, model]) => model);
-    return [...new Set([...MANAGED_MODELS.map((m) => permission("view", m)), ...[...new Set(written)].flatMap(allOf), ...referencePermissions()])].sort();
+    return [...MANAGED_MODELS.map((m) => permission("view", m)), ...WRITTEN_MODELS.map((m) => permission("add", m)), ...referencePermissions()].sort();
+}
+
+/**
+ * What authentik gives the automation role on each object its token creates: change and delete
+ * on that object. authentik gives a creator nothing by itself; an InitialPermissions object for the
+ * role does it (ModelSerializer.create → assign_initial_permissions, authentik/rbac).
+ */
+export function automationInitialPermissions(): string[] {
+    return WRITTEN_MODELS.flatMap(ownerOf).sort();
+}
+
+/**
+ * The object permissions the admin credential hands the automation role on an object the token
+ * did not create (adopted from Terraform, made before this design, authentik's embedded outpost):
+ * change and delete, and only change on an outpost authentik manages (it is never deleted).
+ * None for kinds the admin credential writes itself, for memberships (their outpost's permission
+ * is the outpost's), and for the account's own objects.
+ */
+export function objectPermissionsFor(kind: string, spec: { managed?: unknown }): string[] {
+    const model = (KIND_MODELS as Record<string, string>)[kind];
+    if (!model || ADMIN_WRITES.includes(kind) || kind === "OutpostMember") return [];
+    return spec.managed ? [permission("change", model)] : ownerOf(model);
+}
+
+/** The model an object permission is on (`authentik_core.change_application` → `authentik_core.application`). */
+export function modelOf(objectPermission: string): string {
+    const [app, codename] = objectPermission.split(".");
+    return `${app}.${codename.replace(/^[a-z]+_/, "")}`;
+}
+
+/** What each consuming stack's token may touch, for the plan's security summary (one line, or none). */
+export function consumerSummary(consumers: string[]): string | undefined {
+    if (consumers.length === 0) return undefined;
+    return (
+        `Consumer tokens (${consumers.join(", ")}): ${consumerPermissions().length} global permissions (view; add on applications, bindings and proxy/OAuth2 providers), ` +
+        `change and delete only on the objects each token's ProtectedApps created, and change on the embedded and proxy outposts (a membership writes the outpost's provider list, so each can also change their config and other members); no group, flow, user or role`
+    );
 }
 
 /**
@@ -122,7 +173,7 @@ export function accessSummary(a: {
     if (!a.managesObjects) return "API token: none (the stack manages no authentik objects)";
     if (a.token === "bootstrap") return "API token: the bootstrap token: a superuser token that never expires, in Pulumi state and the pods (api.token: scoped replaces it)";
     if (a.token === "apiToken") return "API token: credentials.apiToken: its permissions and expiry are as you created it (api.token: scoped replaces it)";
-    const granted = automationPermissions();
+    const reach = `${automationPermissions().length} global permissions (view; add on what it writes), change and delete only on the objects its role owns (those its token created, and those the admin credential handed it)`;
     const groups = a.superuserGroups.length
         ? `; groups are written only with the admin credential, and ${a.superuserGroups.join(", ")} ${a.superuserGroups.length > 1 ? "are superuser groups" : "is a superuser group"}: managing ${a.superuserGroups.length > 1 ? "them" : "it"} is superuser power`
         : "; groups are written only with the admin credential (a token that may change a group may change its members)";
@@ -133,5 +184,5 @@ export function accessSummary(a: {
     const bootstrap = a.bootstrapCredentials
         ? "; bootstrap token and password still handed to the pods (authentik.bootstrapCredentials)"
         : "; no bootstrap credentials in the pods (generated ones from an earlier up: pulumi state unprotect them first, README: API access)";
-    return `API token: service account ${a.account}'s, ${granted.length} permissions${groups}; expires after authentik's default token duration, rotated after ${a.rotateAfterPercent}% of it; ${admin}${bootstrap}`;
+    return `API token: service account ${a.account}'s: ${reach}${groups}; expires after authentik's default token duration, rotated after ${a.rotateAfterPercent}% of it; ${admin}${bootstrap}`;
 }

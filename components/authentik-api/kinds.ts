@@ -114,7 +114,9 @@ function memo<T>(api: Apis, key: string, load: () => Promise<T>): Promise<T> {
 }
 
 async function only<T>(what: string, results: T[]): Promise<T> {
-    if (results.length !== 1) throw new PermanentError(`${what}: expected one match in authentik, found ${results.length}`);
+    // authentik lists only what the caller may view (ObjectFilter): none found may also be a token without the view permission.
+    const unseen = results.length === 0 ? " (it does not exist, or the token may not view it)" : "";
+    if (results.length !== 1) throw new PermanentError(`${what}: expected one match in authentik, found ${results.length}${unseen}`);
     return results[0];
 }
 
@@ -355,6 +357,53 @@ const parseMemberId = (id: string) => {
 };
 
 
+const stableList = (v: unknown) => JSON.stringify([...((v as string[]) ?? [])].sort());
+
+/** The InitialPermissions object named after a role (this engine names it so), if there is one. */
+async function initialPermissionsOf(api: Apis, name: string) {
+    const found = await listAll(`initial permissions "${name}"`, (p) => api.rbac.rbacInitialPermissionsList({ name, ...p }));
+    return found.find((ip) => ip.name === name);
+}
+
+/** The ids authentik gives permissions (`app.codename`), as an InitialPermissions object takes them. */
+async function permissionIds(api: Apis, permissions: string[]): Promise<number[]> {
+    return Promise.all(
+        permissions.map((perm) => {
+            const [appLabel, codename] = perm.split(".");
+            return memo(api, `permission ${perm}`, async () => {
+                const found = await listAll(`permission ${perm}`, (p) => api.rbac.rbacPermissionsList({ codename, contentTypeAppLabel: appLabel, ...p }));
+                return (await only(`permission ${perm}`, found.filter((r) => r.codename === codename && r.appLabel === appLabel))).id;
+            });
+        }),
+    );
+}
+
+/**
+ * What authentik gives a role on every object one of its members creates: an InitialPermissions
+ * object (authentik/rbac/models.py; applied by ModelSerializer.create through
+ * assign_initial_permissions), named after the role, holding `permissions`.
+ */
+async function setInitialPermissions(api: Apis, role: string, name: string, permissions: string[]): Promise<void> {
+    const ids = await permissionIds(api, permissions);
+    const existing = await initialPermissionsOf(api, name);
+    if (existing) await api.rbac.rbacInitialPermissionsPartialUpdate({ id: existing.pk, patchedInitialPermissionsRequest: { role, permissions: ids } });
+    else await api.rbac.rbacInitialPermissionsCreate({ initialPermissionsRequest: { name, role, permissions: ids } });
+}
+
+/**
+ * Hands `role` the object permissions `permissions` on one object (all on one model), as only a
+ * superuser may: authentik's assign checks assign_role_permissions on the role, which no role of
+ * this program holds (so no token can grant itself anything).
+ */
+export async function assignObjectPermissions(api: Apis, role: string, model: string, objectPk: string, permissions: string[]): Promise<void> {
+    const roleUuid = await memo(api, `role ${role}`, async () => {
+        const found = exactly(await listAll(`role "${role}"`, (p) => api.rbac.rbacRolesList({ name: role, ...p })), "name", role);
+        if (!found) throw new PermanentError(`role "${role}" does not exist in authentik: run pulumi up with api.admin set, which makes it`, 404, true);
+        return s(found.pk);
+    });
+    await api.rbac.rbacPermissionsAssignedByRolesAssign({ uuid: roleUuid, permissionAssignRequest: { permissions, model: model as never, objectPk } });
+}
+
 export const kinds: Record<string, KindSpec> = {
     ProxyProvider: providerKind("ProxyProvider", "providersProxy", "proxyProviderRequest", "nameIexact", {
         async body(api, spec) {
@@ -593,7 +642,12 @@ export const kinds: Record<string, KindSpec> = {
             return exactly(await listAll(`role "${s(spec.name)}"`, (p) => api.rbac.rbacRolesList({ name: s(spec.name), ...p })), "name", spec.name);
         },
         async body(_api, spec) {
-            return { name: spec.name, permissions: [...((spec.permissions as string[]) ?? [])].sort(), user: Number(spec.user) };
+            return {
+                name: spec.name,
+                permissions: [...((spec.permissions as string[]) ?? [])].sort(),
+                initialPermissions: [...((spec.initialPermissions as string[]) ?? [])].sort(),
+                user: Number(spec.user),
+            };
         },
         async create(api, body) {
             // Created empty, then given its permissions and its member (authentik has no one-call form).
@@ -605,10 +659,12 @@ export const kinds: Record<string, KindSpec> = {
             const held = await listAll(`permissions of role ${role.name}`, (p) => api.rbac.rbacPermissionsList({ role: id, ...p }));
             const user = spec?.user === undefined ? undefined : Number(spec.user);
             const members = user === undefined ? [] : await listAll(`roles of user ${user}`, (p) => api.rbac.rbacRolesList({ users: user, ...p }));
+            const initial = await initialPermissionsOf(api, role.name);
             return {
                 pk: role.pk,
                 name: role.name,
                 permissions: held.map((perm) => `${perm.appLabel}.${perm.codename}`).sort(),
+                initialPermissions: (initial?.permissionsObj ?? []).map((perm) => `${perm.appLabel}.${perm.codename}`).sort(),
                 user: members.some((r) => r.pk === id) ? user : null,
             };
         },
@@ -621,14 +677,17 @@ export const kinds: Record<string, KindSpec> = {
             const extra = held.filter((p) => !want.includes(p));
             if (missing.length) await api.rbac.rbacPermissionsAssignedByRolesAssign({ uuid: id, permissionAssignRequest: { permissions: missing } });
             if (extra.length) await api.rbac.rbacPermissionsAssignedByRolesUnassignPartialUpdate({ uuid: id, patchedPermissionAssignRequest: { permissions: extra } });
+            const initial = body.initialPermissions as string[];
+            if (stableList(current.initialPermissions) !== stableList(initial)) await setInitialPermissions(api, id, s(body.name), initial);
             if (current.user !== body.user) await api.rbac.rbacRolesAddUserCreate({ uuid: id, userAccountSerializerForRoleRequest: { pk: Number(body.user) } });
-            return { pk: id, name: body.name, permissions: want, user: body.user };
+            return { pk: id, name: body.name, permissions: want, initialPermissions: initial, user: body.user };
         },
         async destroy(api, id) {
+            // Its initial permissions go with it (InitialPermissions.role: on_delete CASCADE).
             await api.rbac.rbacRolesDestroy({ uuid: id });
         },
         idOf: pkOf,
-        setFields: ["permissions"],
+        setFields: ["permissions", "initialPermissions"],
         // The role is named by this stack's config (api.automation.account): it is ours.
         existingIsOwn: true,
     },

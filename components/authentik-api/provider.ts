@@ -20,8 +20,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { Apis, Connection, apisFor } from "./client";
-import { KindSpec, Remote, engineCache, groupPk, kinds } from "./kinds";
-import { ADMIN_WRITES, permissionFor, referencePermissions } from "../authentik-access/model";
+import { KindSpec, Remote, assignObjectPermissions, engineCache, groupPk, kinds } from "./kinds";
+import { ADMIN_WRITES, modelOf, objectPermissionsFor, permissionFor, referencePermissions } from "../authentik-access/model";
 import { PermanentError, ReadinessOptions, RetryPolicy, isGone, isRefused, isUnreachable, mayHaveCommitted, realClock, statusOf, waitForReady, withRetry } from "./retry";
 
 /** Bump when the engine's behaviour changes, so existing objects are re-applied. */
@@ -37,6 +37,16 @@ export interface ObjectInputs {
     spec: Record<string, unknown>;
     adopt: boolean;
     engineVersion: string;
+    /**
+     * The role that owns the object (the automation account's, by name): it gets change/delete on
+     * it, from authentik's initial permissions when its token creates it, else from the admin
+     * credential. Undefined for a superuser token, which needs nothing handed over.
+     */
+    grantTo?: string;
+    /** Secret. The admin credential that hands an object it did not create to `grantTo`; "" when none is held. */
+    adminToken?: string;
+    /** Roles (consuming stacks') given change on this object: an outpost their apps attach to. */
+    sharedWith?: string[];
 }
 
 export interface ObjectOutputs extends ObjectInputs {
@@ -48,6 +58,10 @@ export interface ObjectOutputs extends ObjectInputs {
     observedDigest: string;
     /** Fields whose value in authentik differs from the applied one, as found by the last read. */
     drift?: string[];
+    /** The role that holds change/delete on the object (see `grantTo`), once it does. */
+    grantedTo?: string;
+    /** The `sharedWith` roles that hold change on it. */
+    sharedGranted?: string[];
     /** The last read was refused (401/403) with the token in state. */
     authRefused?: boolean;
     [extra: string]: unknown;
@@ -167,7 +181,7 @@ const SPEC_KEY_OF: Record<string, string> = { propertyMappings: "scopes" };
 // An array, not a Set: Pulumi's closure serializer writes a captured Set as a plain object, and the
 // provider host then fails on .has() (found by the end-to-end suite on the first drifted refresh).
 const REFERENCE_FIELDS = ["authorizationFlow", "invalidationFlow", "propertyMappings", "signingKey", "serviceConnection"];
-const INPUT_KEYS = ["kind", "apiUrl", "apiToken", "policy", "spec", "adopt", "engineVersion"] as const;
+const INPUT_KEYS = ["kind", "apiUrl", "apiToken", "policy", "spec", "adopt", "engineVersion", "grantTo", "adminToken", "sharedWith"] as const;
 
 /**
  * The inputs as authentik now holds them: each drifted field's spec value replaced by what was
@@ -182,13 +196,59 @@ export function refreshedInputs(props: ObjectOutputs, drift: string[], remote: R
         const key = SPEC_KEY_OF[field] ?? field;
         spec[key] = SECRET_FIELDS.includes(field) ? "(changed in authentik)" : REFERENCE_FIELDS.includes(field) ? `(changed in authentik: ${JSON.stringify(remote[field])})` : observed[field];
     }
-    return { ...Object.fromEntries(INPUT_KEYS.map((k) => [k, props[k]])), spec };
+    return { ...Object.fromEntries(INPUT_KEYS.filter((k) => props[k] !== undefined).map((k) => [k, props[k]])), spec };
 }
 
-function outputsOf(inputs: ObjectInputs, kind: KindSpec, remote: Remote, body: Record<string, unknown>): ObjectOutputs {
+/** Who holds what on the object, as the last write left it. */
+interface Granted {
+    grantedTo: string | undefined;
+    sharedGranted: string[];
+}
+
+function outputsOf(inputs: ObjectInputs, kind: KindSpec, remote: Remote, body: Record<string, unknown>, granted: Granted): ObjectOutputs {
     const applied = redactBody(body);
     const digest = sha256(stableJson(applied));
-    return { ...inputs, ...(kind.outputs?.(remote) ?? {}), pk: String(remote.pk), applied, appliedDigest: digest, observedDigest: digest, drift: [] };
+    return { ...inputs, ...(kind.outputs?.(remote) ?? {}), pk: String(remote.pk), applied, appliedDigest: digest, observedDigest: digest, drift: [], ...grantedOutputs(granted) };
+}
+
+/** Granted as outputs: no undefined value (the engine's protobuf Struct refuses one: "Unexpected struct type"). */
+function grantedOutputs(granted: Granted): Partial<Granted> {
+    return { ...(granted.grantedTo !== undefined ? { grantedTo: granted.grantedTo } : {}), sharedGranted: granted.sharedGranted };
+}
+
+/** The object permissions `grantTo` should hold on an object of this kind (none for a superuser token). */
+function ownedPermissions(inputs: ObjectInputs): string[] {
+    return inputs.grantTo ? objectPermissionsFor(inputs.kind, inputs.spec ?? {}) : [];
+}
+
+/** What an admin credential should hand over now: the object to its owner, change to roles it is newly shared with. */
+function handOverDue(olds: Partial<ObjectOutputs>, news: ObjectInputs): { owner: boolean; shared: string[] } {
+    if (!news.adminToken) return { owner: false, shared: [] };
+    const held = olds.sharedGranted ?? [];
+    return { owner: ownedPermissions(news).length > 0 && olds.grantedTo !== news.grantTo, shared: (news.sharedWith ?? []).filter((role) => !held.includes(role)) };
+}
+
+const isDue = (due: { owner: boolean; shared: string[] }) => due.owner || due.shared.length > 0;
+
+/**
+ * Hands `grantTo` change/delete on an object its token did not create (adopted, authentik's own,
+ * or made before roles held object permissions), and `shared` roles change on it, with the admin
+ * credential: only a superuser may assign permissions (a role cannot give itself any).
+ */
+async function handOver(inputs: ObjectInputs, what: string, objectPk: unknown, due: { owner: boolean; shared: string[] }): Promise<void> {
+    const owned = due.owner ? ownedPermissions(inputs) : [];
+    if (owned.length === 0 && due.shared.length === 0) return;
+    if (!inputs.adminToken) {
+        throw new PermanentError(
+            `${what}: the automation role holds no permission on it (its token did not create it), and only the admin credential can hand it over: set api.admin to bootstrap or apiToken for this run`,
+        );
+    }
+    const admin = apisFor({ url: inputs.apiUrl, token: inputs.adminToken, policy: inputs.policy });
+    const assign = (role: string, permissions: string[]) =>
+        withRetry(`${what}: handing it to role ${role}`, () => assignObjectPermissions(admin, role, modelOf(permissions[0]), String(objectPk), permissions), inputs.policy);
+    if (owned.length) await assign(inputs.grantTo!, owned);
+    const change = permissionFor(inputs.kind, "change");
+    for (const role of due.shared) if (change) await assign(role, [change]);
 }
 
 /** Polls for an object a timed-out create may still commit, for about one request timeout. */
@@ -223,7 +283,12 @@ function needs<T>(kind: string, verb: "view" | "add" | "change" | "delete" | "re
         const single = verb === "references" ? undefined : permissionFor(kind, verb);
         const lacking = verb === "references" ? `a view permission on what it references (${referencePermissions().join(", ")})` : single && `the permission ${single}`;
         const adminOnly = verb !== "view" && verb !== "references" && ADMIN_WRITES.includes(kind);
-        const hint = adminOnly ? `; a ${kind} is written only with the admin credential: set api.admin to bootstrap or apiToken for this run` : "";
+        const owned = (verb === "change" || verb === "delete") && !adminOnly;
+        const hint = adminOnly
+            ? `; a ${kind} is written only with the admin credential: set api.admin to bootstrap or apiToken for this run`
+            : owned
+              ? "; a scoped token changes and deletes only the objects its role owns: those it created, or was handed with api.admin"
+              : "";
         if (statusOf(e) === 403 && lacking && e instanceof Error) throw new PermanentError(`${e.message} (the token lacks ${lacking}${hint})`, 403);
         throw e;
     });
@@ -272,9 +337,20 @@ async function createOrAdopt(inputs: ObjectInputs, api: Apis): Promise<{ id: str
             return kind.create(api, body, inputs.spec);
         }
     };
+    // An object its role does not own yet (Terraform's, authentik's own) is refused to the token:
+    // the admin credential hands it over, and the token writes it.
+    const takeOver = async (found: Remote) => {
+        try {
+            return await kind.update(api, kind.idOf(found), body);
+        } catch (e) {
+            if (statusOf(e) !== 403 || ownedPermissions(inputs).length === 0) throw e;
+            await handOver(inputs, what, found.pk, { owner: true, shared: [] });
+            return kind.update(api, kind.idOf(found), body);
+        }
+    };
     let retried = false;
     const remote = existing
-        ? await needs(inputs.kind, "change", withRetry(`${what}: adopt`, () => kind.update(api, kind.idOf(existing), body), inputs.policy))
+        ? await needs(inputs.kind, "change", withRetry(`${what}: adopt`, () => takeOver(existing), inputs.policy))
         : await needs(inputs.kind, "add", withRetry(
               `${what}: create`,
               async (attempt, previousError) => {
@@ -298,7 +374,12 @@ async function createOrAdopt(inputs: ObjectInputs, api: Apis): Promise<{ id: str
     const id = kind.idOf(remote);
     // Only a retried create can have left a twin; an adopted object may come with the old tool's.
     if (retried || existing) await removeDuplicates(inputs, kind, api, id);
-    return { id, outs: outputsOf(inputs, kind, remote, body) };
+    // Made by the token, authentik's initial permissions gave its role change/delete on it (taken
+    // over, takeOver handed it). The roles it is shared with get change from the admin credential,
+    // now or on the next run that has one.
+    const shared = handOverDue({}, inputs).shared;
+    if (shared.length) await handOver(inputs, what, remote.pk, { owner: false, shared });
+    return { id, outs: outputsOf(inputs, kind, remote, body, { grantedTo: ownedPermissions(inputs).length ? inputs.grantTo : undefined, sharedGranted: shared }) };
 }
 
 /** Whether the last read found authentik holding something else than was applied. */
@@ -331,7 +412,8 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
         }
         // A rotated token is a change too: the state must hold the new one, or every later read and
         // delete authenticates with the old (refused) one. Such an update writes nothing to authentik.
-        const changes = isDrifted(olds) || rotated || desired(olds) !== desired(news);
+        // An object its role does not hold yet is handed over as soon as an admin credential is there.
+        const changes = isDrifted(olds) || rotated || desired(olds) !== desired(news) || isDue(handOverDue(olds, news));
         const replaceOn = kinds[news.kind]?.replaceOn ?? [];
         // Name the field that forces the replacement (a property path), so the preview says why.
         const replaces = olds.kind !== news.kind ? ["kind"] : replaceOn.filter((f) => stableJson(olds.spec?.[f]) !== stableJson(news.spec?.[f])).map((f) => `spec.${f}`);
@@ -395,9 +477,15 @@ async function readObject(id: string, props: ObjectOutputs): Promise<pulumi.dyna
 
 async function updateObject(id: string, olds: ObjectOutputs, news: ObjectInputs): Promise<pulumi.dynamic.UpdateResult> {
     const kind = kindOf(news);
+    const due = handOverDue(olds, news);
+    if (isDue(due)) {
+        await ready(news);
+        await handOver(news, `${news.kind} ${id}`, olds.pk, due);
+    }
+    const granted: Granted = { grantedTo: due.owner ? news.grantTo : olds.grantedTo, sharedGranted: [...(olds.sharedGranted ?? []), ...due.shared] };
     if (!isDrifted(olds) && desired(olds) === desired(news)) {
-        // Only the token changed: keep the new one in state, write nothing to authentik.
-        return { outs: { ...olds, ...news, authRefused: false } };
+        // Only the token changed (or the object was handed over): keep the new inputs, write nothing else.
+        return { outs: { ...olds, ...news, authRefused: false, ...grantedOutputs(granted) } };
     }
     const api = await ready(news);
     const body = await needs(news.kind, "references", withRetry(`${news.kind} ${id}: resolving references`, () => kind.body(api, news.spec), news.policy));
@@ -405,7 +493,7 @@ async function updateObject(id: string, olds: ObjectOutputs, news: ObjectInputs)
     // created again by the engine; an update never has to change the id.
     const remote = await needs(news.kind, "change", withRetry(`${news.kind} ${id}: update`, () => kind.update(api, id, body), news.policy));
     if (olds.drift?.includes(DUPLICATES)) await removeDuplicates(news, kind, api, id);
-    return { outs: outputsOf(news, kind, remote, body) };
+    return { outs: outputsOf(news, kind, remote, body, granted) };
 }
 
 async function deleteObject(id: string, props: ObjectOutputs): Promise<void> {

@@ -22,6 +22,12 @@ export interface AuthentikObjectArgs {
     spec: pulumi.Input<Record<string, pulumi.Input<unknown>>>;
     /** Take over an existing object with the same natural key (migration). */
     adopt?: boolean;
+    /**
+     * The role that owns the object (a scoped token's), and the admin credential that hands it an
+     * object its token did not create (adopted or authentik's own); `sharedWith` roles (consuming
+     * stacks') get change on it (an outpost their apps attach to). Unset for a superuser token.
+     */
+    grant?: { role?: string; adminToken?: pulumi.Input<string>; sharedWith?: string[] };
 }
 
 export class AuthentikObject extends pulumi.dynamic.Resource {
@@ -44,6 +50,7 @@ export class AuthentikObject extends pulumi.dynamic.Resource {
                 spec: args.spec,
                 adopt: args.adopt ?? false,
                 engineVersion: ENGINE_VERSION,
+                ...(args.grant ? { ...(args.grant.role ? { grantTo: args.grant.role } : {}), adminToken: pulumi.secret(args.grant.adminToken ?? ""), ...(args.grant.sharedWith?.length ? { sharedWith: args.grant.sharedWith } : {}) } : {}),
                 pk: undefined,
                 uuid: undefined,
                 clientId: undefined,

@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { StackConfig, outpostOfApp } from "../../stacks/config";
-import { AuthentikConnection, AuthentikObject, KindName } from "../authentik-api/resource";
+import { AuthentikConnection, AuthentikObject, AuthentikObjectArgs, KindName } from "../authentik-api/resource";
 import { CredentialValue } from "../secrets";
 import { ADMIN_WRITES } from "../authentik-access/model";
 import type { AppOutputs } from "../../packages/contract";
@@ -36,6 +36,14 @@ export interface AuthentikObjectsArgs {
      * change to one is refused by authentik, the error naming api.admin.
      */
     adminConnection?: AuthentikConnection;
+    /** With a scoped token: its role, which owns every object here but the groups (see AuthentikObjectArgs.grant). */
+    grant?: AuthentikObjectArgs["grant"];
+    /**
+     * Consuming stacks' roles, and the resources that make them: each gets change on the outposts
+     * its ProtectedApps may attach to (the embedded and the dedicated proxy outpost), since a
+     * membership is a write of the outpost's provider list.
+     */
+    consumers?: { roles: string[]; made: pulumi.Resource[] };
     /** Public URL of authentik (what outposts and OIDC clients use). */
     authentikUrl: string;
     radiusSharedSecret?: CredentialValue;
@@ -55,8 +63,14 @@ export class AuthentikObjects extends pulumi.ComponentResource {
         /** Groups are written with the admin credential when there is one; everything else with the token. */
         const connectionFor = (kind: KindName) => (ADMIN_WRITES.includes(kind) ? (args.adminConnection ?? args.connection) : args.connection);
         /** One authentik object; `formerly` are its resource names under an app's previous slugs. */
-        const object = (kind: KindName, resourceName: string, spec: pulumi.Input<Record<string, pulumi.Input<unknown>>>, adopt: boolean, formerly: string[] = []) =>
-            new AuthentikObject(kind, resourceName, { connection: connectionFor(kind), spec, adopt }, { parent: this, dependsOn: args.dependsOn, aliases: formerly.map((n) => ({ name: n })) });
+        const object = (kind: KindName, resourceName: string, spec: pulumi.Input<Record<string, pulumi.Input<unknown>>>, adopt: boolean, formerly: string[] = [], shared = false) =>
+            new AuthentikObject(
+                kind,
+                resourceName,
+                { connection: connectionFor(kind), spec, adopt, ...(ADMIN_WRITES.includes(kind) ? {} : { grant: shared && consumers ? { ...args.grant, sharedWith: consumers.roles } : args.grant }) },
+                { parent: this, dependsOn: shared && consumers ? [...args.dependsOn, ...consumers.made] : args.dependsOn, aliases: formerly.map((n) => ({ name: n })) },
+            );
+        const consumers = args.consumers?.roles.length ? args.consumers : undefined;
 
         const groups = new Map(c.groups.map((g) => [g.name, object("Group", `group-${g.name}`, { name: g.name, isSuperuser: g.superuser }, g.adopt)]));
         const bind = (target: AuthentikObject, groupNames: string[], names: (g: string) => string, adopt: boolean, formerly: (g: string) => string[] = () => []) =>
@@ -72,6 +86,8 @@ export class AuthentikObjects extends pulumi.ComponentResource {
             "outpost-embedded",
             // Its Secret reconciler is off: the worker may not write Secrets in authentik's namespace.
             { name: EMBEDDED_OUTPOST.name, type: "proxy", managed: EMBEDDED_OUTPOST.managed, config: { authentik_host: args.authentikUrl, kubernetes_disabled_components: EMBEDDED_DISABLED_COMPONENTS } },
+            true,
+            [],
             true,
         );
         const appsOn = (outpost: "embedded" | "proxy") => c.apps.filter((a) => outpostOfApp(a) === outpost);
@@ -120,6 +136,8 @@ export class AuthentikObjects extends pulumi.ComponentResource {
                     config: managedOutpostConfig({ authentikUrl: args.authentikUrl, namespace: c.outposts.namespace, replicas: c.outposts.proxy.replicas, shmSizeLimit: c.outposts.shmSizeLimit }),
                 },
                 c.outposts.proxy.adopt,
+                [],
+                true,
             );
             for (const app of appsOn("proxy")) member(resourceNames(app.slug).member, proxy, c.outposts.proxy.name, providers.get(app.slug)!, previousNames(app).member);
         }

@@ -19,7 +19,7 @@ import { resetEngineCache } from "../../components/authentik-api/kinds";
 import { OpenAPIBackend, type Context } from "openapi-backend";
 
 /** Operations the fake serves (the rest of authentik's API is pruned, so unknown calls fail loudly). */
-const SERVED = /^\/(providers\/(proxy|oauth2|radius|ldap)|core\/(applications|groups|users|tokens)|policies\/bindings|outposts\/(instances|service_connections\/kubernetes)|flows\/instances|propertymappings\/provider\/scope|crypto\/certificatekeypairs|rbac\/(roles|permissions))\//;
+const SERVED = /^\/(providers\/(proxy|oauth2|radius|ldap)|core\/(applications|groups|users|tokens)|policies\/bindings|outposts\/(instances|service_connections\/kubernetes)|flows\/instances|propertymappings\/provider\/scope|crypto\/certificatekeypairs|rbac\/(roles|permissions|initial_permissions))\//;
 
 /**
  * - 503/429: answered at once, nothing done; reset: connection dropped, nothing done;
@@ -80,6 +80,14 @@ const KNOWN_PERMISSIONS = new Set([
     "authentik_core.disable_group_superuser",
     "authentik_core.view_token_key",
 ]);
+/** Permission ids as authentik's API gives them (Django's auth_permission pks): stable within one fake. */
+const PERMISSION_IDS = new Map([...KNOWN_PERMISSIONS].sort().map((perm, i) => [perm, i + 1]));
+const PERMISSION_OF_ID = new Map([...PERMISSION_IDS].map(([perm, id]) => [id, perm]));
+/** A permission as the API shows it (PermissionSerializer). */
+const permissionView = (perm: string) => {
+    const [app, codename] = perm.split(".");
+    return { id: PERMISSION_IDS.get(perm)!, name: codename, codename, model: codename.replace(/^[a-z]+_/, ""), app_label: app, app_label_verbose: app, model_verbose: codename };
+};
 const DENIED = { status: 403, body: { detail: "You do not have permission to perform this action." } };
 /** authentik's default token duration ("days=1", authentik/tenants/models.py). */
 export const DEFAULT_TOKEN_DURATION_MS = 24 * 3600 * 1000;
@@ -195,6 +203,8 @@ export class FakeAuthentik {
     readonly users = new Map<number, User>();
     readonly tokens = new Map<string, Obj & { key: string; user: number; intent: string; expiring: boolean; expires: string | null; viewers: number[] }>();
     readonly rolePermissions = new Map<string, Set<string>>();
+    /** Object permissions by role: `<app>.<codename>@<object pk>` (guardian's GroupObjectPermission rows). */
+    readonly roleObjectPermissions = new Map<string, Set<string>>();
     readonly roleUsers = new Map<string, Set<number>>();
     /** Added to the wall clock: tests move authentik's time forward (token expiry). */
     clockOffsetMs = 0;
@@ -241,13 +251,14 @@ export class FakeAuthentik {
 
     /** Empties the store and seeds what a fresh authentik has. */
     reset() {
-        for (const name of [...PROVIDER_KINDS, "core_applications", "core_groups", "policies_bindings", "outposts_instances", "core_users", "rbac_roles"]) {
-            const [param, field] = name.startsWith("providers") || name === "core_users" ? ["id", "pk"] : name === "core_applications" ? ["slug", "slug"] : name === "core_groups" ? ["group_uuid", "pk"] : name === "policies_bindings" ? ["policy_binding_uuid", "pk"] : ["uuid", "pk"];
+        for (const name of [...PROVIDER_KINDS, "core_applications", "core_groups", "policies_bindings", "outposts_instances", "core_users", "rbac_roles", "rbac_initial_permissions"]) {
+            const [param, field] = name.startsWith("providers") || name === "core_users" || name === "rbac_initial_permissions" ? ["id", "pk"] : name === "core_applications" ? ["slug", "slug"] : name === "core_groups" ? ["group_uuid", "pk"] : name === "policies_bindings" ? ["policy_binding_uuid", "pk"] : ["uuid", "pk"];
             this.collections[name] = { param, field, items: new Map() };
         }
         this.users.clear();
         this.tokens.clear();
         this.rolePermissions.clear();
+        this.roleObjectPermissions.clear();
         this.roleUsers.clear();
         this.clockOffsetMs = 0;
         this.tokenDurationMs = DEFAULT_TOKEN_DURATION_MS;
@@ -316,10 +327,41 @@ export class FakeAuthentik {
         return token ? this.users.get(token.user) : undefined;
     }
 
-    /** Whether a user holds a global permission, directly as superuser or through a role. */
-    hasPermission(user: User, permission: string): boolean {
+    /** The roles a user holds. */
+    private rolesOf(user: User): string[] {
+        return [...this.roleUsers].filter(([, members]) => members.has(user.pk)).map(([role]) => role);
+    }
+
+    /**
+     * Whether a user holds a permission: as superuser, globally through a role, or (given the
+     * object's pk) on that one object through a role, as guardian's ObjectPermissionBackend answers
+     * `user.has_perm(perm, obj)`.
+     */
+    hasPermission(user: User, permission: string, objectPk?: unknown): boolean {
         if (user.isSuperuser) return true;
-        return [...this.roleUsers].some(([role, members]) => members.has(user.pk) && this.rolePermissions.get(role)?.has(permission));
+        return this.rolesOf(user).some(
+            (role) => this.rolePermissions.get(role)?.has(permission) || (objectPk !== undefined && this.roleObjectPermissions.get(role)?.has(`${permission}@${String(objectPk)}`)),
+        );
+    }
+
+    /**
+     * authentik's initial permissions (authentik/rbac/models.py InitialPermissions, applied by
+     * ModelSerializer.create through assign_initial_permissions): for every InitialPermissions of a
+     * role the creator holds, each of its permissions on the new object's model goes to that role,
+     * on that object. Without one the creator gets nothing on what it created.
+     */
+    private applyInitialPermissions(user: User, model: string, objectPk: unknown) {
+        const roles = this.rolesOf(user);
+        for (const ip of this.objects("rbac_initial_permissions")) {
+            if (!roles.includes(String(ip.role))) continue;
+            for (const id of (ip.permissions as number[]) ?? []) {
+                const perm = PERMISSION_OF_ID.get(id);
+                if (!perm || modelOfPermission(perm) !== model) continue;
+                const held = this.roleObjectPermissions.get(String(ip.role)) ?? new Set<string>();
+                held.add(`${perm}@${String(objectPk)}`);
+                this.roleObjectPermissions.set(String(ip.role), held);
+            }
+        }
     }
 
     inject(fault: Fault) {
@@ -480,8 +522,9 @@ export class FakeAuthentik {
                 }
                 const error = this.rules(name, body!, undefined);
                 if (error) return { status: 400, body: error };
-                const obj: Obj = this.stored({ ...this.defaults(name, body!), ...body, pk: name.startsWith("providers") ? this.nextPk++ : randomUUID() });
+                const obj: Obj = this.stored({ ...this.defaults(name, body!), ...body, pk: name.startsWith("providers") || name === "rbac_initial_permissions" ? this.nextPk++ : randomUUID() });
                 col.items.set(String(obj[col.field]), obj);
+                if (MODEL_OF[name]) this.applyInitialPermissions(user, MODEL_OF[name], obj.pk);
                 return { status: 201, body: this.view(name, obj, opId) };
             }
             case "retrieve": {
@@ -577,22 +620,42 @@ export class FakeAuthentik {
                     const asked = (body?.permissions as string[]) ?? [];
                     const unknown = asked.filter((p) => !KNOWN_PERMISSIONS.has(p));
                     if (unknown.length) return { status: 400, body: { permissions: unknown.map((p) => `Permission ${p} does not exist.`) } };
-                    const held = this.rolePermissions.get(role) ?? new Set<string>();
-                    for (const p of asked) if (opId.endsWith("_assign")) held.add(p); else held.delete(p);
-                    this.rolePermissions.set(role, held);
+                    // With model and object_pk the permissions are on that one object (guardian's
+                    // assign_perm(perm, role, obj)); they must all be of that model, and it must exist.
+                    const model = body?.model as string | undefined;
+                    const onObject = model !== undefined ? `@${String(body!.object_pk)}` : "";
+                    if (model !== undefined) {
+                        if (asked.some((p) => modelOfPermission(p) !== model)) return { status: 400, body: { non_field_errors: [`Permissions must all be of model ${model}.`] } };
+                        const collection = Object.keys(MODEL_OF).find((c) => MODEL_OF[c] === model && this.collections[c]);
+                        if (!collection || !this.objects(collection).some((o) => String(o.pk) === String(body!.object_pk))) return { status: 400, body: { object_pk: ["Object does not exist."] } };
+                    }
+                    const store = model !== undefined ? this.roleObjectPermissions : this.rolePermissions;
+                    const held = store.get(role) ?? new Set<string>();
+                    for (const p of asked) if (opId.endsWith("_assign")) held.add(p + onObject); else held.delete(p + onObject);
+                    store.set(role, held);
                     return opId.endsWith("_assign") ? { status: 200, body: asked.map((_, i) => ({ id: String(i + 1) })) } : { status: 204 };
                 }
                 case "rbac_permissions_list": {
-                    const held = [...(this.rolePermissions.get(String(query.role ?? "")) ?? [])].sort();
-                    const items = held.map((p, i) => {
-                        const [app, codename] = p.split(".");
-                        return { id: i + 1, name: codename, codename, model: codename.replace(/^[a-z]+_/, ""), app_label: app, app_label_verbose: app, model_verbose: codename };
-                    });
-                    return this.list(opId, items, without(query, "role"));
+                    // PermissionFilter: role (its global permissions), codename, content_type__app_label.
+                    const all = query.role !== undefined ? [...(this.rolePermissions.get(String(query.role)) ?? [])] : [...KNOWN_PERMISSIONS];
+                    const app = query.content_type__app_label;
+                    const items = all.sort().map(permissionView).filter((p) => (app === undefined || p.app_label === app) && (query.codename === undefined || p.codename === query.codename));
+                    return this.list(opId, items, without(query, "role", "codename", "content_type__app_label"));
+                }
+                case "rbac_initial_permissions_create":
+                case "rbac_initial_permissions_update":
+                case "rbac_initial_permissions_partial_update": {
+                    const unknown = ((body?.permissions as number[]) ?? []).filter((id) => !PERMISSION_OF_ID.has(id));
+                    if (unknown.length) return { status: 400, body: { permissions: unknown.map((id) => `Invalid pk "${id}" - object does not exist.`) } };
+                    if (body?.role !== undefined && !this.collections.rbac_roles.items.has(String(body.role))) return { status: 400, body: { role: [`Invalid pk "${String(body.role)}" - object does not exist.`] } };
+                    return undefined;
                 }
                 case "rbac_roles_destroy":
                     this.rolePermissions.delete(role);
+                    this.roleObjectPermissions.delete(role);
                     this.roleUsers.delete(role);
+                    // InitialPermissions.role: on_delete CASCADE.
+                    for (const [k, ip] of this.collections.rbac_initial_permissions.items) if (ip.role === role) this.collections.rbac_initial_permissions.items.delete(k);
                     return undefined;
             }
             return undefined;
@@ -601,7 +664,14 @@ export class FakeAuthentik {
         const model = m && MODEL_OF[m[1]];
         if (!model) return undefined;
         const [app, name] = model.split(".");
-        if (!this.hasPermission(user, `${app}.${VERB_OF[m[2]]}_${name}`)) return DENIED;
+        const perm = `${app}.${VERB_OF[m[2]]}_${name}`;
+        // One object (retrieve, update, destroy): a global permission or one on that object
+        // (authentik's ObjectPermissions). A list without the global view permission shows only the
+        // objects the user may view (ObjectFilter); a create needs the global add permission.
+        const col = this.collections[m[1]];
+        const addressed = col?.items.get(String(params[col.param] ?? ""));
+        if (m[2] === "list" && !this.hasPermission(user, perm)) return this.list(opId, col ? this.objects(m[1]).filter((o) => this.hasPermission(user, perm, o.pk)) : [], query);
+        if (m[2] !== "list" && !this.hasPermission(user, perm, addressed?.pk)) return DENIED;
         if (m[1] === "core_users" && m[2] === "destroy") {
             const pk = Number(params.id);
             for (const [k, t] of this.tokens) if (t.user === pk) this.tokens.delete(k);
@@ -657,6 +727,7 @@ export class FakeAuthentik {
         if (name === "core_applications" && others(name).some((o) => o.slug === obj.slug)) return { slug: ["Application with this slug already exists."] };
         if (name === "core_applications" && obj.provider != null && others(name).some((o) => o.provider === obj.provider)) return { provider: ["Application with this provider already exists."] };
         if (name === "core_groups" && others(name).some((o) => o.name === obj.name)) return { name: ["Group with this name already exists."] };
+        if (name === "rbac_initial_permissions" && others(name).some((o) => o.name === obj.name)) return { name: ["Initial Permissions with this name already exists."] };
         if (name === "policies_bindings" && [obj.policy, obj.group, obj.user].filter((v) => v != null).length !== 1) return { non_field_errors: ["Only one of 'policy', 'group' or 'user' can be set."] };
         if (name === "outposts_instances" && "providers" in request) {
             // OutpostSerializer.validate_providers: only when the request carries providers; the type
@@ -706,6 +777,7 @@ export class FakeAuthentik {
         const extra: Obj = {};
         if (name.startsWith("providers")) extra.assigned_application_slug = this.objects("core_applications").find((a) => a.provider === obj.pk)?.slug ?? "";
         if (name === "core_applications") extra.provider_obj = null;
+        if (name === "rbac_initial_permissions") extra.permissions_obj = ((obj.permissions as number[]) ?? []).map((id) => permissionView(PERMISSION_OF_ID.get(id)!));
         return { ...skeleton, ...obj, ...extra };
     }
 
@@ -763,6 +835,12 @@ export class FakeAuthentik {
             },
         };
     }
+}
+
+/** The model a permission is on: `authentik_core.change_application` → `authentik_core.application`. */
+function modelOfPermission(perm: string): string {
+    const [app, codename] = perm.split(".");
+    return `${app}.${codename.replace(/^[a-z]+_/, "")}`;
 }
 
 /** The object without some keys (a filter handled here, fields authentik never shows). */

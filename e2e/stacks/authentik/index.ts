@@ -6,7 +6,7 @@
  */
 import { loadStackConfig } from "../../../stacks/load";
 import { adminCredential } from "../../../stacks/config";
-import { authentikObjectsFor, consumerTokensFor } from "../../../components/platform";
+import { authentikObjectsFor, consumerAccessFor } from "../../../components/platform";
 import { authentikUrl } from "../../../components/authentik/values";
 import { CONTRACT_VERSION } from "../../../packages/contract";
 
@@ -14,13 +14,14 @@ export async function program(): Promise<Record<string, unknown>> {
     const { config, configValues } = loadStackConfig();
     const admin = adminCredential(config);
     const adminToken = admin ? configValues[admin] : undefined;
-    const objects = authentikObjectsFor(config, { adminToken, dependsOn: [] });
+    const consumers = consumerAccessFor(config, { adminToken, dependsOn: [] });
+    const objects = authentikObjectsFor(config, { adminToken, dependsOn: [], consumers });
     // What a consuming stack reads through a StackReference (the contract's keys this stack can fill).
     return {
         contractVersion: CONTRACT_VERSION,
         authentik: { url: authentikUrl(config), host: config.authentik.host },
         apps: objects.apps,
-        consumerTokens: consumerTokensFor(config, { adminToken, dependsOn: [] }),
+        consumerTokens: consumers.tokens,
         oidcClientSecrets: objects.oidcClientSecrets,
     };
 }
