@@ -192,5 +192,7 @@ describe("examples/protected-app against the packaged ProtectedApp", () => {
         const binding = registered.find((r) => r.name === "wiki-allow-homelab-users")!;
         assert.deepEqual(binding.inputs.spec, { target: "wiki-application-uuid", groupName: "homelab-users", order: 0 });
         assert.deepEqual(registered.find((r) => r.name === "wiki-on-outpost")!.inputs.spec, { outpostName: "authentik Embedded Outpost", provider: "wiki-provider-pk" });
+        // A mode change is a provider of another kind under the same name: its app tells the engine which provider steps aside.
+        assert.equal((registered.find((r) => r.name === "wiki-provider")!.inputs.spec as Record<string, unknown>).application, "wiki");
     });
 });
