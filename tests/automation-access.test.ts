@@ -297,7 +297,12 @@ describe("the service account, its role and its token", () => {
         assert.equal(handed.grantedTo, ACCOUNT);
         await p.update!(before.id, handed, { ...withAdmin, spec: { name: "Wiki 2", slug: "wiki" } });
         assert.equal(fake.objects("core_applications")[0].name, "Wiki 2", "the token may now change it");
-        assert.equal((await p.diff!(before.id, handed, steady)).changes, false, "handed over once");
+        const dropped = await p.diff!(before.id, handed, steady);
+        assert.equal(dropped.changes, true, "api.admin: none drops the admin credential from state: an update that writes nothing");
+        const writes = fake.writes.length;
+        const steadyState = (await p.update!(before.id, handed, steady)).outs as ObjectOutputs;
+        assert.deepEqual([steadyState.adminToken, steadyState.grantedTo, fake.writes.length], ["", ACCOUNT, writes], "no superuser token left in state, nothing written");
+        assert.equal((await p.diff!(before.id, steadyState, steady)).changes, false, "handed over once");
     });
 
     it("finds an application that already exists by its slug, even one the account may not use", async () => {

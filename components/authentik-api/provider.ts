@@ -412,8 +412,11 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
         }
         // A rotated token is a change too: the state must hold the new one, or every later read and
         // delete authenticates with the old (refused) one. Such an update writes nothing to authentik.
-        // An object its role does not hold yet is handed over as soon as an admin credential is there.
-        const changes = isDrifted(olds) || rotated || desired(olds) !== desired(news) || isDue(handOverDue(olds, news));
+        // An admin credential given or dropped (api.admin) is one too: state keeps no superuser token
+        // the config no longer names. An object its role does not hold yet is handed over as soon
+        // as an admin credential is there.
+        const adminChanged = (olds.adminToken ?? "") !== (news.adminToken ?? "");
+        const changes = isDrifted(olds) || rotated || adminChanged || desired(olds) !== desired(news) || isDue(handOverDue(olds, news));
         const replaceOn = kinds[news.kind]?.replaceOn ?? [];
         // Name the field that forces the replacement (a property path), so the preview says why.
         const replaces = olds.kind !== news.kind ? ["kind"] : replaceOn.filter((f) => stableJson(olds.spec?.[f]) !== stableJson(news.spec?.[f])).map((f) => `spec.${f}`);
