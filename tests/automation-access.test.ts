@@ -18,6 +18,7 @@ let fake: FakeAuthentik;
 const policy = { deadlineMs: 4000, baseDelayMs: 5, maxDelayMs: 40, requestTimeoutMs: 400 };
 const ACCOUNT = "authentik-platform-automation";
 const HOUR = 3600_000;
+const SEED_FLOWS = { authorizationFlow: SEED.flows[0], invalidationFlow: "default-provider-invalidation-flow" };
 
 /** An object as the platform declares it: with a scoped token, owned by the account's role and handed over with the admin credential (`admin`, "" when none is held). */
 const object = (kind: string, spec: Record<string, unknown>, token: string, adopt = false, admin = ADMIN_TOKEN): ObjectInputs => ({
@@ -303,6 +304,47 @@ describe("the service account, its role and its token", () => {
         const steadyState = (await p.update!(before.id, handed, steady)).outs as ObjectOutputs;
         assert.deepEqual([steadyState.adminToken, steadyState.grantedTo, fake.writes.length], ["", ACCOUNT, writes], "no superuser token left in state, nothing written");
         assert.equal((await p.diff!(before.id, steadyState, steady)).changes, false, "handed over once");
+    });
+
+    it("a refusal says what to do: an object it does not own names api.admin's hand-over; a group, the admin credential", async () => {
+        const { token } = await automation(automationPermissions());
+        const theirs = await create(object("Application", { name: "Theirs", slug: "theirs" }, ADMIN_TOKEN));
+        await assert.rejects(
+            p.update!(theirs.id, { ...theirs.outs, apiToken: token.key }, object("Application", { name: "Mine", slug: "theirs" }, token.key, false, "")),
+            /\(the token lacks the permission authentik_core\.change_application; a scoped token changes and deletes only the objects its role owns: those it created, or was handed with api\.admin\)$/,
+        );
+        await assert.rejects(p.delete!(theirs.id, { ...theirs.outs, apiToken: token.key }), /lacks the permission authentik_core\.delete_application; a scoped token changes and deletes only/);
+        await assert.rejects(create(object("Group", { name: "new" }, token.key)), /lacks the permission authentik_core\.add_group; a Group is written only with the admin credential/);
+        // Adopting a group with the token is not handed over (groups are the admin's): its refusal stands.
+        await create(object("Group", { name: "existing" }, ADMIN_TOKEN));
+        fake.calls.length = 0;
+        await assert.rejects(create({ ...object("Group", { name: "existing" }, token.key, true), grantTo: ACCOUNT, adminToken: ADMIN_TOKEN }), /lacks the permission authentik_core\.change_group; a Group is written only/);
+        // Only a refusal (403) hands an object over: authentik refusing the body (400) is said as it is.
+        await create(object("ProxyProvider", { name: "own", mode: "forward_single", externalHost: "https://own.example.com", ...SEED_FLOWS }, token.key));
+        await assert.rejects(create(object("ProxyProvider", { name: "own", mode: "proxy", externalHost: "https://own.example.com", ...SEED_FLOWS }, token.key, true)), /HTTP 400: \{"internal_host"/);
+        assert.ok(!fake.calls.some((c) => c.startsWith("POST rbac_permissions_assigned_by_roles_assign")), "nothing handed over");
+    });
+
+    it("shares a new outpost with the consumer roles on creation, once; without the admin credential on the next run that has it", async () => {
+        const { token } = await automation(automationPermissions());
+        fake.collections.rbac_roles.items.set("consumer-role-uuid", { pk: "consumer-role-uuid", name: "authentik-platform-consumer-wiki" });
+        const radius = await create(object("RadiusProvider", { name: "wifi", clientNetworks: "10.0.0.0/24", sharedSecret: "r".repeat(32), ...SEED_FLOWS }, token.key));
+        const spec = { name: "wifi", type: "radius", serviceConnection: SEED.serviceConnection, initialProviders: [radius.outs.pk], config: {} };
+        const shared = { sharedWith: ["authentik-platform-consumer-wiki"] };
+        const made = await create({ ...object("Outpost", spec, token.key, false, ""), ...shared });
+        assert.deepEqual(made.outs.sharedGranted, [], "no admin credential: not shared yet");
+        const later = { ...object("Outpost", spec, token.key), ...shared };
+        assert.equal((await p.diff!(made.id, made.outs, later)).changes, true, "the next run with the admin credential shares it");
+        const handed = (await p.update!(made.id, made.outs, later)).outs as ObjectOutputs;
+        assert.deepEqual(handed.sharedGranted, ["authentik-platform-consumer-wiki"]);
+        assert.ok(fake.roleObjectPermissions.get("consumer-role-uuid")?.has(`authentik_outposts.change_outpost@${made.id}`), "change on that outpost");
+        assert.equal((await p.diff!(made.id, handed, later)).changes, false, "once");
+        const second = { ...later, sharedWith: ["authentik-platform-consumer-wiki", "authentik-platform-consumer-radarr"] };
+        fake.collections.rbac_roles.items.set("radarr-role-uuid", { pk: "radarr-role-uuid", name: "authentik-platform-consumer-radarr" });
+        const both = (await p.update!(made.id, handed, second)).outs as ObjectOutputs;
+        assert.deepEqual(both.sharedGranted, ["authentik-platform-consumer-wiki", "authentik-platform-consumer-radarr"], "a consumer added later is shared too, the first kept");
+        const direct = await create({ ...object("Outpost", { ...spec, name: "wifi-2" }, token.key), ...shared });
+        assert.deepEqual(direct.outs.sharedGranted, ["authentik-platform-consumer-wiki"], "with the admin credential: shared on creation");
     });
 
     it("finds an application that already exists by its slug, even one the account may not use", async () => {
