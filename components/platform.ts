@@ -190,7 +190,7 @@ export function authentikObjectsFor(
         connection: { url: apiUrlOf(config), token, policy: retryPolicyOf(config) },
         adminConnection: args.adminToken === undefined ? undefined : { url: apiUrlOf(config), token: args.adminToken, policy: retryPolicyOf(config) },
         grant: { role: config.api.token === "scoped" ? config.api.automation.account : undefined, adminToken: args.adminToken },
-        consumers: args.consumers && { roles: args.consumers.roles, made: args.consumers.made },
+        consumers: args.consumers,
         authentikUrl: authentikUrl(config),
         radiusSharedSecret: args.radiusSharedSecret,
         dependsOn: args.dependsOn,

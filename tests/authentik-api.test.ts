@@ -40,8 +40,7 @@ describe("the fake authentik", () => {
 });
 
 describe("the fake authentik: DRF's update semantics, as authentik's serializers declare them", () => {
-    const call = (method: string, path: string, body?: unknown) =>
-        fetch(`${fake.url}/api/v3${path}`, { method, headers: { authorization: "Bearer test-token", "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const call = (method: string, path: string, body?: unknown) => fake.status("test-token", method, path, body);
     const memberGroup = () => {
         const admin = fake.addUser("alice");
         const group = { pk: "3f1d2c4b-0000-4000-8000-000000000001", name: "homelab-admins", is_superuser: false, attributes: {}, parents: [], users: [admin.pk], roles: [] };
@@ -51,7 +50,7 @@ describe("the fake authentik: DRF's update semantics, as authentik's serializers
 
     it("a PUT that omits users empties the group (GroupSerializer: users default=list; DRF applies defaults unless partial)", async () => {
         const { group } = memberGroup();
-        assert.equal((await call("PUT", `/core/groups/${group.pk}/`, { name: "homelab-admins", is_superuser: false, attributes: {} })).status, 200);
+        assert.equal(await call("PUT", `/core/groups/${group.pk}/`, { name: "homelab-admins", is_superuser: false, attributes: {} }), 200);
         assert.deepEqual(fake.collections.core_groups.items.get(group.pk)!.users, [], "as the real 2026.2.2 server answered: users []");
     });
 
@@ -70,8 +69,8 @@ describe("the fake authentik: DRF's update semantics, as authentik's serializers
         const { group } = memberGroup();
         const binding = { pk: "3f1d2c4b-0000-4000-8000-000000000003", target: app.pk, group: group.pk, policy: null, user: null, order: 0, enabled: true, negate: false, timeout: 30 };
         fake.collections.policies_bindings.items.set(binding.pk, binding);
-        assert.equal((await call("PATCH", `/policies/bindings/${binding.pk}/`, { order: 1 })).status, 500);
-        assert.equal((await call("PATCH", `/policies/bindings/${binding.pk}/`, { target: app.pk, group: group.pk, order: 1 })).status, 200);
+        assert.equal(await call("PATCH", `/policies/bindings/${binding.pk}/`, { order: 1 }), 500);
+        assert.equal(await call("PATCH", `/policies/bindings/${binding.pk}/`, { target: app.pk, group: group.pk, order: 1 }), 200);
     });
 });
 
@@ -86,8 +85,7 @@ describe("the fake authentik: object permissions, as authentik's RBAC grants the
         return { role, token: fake.issueToken(user.pk) };
     }
     const randomRole = () => `3f1d2c4b-0000-4000-8000-${String(Math.floor(Math.random() * 1e12)).padStart(12, "0")}`;
-    const call = async (token: string, method: string, path: string, body?: unknown) =>
-        (await fetch(`${fake.url}/api/v3${path}`, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).status;
+    const call = (token: string, method: string, path: string, body?: unknown) => fake.status(token, method, path, body);
 
     it("a creator gets no permission on what it creates (authentik/core/api/utils.py ModelSerializer.create assigns only InitialPermissions)", async () => {
         const { token } = holder(["authentik_core.add_application", "authentik_core.view_application"]);

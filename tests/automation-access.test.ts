@@ -231,11 +231,10 @@ describe("the service account, its role and its token", () => {
         const admins = fake.addUser("alice", {});
         const superusers = { pk: "3f1d2c4b-0000-4000-8000-0000000000b1", name: "authentik Admins", is_superuser: true, attributes: {}, parents: [], users: [admins.pk], roles: [] };
         fake.collections.core_groups.items.set(superusers.pk, superusers);
-        const call = (method: string, path: string, body: unknown) =>
-            fetch(`${fake.url}/api/v3${path}`, { method, headers: { authorization: `Bearer ${token.key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+        const call = (method: string, path: string, body: unknown) => fake.status(token.key, method, path, body);
         // The one request that made the scoped token superuser on a real 2026.2.2 server.
-        assert.equal((await call("PATCH", `/core/groups/${superusers.pk}/`, { users: [Number(account.outs.pk)] })).status, 403);
-        assert.equal((await call("POST", "/core/groups/", { name: "mine", users: [Number(account.outs.pk)], parents: [superusers.pk] })).status, 403);
+        assert.equal(await call("PATCH", `/core/groups/${superusers.pk}/`, { users: [Number(account.outs.pk)] }), 403);
+        assert.equal(await call("POST", "/core/groups/", { name: "mine", users: [Number(account.outs.pk)], parents: [superusers.pk] }), 403);
         assert.deepEqual(superusers.users, [admins.pk], "alice is still the only admin");
         assert.equal(fake.users.get(Number(account.outs.pk))!.isSuperuser, false);
         // Through the engine the refusal says what to do.
@@ -254,8 +253,7 @@ describe("the service account, its role and its token", () => {
         const [legacyApp] = fake.objects("core_applications");
         const [legacyProvider] = fake.objects("providers_proxy");
         const [legacyBinding] = fake.objects("policies_bindings");
-        const call = async (method: string, path: string, body?: unknown) =>
-            (await fetch(`${fake.url}/api/v3${path}`, { method, headers: { authorization: `Bearer ${token.key}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).status;
+        const call = (method: string, path: string, body?: unknown) => fake.status(token.key, method, path, body);
         const refused: [string, number][] = [
             ["an application", await call("PATCH", `/core/applications/${legacyApp.slug}/`, { meta_launch_url: "https://evil.example/" })],
             ["a provider", await call("PATCH", `/providers/proxy/${legacyProvider.pk}/`, { mode: "forward_single", external_host: "https://evil.example" })],

@@ -126,8 +126,7 @@ describe("objects of another stack, by name", () => {
         assert.deepEqual(attached(), [Number(provider.outs.pk)], "attached to the shared outpost");
         await p.update!(app.id, app.outs, mine(object("Application", { name: "Wiki", slug: "wiki", provider: provider.outs.pk, metaPublisher: "pulumi:wiki/prod" })));
 
-        const call = async (token: string, method: string, path: string, body?: unknown) =>
-            (await fetch(`${fake.url}/api/v3${path}`, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).status;
+        const call = (token: string, method: string, path: string, body?: unknown) => fake.status(token, method, path, body);
         const refused: [string, number][] = [
             ["the platform's application", await call(wiki.token, "PATCH", `/core/applications/${platformApp.id}/`, { meta_launch_url: "https://evil.example/" })],
             ["another consumer's binding", await call(radarr.token, "DELETE", `/policies/bindings/${binding.id}/`)],

@@ -86,7 +86,7 @@ const PERMISSION_OF_ID = new Map([...PERMISSION_IDS].map(([perm, id]) => [id, pe
 /** A permission as the API shows it (PermissionSerializer). */
 const permissionView = (perm: string) => {
     const [app, codename] = perm.split(".");
-    return { id: PERMISSION_IDS.get(perm)!, name: codename, codename, model: codename.replace(/^[a-z]+_/, ""), app_label: app, app_label_verbose: app, model_verbose: codename };
+    return { id: PERMISSION_IDS.get(perm)!, name: codename, codename, model: modelOfPermission(perm).split(".")[1], app_label: app, app_label_verbose: app, model_verbose: codename };
 };
 const DENIED = { status: 403, body: { detail: "You do not have permission to perform this action." } };
 /** authentik's default token duration ("days=1", authentik/tenants/models.py). */
@@ -317,6 +317,12 @@ export class FakeAuthentik {
         const expiring = opts.expiring ?? true;
         this.tokens.set(identifier, { pk: randomUUID(), identifier, key, user, intent: "api", expiring, expires: expiring ? new Date(this.now() + this.tokenDurationMs).toISOString() : null, description: "", managed: null, viewers: [user] });
         return key;
+    }
+
+    /** The HTTP status this authentik answers `method /api/v3<path>` (a JSON `body`, if any) made with `token`. */
+    async status(token: string, method: string, path: string, body?: unknown): Promise<number> {
+        const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+        return (await fetch(`${this.url}/api/v3${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })).status;
     }
 
     /** The user an `Authorization: Bearer …` header authenticates, as authentik's bearer_auth does. */
