@@ -5,7 +5,9 @@ import { podSelector } from "../components/authentik/values";
 import { labels as pgbouncerLabels, serviceManifest, deploymentManifest, checksum } from "../components/pgbouncer/manifests";
 import { selectorMatches } from "../components/lib/k8s";
 import { validateObject } from "../tools/schemas";
-import { homelab, parse } from "./helpers";
+import { HOMELAB_FILE, homelab, parse } from "./helpers";
+import { planStack } from "../tools/plan";
+import type { PlanResource } from "../tools/harness";
 
 const config = parse(homelab());
 const meta = { namespace: "authentik", labels: { release: "kube-prometheus-stack" } };
@@ -77,7 +79,7 @@ describe("PrometheusRule", () => {
     });
 
     it("fires on these expressions, after these durations, at these severities (the homelab stack)", () => {
-        const outposts = 'namespace="authentik",pod=~"ak-outpost-.*",container!=""';
+        const outposts = 'namespace="authentik-outposts",pod=~"ak-outpost-.*",container!=""';
         const deployments = 'namespace="authentik",deployment=~"authentik-server|authentik-worker|pgbouncer"';
         const table = Object.fromEntries(rules.filter((r) => r.alert).map((r) => [r.alert, [r.expr, r.for, r.labels?.severity, r.annotations?.summary]]));
         assert.deepEqual(table, {
@@ -118,5 +120,52 @@ describe("PrometheusRule", () => {
     it("leaves out groups whose targets are switched off", () => {
         const only = prometheusRule({ ...meta, config, jobs: { authentik: "authentik/authentik" } });
         assert.deepEqual(only.spec.groups.map((g) => g.name), ["authentik"]);
+    });
+});
+
+/** The workloads the homelab plan runs, by namespace: Deployments, the chart's, and the outposts authentik deploys. */
+function workloads(resources: PlanResource[]): { namespace: string; deployment: string; pod: string }[] {
+    const out: { namespace: string; deployment: string; pod: string }[] = [];
+    for (const r of resources) {
+        const i = r.inputs as Record<string, any>;
+        if (r.type === "kubernetes:apps/v1:Deployment") out.push({ namespace: i.metadata.namespace, deployment: i.metadata.name, pod: `${i.metadata.name}-0a1b2c3d4e-x1y2z` });
+        if (r.type === "kubernetes:helm.sh/v3:Release")
+            for (const c of ["server", "worker"]) out.push({ namespace: i.namespace, deployment: `${i.name}-${c}`, pod: `${i.name}-${c}-0a1b2c3d4e-x1y2z` });
+        if (r.type === "pulumi-nodejs:dynamic/authentik:Outpost" && i.spec.config.kubernetes_namespace)
+            out.push({ namespace: i.spec.config.kubernetes_namespace, deployment: `ak-outpost-${i.spec.name}`, pod: `ak-outpost-${i.spec.name}-0a1b2c3d4e-x1y2z` });
+        if (r.type === "kubernetes:postgresql.cnpg.io/v1:Cluster") out.push({ namespace: i.metadata.namespace, deployment: "", pod: `${i.metadata.name}-1` });
+    }
+    return out;
+}
+
+describe("every alert's selectors match what the homelab plan runs", () => {
+    it("each {namespace=…, pod=~…/deployment=~…} selector of each alert finds a workload of the plan", async () => {
+        const { plan } = await planStack(HOMELAB_FILE);
+        const running = workloads(plan.resources);
+        const rendered = plan.resources.find((r) => r.type === "kubernetes:monitoring.coreos.com/v1:PrometheusRule");
+        assert.ok(rendered);
+        const spec = (rendered.inputs as { spec: { groups: { rules: { alert?: string; expr: string }[] }[] } }).spec;
+        let checked = 0;
+        for (const r of spec.groups.flatMap((g) => g.rules).filter((x) => x.alert)) {
+            for (const [, body] of r.expr.matchAll(/\{([^}]*)\}/g)) {
+                const labels = Object.fromEntries([...body.matchAll(/(\w+)(=~|=|!=)"([^"]*)"/g)].filter((m) => m[2] !== "!=").map((m) => [m[1], m[3]]));
+                if (!labels.namespace) continue;
+                const match = running.filter(
+                    (w) =>
+                        w.namespace === labels.namespace &&
+                        (!labels.pod || new RegExp(`^(${labels.pod})$`).test(w.pod)) &&
+                        (!labels.deployment || new RegExp(`^(${labels.deployment})$`).test(w.deployment)),
+                );
+                assert.ok(match.length > 0, `${r.alert}: {${body}} matches nothing the plan runs`);
+                checked++;
+            }
+        }
+        // AuthentikReplicasBelowDesired (2 selectors) and AuthentikOutpostMemoryNearLimit (2).
+        assert.equal(checked, 4);
+        // The outposts authentik deploys, in the namespace the memory alert watches.
+        assert.deepEqual(
+            running.filter((w) => w.deployment.startsWith("ak-outpost-")).map((w) => `${w.namespace}/${w.deployment}`),
+            ["authentik-outposts/ak-outpost-homelab-proxy", "authentik-outposts/ak-outpost-radius"],
+        );
     });
 });

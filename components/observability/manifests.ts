@@ -64,7 +64,8 @@ export function prometheusRule(i: RuleInput) {
         labels: { severity },
         annotations: { summary },
     });
-    const outposts = `namespace="${ns}",pod=~"ak-outpost-.*",container!=""`;
+    // authentik deploys managed outposts into outposts.namespace, not the platform's namespace.
+    const outposts = `namespace="${c.outposts.namespace}",pod=~"ak-outpost-.*",container!=""`;
     const deployments = [`${c.authentik.releaseName}-server`, `${c.authentik.releaseName}-worker`, "pgbouncer"].join("|");
     const authentikRules: Rule[] = [
         alert("AuthentikDown", `sum(up{job="${i.jobs.authentik}"}) == 0 or absent(up{job="${i.jobs.authentik}"})`, "5m", "critical", "No authentik pod is scraped as up: logins fail."),
