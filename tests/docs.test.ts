@@ -26,6 +26,17 @@ describe("README", () => {
         assert.match(readme, /^npm test/m);
         assert.match(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8"), /^npm test$/m);
     });
+
+    it("never writes stack outputs with secrets into the repository, and git ignores them if someone does", () => {
+        for (const doc of ["README.md", "docs/migration.md"]) {
+            const text = fs.readFileSync(path.join(ROOT, doc), "utf8");
+            assert.ok(text.includes("--show-secrets"), doc);
+            for (const line of text.split("\n").filter((l) => /pulumi stack output[^\n]*--show-secrets[^\n]*>/.test(l)))
+                assert.match(line, /> "\$out"/, `${doc}: ${line.trim()} writes the outputs into the working directory; use out="$(mktemp)"`);
+        }
+        const ignored = execFileSync("git", ["check-ignore", "--no-index", "outputs.json", "outputs-homelab.json", "examples/consumer/outputs.json"], { cwd: ROOT, encoding: "utf8" });
+        assert.deepEqual(ignored.trim().split("\n"), ["outputs.json", "outputs-homelab.json", "examples/consumer/outputs.json"]);
+    });
 });
 
 describe("cross-references", () => {

@@ -1,6 +1,6 @@
 /**
  * `npm run verify`: is the deployed platform working? Post-deploy checks from the stack outputs
- * (`pulumi stack output --json --show-secrets > outputs.json`), the habit the Terraform stack's
+ * (`pulumi stack output --json --show-secrets > "$(mktemp)"`, outside the repository), the habit the Terraform stack's
  * verify script had: authentik live and ready, the API answers with the token, the default
  * authentication flow executes, every forward-auth host sends an anonymous visitor to authentik,
  * every outpost reports healthy, and (with kubectl) PgBouncer and the CNPG cluster are ready.
