@@ -127,6 +127,7 @@ describe("PrometheusRule", () => {
 function workloads(resources: PlanResource[]): { namespace: string; deployment: string; pod: string }[] {
     const out: { namespace: string; deployment: string; pod: string }[] = [];
     for (const r of resources) {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- plan inputs of several kinds, read by path
         const i = r.inputs as Record<string, any>;
         if (r.type === "kubernetes:apps/v1:Deployment") out.push({ namespace: i.metadata.namespace, deployment: i.metadata.name, pod: `${i.metadata.name}-0a1b2c3d4e-x1y2z` });
         if (r.type === "kubernetes:helm.sh/v3:Release")
