@@ -1,7 +1,7 @@
 /** The authentik release values for the homelab stack, field by field, and every rule's bad input. */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { CREDENTIAL_ENV, authentikNetworkPolicies, authentikUrl, hstsMiddlewareManifest, podSelector, releaseValues, serverServiceUrl } from "../components/authentik/values";
+import { CREDENTIAL_ENV, authentikNetworkPolicies, authentikUrl, hstsMiddlewareManifest, httpsOnlyBy, podSelector, releaseValues, serverServiceUrl } from "../components/authentik/values";
 import { releaseTimeoutSeconds } from "../components/authentik";
 import { StackConfig } from "../stacks/config";
 import { expectIssue, homelab, parse, set } from "./helpers";
@@ -187,12 +187,29 @@ describe("authentik release values (homelab)", () => {
         });
         const nginx = valuesOf(parse(set(homelab(), "authentik.ingress.className", "nginx")));
         assert.deepEqual((nginx.server.ingress as { annotations: object }).annotations, { "cert-manager.io/cluster-issuer": "letsencrypt-prod", "nginx.ingress.kubernetes.io/force-ssl-redirect": "true" });
-        const off = parse(set(homelab(), "authentik.ingress", { enabled: false }));
+        const off = parse(set(set(homelab(), "authentik.ingress", { enabled: false }), "api.url", "https://auth.homelab.example"));
         assert.deepEqual(valuesOf(off).server.ingress, { enabled: false });
-        const plain = parse(set(homelab(), "authentik.ingress", { className: "traefik" }));
+        const plain = parse(set(set(homelab(), "authentik.ingress", { className: "traefik" }), "api.url", "http://authentik-server.authentik.svc.cluster.local"));
         assert.equal(authentikUrl(plain), "http://auth.homelab.example", "no TLS configured: the URL says so");
         assert.deepEqual((valuesOf(plain).server.ingress as { tls: unknown[]; annotations: object }).annotations, {}, "no HTTPS-only annotations without TLS");
         assert.equal(serverServiceUrl(config), "http://authentik-server.authentik.svc.cluster.local");
+    });
+
+    it("says HTTPS only from the annotations the Ingress ends up with, not from what the program meant", () => {
+        const withAnnotations = (c: StackConfig, annotations: Record<string, string>): StackConfig => ({ ...c, authentik: { ...c.authentik, ingress: { ...c.authentik.ingress, annotations } } });
+        assert.equal(httpsOnlyBy(config), "Traefik websecure entrypoint, HSTS");
+        assert.equal(httpsOnlyBy(withAnnotations(config, { "gethomepage.dev/enabled": "true" })), "Traefik websecure entrypoint, HSTS");
+        assert.equal(httpsOnlyBy(withAnnotations(config, { "traefik.ingress.kubernetes.io/router.entrypoints": "web,websecure" })), undefined);
+        assert.equal(httpsOnlyBy(withAnnotations(config, { "traefik.ingress.kubernetes.io/router.entrypoints": "web" })), undefined);
+        assert.equal(httpsOnlyBy(withAnnotations(config, { "traefik.ingress.kubernetes.io/router.tls": "false" })), undefined);
+        assert.equal(httpsOnlyBy(withAnnotations(config, { "traefik.ingress.kubernetes.io/router.middlewares": "kube-system-x@kubernetescrd" })), undefined);
+        assert.equal(httpsOnlyBy(withAnnotations(config, { "traefik.ingress.kubernetes.io/router.middlewares": "kube-system-x@kubernetescrd, authentik-authentik-hsts@kubernetescrd" })), "Traefik websecure entrypoint, HSTS");
+        const nginx = parse(set(homelab(), "authentik.ingress.className", "ingress-nginx"));
+        assert.equal(httpsOnlyBy(nginx), "ingress-nginx redirects to HTTPS");
+        assert.equal(httpsOnlyBy(withAnnotations(nginx, { "nginx.ingress.kubernetes.io/ssl-redirect": "false" })), undefined);
+        assert.equal(httpsOnlyBy(withAnnotations(nginx, { "nginx.ingress.kubernetes.io/force-ssl-redirect": "false" })), undefined);
+        assert.equal(httpsOnlyBy(parse(set(homelab(), "authentik.ingress.className", "haproxy"))), undefined, "an ingress the program knows no HTTPS-only switch for");
+        assert.equal(httpsOnlyBy(parse(set(set(homelab(), "authentik.ingress", { className: "traefik" }), "api.url", "http://authentik-server.authentik.svc.cluster.local"))), undefined, "no TLS");
     });
 
     it("names each NetworkPolicy after the release and the pods it guards", () => {

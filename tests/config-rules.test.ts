@@ -12,6 +12,12 @@ import { ConfigBlock, homelab, issuesOf, parse, set } from "./helpers";
 const withApps = (...apps: Record<string, unknown>[]) => set(set(homelab(), "apps", apps), "outposts.proxy.enabled", false);
 
 type Row = [key: string, value: unknown, problem: string, fix: string];
+const oidc = (app: Record<string, unknown>) => withApps({ name: "A", slug: "a", mode: "oidc", host: "a.homelab.example", redirectUris: ["https://a.homelab.example/cb"], ...app });
+const withGroup = (name: string) => {
+    const block = homelab();
+    (block["authentik-platform:groups"] as unknown[]).push({ name });
+    return block;
+};
 const rows = (issues: ConfigIssue[]): Row[] => issues.map((i) => [i.key.replace(/^authentik-platform:/, ""), i.value ?? null, i.problem, i.fix]);
 
 const REJECTED: [string, () => ConfigBlock, Row[]][] = [
@@ -285,14 +291,14 @@ const REJECTED: [string, () => ConfigBlock, Row[]][] = [
         "an API URL in clear text",
         () => set(homelab(), "api.url", "http://auth.homelab.example"),
         [
-            ["api.url", "http://auth.homelab.example", "sends authentik's API tokens unencrypted over the network", "use https://, or the in-cluster service URL (http://<release>-server.<namespace>.svc.cluster.local) from a runner inside the cluster"],
+            ["api.url", "http://auth.homelab.example", "sends authentik's API tokens unencrypted over the network", "use https://, or the in-cluster service URL (http://authentik-server.authentik.svc.cluster.local) from a runner inside the cluster"],
         ],
     ],
     [
         "an API URL in clear text that only starts like the in-cluster one",
         () => set(homelab(), "api.url", "http://authentik-server.authentik.svc.cluster.local.evil.example"),
         [
-            ["api.url", "http://authentik-server.authentik.svc.cluster.local.evil.example", "sends authentik's API tokens unencrypted over the network", "use https://, or the in-cluster service URL (http://<release>-server.<namespace>.svc.cluster.local) from a runner inside the cluster"],
+            ["api.url", "http://authentik-server.authentik.svc.cluster.local.evil.example", "sends authentik's API tokens unencrypted over the network", "use https://, or the in-cluster service URL (http://authentik-server.authentik.svc.cluster.local) from a runner inside the cluster"],
         ],
     ],
     [
@@ -389,6 +395,126 @@ const REJECTED: [string, () => ConfigBlock, Row[]][] = [
             ["credentials.smtpPassword", null, "is required when authentik.email is set", "set credentials.smtpPassword to \"config\" (with pulumi config set --secret smtpPassword …) or {onepassword: {item, field}}"],
         ],
     ],
+    // Issue 26: each of these planned with exit 0 before.
+    ["an image with a space in it", () => set(homelab(), "pgbouncer.image", "edoburu/pgbouncer:v1.24.1 --privileged"),
+        [
+            ["pgbouncer.image", "edoburu/pgbouncer:v1.24.1 --privileged", "is not an image pinned to an exact release (repo:1.2.3, repo:v1.2.3-p1 or repo@sha256:…; never latest, a bare major or a channel)", "use an image pinned to an exact release (repo:1.2.3, repo:v1.2.3-p1 or repo@sha256:…; never latest, a bare major or a channel)"],
+        ],
+    ],
+    ["an image with a newline in it", () => set(homelab(), "pgbouncer.image", "edoburu/pgbouncer:v1.24.1\nimage: evil/x:1.0.0"),
+        [
+            ["pgbouncer.image", "edoburu/pgbouncer:v1.24.1\nimage: evil/x:1.0.0", "is not an image pinned to an exact release (repo:1.2.3, repo:v1.2.3-p1 or repo@sha256:…; never latest, a bare major or a channel)", "use an image pinned to an exact release (repo:1.2.3, repo:v1.2.3-p1 or repo@sha256:…; never latest, a bare major or a channel)"],
+        ],
+    ],
+    ["an image whose tag is a channel after a version", () => set(homelab(), "database.imageName", "ghcr.io/cloudnative-pg/postgresql:17.6-latest"),
+        [
+            ["database.imageName", "ghcr.io/cloudnative-pg/postgresql:17.6-latest", "is not an image pinned to an exact release (repo:1.2.3, repo:v1.2.3-p1 or repo@sha256:…; never latest, a bare major or a channel)", "use an image pinned to an exact release (repo:1.2.3, repo:v1.2.3-p1 or repo@sha256:…; never latest, a bare major or a channel)"],
+        ],
+    ],
+    ["an authentik image tag that is a channel after a version", () => set(homelab(), "authentik.imageTag", "2026.8-latest"),
+        [
+            ["authentik.imageTag", "2026.8-latest", "is not an exact release tag such as 2026.8.3 (never latest, a bare major or a channel such as 2026.8-latest)", "use an exact release tag such as 2026.8.3 (never latest, a bare major or a channel such as 2026.8-latest)"],
+        ],
+    ],
+    ["a regex redirect URI that matches anything", () => oidc({ redirectUris: ["regex:.*"] }),
+        [
+            ["apps[0].redirectUris", "regex:.*", "is a regex that could match a host other than the app's (authentik matches it against the whole redirect URL)", "write the scheme and host literally, dots escaped, e.g. regex:https://a\\.homelab\\.example/login/.*"],
+        ],
+    ],
+    ["a regex redirect URI with a wildcard host", () => oidc({ redirectUris: ["regex:^https://.*\\.homelab\\.example/cb$"] }),
+        [
+            ["apps[0].redirectUris", "regex:^https://.*\\.homelab\\.example/cb$", "is a regex that could match a host other than the app's (authentik matches it against the whole redirect URL)", "write the scheme and host literally, dots escaped, e.g. regex:https://a\\.homelab\\.example/login/.*"],
+        ],
+    ],
+    ["a regex redirect URI with an unescaped dot in the host", () => oidc({ redirectUris: ["regex:^https://a.homelab.example/cb$"] }),
+        [
+            ["apps[0].redirectUris", "regex:^https://a.homelab.example/cb$", "is a regex that could match a host other than the app's (authentik matches it against the whole redirect URL)", "write the scheme and host literally, dots escaped, e.g. regex:https://a\\.homelab\\.example/login/.*"],
+        ],
+    ],
+    ["a regex redirect URI whose alternation starts another URL", () => oidc({ redirectUris: ["regex:https://a\\.homelab\\.example/cb|https://evil\\.example/.*"] }),
+        [
+            ["apps[0].redirectUris", "regex:https://a\\.homelab\\.example/cb|https://evil\\.example/.*", "is a regex that could match a host other than the app's (authentik matches it against the whole redirect URL)", "write the scheme and host literally, dots escaped, e.g. regex:https://a\\.homelab\\.example/login/.*"],
+        ],
+    ],
+    ["a javascript: redirect URI", () => oidc({ redirectUris: ["javascript:alert(1)//"] }),
+        [
+            ["apps[0].redirectUris", "javascript:alert(1)//", "is not a redirect URL authentik may send an authorization code to", "use the app's absolute callback URL, e.g. https://a.homelab.example/login/generic_oauth"],
+        ],
+    ],
+    ["a relative redirect URI", () => oidc({ redirectUris: ["/login/cb"] }),
+        [
+            ["apps[0].redirectUris", "/login/cb", "is not a redirect URL authentik may send an authorization code to", "use the app's absolute callback URL, e.g. https://a.homelab.example/login/generic_oauth"],
+        ],
+    ],
+    ["a javascript: launch URL and a data: icon", () => oidc({ launchUrl: "javascript:alert(document.cookie)", icon: "data:image/svg+xml,<svg onload=alert(1)>" }),
+        [
+            ["apps[0].launchUrl", "javascript:alert(document.cookie)", "is not an https:// or http:// URL or blank://blank", "use an https:// or http:// URL or blank://blank"],
+            ["apps[0].icon", "data:image/svg+xml,<svg onload=alert(1)>", "is not an https:// or http:// URL or fa://", "use an https:// or http:// URL or fa://"],
+        ],
+    ],
+    ["a group name with ::", () => withGroup("homelab::admins"),
+        [
+            ["groups[5].name", "homelab::admins", "is not a name of 1 to 100 printable characters without quotes, backslashes, '::' or edge spaces", "use a name of 1 to 100 printable characters without quotes, backslashes, '::' or edge spaces"],
+        ],
+    ],
+    ["a group name with a quote", () => withGroup('homelab "admins"'),
+        [
+            ["groups[5].name", "homelab \"admins\"", "is not a name of 1 to 100 printable characters without quotes, backslashes, '::' or edge spaces", "use a name of 1 to 100 printable characters without quotes, backslashes, '::' or edge spaces"],
+        ],
+    ],
+    ["a group name with a newline", () => withGroup("homelab\nadmins"),
+        [
+            ["groups[5].name", "homelab\nadmins", "is not a name of 1 to 100 printable characters without quotes, backslashes, '::' or edge spaces", "use a name of 1 to 100 printable characters without quotes, backslashes, '::' or edge spaces"],
+        ],
+    ],
+    ["a RADIUS name with ::", () => set(homelab(), "outposts.radius.name", "radius::x"),
+        [
+            ["outposts.radius.name", "radius::x", "is not a name of 1 to 100 printable characters without quotes, backslashes, '::' or edge spaces", "use a name of 1 to 100 printable characters without quotes, backslashes, '::' or edge spaces"],
+        ],
+    ],
+    ["an app name with a trailing space", () => oidc({ name: "A " }),
+        [
+            ["apps[0].name", "A ", "is not a name of 1 to 100 printable characters without quotes, backslashes, '::' or edge spaces", "use a name of 1 to 100 printable characters without quotes, backslashes, '::' or edge spaces"],
+        ],
+    ],
+    ["RADIUS open to half the internet twice", () => set(homelab(), "outposts.radius.clientNetworks", ["0.0.0.0/1", "128.0.0.0/1"]),
+        [
+            ["outposts.radius.clientNetworks", ["0.0.0.0/1", "128.0.0.0/1"], "together cover 4294967296 IPv4 addresses, more than a /8: a large part of the internet could talk to RADIUS", "list only your NAS/access point networks, e.g. 10.0.10.0/24"],
+        ],
+    ],
+    ["RADIUS open to more than a /8", () => set(homelab(), "outposts.radius.clientNetworks", ["10.0.0.0/8", "192.168.0.0/16"]),
+        [
+            ["outposts.radius.clientNetworks", ["10.0.0.0/8", "192.168.0.0/16"], "together cover 16842752 IPv4 addresses, more than a /8: a large part of the internet could talk to RADIUS", "list only your NAS/access point networks, e.g. 10.0.10.0/24"],
+        ],
+    ],
+    ["RADIUS networks that are not CIDRs", () => set(homelab(), "outposts.radius.clientNetworks", ["10.0.10.0/33", "10.0.10", "wifi"]),
+        [
+            ["outposts.radius.clientNetworks", "10.0.10.0/33", "is not a CIDR network", "write it as address/prefix, e.g. 10.0.10.0/24 or fd00:10::/64"],
+            ["outposts.radius.clientNetworks", "10.0.10", "is not a CIDR network", "write it as address/prefix, e.g. 10.0.10.0/24 or fd00:10::/64"],
+            ["outposts.radius.clientNetworks", "wifi", "is not a CIDR network", "write it as address/prefix, e.g. 10.0.10.0/24 or fd00:10::/64"],
+        ],
+    ],
+    ["the API over plain HTTP because authentik has no TLS", () => set(homelab(), "authentik.ingress", { className: "traefik" }),
+        [
+            ["api.url", null, "is unset, so the API tokens would go to http://auth.homelab.example: authentik is served without TLS (neither authentik.ingress.clusterIssuer nor authentik.ingress.tlsSecret is set)", "set authentik.ingress.clusterIssuer (or tlsSecret), or set api.url to an https:// URL, or the in-cluster service URL (http://authentik-server.authentik.svc.cluster.local) from a runner inside the cluster"],
+        ],
+    ],
+    ["extra Traefik annotations that open plain HTTP", () => set(homelab(), "authentik.ingress.annotations", { "traefik.ingress.kubernetes.io/router.entrypoints": "web,websecure", "traefik.ingress.kubernetes.io/router.tls": "false" }),
+        [
+            ["authentik.ingress.annotations.traefik.ingress.kubernetes.io/router.entrypoints", "web,websecure", "would let authentik's login pages answer over plain HTTP (it overrides the program's HTTPS-only annotation)", "remove it: the program sets \"websecure\" for HTTPS only"],
+            ["authentik.ingress.annotations.traefik.ingress.kubernetes.io/router.tls", "false", "would let authentik's login pages answer over plain HTTP (it overrides the program's HTTPS-only annotation)", "remove it: the program sets \"true\" for HTTPS only"],
+        ],
+    ],
+    ["an extra Traefik middleware list without HSTS", () => set(homelab(), "authentik.ingress.annotations", { "traefik.ingress.kubernetes.io/router.middlewares": "kube-system-ratelimit@kubernetescrd" }),
+        [
+            ["authentik.ingress.annotations.traefik.ingress.kubernetes.io/router.middlewares", "kube-system-ratelimit@kubernetescrd", "drops the HSTS middleware the program sets, so browsers may go back to plain HTTP", "keep it in the list: \"authentik-authentik-hsts@kubernetescrd,kube-system-ratelimit@kubernetescrd\""],
+        ],
+    ],
+    ["ingress-nginx told not to redirect to HTTPS", () => set(set(homelab(), "authentik.ingress.className", "nginx"), "authentik.ingress.annotations", { "nginx.ingress.kubernetes.io/ssl-redirect": "false" }),
+        [
+            ["authentik.ingress.annotations.nginx.ingress.kubernetes.io/ssl-redirect", "false", "would let authentik's login pages answer over plain HTTP (it overrides the program's HTTPS-only annotation)", "remove it: ingress-nginx redirects to HTTPS once TLS is set"],
+        ],
+    ],
 ];
 
 const ACCEPTED: [string, () => ConfigBlock][] = [
@@ -415,6 +541,12 @@ const ACCEPTED: [string, () => ConfigBlock][] = [
     ],
     ["write-back in provider mode", () => set(set(homelab(), "onepassword", { mode: "provider", vault: "vault-uuid", writeBack: true }), "onepassword:serviceAccountToken", { secure: "v1:t" })],
     ["RADIUS for a private network", () => set(homelab(), "outposts.radius.clientNetworks", ["10.0.0.0/8", "fd00::/8"])],
+    ["RADIUS for networks that overlap inside a /8, and all unique-local IPv6", () => set(homelab(), "outposts.radius.clientNetworks", ["10.0.0.0/9", "10.0.0.0/8", "10.128.0.0/9", "fc00::/7"])],
+    ["images by digest, with a registry port, and a -p1 release", () => set(set(homelab(), "pgbouncer.image", "registry.local:5000/edoburu/pgbouncer:v1.24.1-p1"), "database.imageName", `ghcr.io/cloudnative-pg/postgresql:17.6@sha256:${"a".repeat(64)}`)],
+    ["regex redirects with a literal host, anchored or not, a launch URL of blank://blank and a Font Awesome icon", () => oidc({ redirectUris: ["regex:^https://a\\.homelab\\.example/login/.*$", "regex:https://a\\.homelab\\.example:8443/(cb|callback)\\?(x|y)=.*", "https://a.homelab.example/cb", "com.example.app:/oauth2redirect"], launchUrl: "blank://blank", icon: "fa://fa-home" })],
+    ["a group name with spaces, dots and an apostrophe-free unicode letter", () => withGroup("Homelab Admins (ops) · é")],
+    ["the API at the in-cluster URL while authentik has no TLS", () => set(set(homelab(), "authentik.ingress", { className: "traefik" }), "api.url", "http://authentik-server.authentik.svc.cluster.local")],
+    ["an extra Traefik middleware beside HSTS, and an unrelated annotation", () => set(homelab(), "authentik.ingress.annotations", { "traefik.ingress.kubernetes.io/router.middlewares": "authentik-authentik-hsts@kubernetescrd,kube-system-ratelimit@kubernetescrd", "gethomepage.dev/enabled": "true" })],
 ];
 
 describe("rules across fields: each names the key, the value and the fix", () => {

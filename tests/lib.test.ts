@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { IMAGE_DIGEST, isPinnedImage, isReleaseTag } from "../components/lib/images";
 import { identityOf } from "../components/lib/imports";
+import { coveredAddresses, parseCidr } from "../components/lib/cidr";
 import { podSecurityLabels, selectorMatches } from "../components/lib/k8s";
 import { fromNamespace, ingressPolicy } from "../components/lib/network";
 import { formatBytes, parsePgMemory, parseQuantity, quantityHint } from "../components/lib/units";
@@ -17,7 +18,8 @@ const HEX = "0123456789abcdef".repeat(4);
 describe("pinned images", () => {
     it("a digest of exactly 64 hex digits pins, wherever the reference starts", () => {
         assert.equal(isPinnedImage(`ghcr.io/x/pgbouncer@sha256:${HEX}`), true);
-        assert.equal(isPinnedImage(`@sha256:${HEX}`), true);
+        assert.equal(isPinnedImage(`x@sha256:${HEX}`), true);
+        assert.equal(isPinnedImage(`@sha256:${HEX}`), false, "no repository: not an image reference");
         assert.equal(isPinnedImage(`x@sha256:${HEX}0`), false, "65 digits");
         assert.equal(isPinnedImage(`x@sha256:zz${HEX}`), false, "not hex from the start");
     });
@@ -32,10 +34,49 @@ describe("pinned images", () => {
         assert.equal(isReleaseTag("latest-1.2"), false);
     });
 
+    it("a moving word anywhere in the tag unpins it; a word that only contains one does not", () => {
+        for (const tag of ["1.2-latest", "17.6-stable", "1.2.dev", "2026.8_nightly", "1.0-main", "3.1-EDGE"]) assert.equal(isReleaseTag(tag), false, tag);
+        for (const tag of ["17.6-system-trixie", "1.2-development", "2.0-mainline", "1.24.1-p1"]) assert.equal(isReleaseTag(tag), true, tag);
+    });
+
+    it("only a well-formed reference pins: no space, newline, upper-case path or empty component", () => {
+        for (const image of ["x:1.2.3 ", " x:1.2.3", "x:1.2.3\n", "x:1.2 3", "x/Y:1.2.3", "x//y:1.2.3", "x/:1.2.3", "x:1.2.3:1.2.4", `x:1.2.3@sha256:${HEX} `, "x:-1.2"]) {
+            assert.equal(isPinnedImage(image), false, JSON.stringify(image));
+        }
+        for (const image of ["x:1.2.3", "Registry.Local:5000/a/b__c/d-e.f:1.2.3", `x:1.2.3@sha256:${HEX}`, "localhost/x:v1.2"]) assert.equal(isPinnedImage(image), true, image);
+    });
+
     it("a chart digest is sha256: and 64 hex digits, nothing around them", () => {
         assert.equal(IMAGE_DIGEST.test(`sha256:${HEX}`), true);
         assert.equal(IMAGE_DIGEST.test(`xsha256:${HEX}`), false);
         assert.equal(IMAGE_DIGEST.test(`sha256:${HEX}0`), false);
+    });
+});
+
+describe("CIDR networks", () => {
+    it("reads IPv4 and IPv6 networks, aligning the address to the prefix", () => {
+        assert.deepEqual(parseCidr("10.0.10.7/24"), { family: 4, first: 0x0a000a00n, last: 0x0a000affn });
+        assert.deepEqual(parseCidr("192.168.1.1"), { family: 4, first: 0xc0a80101n, last: 0xc0a80101n });
+        assert.deepEqual(parseCidr("0.0.0.0/0"), { family: 4, first: 0n, last: 0xffffffffn });
+        assert.deepEqual(parseCidr("fd00::/8"), { family: 6, first: 0xfdn << 120n, last: (0xfen << 120n) - 1n });
+        assert.deepEqual(parseCidr("::1"), { family: 6, first: 1n, last: 1n });
+        assert.deepEqual(parseCidr("1:2:3:4:5:6:7:8/128"), { family: 6, first: 0x00010002000300040005000600070008n, last: 0x00010002000300040005000600070008n });
+        assert.deepEqual(parseCidr("fe80::1:2/64"), { family: 6, first: 0xfe80n << 112n, last: (0xfe80n << 112n) + (1n << 64n) - 1n });
+    });
+
+    it("refuses what is not a network", () => {
+        for (const text of ["10.0.10.0/33", "10.0.10", "10.0.10.256/24", "10.0.010.0/24", "wifi", "10.0.0.0/8/8", "10.0.0.0/x", "10.0.0.0/", "::/129", "1::2::3", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "1:2:3:4:5:6:7::8", "g::/8", "12345::/16", ""]) {
+            assert.equal(parseCidr(text), undefined, text);
+        }
+    });
+
+    it("counts the addresses of one family, overlaps and nested networks once", () => {
+        const nets = ["10.0.0.0/9", "10.0.0.0/8", "10.128.0.0/9", "10.0.0.0/24", "192.168.0.0/16", "192.168.0.0/17", "fd00::/64"].map((t) => parseCidr(t)!);
+        assert.equal(coveredAddresses(nets, 4), (1n << 24n) + (1n << 16n));
+        assert.equal(coveredAddresses(nets, 6), 1n << 64n);
+        assert.equal(coveredAddresses(["0.0.0.0/1", "128.0.0.0/1"].map((t) => parseCidr(t)!), 4), 1n << 32n);
+        assert.equal(coveredAddresses(["10.0.0.0/25", "10.0.0.128/25", "10.0.0.64/26"].map((t) => parseCidr(t)!), 4), 256n);
+        assert.equal(coveredAddresses([], 4), 0n);
     });
 });
 

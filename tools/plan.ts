@@ -23,7 +23,7 @@ import { CheckResult, checkBackups, checkBaseline, checkNoPlaintextSecrets, chec
 import { checkKubernetesSchemas } from "./schemas";
 import { describeCapacity } from "../components/authentik/capacity";
 import { backupSummary } from "../components/database/manifests";
-import { CHART_REPO, isTraefik } from "../components/authentik/values";
+import { CHART_REPO, httpsOnlyBy } from "../components/authentik/values";
 import { referenceFiles } from "./reference";
 import { outpostsApart } from "../components/authentik/outposts";
 
@@ -177,6 +177,7 @@ export function renderTree(plan: Plan): string {
 export function securitySummary(c: StackConfig, plan: Plan): string[] {
     const policies = plan.resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => r.name);
     const tls = Boolean(c.authentik.ingress.enabled && (c.authentik.ingress.tlsSecret || c.authentik.ingress.clusterIssuer));
+    const httpsOnly = httpsOnlyBy(c);
     return [
         accessSummary({
             ...c.api,
@@ -189,7 +190,7 @@ export function securitySummary(c: StackConfig, plan: Plan): string[] {
         `Pod Security: ${outpostsApart(c) ? `namespaces ${c.namespace} and ${c.outposts.namespace}` : `namespace ${c.namespace}`} ${c.createNamespace ? `enforce ${c.podSecurity}` : "are not created here: their level is yours to set"}; authentik, PgBouncer and managed outposts meet restricted; the server mounts no API token`,
         `Outposts: ${outpostsApart(c) ? `managed outposts run in ${c.outposts.namespace}, the only namespace where the worker may write Secrets and Deployments` : `managed outposts share ${c.namespace}: the worker may read and write every Secret there (outposts.namespace apart narrows it)`}`,
         `NetworkPolicies: ${policies.length ? `${policies.length} (${policies.join(", ")}); metrics only from ${c.networkPolicies.monitoringNamespace}` : "none (networkPolicies.enabled: false)"}`,
-        `TLS: users → authentik ${tls ? `HTTPS${isTraefik(c) ? " only (Traefik websecure entrypoint, HSTS)" : ""}` : "NOT TLS (no certificate configured)"}; PgBouncer → PostgreSQL ${c.pgbouncer.serverTls === "verify-full" ? "verify-full against CNPG's CA" : "encrypted, certificate NOT verified"}; PostgreSQL refuses non-TLS clients; authentik → PgBouncer in-cluster plaintext`,
+        `TLS: users → authentik ${tls ? (httpsOnly ? `HTTPS only (${httpsOnly})` : "HTTPS; this Ingress does not refuse plain HTTP") : "NOT TLS (no certificate configured)"}; PgBouncer → PostgreSQL ${c.pgbouncer.serverTls === "verify-full" ? "verify-full against CNPG's CA" : "encrypted, certificate NOT verified"}; PostgreSQL refuses non-TLS clients; authentik → PgBouncer in-cluster plaintext`,
         `Backups: ${backupSummary(c.database).text}`,
         `Images: authentik ${c.authentik.imageDigest ? `by digest ${c.authentik.imageDigest.slice(0, 19)}…` : `by tag (${c.authentik.imageTag ?? `the chart's appVersion, chart ${c.authentik.chartVersion}`}); set authentik.imageDigest to pin the exact image`}`,
         `Chart: authentik ${c.authentik.chartVersion} ${chartTested(c.authentik.chartVersion)}`,

@@ -221,7 +221,7 @@ function ingressValues(c: StackConfig) {
     return {
         enabled: true,
         ...(ing.className ? { ingressClassName: ing.className } : {}),
-        annotations: { ...(ing.clusterIssuer ? { "cert-manager.io/cluster-issuer": ing.clusterIssuer } : {}), ...httpsOnlyAnnotations(c), ...ing.annotations },
+        annotations: ingressAnnotations(c),
         hosts: [c.authentik.host],
         // "/" already covers the outpost path; it is listed so a reader (and a path-based router) sees it.
         paths: ["/", OUTPOST_PATH],
@@ -256,6 +256,51 @@ export function httpsOnlyAnnotations(c: StackConfig): Record<string, string> {
     }
     if (/nginx/i.test(c.authentik.ingress.className ?? "")) return { "nginx.ingress.kubernetes.io/force-ssl-redirect": "true" };
     return {};
+}
+
+/** The Ingress's annotations as applied: the issuer, the HTTPS-only ones, then the operator's extras. */
+export function ingressAnnotations(c: StackConfig): Record<string, string> {
+    const ing = c.authentik.ingress;
+    return { ...(ing.clusterIssuer ? { "cert-manager.io/cluster-issuer": ing.clusterIssuer } : {}), ...httpsOnlyAnnotations(c), ...ing.annotations };
+}
+
+const NGINX_REDIRECTS = ["nginx.ingress.kubernetes.io/force-ssl-redirect", "nginx.ingress.kubernetes.io/ssl-redirect"];
+const TRAEFIK_MIDDLEWARES = "traefik.ingress.kubernetes.io/router.middlewares";
+
+/**
+ * The extra annotations (authentik.ingress.annotations) that would undo HTTPS-only, each with what
+ * to write instead. An extra middleware is fine when the HSTS one stays in the list.
+ */
+export function httpsOnlyOverrides(c: StackConfig): { annotation: string; value: string; problem: string; fix: string }[] {
+    const ours = httpsOnlyAnnotations(c);
+    const extra = c.authentik.ingress.annotations;
+    const plainHttp = "would let authentik's login pages answer over plain HTTP (it overrides the program's HTTPS-only annotation)";
+    const out: { annotation: string; value: string; problem: string; fix: string }[] = [];
+    for (const [annotation, value] of Object.entries(extra)) {
+        if (annotation === TRAEFIK_MIDDLEWARES && ours[annotation]) {
+            if (!value.split(",").map((m) => m.trim()).includes(ours[annotation])) {
+                out.push({ annotation, value, problem: "drops the HSTS middleware the program sets, so browsers may go back to plain HTTP", fix: `keep it in the list: "${ours[annotation]},${value}"` });
+            }
+        } else if (ours[annotation] !== undefined && ours[annotation] !== value) {
+            out.push({ annotation, value, problem: plainHttp, fix: `remove it: the program sets "${ours[annotation]}" for HTTPS only` });
+        } else if (ours[annotation] === undefined && tlsSecretName(c) && NGINX_REDIRECTS.includes(annotation) && value !== "true") {
+            out.push({ annotation, value, problem: plainHttp, fix: "remove it: ingress-nginx redirects to HTTPS once TLS is set" });
+        }
+    }
+    return out;
+}
+
+/** Whether the final annotations serve the login pages over HTTPS only, and how; undefined when not. */
+export function httpsOnlyBy(c: StackConfig): string | undefined {
+    if (!tlsSecretName(c)) return undefined;
+    const final = ingressAnnotations(c);
+    if (isTraefik(c)) {
+        const entrypoints = (final["traefik.ingress.kubernetes.io/router.entrypoints"] ?? "").split(",").map((e) => e.trim());
+        const hsts = (final[TRAEFIK_MIDDLEWARES] ?? "").split(",").map((m) => m.trim()).includes(httpsOnlyAnnotations(c)[TRAEFIK_MIDDLEWARES]);
+        return entrypoints.length === 1 && entrypoints[0] === "websecure" && final["traefik.ingress.kubernetes.io/router.tls"] === "true" && hsts ? "Traefik websecure entrypoint, HSTS" : undefined;
+    }
+    if (/nginx/i.test(c.authentik.ingress.className ?? "")) return NGINX_REDIRECTS.every((a) => final[a] === undefined || final[a] === "true") ? "ingress-nginx redirects to HTTPS" : undefined;
+    return undefined;
 }
 
 /** The Traefik Middleware that sets HSTS (a year, subdomains included). */

@@ -1,7 +1,7 @@
 /** authentik itself: the chart, its pods, concurrency, email, media, ingress and database settings. */
 import { IMAGE_DIGEST } from "../../components/lib/images";
 import { bool, int, obj, oneOf, optional, record, str } from "../schema";
-import { dnsName, quantity, resources } from "./fields";
+import { dnsName, quantity, releaseTag, resources } from "./fields";
 
 export const REDIS_GONE =
     "authentik has no Redis since 2025.10: cache, tasks and sessions live in PostgreSQL (expect more database connections instead)";
@@ -20,13 +20,7 @@ export const authentik = obj(
             pattern: /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/,
             patternText: "a fully qualified host name such as auth.example.com",
         }),
-        imageTag: optional(
-            str({
-                doc: "authentik image tag; unset uses the chart's appVersion (pinned by chartVersion).",
-                pattern: /^v?\d+\.\d+[A-Za-z0-9_.-]*$/,
-                patternText: "an exact release tag such as 2026.8.3 (never latest or a bare major)",
-            }),
-        ),
+        imageTag: optional(releaseTag("authentik image tag; unset uses the chart's appVersion (pinned by chartVersion).", "an exact release tag such as 2026.8.3 (never latest, a bare major or a channel such as 2026.8-latest)")),
         imageDigest: optional(
             str({
                 doc: "authentik image digest (sha256:…), applied to server, worker and managed outposts (the chart's global.image.digest): the exact image, whatever a registry does with tags.",

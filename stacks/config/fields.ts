@@ -3,7 +3,7 @@
  * resources, and where a credential comes from.
  */
 import { parseQuantity, quantityHint } from "../../components/lib/units";
-import { isPinnedImage } from "../../components/lib/images";
+import { isPinnedImage, isReleaseTag } from "../../components/lib/images";
 import { Infer, Spec, custom, obj, str } from "../schema";
 
 export const PROJECT = "authentik-platform";
@@ -14,6 +14,25 @@ export const key = (path: string) => `${PROJECT}:${path}`;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const dnsName = (doc: string, def?: string) =>
     str({ doc, default: def, pattern: DNS_LABEL, patternText: "a DNS label (lower case letters, digits, '-')" });
+
+/**
+ * A name authentik shows and the program puts in resource names (and so in Pulumi URNs, where `::`
+ * separates parts): printable, no quotes or backslashes, no `::`, no edge spaces, at most 100 characters.
+ */
+const DISPLAY_NAME = /^(?!.*::)(?! )(?!.* $)[^\x00-\x1f\x7f"'`\\]{1,100}$/;
+export const displayName = (doc: string, def?: string) =>
+    str({ doc, default: def, pattern: DISPLAY_NAME, patternText: "a name of 1 to 100 printable characters without quotes, backslashes, '::' or edge spaces" });
+
+/** A link users follow from authentik: http(s), or one of the extra schemes authentik itself gives a meaning. */
+export const link = (doc: string, extraSchemes: string[] = []) =>
+    custom<string>(`an https:// or http:// URL${extraSchemes.map((x) => ` or ${x}`).join("")}`, { doc }, (v) => {
+        if (typeof v !== "string" || /\s/.test(v)) return undefined;
+        // "fa://" introduces an icon name; "blank://blank" is the whole value.
+        if (extraSchemes.some((x) => (x.endsWith("://") ? v.startsWith(x) && v.length > x.length : v === x))) return v;
+        return /^https?:\/\/[^/\s]+/.test(v) && URL.canParse(v) ? v : undefined;
+    });
+
+export const releaseTag = (doc: string, typeText: string) => custom<string>(typeText, { doc }, (v) => (typeof v === "string" && isReleaseTag(v) && /^[\w][\w.-]{0,127}$/.test(v) ? v : undefined));
 
 export const quantity = (doc: string, def?: string) =>
     custom<string>("a Kubernetes quantity (e.g. 512Mi, 3Gi, 500m)", { doc, default: def, hint: quantityHint }, (v) =>

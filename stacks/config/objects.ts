@@ -1,6 +1,6 @@
 /** authentik's own objects (groups, apps, outposts), the stacks that add their own, and how the program reaches the API. */
 import { bool, int, list, obj, oneOf, optional, str } from "../schema";
-import { dnsName, quantity } from "./fields";
+import { displayName, dnsName, link, quantity } from "./fields";
 
 export const objectFields = {
     api: obj(
@@ -45,7 +45,7 @@ export const objectFields = {
     groups: list(
         obj(
             {
-                name: str({ doc: "Group name (unique)." }),
+                name: displayName("Group name (unique)."),
                 superuser: bool({ doc: "Members are superusers.", default: false }),
                 adopt: bool({ doc: "Take over an existing group of this name (migration).", default: false }),
             },
@@ -56,7 +56,7 @@ export const objectFields = {
     apps: list(
         obj(
             {
-                name: str({ doc: "Application (and provider) name; provider names are unique across all provider kinds." }),
+                name: displayName("Application (and provider) name; provider names are unique across all provider kinds."),
                 slug: dnsName("Application slug."),
                 mode: oneOf(["forward_single", "forward_domain", "proxy", "oidc"] as const, { doc: "How the app is protected." }),
                 host: str({ doc: "External host (for forward_domain: the authentik host used as auth URL).", pattern: /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, patternText: "a fully qualified host name" }),
@@ -68,8 +68,8 @@ export const objectFields = {
                 clientId: optional(str({ doc: "OIDC client id; default the slug." })),
                 clientType: oneOf(["confidential", "public"] as const, { doc: "OIDC client type.", default: "confidential" }),
                 scopes: list(str({ doc: "scope" }), { doc: "OIDC scopes (managed scope mappings).", default: ["openid", "email", "profile"] }),
-                launchUrl: optional(str({ doc: "Launch URL in the user's library; default https://<host>/." })),
-                icon: optional(str({ doc: "Icon URL." })),
+                launchUrl: optional(link("Launch URL in the user's library; default https://<host>/.", ["blank://blank"])),
+                icon: optional(link("Icon URL, or a Font Awesome icon (fa://fa-…).", ["fa://"])),
                 description: optional(str({ doc: "Description." })),
                 authorizationFlow: str({ doc: "Authorization flow slug.", default: "default-provider-authorization-implicit-consent" }),
                 adopt: bool({ doc: "Take over existing provider/application/bindings of this name and slug (migration from Terraform).", default: false }),
@@ -91,7 +91,7 @@ export const objectFields = {
             proxy: obj(
                 {
                     enabled: bool({ doc: "A dedicated proxy outpost for apps with outpost: proxy.", default: false }),
-                    name: str({ doc: "Outpost name (its Deployment is ak-outpost-<name>).", default: "homelab-proxy" }),
+                    name: displayName("Outpost name (its Deployment is ak-outpost-<name>).", "homelab-proxy"),
                     replicas: int({ doc: "Replicas.", default: 2, min: 1, max: 10 }),
                     adopt: bool({ doc: "Take over an existing outpost of this name (migration); providers already on it stay attached.", default: false }),
                 },
@@ -100,7 +100,7 @@ export const objectFields = {
             radius: optional(
                 obj(
                     {
-                        name: str({ doc: "Outpost, provider and application name.", default: "radius" }),
+                        name: displayName("Outpost, provider and application name.", "radius"),
                         clientNetworks: list(str({ doc: "CIDR" }), { doc: "Networks allowed to send RADIUS requests (your NAS/APs)." }),
                         groups: list(str({ doc: "group" }), { doc: "Groups allowed to authenticate over RADIUS." }),
                         authenticationFlow: str({ doc: "Flow users authenticate with.", default: "default-authentication-flow" }),

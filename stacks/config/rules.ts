@@ -1,6 +1,8 @@
 /** Rules across fields. Each names the key, the value and the fix. */
 import { capacityProblems } from "../../components/authentik/capacity";
 import { formatBytes, parsePgMemory, parseQuantity } from "../../components/lib/units";
+import { coveredAddresses, parseCidr } from "../../components/lib/cidr";
+import { authentikUrl, httpsOnlyOverrides, serverServiceUrl } from "../../components/authentik/values";
 import { IssueLog } from "../schema";
 import { adminCredential, credentialsInUse, outpostOfApp, usesApi } from "./derived";
 import { CREDENTIAL_NAMES, CredentialName, key } from "./fields";
@@ -202,18 +204,13 @@ function validateApps(c: StackConfig, log: IssueLog): void {
     const radius = c.outposts.radius;
     if (radius) {
         if (radius.clientNetworks.length === 0) log.add(key("outposts.radius.clientNetworks"), [], "is empty: no client could reach RADIUS", "list your NAS/access point networks, e.g. 10.0.10.0/24");
-        for (const net of radius.clientNetworks) {
-            if (net === "0.0.0.0/0" || net === "::/0") log.add(key("outposts.radius.clientNetworks"), net, "lets every network on earth talk to RADIUS (the seeds' mistake)", "list only your NAS/access point networks");
-        }
+        validateClientNetworks(radius.clientNetworks, log);
         for (const g of radius.groups) if (!groups.has(g)) log.add(key("outposts.radius.groups"), g, "is not a group of this stack", `add {name: ${g}} to groups`);
     }
-    if (usesApi(c) && c.api.url?.startsWith("http://") && !/^http:\/\/[^/:]+\.svc\.cluster\.local(:\d+)?\/?$/.test(c.api.url)) {
-        log.add(
-            key("api.url"),
-            c.api.url,
-            "sends authentik's API tokens unencrypted over the network",
-            "use https://, or the in-cluster service URL (http://<release>-server.<namespace>.svc.cluster.local) from a runner inside the cluster",
-        );
+    validateApiTransport(c, log);
+    validateRedirects(c, log);
+    for (const o of httpsOnlyOverrides(c)) {
+        log.add(key(`authentik.ingress.annotations.${o.annotation}`), o.value, o.problem, o.fix);
     }
     const admin = adminCredential(c);
     // The settings that chose the admin credential, as the operator wrote them.
@@ -240,6 +237,104 @@ function validateApps(c: StackConfig, log: IssueLog): void {
         }
     }
 }
+/** The API tokens travel only over HTTPS, or over HTTP to the in-cluster server Service. */
+function validateApiTransport(c: StackConfig, log: IssueLog): void {
+    if (!usesApi(c)) return;
+    const inCluster = `the in-cluster service URL (${serverServiceUrl(c)}) from a runner inside the cluster`;
+    if (c.api.url?.startsWith("http://") && !/^http:\/\/[^/:]+\.svc\.cluster\.local(:\d+)?\/?$/.test(c.api.url)) {
+        log.add(key("api.url"), c.api.url, "sends authentik's API tokens unencrypted over the network", `use https://, or ${inCluster}`);
+    } else if (!c.api.url && authentikUrl(c).startsWith("http://")) {
+        log.add(
+            key("api.url"),
+            undefined,
+            `is unset, so the API tokens would go to ${authentikUrl(c)}: authentik is served without TLS (neither authentik.ingress.clusterIssuer nor authentik.ingress.tlsSecret is set)`,
+            `set authentik.ingress.clusterIssuer (or tlsSecret), or set api.url to an https:// URL, or ${inCluster}`,
+        );
+    }
+}
+
+/**
+ * What a redirect URI may not be: a script, inline data or a local file. authentik itself refuses
+ * javascript:, data: and vbscript: at authorization time (FORBIDDEN_URI_SCHEMES,
+ * authentik/providers/oauth2/views/authorize.py); the plan refuses them, and file: and blob:, before.
+ */
+const UNSAFE_SCHEMES = ["javascript:", "data:", "vbscript:", "file:", "blob:"];
+/**
+ * authentik matches a regex redirect against the whole URL (re.fullmatch, authorize.py), so anchors
+ * are optional; what keeps codes at the app is a literal scheme and host: escaped dots, no
+ * wildcard, class or group before the path, and no top-level `|` that starts another URL.
+ */
+const SAFE_REDIRECT_REGEX = /^\^?https?:\/\/(?:[a-z0-9-]|\\\.)+(?::\d+)?(?:\/.*)?\$?$/;
+
+/** Whether a `|` stands outside every group (escaped characters and character classes skipped). */
+function topLevelAlternation(pattern: string): boolean {
+    let depth = 0;
+    let inClass = false;
+    for (let i = 0; i < pattern.length; i++) {
+        const ch = pattern[i];
+        if (ch === "\\") i++;
+        else if (inClass) inClass = ch !== "]";
+        else if (ch === "[") inClass = true;
+        else if (ch === "(") depth++;
+        else if (ch === ")") depth--;
+        else if (ch === "|" && depth === 0) return true;
+    }
+    return false;
+}
+
+function validateRedirects(c: StackConfig, log: IssueLog): void {
+    c.apps.forEach((a, i) => {
+        for (const uri of a.redirectUris) {
+            const at = key(`apps[${i}].redirectUris`);
+            if (uri.startsWith("regex:")) {
+                const pattern = uri.slice("regex:".length);
+                let compiles = true;
+                try {
+                    new RegExp(pattern);
+                } catch {
+                    compiles = false;
+                }
+                if (!compiles || !SAFE_REDIRECT_REGEX.test(pattern) || /^\^?https?:\/\/\\\./.test(pattern) || topLevelAlternation(pattern)) {
+                    log.add(
+                        at,
+                        uri,
+                        "is a regex that could match a host other than the app's (authentik matches it against the whole redirect URL)",
+                        `write the scheme and host literally, dots escaped, e.g. regex:https://${a.host.replace(/\./g, "\\.")}/login/.*`,
+                    );
+                }
+            } else if (!URL.canParse(uri) || UNSAFE_SCHEMES.includes(new URL(uri).protocol) || /\s/.test(uri)) {
+                log.add(at, uri, "is not a redirect URL authentik may send an authorization code to", `use the app's absolute callback URL, e.g. https://${a.host}/login/generic_oauth`);
+            }
+        }
+    });
+}
+
+const WHOLE = { 4: 1n << 32n, 6: 1n << 128n } as const;
+/** The most addresses RADIUS may answer together: a /8 of IPv4 (10.0.0.0/8), all unique-local IPv6 (fc00::/7). */
+const LIMIT = { 4: { addresses: 1n << 24n, size: "/8" }, 6: { addresses: 1n << 121n, size: "/7" } } as const;
+
+/** RADIUS answers only the networks listed: real CIDRs that together stay within the limits above. */
+function validateClientNetworks(networks: string[], log: IssueLog): void {
+    const at = key("outposts.radius.clientNetworks");
+    const parsed = networks.map((text) => ({ text, net: parseCidr(text) }));
+    for (const p of parsed) {
+        if (!p.net) log.add(at, p.text, "is not a CIDR network", "write it as address/prefix, e.g. 10.0.10.0/24 or fd00:10::/64");
+        else if (p.net.last - p.net.first + 1n === WHOLE[p.net.family]) log.add(at, p.text, "lets every network on earth talk to RADIUS (the seeds' mistake)", "list only your NAS/access point networks");
+    }
+    for (const family of [4, 6] as const) {
+        const mine = parsed.filter((p) => p.net?.family === family);
+        const covered = coveredAddresses(mine.map((p) => p.net!), family);
+        if (covered > LIMIT[family].addresses && !mine.some((p) => p.net!.last - p.net!.first + 1n === WHOLE[family])) {
+            log.add(
+                at,
+                mine.map((p) => p.text),
+                `together cover ${covered} IPv${family} addresses, more than a ${LIMIT[family].size}: a large part of the internet could talk to RADIUS`,
+                "list only your NAS/access point networks, e.g. 10.0.10.0/24",
+            );
+        }
+    }
+}
+
 function validateCredentials(c: StackConfig, log: IssueLog): void {
     for (const name of CREDENTIAL_NAMES) {
         const source = c.credentials[name];
