@@ -117,6 +117,7 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
         config: config.pgbouncer,
         database: { host: readWriteHost(config.database.name, ns), port: database.port, name: database.database, cluster: config.database.name },
         password: databasePassword,
+        rolloutKey: credentials.rolloutKey,
         externalSecrets,
         // authentik's server and worker pods (the chart's labels) are PgBouncer's only clients.
         clientSelector: { "app.kubernetes.io/name": CHART, "app.kubernetes.io/instance": config.authentik.releaseName },
@@ -128,6 +129,7 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
     const authentik = new AuthentikRelease("authentik", {
         config,
         credentials: credentials.values,
+        rolloutKey: credentials.rolloutKey,
         externalSecrets,
         database: { host: pgbouncer.host, port: pgbouncer.port },
         // The release installs or upgrades only after the Backup of this chart version completed.

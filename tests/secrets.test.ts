@@ -5,6 +5,8 @@ import { validateObject } from "../tools/schemas";
 
 const templates = { username: "authentik", password: "{{databasePassword}}", "userlist.txt": '"authentik" "{{databasePassword}}"' };
 
+const KEY = "rollout-key-of-this-stack";
+
 describe("credential templates", () => {
     it("finds the credentials a secret uses", () => {
         assert.deepEqual(placeholdersOf(templates), ["databasePassword"]);
@@ -62,28 +64,35 @@ describe("credential templates", () => {
         assert.equal(eso.spec.target.template.data.userlist, String.raw`"authentik" "{{ .databasePassword | replace "\"" "\"\"" }}"`);
     });
 
+    it("keys the digest with the stack's rollout key: a guessed password never reproduces it without the key", () => {
+        const a = credentialsDigest({ password: "hunter2" }, "authentik-credentials", KEY);
+        assert.notEqual(credentialsDigest({ password: "hunter2" }, "authentik-credentials", "another stack's key"), a, "the same password under another key");
+        // Stable across releases: a changed formula would roll every pod once.
+        assert.equal(a, "febf5b53cd615d57e8bc15747a30c99413f6799f007fcdd23ad2b02e6980fb00", "HMAC-SHA256(key, name NUL key=value)");
+    });
+
     it("digests a Secret's content for the pods' rollout annotation: stable, salted, never the value", () => {
-        const a = credentialsDigest({ password: "hunter2" }, "authentik-credentials");
+        const a = credentialsDigest({ password: "hunter2" }, "authentik-credentials", KEY);
         assert.match(a, /^[0-9a-f]{64}$/);
-        assert.equal(credentialsDigest({ password: "hunter2" }, "authentik-credentials"), a, "the same content: no roll");
-        assert.notEqual(credentialsDigest({ password: "hunter3" }, "authentik-credentials"), a, "a rotated value rolls the pods");
-        assert.notEqual(credentialsDigest({ password: "hunter2" }, "pgbouncer-auth"), a, "salted per Secret");
+        assert.equal(credentialsDigest({ password: "hunter2" }, "authentik-credentials", KEY), a, "the same content: no roll");
+        assert.notEqual(credentialsDigest({ password: "hunter3" }, "authentik-credentials", KEY), a, "a rotated value rolls the pods");
+        assert.notEqual(credentialsDigest({ password: "hunter2" }, "pgbouncer-auth", KEY), a, "salted per Secret");
         assert.ok(!a.includes(Buffer.from("hunter2").toString("hex")));
         assert.deepEqual(rolloutAnnotations([{ digest: a, reloadSecrets: [] }, { reloadSecrets: ["x-1password"] }]), {
             pod: { "authentik-platform/credentials-digest": a },
             deployment: { "secret.reloader.stakater.com/reload": "x-1password" },
         });
         assert.deepEqual(rolloutAnnotations([]), { pod: {}, deployment: {} });
-        const b = credentialsDigest({ password: "hunter2" }, "pgbouncer-auth");
+        const b = credentialsDigest({ password: "hunter2" }, "pgbouncer-auth", KEY);
         const both = rolloutAnnotations([{ digest: a, reloadSecrets: ["one"] }, { digest: b, reloadSecrets: ["two"] }]);
         assert.deepEqual(both.deployment, { "secret.reloader.stakater.com/reload": "one,two" });
         const combined = both.pod["authentik-platform/credentials-digest"];
         assert.match(combined, /^[0-9a-f]{64}$/, "two Secrets: one digest over both");
         assert.ok(combined !== a && combined !== b);
         assert.notEqual(both.pod["authentik-platform/credentials-digest"], rolloutAnnotations([{ digest: a, reloadSecrets: [] }, { digest: a, reloadSecrets: [] }]).pod["authentik-platform/credentials-digest"], "either one changing rolls the pods");
-        assert.equal(credentialsDigest({ a: "1", b: "2" }, "s"), credentialsDigest({ b: "2", a: "1" }, "s"), "key order does not roll the pods");
-        assert.notEqual(credentialsDigest({ a: "1", b: "2" }, "s"), credentialsDigest({ a: "2", b: "1" }, "s"), "which value sits in which key does");
-        assert.notEqual(credentialsDigest({ a: "1", b: "2" }, "s"), credentialsDigest({ a: "1b=2" }, "s"), "entries stay apart: no two contents digest alike");
+        assert.equal(credentialsDigest({ a: "1", b: "2" }, "s", KEY), credentialsDigest({ b: "2", a: "1" }, "s", KEY), "key order does not roll the pods");
+        assert.notEqual(credentialsDigest({ a: "1", b: "2" }, "s", KEY), credentialsDigest({ a: "2", b: "1" }, "s", KEY), "which value sits in which key does");
+        assert.notEqual(credentialsDigest({ a: "1", b: "2" }, "s", KEY), credentialsDigest({ a: "1b=2" }, "s", KEY), "entries stay apart: no two contents digest alike");
     });
 
     it("generates long credentials without characters that need quoting", () => {

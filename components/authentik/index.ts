@@ -15,6 +15,8 @@ import { CHART, CHART_REPO, authentikCredentials, authentikNetworkPolicies, hsts
 export interface AuthentikReleaseArgs {
     config: StackConfig;
     credentials: Partial<Record<CredentialName, CredentialValue>>;
+    /** Key of the pods' rollout digest of the Pulumi-held credentials (`Credentials.rolloutKey`). */
+    rolloutKey: pulumi.Input<string>;
     externalSecrets?: { store: string; refreshInterval: string };
     /** PgBouncer's Service FQDN and port. */
     database: { host: pulumi.Input<string>; port: number };
@@ -59,6 +61,7 @@ export class AuthentikRelease extends pulumi.ComponentResource {
                     templates: Object.fromEntries(group.map((cred) => [cred, `{{${cred}}}`])),
                     credentials: args.credentials,
                     externalSecrets: args.externalSecrets,
+                    rolloutKey: args.rolloutKey,
                 },
                 { parent: this, dependsOn: args.dependsOn },
             );

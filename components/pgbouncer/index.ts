@@ -30,6 +30,8 @@ export interface PgBouncerArgs {
     database: { host: string; port: number; name: string; cluster: string };
     /** The authentik role's password (for userlist.txt). */
     password: CredentialValue;
+    /** Key of the pods' rollout digest of that password (`Credentials.rolloutKey`). */
+    rolloutKey: pulumi.Input<string>;
     externalSecrets?: { store: string; refreshInterval: string };
     /** Label selector of the pods allowed in by the NetworkPolicy (authentik's). */
     clientSelector: Record<string, string>;
@@ -76,6 +78,7 @@ export class PgBouncer extends pulumi.ComponentResource {
                 templates: authTemplates(),
                 credentials: { databasePassword: args.password },
                 externalSecrets: args.externalSecrets,
+                rolloutKey: args.rolloutKey,
             },
             childOpts,
         );

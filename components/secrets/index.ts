@@ -36,10 +36,17 @@ export interface CredentialsArgs {
 /** Resolves every credential. Generated ones are protected: a replaced password locks authentik out. */
 export class Credentials extends pulumi.ComponentResource {
     readonly values: Partial<Record<CredentialName, CredentialValue>> = {};
+    /**
+     * The key of the pods' rollout digests (`CredentialSecretArgs.rolloutKey`): generated, secret, only
+     * in state. Protected like every generated value: a replaced key would roll every pod at once.
+     */
+    readonly rolloutKey: pulumi.Output<string>;
 
     constructor(name: string, args: CredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("authentik-platform:secrets:Credentials", name, {}, opts);
         const op = args.onepassword;
+        const key = new random.RandomPassword(`${name}-rollout-key`, { length: 64, special: false }, { parent: this, protect: true, retainOnDelete: true, additionalSecretOutputs: ["result"] });
+        this.rolloutKey = pulumi.secret(key.result);
         for (const [credential, source] of Object.entries(args.sources) as [CredentialName, CredentialSource][]) {
             if (!source) continue;
             switch (source.kind) {
@@ -113,6 +120,11 @@ export interface CredentialSecretArgs {
     externalSecrets?: { store: string; refreshInterval: string };
     /** Protect and retain (for credentials of stateful things such as the database). Default false. */
     stateful?: boolean;
+    /**
+     * Key of the rollout digest (`Credentials.rolloutKey`), needed to read `digest` of Pulumi-held
+     * content: the digest is an HMAC with it, so the annotation leaks nothing guessable.
+     */
+    rolloutKey?: pulumi.Input<string>;
 }
 
 /** One Kubernetes Secret over credentials of one kind: all Pulumi-held values, or all references. */
@@ -126,7 +138,7 @@ export class CredentialSecret extends pulumi.ComponentResource {
      * pod annotation), or, for an ExternalSecret, its name for Reloader (known up front).
      */
     get digest(): pulumi.Output<string | undefined> {
-        // Computed only for the Secrets whose readers roll on it (scrypt is deliberately slow).
+        // Computed only for the Secrets whose readers roll on it.
         return (this.digestOutput ??= this.makeDigest());
     }
     readonly reloadSecrets: string[];
@@ -186,8 +198,11 @@ export class CredentialSecret extends pulumi.ComponentResource {
             );
             this.resource = secret;
             this.secretName = secret.metadata.name;
-            // A digest is safe in plain sight (slow and salted), and must be: it sits in pod templates.
-            this.makeDigest = () => pulumi.unsecret(filled.apply((f) => credentialsDigest(f, args.secretName)));
+            // Keyed with a secret that is not in the annotation, the digest is safe in plain sight, and must be: it sits in pod templates.
+            this.makeDigest = () => {
+                if (args.rolloutKey === undefined) throw new Error(`secret ${args.secretName}: its digest needs rolloutKey (Credentials.rolloutKey)`);
+                return pulumi.unsecret(pulumi.all([filled, args.rolloutKey]).apply(([f, k]) => credentialsDigest(f, args.secretName, k)));
+            };
             this.reloadSecrets = [];
         }
         this.registerOutputs({ secretName: this.secretName });

@@ -11,7 +11,7 @@
  * external-secrets mode, the same templates become an ExternalSecret with a Go template, so the
  * values never pass through Pulumi at all.
  */
-import { scryptSync } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import type { CredentialName } from "../../stacks/config";
 
 const PLACEHOLDER = /\{\{(\w+)(?:\|(\w+))?\}\}/g;
@@ -136,15 +136,17 @@ export interface Rollout {
 }
 
 /**
- * A digest of a Secret's content for a pod annotation: scrypt (deliberately slow), salted with the
- * Secret's name, so the annotation never helps guess a weak password; never the value itself.
+ * A digest of a Secret's content for a pod annotation: HMAC-SHA256 keyed with the stack's generated
+ * rollout key (`Credentials.rolloutKey`, a secret in state, never in an annotation), over the
+ * Secret's name and content. Without the key nobody can test a guessed password against it, however
+ * weak the password; never the value itself.
  */
-export function credentialsDigest(content: Record<string, string>, salt: string): string {
+export function credentialsDigest(content: Record<string, string>, secretName: string, key: string): string {
     const text = Object.keys(content)
         .sort()
         .map((k) => `${k}=${content[k]}`)
         .join("\0");
-    return scryptSync(text, `authentik-platform:${salt}`, 32, { N: 16384, r: 8, p: 1 }).toString("hex");
+    return createHmac("sha256", key).update(`${secretName}\0${text}`).digest("hex");
 }
 
 /** The annotations for pods reading several Secrets: one digest over all digests, Reloader's list. */
@@ -152,7 +154,8 @@ export function rolloutAnnotations(rollouts: Rollout[]): { pod: Record<string, s
     const digests = rollouts.map((r) => r.digest).filter((d): d is string => !!d);
     const reload = rollouts.flatMap((r) => r.reloadSecrets);
     return {
-        pod: digests.length ? { [DIGEST_ANNOTATION]: digests.length === 1 ? digests[0] : credentialsDigest(Object.fromEntries(digests.map((d, i) => [String(i), d])), "combined") } : {},
+        // Keyed digests hashed together stay unguessable: a plain hash suffices.
+        pod: digests.length ? { [DIGEST_ANNOTATION]: digests.length === 1 ? digests[0] : createHash("sha256").update(digests.join("\0")).digest("hex") } : {},
         deployment: reload.length ? { [RELOADER_ANNOTATION]: reload.join(",") } : {},
     };
 }
