@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { StackConfig, adminCredential, credentialsInUse, usesApi } from "../stacks/config";
-import { AutomationAccess } from "./authentik-access";
+import { AutomationAccess, BootstrapTokenRevocation } from "./authentik-access";
 import { outpostsApart } from "./authentik/outposts";
 import { automationInitialPermissions, automationPermissions, consumerInitialPermissions, consumerPermissions } from "./authentik-access/model";
 import { AuthentikObjects } from "./authentik-objects";
@@ -199,6 +199,24 @@ export function authentikObjectsFor(
     });
 }
 
+/**
+ * Once nothing relies on the bootstrap token (api.admin apiToken or none), it is revoked in authentik,
+ * after everything `after` holds has talked to authentik. Exported for the end-to-end stack.
+ */
+export function bootstrapRevocationFor(
+    config: StackConfig,
+    args: { bootstrapToken?: pulumi.Output<string>; adminToken?: pulumi.Output<string>; after: pulumi.Resource[] },
+): BootstrapTokenRevocation | undefined {
+    if (adminCredential(config) === "bootstrapToken") return undefined;
+    return new BootstrapTokenRevocation("bootstrap-token-revocation", {
+        apiUrl: apiUrlOf(config),
+        bootstrapToken: args.bootstrapToken,
+        adminToken: args.adminToken,
+        policy: retryPolicyOf(config),
+        dependsOn: args.after,
+    });
+}
+
 /** The consuming stacks' accounts: their roles (by name), what makes them, and their tokens (secret, by consumer name). */
 export interface ConsumerAccess {
     roles: string[];
@@ -247,6 +265,7 @@ function scopedAccess(
         permissions,
         initialPermissions,
         rotateAfter: config.api.automation.rotateAfterPercent / 100,
+        maxSelfRenewalDays: config.api.automation.maxSelfRenewalDays,
         policy: retryPolicyOf(config),
         dependsOn: args.dependsOn,
     });
@@ -258,10 +277,10 @@ function authentikObjects(config: StackConfig, credentials: Credentials, authent
     if (admin && held?.kind !== "value") throw new Error(`the API token (${admin}) must be held by Pulumi`);
     const adminToken = held?.kind === "value" ? held.value : undefined;
     const consumers = consumerAccessFor(config, { adminToken, dependsOn: [authentik.release] });
-    return {
-        objects: authentikObjectsFor(config, { adminToken, radiusSharedSecret: credentials.values.radiusSharedSecret, dependsOn: [authentik.release], consumers }),
-        consumerTokens: consumers.tokens,
-    };
+    const objects = authentikObjectsFor(config, { adminToken, radiusSharedSecret: credentials.values.radiusSharedSecret, dependsOn: [authentik.release], consumers });
+    const bootstrap = credentials.values.bootstrapToken;
+    bootstrapRevocationFor(config, { bootstrapToken: bootstrap?.kind === "value" ? bootstrap.value : undefined, adminToken, after: [objects, ...consumers.made] });
+    return { objects, consumerTokens: consumers.tokens };
 }
 
 function externalSecretsOf(config: StackConfig) {
@@ -269,3 +288,4 @@ function externalSecretsOf(config: StackConfig) {
         ? { store: config.onepassword.clusterSecretStore, refreshInterval: config.onepassword.refreshInterval }
         : undefined;
 }
+

@@ -180,8 +180,16 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
         ok(await pulumi("preview", "--expect-no-changes"), "the platform's preview still shows no change");
     });
 
-    it("api.admin none and no bootstrap credentials: the account and role leave the program, not authentik", async () => {
+    it("api.admin none: the bootstrap token revokes itself after the run's last call to authentik", async () => {
         ok(await pulumi("config", "set", "--path", "authentik-platform:api.admin", "none"), "config set");
+        ok(await pulumi("up", "--yes", "--skip-preview"), "up without an admin credential, the bootstrap token still held");
+        assert.equal(fake.tokens.has("authentik-bootstrap-token"), false, "authentik-bootstrap-token is deleted in authentik");
+        assert.ok(![...fake.tokens.values()].some((t) => t.key === ADMIN_TOKEN), "no token of that key is left to authenticate with");
+        assert.match(stateText(), /dynamic\/authentik:BootstrapTokenRevocation/);
+        ok(await pulumi("preview", "--expect-no-changes"), "clean afterwards");
+    });
+
+    it("api.admin none and no bootstrap credentials: the account and role leave the program, not authentik", async () => {
         ok(await pulumi("config", "set", "--path", "authentik-platform:authentik.bootstrapCredentials", "false"), "config set");
         ok(await pulumi("config", "set", "--path", "authentik-platform:credentials.bootstrapToken", "generate"), "config set");
         ok(await pulumi("config", "rm", "authentik-platform:bootstrapToken"), "config rm");
@@ -195,7 +203,9 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
     it("8. destroy (after one up with the admin credential, which alone deletes groups) removes the platform's objects and its tokens; the account and role stay", async () => {
         ok(await pulumi("config", "set", "--path", "authentik-platform:api.admin", "apiToken"), "config set");
         ok(await pulumi("config", "set", "--path", "authentik-platform:credentials.apiToken", "config"), "config set");
-        ok(await pulumi("config", "set", "--secret", "authentik-platform:apiToken", ADMIN_TOKEN), "config set --secret");
+        // A superuser's own API token: the bootstrap token was revoked.
+        const apiToken = fake.issueToken(1, { identifier: "akadmin-api", expiring: false });
+        ok(await pulumi("config", "set", "--secret", "authentik-platform:apiToken", apiToken), "config set --secret");
         ok(await pulumi("up", "--yes", "--skip-preview"), "up with the admin credential");
         ok(await pulumi("destroy", "--yes", "--skip-preview"), "destroy");
         assert.equal(fake.objects("core_groups").length, 0, "the groups too");

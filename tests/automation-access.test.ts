@@ -11,6 +11,7 @@ import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } f
 import { resetEngineCache } from "../components/authentik-api/kinds";
 import { accessSummary, automationInitialPermissions, automationPermissions, rotationDue, tokenIdentifier } from "../components/authentik-access/model";
 import { TOKEN_ENGINE_VERSION, TokenInputs, TokenOutputs, automationTokenProvider as tp } from "../components/authentik-access/token";
+import { REVOCATION_ENGINE_VERSION, RevocationInputs, RevocationOutputs, bootstrapRevocationProvider as rp } from "../components/authentik-access/bootstrap";
 import { ADMIN_TOKEN, FakeAuthentik, SEED, useFakeAuthentik } from "./support/fake-authentik";
 import { SKIP_UNDER_MUTATION, createFromState } from "./support/serialized";
 
@@ -18,6 +19,7 @@ let fake: FakeAuthentik;
 const policy = { deadlineMs: 4000, baseDelayMs: 5, maxDelayMs: 40, requestTimeoutMs: 400 };
 const ACCOUNT = "authentik-platform-automation";
 const HOUR = 3600_000;
+const DAY = 24 * HOUR;
 const SEED_FLOWS = { authorizationFlow: SEED.flows[0], invalidationFlow: "default-provider-invalidation-flow" };
 
 /** An object as the platform declares it: with a scoped token, owned by the account's role and handed over with the admin credential (`admin`, "" when none is held). */
@@ -35,7 +37,7 @@ async function create(i: ObjectInputs) {
     const r = await p.create!(i);
     return { id: r.id, outs: r.outs as ObjectOutputs, inputs: i };
 }
-const tokenInputs = (user: string, adminToken = ADMIN_TOKEN): TokenInputs => ({ apiUrl: fake.url, adminToken, account: ACCOUNT, user, rotateAfter: 0.5, policy, engineVersion: TOKEN_ENGINE_VERSION });
+const tokenInputs = (user: string, adminToken = ADMIN_TOKEN): TokenInputs => ({ apiUrl: fake.url, adminToken, account: ACCOUNT, user, rotateAfter: 0.5, maxSelfRenewalMs: 90 * DAY, policy, engineVersion: TOKEN_ENGINE_VERSION });
 /** A token as state holds it `hours` into its 24-hour life. */
 const aged = (t: TokenOutputs, hours: number): TokenOutputs => ({ ...t, issued: new Date(Date.now() - hours * HOUR).toISOString(), expires: new Date(Date.now() + (24 - hours) * HOUR).toISOString() });
 /** 200 when authentik accepts the token (listing one's own tokens needs no permission), 403 when it refuses it. */
@@ -142,11 +144,11 @@ describe("rotation timing", () => {
 });
 
 describe("the plan's line on API access", () => {
-    const scoped = { token: "scoped" as const, admin: "bootstrap" as const, account: ACCOUNT, rotateAfterPercent: 50, superuserGroups: [] as string[], bootstrapCredentials: true, managesObjects: true };
+    const scoped = { token: "scoped" as const, admin: "bootstrap" as const, account: ACCOUNT, rotateAfterPercent: 50, maxSelfRenewalDays: 90, superuserGroups: [] as string[], bootstrapCredentials: true, managesObjects: true };
     it("names the account, its permission count, the rotation and who made it", () => {
         assert.equal(
             accessSummary(scoped),
-            "API token: service account authentik-platform-automation's: 19 global permissions (view; add on what it writes), change and delete only on the objects its role owns (those its token created, and those the admin credential handed it); groups are written only with the admin credential (a token that may change a group may change its members); expires after authentik's default token duration, rotated after 50% of it; made with the bootstrap token (api.admin; set none after this install); bootstrap token and password still handed to the pods (authentik.bootstrapCredentials)",
+            "API token: service account authentik-platform-automation's: 19 global permissions (view; add on what it writes), change and delete only on the objects its role owns (those its token created, and those the admin credential handed it); groups are written only with the admin credential (a token that may change a group may change its members); expires after authentik's default token duration, rotated after 50% of it; made with the bootstrap token (api.admin; set none after this install: the bootstrap token is then revoked in authentik); the token renews itself for at most 90 days after the admin credential last issued it, deleting every other token of the account at each rotation; bootstrap token and password still handed to the pods (authentik.bootstrapCredentials)",
         );
     });
     it("says that groups are the admin credential's, and plainly that managing a superuser group is superuser power", () => {
@@ -155,8 +157,11 @@ describe("the plan's line on API access", () => {
     });
     it("says when no superuser credential is held and the pods have no bootstrap credentials", () => {
         const line = accessSummary({ ...scoped, admin: "none", bootstrapCredentials: false });
-        assert.match(line, /no superuser credential held \(api\.admin: none\): the token renews itself; no bootstrap credentials in the pods \(generated ones from an earlier up: pulumi state unprotect them first/);
-        assert.match(accessSummary({ ...scoped, admin: "apiToken" }), /made with the credentials\.apiToken \(api\.admin/);
+        assert.match(
+            line,
+            /no superuser credential held \(api\.admin: none\): the token renews itself for at most 90 days after the admin credential last issued it, deleting every other token of the account at each rotation, then needs api\.admin for one up; authentik-bootstrap-token is revoked in authentik; no bootstrap credentials in the pods \(generated ones from an earlier up: pulumi state unprotect them first/,
+        );
+        assert.match(accessSummary({ ...scoped, admin: "apiToken", maxSelfRenewalDays: 30 }), /made with credentials\.apiToken \(api\.admin; set none after this install\); authentik-bootstrap-token is revoked in authentik; the token renews itself for at most 30 days/);
     });
     it("calls a superuser token what it is, and says when there is none", () => {
         assert.match(accessSummary({ ...scoped, token: "bootstrap" }), /^API token: the bootstrap token: a superuser token that never expires/);
@@ -399,6 +404,54 @@ describe("the token renews itself", () => {
         assert.equal(fake.tokens.has(token.identifier), false);
     });
 
+    it("every rotation deletes the tokens a stolen key minted for the account; the previous one stays", async () => {
+        const { account, token } = await automation([]);
+        // authentik lets any user create its own API tokens and read their keys (authentik/core/api/tokens.py).
+        const asAccount = { authorization: `Bearer ${token.key}`, "content-type": "application/json" };
+        assert.equal((await fetch(`${fake.url}/api/v3/core/tokens/`, { method: "POST", headers: asAccount, body: JSON.stringify({ identifier: "minted-by-a-thief", intent: "api" }) })).status, 201);
+        const minted = ((await (await fetch(`${fake.url}/api/v3/core/tokens/minted-by-a-thief/view_key/`, { headers: asAccount })).json()) as { key: string }).key;
+        assert.equal(await works(minted), 200);
+        const second = (await tp.update!(account.id, aged(token, 13), tokenInputs(account.outs.pk, ""))).outs as TokenOutputs;
+        assert.equal(await works(minted), 403, "deleted by the rotation");
+        assert.equal(await works(token.key), 200, "the previous token stays valid");
+        assert.equal(await works(second.key), 200);
+        assert.equal(fake.tokens.get("authentik-bootstrap-token")?.user, 1, "another user's token is not the account's to sweep");
+    });
+
+    it("renews itself only maxSelfRenewalDays after the admin credential issued the chain; then only the admin issues, keeping no other token", async () => {
+        const { account, token } = await automation([]);
+        assert.equal(token.chainStarted, token.issued, "the admin credential starts a chain");
+        const chainAt = (days: number) => new Date(Date.now() - days * DAY).toISOString();
+        // Day 89: a self-renewal keeps the chain's start.
+        const day89 = chainAt(89);
+        const renewed = (await tp.update!(account.id, { ...aged(token, 13), chainStarted: day89 }, tokenInputs(account.outs.pk, ""))).outs as TokenOutputs;
+        assert.equal(renewed.chainStarted, day89, "unchanged by a self-renewal");
+        assert.equal(renewed.previous, token.identifier);
+        // Day 91: due however young the token is, and refused without the admin credential.
+        const over = { ...aged(renewed, 1), chainStarted: chainAt(91) };
+        assert.equal((await tp.diff!(account.id, over, tokenInputs(account.outs.pk, ""))).changes, true);
+        await assert.rejects(
+            tp.update!(account.id, over, tokenInputs(account.outs.pk, "")),
+            /it has renewed itself for 90 days since the admin credential last issued it \(api\.automation\.maxSelfRenewalDays\), and api\.admin is none/,
+        );
+        assert.equal(await works(renewed.key), 200, "a refused renewal touches nothing");
+        const fresh = (await tp.update!(account.id, over, tokenInputs(account.outs.pk))).outs as TokenOutputs;
+        assert.equal(fresh.chainStarted, fresh.issued, "a new chain");
+        assert.equal(fresh.previous, undefined);
+        assert.equal(await works(fresh.key), 200);
+        assert.equal(await works(renewed.key), 403, "a new chain keeps no token a stolen key could have read");
+        assert.equal(await works(token.key), 403);
+        assert.equal(fake.tokens.get(fresh.identifier)!.viewers.length, 0, "issued by the admin credential");
+    });
+
+    it("a token in state from before chains were counted starts its chain at its own issue time", async () => {
+        const { account, token } = await automation([]);
+        const before = { ...aged(token, 13), chainStarted: undefined, issued: new Date(Date.now() - 95 * DAY).toISOString() };
+        await assert.rejects(tp.update!(account.id, before, tokenInputs(account.outs.pk, "")), /renewed itself for 90 days/);
+        const young = { ...aged(token, 13), chainStarted: undefined };
+        assert.equal(((await tp.update!(account.id, young, tokenInputs(account.outs.pk, ""))).outs as TokenOutputs).chainStarted, young.issued);
+    });
+
     it("cannot be created without the admin credential, and says so", async () => {
         await assert.rejects(tp.create!(tokenInputs("7", "")), /there is none yet.*api\.admin is none/);
     });
@@ -411,6 +464,47 @@ describe("the token renews itself", () => {
             [...fake.tokens.values()].filter((t) => t.user === Number(account.outs.pk)).map((t) => t.identifier),
             [],
         );
+    });
+});
+
+describe("the bootstrap token is revoked once nothing relies on it", () => {
+    const revocation = (bootstrapToken: string, adminToken = ""): RevocationInputs => ({ apiUrl: fake.url, bootstrapToken, adminToken, policy, engineVersion: REVOCATION_ENGINE_VERSION });
+    const revoke = async (i: RevocationInputs) => (await rp.create!(i)).outs as RevocationOutputs;
+
+    it("deletes itself while the stack holds it (a user may delete its own token), and keeps no credential in state", async () => {
+        const outs = await revoke(revocation(ADMIN_TOKEN));
+        assert.deepEqual({ ...outs, at: undefined }, { apiUrl: fake.url, revoked: true, by: "itself", at: undefined });
+        assert.equal(fake.tokens.has("authentik-bootstrap-token"), false);
+        assert.equal(await works(ADMIN_TOKEN), 403, "the superuser token no longer authenticates");
+        assert.ok(!JSON.stringify(outs).includes(ADMIN_TOKEN));
+        assert.deepEqual({ ...(await revoke(revocation(ADMIN_TOKEN))), at: undefined }, { apiUrl: fake.url, revoked: true, by: "itself", at: undefined }, "already revoked (403): nothing to do");
+    });
+
+    it("with credentials.apiToken once the stack no longer holds the bootstrap token; a token already deleted in the UI is fine", async () => {
+        const apiToken = fake.issueToken(1, { identifier: "admin-api", expiring: false });
+        assert.equal((await revoke(revocation("", apiToken))).by, "admin");
+        assert.equal(await works(ADMIN_TOKEN), 403);
+        assert.equal(await works(apiToken), 200, "the admin's own token stays");
+        assert.equal((await revoke(revocation("", apiToken))).revoked, true, "404: already gone");
+    });
+
+    it("a refusal of the admin credential is an error, not a revocation", async () => {
+        await assert.rejects(revoke(revocation("", "not-a-token")), /authentik-bootstrap-token: delete/);
+        assert.equal(await works(ADMIN_TOKEN), 200);
+    });
+
+    it("without either credential it records that it is not revoked, and tries again on the run that has one; once revoked nothing is work", async () => {
+        const none = await revoke(revocation(""));
+        assert.deepEqual(none, { apiUrl: fake.url, revoked: false });
+        assert.equal(await works(ADMIN_TOKEN), 200);
+        assert.equal((await rp.diff!("authentik-bootstrap-token", none, revocation(""))).changes, false);
+        assert.equal((await rp.diff!("authentik-bootstrap-token", none, revocation(ADMIN_TOKEN))).changes, true);
+        const done = (await rp.update!("authentik-bootstrap-token", none, revocation(ADMIN_TOKEN))).outs as RevocationOutputs;
+        assert.equal(done.revoked, true);
+        assert.equal((await rp.diff!("authentik-bootstrap-token", done, revocation(ADMIN_TOKEN, "x"))).changes, false);
+        assert.deepEqual((await rp.read!("authentik-bootstrap-token", done)).props, done);
+        await rp.delete!("authentik-bootstrap-token", done);
+        assert.equal(fake.tokens.has("authentik-bootstrap-token"), false, "deleting the resource brings nothing back");
     });
 });
 

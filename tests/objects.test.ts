@@ -241,6 +241,28 @@ describe("authentik objects in the graph", () => {
         assert.doesNotMatch(JSON.stringify(release.inputs), /AUTHENTIK_BOOTSTRAP_(TOKEN|PASSWORD)/, "the pods get no bootstrap credential");
     });
 
+    it("revokes the bootstrap token once nothing relies on it, after everything else that talks to authentik", async () => {
+        const revocation = (p: Plan) => p.resources.find((r) => r.type === `${DYNAMIC}BootstrapTokenRevocation`);
+        assert.equal(revocation(plan), undefined, "api.admin bootstrap: the program still uses it");
+        for (const block of [
+            set(homelab(), "api.admin", "none"),
+            set(set(set(set(homelab(), "api.admin", "apiToken"), "credentials.apiToken", "config"), "apiToken", { secure: "v1" }), "authentik.bootstrapCredentials", false),
+        ]) {
+            const planned = (await planStack(writeStack(block))).plan;
+            const r = revocation(planned);
+            assert.ok(r, "revoked when api.admin is none or apiToken");
+            assert.equal(r.inputs.bootstrapToken, "[secret]");
+            assert.equal(r.inputs.adminToken, "[secret]");
+            // A component dependency reaches the engine as its resources'.
+            // The platform's own account, role and token come before every object (the token is their input), so before this too.
+            const own = planned.resources.find((x) => x.type === "authentik-platform:authentik:AutomationAccess" && x.name === "automation")!;
+            const talkers = dynamic(planned).filter((x) => x !== r && x.parent !== own.urn);
+            assert.ok(talkers.length > 20);
+            for (const t of talkers) assert.ok(r.dependsOn.includes(t.urn), `after ${t.name}`);
+            assert.ok(named(planned, "app-sonarr").dependsOn.includes(named(planned, "automation-token").urn));
+        }
+    });
+
     it("wires provider → application → bindings → outpost", () => {
         const provider = named(plan, "app-sonarr-provider");
         const application = named(plan, "app-sonarr");

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuthentikObject } from "../authentik-api/resource";
 import type { RetryPolicy } from "../authentik-api/retry";
 import { TOKEN_ENGINE_VERSION, automationTokenProvider } from "./token";
+import { BOOTSTRAP_TOKEN_IDENTIFIER, REVOCATION_ENGINE_VERSION, bootstrapRevocationProvider } from "./bootstrap";
 
 export interface AutomationAccessArgs {
     /** Where the program reaches authentik's API. */
@@ -23,6 +24,8 @@ export interface AutomationAccessArgs {
     initialPermissions: string[];
     /** Rotate once this fraction of the token's lifetime has passed. Default 0.5. */
     rotateAfter?: number;
+    /** Days the token may renew itself after the admin credential last issued one; then the next up needs api.admin. Default 90. */
+    maxSelfRenewalDays?: number;
     policy: RetryPolicy;
     /** Everything here waits for these (the release, hence a ready authentik). */
     dependsOn: pulumi.Resource[];
@@ -72,6 +75,7 @@ export class AutomationAccess extends pulumi.ComponentResource {
                 account: args.account,
                 user,
                 rotateAfter: args.rotateAfter ?? 0.5,
+                maxSelfRenewalMs: (args.maxSelfRenewalDays ?? 90) * 86_400_000,
                 policy: args.policy,
                 engineVersion: TOKEN_ENGINE_VERSION,
             },
@@ -81,5 +85,52 @@ export class AutomationAccess extends pulumi.ComponentResource {
         this.token = pulumi.secret(token.key);
         this.expires = token.expires;
         this.registerOutputs({ token: this.token, expires: this.expires });
+    }
+}
+
+export interface BootstrapRevocationArgs {
+    /** Where the program reaches authentik's API. */
+    apiUrl: string;
+    /** The bootstrap token (secret) while the stack holds it (authentik.bootstrapCredentials). */
+    bootstrapToken?: pulumi.Input<string>;
+    /** A superuser's API token (secret), when api.admin is apiToken. */
+    adminToken?: pulumi.Input<string>;
+    policy: RetryPolicy;
+    /** Revoked only after these (everything that talks to authentik in this run). */
+    dependsOn: pulumi.Resource[];
+}
+
+/**
+ * Deletes authentik-bootstrap-token in authentik once the program no longer relies on it: with
+ * itself while the stack holds it, else with credentials.apiToken. Without either it can only
+ * record that it was not revoked, and warns.
+ */
+export class BootstrapTokenRevocation extends pulumi.dynamic.Resource {
+    declare readonly revoked: pulumi.Output<boolean>;
+
+    constructor(name: string, args: BootstrapRevocationArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            bootstrapRevocationProvider,
+            name,
+            {
+                apiUrl: args.apiUrl,
+                bootstrapToken: pulumi.secret(args.bootstrapToken ?? ""),
+                adminToken: pulumi.secret(args.adminToken ?? ""),
+                policy: args.policy,
+                engineVersion: REVOCATION_ENGINE_VERSION,
+                revoked: undefined,
+            },
+            { ...opts, dependsOn: args.dependsOn },
+            "authentik",
+            "BootstrapTokenRevocation",
+        );
+        this.revoked.apply((revoked) => {
+            if (revoked === false) {
+                pulumi.log.warn(
+                    `${BOOTSTRAP_TOKEN_IDENTIFIER} was not revoked: this stack holds neither it (authentik.bootstrapCredentials: false) nor credentials.apiToken. It is a superuser token that never expires: delete it in authentik (Directory > Tokens and App passwords), or set api.admin: apiToken for one pulumi up`,
+                    this,
+                );
+            }
+        });
     }
 }

@@ -166,6 +166,7 @@ export function accessSummary(a: {
     admin: "bootstrap" | "apiToken" | "none";
     account: string;
     rotateAfterPercent: number;
+    maxSelfRenewalDays: number;
     superuserGroups: string[];
     bootstrapCredentials: boolean;
     managesObjects: boolean;
@@ -177,10 +178,13 @@ export function accessSummary(a: {
     const groups = a.superuserGroups.length
         ? `; groups are written only with the admin credential, and ${a.superuserGroups.join(", ")} ${a.superuserGroups.length > 1 ? "are superuser groups" : "is a superuser group"}: managing ${a.superuserGroups.length > 1 ? "them" : "it"} is superuser power`
         : "; groups are written only with the admin credential (a token that may change a group may change its members)";
+    const renewal = `renews itself for at most ${a.maxSelfRenewalDays} days after the admin credential last issued it, deleting every other token of the account at each rotation`;
     const admin =
         a.admin === "none"
-            ? "no superuser credential held (api.admin: none): the token renews itself"
-            : `made with the ${a.admin === "bootstrap" ? "bootstrap token" : "credentials.apiToken"} (api.admin; set none after this install)`;
+            ? `no superuser credential held (api.admin: none): the token ${renewal}, then needs api.admin for one up; authentik-bootstrap-token is revoked in authentik`
+            : a.admin === "bootstrap"
+              ? `made with the bootstrap token (api.admin; set none after this install: the bootstrap token is then revoked in authentik); the token ${renewal}`
+              : `made with credentials.apiToken (api.admin; set none after this install); authentik-bootstrap-token is revoked in authentik; the token ${renewal}`;
     const bootstrap = a.bootstrapCredentials
         ? "; bootstrap token and password still handed to the pods (authentik.bootstrapCredentials)"
         : "; no bootstrap credentials in the pods (generated ones from an earlier up: pulumi state unprotect them first, README: API access)";

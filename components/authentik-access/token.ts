@@ -8,10 +8,17 @@
  * - any authenticated user may create, read the key of, and delete its own tokens;
  * - an expired or deleted token is refused with 403 before anything else is looked at.
  * Rotation issues a new token and keeps the previous one until the next rotation (it expires on
- * its own), so objects whose state still holds it during a failed run are not locked out.
+ * its own), so objects whose state still holds it during a failed run are not locked out. Every
+ * issue also deletes every other API token of the account: one minted by whoever stole a key dies
+ * at the next rotation.
+ *
+ * A token renews itself only for `maxSelfRenewalMs` after the admin credential last issued one (the
+ * chain's start): a stolen key could otherwise keep itself alive forever. After that the next up
+ * needs api.admin; it issues a new chain and deletes every other token, the previous one included.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { apisFor } from "../authentik-api/client";
+import { listAll } from "../authentik-api/kinds";
 import { readyApis } from "../authentik-api/provider";
 import { PermanentError, RetryPolicy, isRefused, statusOf, withRetry } from "../authentik-api/retry";
 import { rotationDue, tokenIdentifier } from "./model";
@@ -29,6 +36,8 @@ export interface TokenInputs {
     user: string;
     /** Rotate once this fraction of the token's lifetime has passed. */
     rotateAfter: number;
+    /** How long after the admin credential last issued a token the chain may renew itself (ms). */
+    maxSelfRenewalMs: number;
     policy: RetryPolicy;
     engineVersion: string;
 }
@@ -44,6 +53,8 @@ export interface TokenOutputs extends TokenInputs {
     previous?: string;
     /** The last read was refused: the token expired or was revoked. */
     refused?: boolean;
+    /** When the admin credential issued the first token of this self-renewed chain (absent in state from before: then `issued`). */
+    chainStarted?: string;
 }
 
 const DESCRIPTION = "authentik-platform automation (issued and rotated by pulumi up)";
@@ -51,8 +62,11 @@ const DESCRIPTION = "authentik-platform automation (issued and rotated by pulumi
 /** When a token expires as authentik answers it: null when authentik made it non-expiring. */
 const expiryOf = (token: { expiring?: boolean; expires?: Date | null }) => (token.expiring === false || !token.expires ? null : token.expires.toISOString());
 
-/** A new token is due: the stored one was refused, or has lived past the rotation point. */
-const dueForRotation = (olds: TokenOutputs, news: TokenInputs, now: Date) => olds.refused === true || rotationDue(olds, now, news.rotateAfter);
+/** The chain has renewed itself for as long as it may: only the admin credential may issue the next token. */
+const chainOver = (olds: TokenOutputs, news: TokenInputs, now: Date) => now.getTime() >= Date.parse(olds.chainStarted ?? olds.issued) + news.maxSelfRenewalMs;
+
+/** A new token is due: the stored one was refused, has lived past the rotation point, or its chain is over. */
+const dueForRotation = (olds: TokenOutputs, news: TokenInputs, now: Date) => olds.refused === true || rotationDue(olds, now, news.rotateAfter) || chainOver(olds, news, now);
 
 const connect = (url: string, token: string, policy: RetryPolicy, failFast = false) => readyApis({ url, token, policy }, { failFast });
 
@@ -83,6 +97,18 @@ async function discard(i: TokenInputs, token: string, identifiers: (string | und
     }
 }
 
+/**
+ * Deletes every API token of the account but `keep`, listed with the account's own new token (a
+ * user sees and may delete its own tokens): whatever a stolen key minted goes with them.
+ */
+async function sweep(i: TokenInputs, token: string, keep: (string | undefined)[]) {
+    const api = apisFor({ url: i.apiUrl, token, policy: i.policy });
+    const what = `API tokens of ${i.account}`;
+    const own = await listAll(what, (p) => withRetry(`${what}: list`, () => api.core.coreTokensList({ userUsername: i.account, intent: "api" as never, ...p }), i.policy));
+    const others = own.filter((t) => t.intent === "api" && !keep.includes(t.identifier)).map((t) => t.identifier);
+    await discard(i, token, others);
+}
+
 const REFUSED = "authentik refuses it (expired: it was last renewed longer ago than authentik's default token duration, or revoked)";
 
 function noIssuerMessage(account: string, why: string): string {
@@ -102,14 +128,15 @@ export const automationTokenProvider: pulumi.dynamic.ResourceProvider = {
 
     async diff(_id: string, olds: TokenOutputs, news: TokenInputs) {
         const due = dueForRotation(olds, news, new Date());
-        const inputsChanged = ["apiUrl", "adminToken", "account", "user", "rotateAfter", "engineVersion"].some((k) => olds[k as keyof TokenInputs] !== news[k as keyof TokenInputs]);
+        const inputsChanged = ["apiUrl", "adminToken", "account", "user", "rotateAfter", "maxSelfRenewalMs", "engineVersion"].some((k) => olds[k as keyof TokenInputs] !== news[k as keyof TokenInputs]);
         return { changes: due || inputsChanged, replaces: olds.account !== news.account ? ["account"] : [], deleteBeforeReplace: false };
     },
 
     async create(inputs: TokenInputs) {
         if (!inputs.adminToken) throw new PermanentError(noIssuerMessage(inputs.account, "there is none yet"));
         const issued = await issue(inputs, { admin: inputs.adminToken }, new Date());
-        return { id: inputs.account, outs: { ...inputs, ...issued, refused: false } satisfies TokenOutputs };
+        await sweep(inputs, issued.key, [issued.identifier]);
+        return { id: inputs.account, outs: { ...inputs, ...issued, refused: false, chainStarted: issued.issued } satisfies TokenOutputs };
     },
 
     async read(id: string, props: TokenOutputs) {
@@ -127,12 +154,18 @@ export const automationTokenProvider: pulumi.dynamic.ResourceProvider = {
         const now = new Date();
         const due = dueForRotation(olds, news, now) || !sameTarget(olds, news);
         if (!due) return { outs: { ...olds, ...news } };
-        if (olds.refused && !news.adminToken) throw new PermanentError(noIssuerMessage(news.account, REFUSED));
-        const issued = await issue(news, olds.refused ? { admin: news.adminToken } : { own: olds.key }, now);
-        // The one before the previous goes now; the previous stays valid until it expires, for any
-        // object whose state still holds it (a run that failed half-way).
-        await discard(news, issued.key, olds.refused ? [olds.previous, olds.identifier] : [olds.previous]);
-        return { outs: { ...news, ...issued, previous: olds.refused ? undefined : olds.identifier, refused: false } satisfies TokenOutputs };
+        // The admin credential issues a new chain when the stored token is refused or the chain is over.
+        const byAdmin = olds.refused === true || chainOver(olds, news, now);
+        if (byAdmin && !news.adminToken) {
+            const days = Math.round(news.maxSelfRenewalMs / 86_400_000);
+            throw new PermanentError(noIssuerMessage(news.account, olds.refused ? REFUSED : `it has renewed itself for ${days} days since the admin credential last issued it (api.automation.maxSelfRenewalDays)`));
+        }
+        const issued = await issue(news, byAdmin ? { admin: news.adminToken } : { own: olds.key }, now);
+        // Self-renewal keeps the previous token valid until it expires, for any object whose state
+        // still holds it (a run that failed half-way); a new chain keeps nothing a stolen key could have read.
+        const previous = byAdmin ? undefined : olds.identifier;
+        await sweep(news, issued.key, [issued.identifier, previous]);
+        return { outs: { ...news, ...issued, previous, refused: false, chainStarted: byAdmin ? issued.issued : (olds.chainStarted ?? olds.issued) } satisfies TokenOutputs };
     },
 
     async delete(_id: string, props: TokenOutputs) {

@@ -31,7 +31,7 @@ export const authentik = obj(
         logLevel: oneOf(["debug", "info", "warning", "error"] as const, { doc: "authentik log_level.", default: "info" }),
         bootstrapEmail: optional(str({ doc: "akadmin's email on first start (AUTHENTIK_BOOTSTRAP_EMAIL)." })),
         bootstrapCredentials: bool({
-            doc: "Generate the bootstrap token and password and hand them to the pods (authentik reads them on first start). false after the first install with api.token scoped and api.admin none: neither is kept in state, in a Secret or in the pods (revoke authentik-bootstrap-token in authentik too: it does not expire).",
+            doc: "Generate the bootstrap token and password and hand them to the pods (authentik reads them on first start). false after the first install with api.token scoped and api.admin none: neither is kept in state, in a Secret or in the pods. Set api.admin none one up earlier: that up revokes authentik-bootstrap-token in authentik with the token itself (it never expires).",
             default: true,
         }),
         server: obj(

@@ -23,6 +23,12 @@ export const objectFields = {
                         min: 10,
                         max: 90,
                     }),
+                    maxSelfRenewalDays: int({
+                        doc: "How long the token may renew itself after the admin credential last issued one (api.admin). After that the next pulumi up needs api.admin set: it issues a new token and deletes every other token of the account, so a stolen token cannot keep itself alive. Applies to consumer tokens too.",
+                        default: 90,
+                        min: 1,
+                        max: 3650,
+                    }),
                 },
                 { doc: "The scoped automation account (api.token: scoped)." },
             ),

@@ -811,7 +811,9 @@ export class FakeAuthentik {
             Object.entries(query).every(([k, v]) => {
                 if (paging.has(k) || !declared.has(k)) return true; // undeclared filters are ignored, as django-filter does
                 const field = k.replace(/__iexact$/, "");
-                const actual = o[field];
+                // A lookup across a relation (django-filter's `user__username`): the related object as the API shows it (`user_obj`).
+                const [relation, attribute] = field.split("__");
+                const actual = attribute === undefined ? o[field] : (o[`${relation}_obj`] as Obj | undefined)?.[attribute];
                 if (Array.isArray(v)) return v.includes(String(actual));
                 if (k.endsWith("__iexact")) return String(actual ?? "").toLowerCase() === v.toLowerCase();
                 return String(actual) === v;

@@ -6,7 +6,7 @@
  */
 import { loadStackConfig } from "../../../stacks/load";
 import { adminCredential } from "../../../stacks/config";
-import { authentikObjectsFor, consumerAccessFor } from "../../../components/platform";
+import { authentikObjectsFor, bootstrapRevocationFor, consumerAccessFor } from "../../../components/platform";
 import { authentikUrl } from "../../../components/authentik/values";
 import { CONTRACT_VERSION } from "../../../packages/contract";
 
@@ -16,6 +16,7 @@ export async function program(): Promise<Record<string, unknown>> {
     const adminToken = admin ? configValues[admin] : undefined;
     const consumers = consumerAccessFor(config, { adminToken, dependsOn: [] });
     const objects = authentikObjectsFor(config, { adminToken, dependsOn: [], consumers });
+    bootstrapRevocationFor(config, { bootstrapToken: config.authentik.bootstrapCredentials ? configValues.bootstrapToken : undefined, adminToken, after: [objects, ...consumers.made] });
     // What a consuming stack reads through a StackReference (the contract's keys this stack can fill).
     return {
         contractVersion: CONTRACT_VERSION,
