@@ -1,8 +1,7 @@
 /** The authentik release values for the homelab stack, field by field, and every rule's bad input. */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { CREDENTIAL_ENV, authentikNetworkPolicies, authentikUrl, hstsMiddlewareManifest, httpsOnlyBy, podSelector, releaseValues, serverServiceUrl } from "../components/authentik/values";
-import { releaseTimeoutSeconds } from "../components/authentik";
+import { CREDENTIAL_ENV, authentikNetworkPolicies, authentikUrl, hstsMiddlewareManifest, httpsOnlyBy, podSelector, releaseTimeoutSeconds, releaseValues, serverServiceUrl } from "../components/authentik/values";
 import { StackConfig } from "../stacks/config";
 import { expectIssue, homelab, parse, set } from "./helpers";
 

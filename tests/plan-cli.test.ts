@@ -22,7 +22,19 @@ describe("npm run plan", () => {
         assert.match(r.stdout, /kubernetes:postgresql\.cnpg\.io\/v1:Cluster authentik-db \[protected, retained\]/);
         assert.match(r.stdout, /ok {4}no plaintext secrets/);
         const plan = JSON.parse(fs.readFileSync(file, "utf8"));
-        assert.deepEqual(Object.keys(plan), ["project", "stack", "resources", "outputs"]);
+        assert.deepEqual(Object.keys(plan), ["project", "stack", "resources", "outputs", "deploy"]);
+        // The deploy job's time limit (the workflow reads deploy.timeoutMinutes): the homelab stack's declared waits.
+        assert.deepEqual(plan.deploy, {
+            timeoutMinutes: 110,
+            waits: [
+                { stage: "the preview before up: authentik API ready for the refresh (api.readyTimeoutSeconds)", minutes: 10 },
+                { stage: "the backup before an authentik upgrade", minutes: 60 },
+                { stage: "authentik's Helm release (authentik.startupProbeSeconds × 2 + 5 min)", minutes: 15 },
+                { stage: "authentik API ready after the release (api.readyTimeoutSeconds)", minutes: 10 },
+                { stage: "npm ci, build, verify", minutes: 15 },
+            ],
+        });
+        assert.match(r.stdout, /Deploy \(the longest an up may wait[^\n]*\n {2}10 min {2}the preview before up[\s\S]*\n {2}110 min in all/);
         assert.equal(plan.project, "authentik-platform");
         assert.equal(plan.stack, "homelab");
         for (const r of plan.resources) {

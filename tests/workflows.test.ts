@@ -20,7 +20,8 @@ type Job = {
     environment?: string;
     concurrency?: { group: string; "cancel-in-progress": boolean };
     permissions?: Record<string, string>;
-    "timeout-minutes"?: number;
+    "timeout-minutes"?: number | string;
+    outputs?: Record<string, string>;
     steps: Step[];
 };
 const FILE = path.join(ROOT, ".github", "workflows", "pulumi.yml");
@@ -67,6 +68,16 @@ describe("the pulumi workflow", () => {
             assert.ok(job["timeout-minutes"], `${name} has a timeout`);
             assert.ok(!Object.values(job.permissions ?? {}).includes("write-all"), name);
         }
+    });
+
+    it("gives the deploy job the time the plan says an up may take, so it is never cut off half-way", () => {
+        assert.equal(jobs.deploy["timeout-minutes"], "${{ fromJSON(needs.test.outputs.deploy-minutes) }}");
+        assert.ok(([] as string[]).concat(jobs.deploy.needs ?? []).includes("test"));
+        assert.equal(jobs.test.outputs?.["deploy-minutes"], "${{ steps.plan.outputs.deploy-minutes }}");
+        const plan = jobs.test.steps.find((s) => (s as { id?: string }).id === "plan")!;
+        assert.match(plan.run!, /npm run plan -- --config "Pulumi\.\$PULUMI_STACK\.yaml" --json plan\.json/, "the deployed stack's plan");
+        assert.match(plan.run!, /echo "deploy-minutes=\$\(node -p "require\('\.\/plan\.json'\)\.deploy\.timeoutMinutes"\)" >> "\$GITHUB_OUTPUT"/);
+        for (const [name, job] of Object.entries(jobs).filter(([n]) => n !== "deploy")) assert.equal(typeof job["timeout-minutes"], "number", name);
     });
 
     it("pins every action by commit SHA and never leaves the token in the checkout", () => {

@@ -26,6 +26,7 @@ import { backupSummary } from "../components/database/manifests";
 import { CHART_REPO, httpsOnlyBy } from "../components/authentik/values";
 import { referenceFiles } from "./reference";
 import { outpostsApart } from "../components/authentik/outposts";
+import { deployLimit } from "../components/deploy-waits";
 
 export interface PlanOutcome {
     config: StackConfig;
@@ -329,6 +330,8 @@ async function main(): Promise<number> {
     console.log(`\nCapacity (session pooling budget, memory):\n${describeCapacity(outcome.config).map((l) => `  ${l}`).join("\n")}`);
     console.log(`\nStack outputs:\n${JSON.stringify(plan.outputs, null, 2)}`);
     console.log(`\nSecurity:\n${securitySummary(outcome.config, plan).map((l) => `  ${l}`).join("\n")}`);
+    const deploy = deployLimit(outcome.config);
+    console.log(`\nDeploy (the longest an up may wait; the workflow's deploy job gets this limit from the plan):\n${deploy.waits.map((w) => `  ${w.minutes} min  ${w.stage}`).join("\n")}\n  ${deploy.timeoutMinutes} min in all`);
     console.log(`\nChecks:\n${renderChecks(checks)}`);
     let takeover: TakeoverReport | undefined;
     if (terraform) {
@@ -342,7 +345,7 @@ async function main(): Promise<number> {
     }
     if (args.json) {
         const file = fromUser(args.json);
-        fs.writeFileSync(file, `${JSON.stringify(takeover ? { ...plan, takeover } : plan, null, 2)}\n`);
+        fs.writeFileSync(file, `${JSON.stringify({ ...plan, deploy, ...(takeover ? { takeover } : {}) }, null, 2)}\n`);
         console.log(`\nwrote ${file}`);
     }
     console.log(ok ? "\nplan ok" : "\nplan FAILED");

@@ -10,7 +10,7 @@ import { CredentialSecret, CredentialValue, splitBySource } from "../secrets";
 import type { Rollout } from "../secrets/render";
 import { appLabels } from "../lib/k8s";
 import { outpostAccessManifests } from "./outposts";
-import { CHART, CHART_REPO, authentikCredentials, authentikNetworkPolicies, hstsMiddlewareManifest, httpsOnlyAnnotations, isTraefik, mediaClaimName, releaseValues, serverServiceAccountName } from "./values";
+import { CHART, CHART_REPO, authentikCredentials, authentikNetworkPolicies, hstsMiddlewareManifest, httpsOnlyAnnotations, isTraefik, mediaClaimName, releaseValues, serverServiceAccountName, releaseTimeoutSeconds } from "./values";
 
 export interface AuthentikReleaseArgs {
     config: StackConfig;
@@ -22,11 +22,6 @@ export interface AuthentikReleaseArgs {
     database: { host: pulumi.Input<string>; port: number };
     /** The release waits for these (database, PgBouncer). */
     dependsOn: pulumi.Resource[];
-}
-
-/** Helm's budget for an install or upgrade: startup probe plus time for migrations and rollout. */
-export function releaseTimeoutSeconds(c: StackConfig): number {
-    return c.authentik.startupProbeSeconds * 2 + 300;
 }
 
 export class AuthentikRelease extends pulumi.ComponentResource {

@@ -313,6 +313,11 @@ export function hstsMiddlewareManifest(c: StackConfig) {
     };
 }
 
+/** Helm's budget for an install or upgrade: startup probe plus time for migrations and rollout. */
+export function releaseTimeoutSeconds(c: StackConfig): number {
+    return c.authentik.startupProbeSeconds * 2 + 300;
+}
+
 /** The URL users reach authentik at. */
 export function authentikUrl(c: StackConfig): string {
     return `${tlsSecretName(c) ? "https" : "http"}://${c.authentik.host}`;

@@ -10,6 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { CredentialSecret, CredentialValue } from "../secrets";
 import {
+    OPERATOR_TIMEOUT_SECONDS,
+    UPGRADE_BACKUP_TIMEOUT_MINUTES,
     DATABASE_NAME,
     DATABASE_OWNER,
     DatabaseConfig,
@@ -120,7 +122,7 @@ export class Database extends pulumi.ComponentResource {
                 parent: this,
                 dependsOn: [this.cluster],
                 retainOnDelete: true,
-                customTimeouts: { create: "60m" },
+                customTimeouts: { create: `${UPGRADE_BACKUP_TIMEOUT_MINUTES}m` },
             });
         }
         if (db.podMonitor) {
@@ -163,7 +165,7 @@ export class CnpgOperator extends pulumi.ComponentResource {
                 namespace: args.namespace,
                 createNamespace: true,
                 atomic: true,
-                timeout: 600,
+                timeout: OPERATOR_TIMEOUT_SECONDS,
             },
             { parent: this },
         );

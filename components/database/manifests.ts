@@ -11,6 +11,10 @@ export type DatabaseConfig = StackConfig["database"];
 export const DATABASE_NAME = "authentik";
 export const DATABASE_OWNER = "authentik";
 export const POSTGRES_PORT = 5432;
+/** How long an up waits for the backup taken before an authentik upgrade (a whole database to object storage). */
+export const UPGRADE_BACKUP_TIMEOUT_MINUTES = 60;
+/** How long an up waits for the CloudNativePG operator's Helm release. */
+export const OPERATOR_TIMEOUT_SECONDS = 600;
 
 /** Where clients connect: the CNPG read-write Service, by FQDN. */
 export function readWriteHost(cluster: string, namespace: string): string {
