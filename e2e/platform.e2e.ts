@@ -17,6 +17,7 @@ import { execFileSync } from "node:child_process";
 import YAML from "yaml";
 import { ADMIN_TOKEN, FakeAuthentik } from "../tests/support/fake-authentik";
 import { CHART as CHART_FILE, checkedReferencePath, referenceFiles } from "../tools/reference";
+import { destructiveStatefulSteps } from "../tools/preview-guard";
 import { realTool } from "../tests/support/tools";
 import { CONTEXT, Cluster, KubeObject, startCluster } from "./support/cluster";
 import { Project, Run, e2eBin, homelabConfigFor, ok, project, standInAuthentik } from "./support/pulumi";
@@ -172,6 +173,13 @@ describe("the real engine, the Kubernetes provider and kube-apiserver: the whole
         failsWith(await pulumi("destroy", "--yes", "--skip-preview"), /cannot be deleted\s+because it is protected/);
         assert.ok(await cluster.get("/apis/postgresql.cnpg.io/v1/namespaces/authentik/clusters/authentik-db"), "the database is untouched");
         ok(await pulumi("state", "unprotect", "--all", "--yes"), "state unprotect --all");
+        // Unprotected, the engine would now replace the database: the deploy's guard still refuses it.
+        ok(await pulumi("config", "set", "--path", "authentik-platform:database.name", "authentik-db2"), "config set");
+        const refused = destructiveStatefulSteps(await platform.plannedSteps());
+        assert.ok(refused.some((f) => /^replace: kubernetes:postgresql\.cnpg\.io\/v1:Cluster authentik-db /.test(f)), refused.join("\n"));
+        assert.ok(refused.some((f) => /^(replace|delete|delete-replaced): kubernetes:core\/v1:Secret authentik-db-credentials /.test(f)), `and its credentials Secret: ${refused.join("\n")}`);
+        ok(await pulumi("config", "set", "--path", "authentik-platform:database.name", "authentik-db"), "config set back");
+        assert.deepEqual(destructiveStatefulSteps(await platform.plannedSteps()), [], "nothing stateful goes with the config restored");
         ok(await pulumi("destroy", "--yes", "--skip-preview"), "destroy");
         assert.equal(await deployment("pgbouncer"), undefined, "PgBouncer is gone");
         assert.equal(await cluster.get("/api/v1/namespaces/authentik/secrets/sh.helm.release.v1.authentik.v1"), undefined, "the release is uninstalled");

@@ -40,6 +40,34 @@ export const MIN_CRITICAL_REPLICAS = 3;
 /** Resources that hold data: replacing or deleting one loses it. */
 export const STATEFUL_TYPES = ["kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:postgresql.cnpg.io/v1:Cluster"];
 
+/** What the stateful classification reads of a resource: a policy input, a plan resource or a preview step's old state. */
+export interface Classified {
+    type: string;
+    urn?: string;
+    props: Record<string, unknown>;
+}
+
+/**
+ * The stateful resources among `resources` (one definition for the policy pack, the plan's checks
+ * and the preview guard): namespaces, volume claims and CNPG clusters; the platform's generated
+ * credentials (a replaced password locks authentik out; per-app OIDC client secrets are not: removing
+ * an app removes its secret); and the Secret (or ExternalSecret) a CNPG cluster bootstraps its owner from.
+ */
+export function statefulOf<T extends Classified>(resources: T[]): T[] {
+    const metadata = (r: Classified) => obj(r.props.metadata);
+    const bootstrapSecrets = new Set(
+        resources
+            .filter((r) => r.type === CLUSTER)
+            .map((r) => `${str(metadata(r).namespace)}/${str(obj(obj(obj(obj(r.props.spec).bootstrap).initdb).secret).name)}`),
+    );
+    return resources.filter(
+        (r) =>
+            STATEFUL_TYPES.includes(r.type) ||
+            (r.type === "random:index/randomPassword:RandomPassword" && (r.urn ?? "").includes("authentik-platform:secrets:Credentials$")) ||
+            ((r.type === "kubernetes:core/v1:Secret" || r.type === "kubernetes:external-secrets.io/v1:ExternalSecret") && bootstrapSecrets.has(`${str(metadata(r).namespace)}/${str(metadata(r).name)}`)),
+    );
+}
+
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
@@ -277,9 +305,9 @@ export const RULES: Rule[] = [
     },
     {
         name: "stateful-protected",
-        description: "Namespaces, volume claims and databases are protected: a change that would replace or delete one fails instead.",
-        check: (resources) =>
-            resources.filter((r) => STATEFUL_TYPES.includes(r.type) && !r.protect).map((r) => ({ urn: urnOf(r), message: `${r.type.split(":").pop()} ${r.name} is not protected` })),
+        description:
+            "Namespaces, volume claims, databases, the database's credentials Secret and generated credentials are protected: a change that would replace or delete one fails instead (retainOnDelete, which policies cannot see, is checked by the plan; deletions by npm run guard).",
+        check: (resources) => statefulOf(resources).filter((r) => !r.protect).map((r) => ({ urn: urnOf(r), message: `${r.type.split(":").pop()} ${r.name} is not protected` })),
     },
     {
         name: "no-literal-secrets",

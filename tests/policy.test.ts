@@ -136,6 +136,22 @@ describe("homelab policy rules", () => {
         const ns = (protect: boolean): PolicyInput => ({ type: "kubernetes:core/v1:Namespace", name: "authentik", protect, props: {} });
         assert.deepEqual(messages("stateful-protected", [ns(true)]), []);
         assert.deepEqual(messages("stateful-protected", [ns(false)]), ["Namespace authentik is not protected"]);
+        // The credentials too: generated ones, and the Secret (or ExternalSecret) the database bootstraps from.
+        const cluster: PolicyInput = { type: "kubernetes:postgresql.cnpg.io/v1:Cluster", name: "db", protect: true, props: { metadata: { name: "db", namespace: "authentik" }, spec: { bootstrap: { initdb: { secret: { name: "db-app" } } } } } };
+        const secret = (type: string, name: string, namespace = "authentik"): PolicyInput => ({ type, name, protect: false, props: { metadata: { name, namespace } } });
+        const password = (urn: string): PolicyInput => ({ type: "random:index/randomPassword:RandomPassword", name: urn.split("::").pop()!, urn, protect: false, props: {} });
+        assert.deepEqual(
+            messages("stateful-protected", [
+                cluster,
+                secret("kubernetes:core/v1:Secret", "db-app"),
+                secret("kubernetes:external-secrets.io/v1:ExternalSecret", "db-app"),
+                secret("kubernetes:core/v1:Secret", "db-app", "elsewhere"),
+                secret("kubernetes:core/v1:Secret", "pgbouncer-auth"),
+                password("urn:pulumi:s::authentik-platform::authentik-platform:secrets:Credentials$random:index/randomPassword:RandomPassword::credentials-secretKey"),
+                password("urn:pulumi:s::authentik-platform::authentik-platform:authentik:AuthentikObjects$random:index/randomPassword:RandomPassword::app-grafana-client-secret"),
+            ]),
+            ["Secret db-app is not protected", "ExternalSecret db-app is not protected", "RandomPassword credentials-secretKey is not protected"],
+        );
     });
 
     it("no-literal-secrets: in ConfigMaps and literal env values", () => {

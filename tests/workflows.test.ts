@@ -70,6 +70,24 @@ describe("the pulumi workflow", () => {
         }
     });
 
+    it("checks a pull request with the base branch's policy pack and guard, and guards every deploy's preview against deleting what holds data", () => {
+        const steps = jobs.preview.steps as (Step & { id?: string; "working-directory"?: string })[];
+        const base = steps.find((s) => s.uses?.startsWith("actions/checkout@") && s.with?.path === "policy-base")!;
+        assert.deepEqual(base.with, { "persist-credentials": false, ref: "${{ github.event.pull_request.base.sha }}", path: "policy-base" });
+        const build = steps.find((s) => s["working-directory"] === "policy-base")!;
+        assert.equal(build.run, "npm ci --no-audit --no-fund && npm run build");
+        const preview = steps.find((s) => s.uses?.startsWith("pulumi/actions@"))!;
+        assert.equal(preview.with?.policyPacks, "policy-base/policy", "not the branch's own pack");
+        assert.ok(steps.indexOf(build) < steps.indexOf(preview));
+        for (const job of ["preview", "deploy"]) {
+            const guard = jobs[job].steps.find((s) => s.name === "nothing stateful deleted or replaced (npm run guard)")!;
+            assert.match(guard.run!, /^pulumi preview --stack "\$PULUMI_STACK" --json > "\$RUNNER_TEMP\/preview\.json"\n/, job);
+            assert.match(guard.run!, job === "preview" ? /\(cd policy-base && npm run guard -- "\$RUNNER_TEMP\/preview\.json"\)/ : /\nnpm run guard -- "\$RUNNER_TEMP\/preview\.json"\n$/, job);
+            const up = jobs[job].steps.findIndex((s) => s.with?.command === "up");
+            if (job === "deploy") assert.ok(jobs[job].steps.indexOf(guard) < up, "the deploy's guard runs before its up");
+        }
+    });
+
     it("gives the deploy job the time the plan says an up may take, so it is never cut off half-way", () => {
         assert.equal(jobs.deploy["timeout-minutes"], "${{ fromJSON(needs.test.outputs.deploy-minutes) }}");
         assert.ok(([] as string[]).concat(jobs.deploy.needs ?? []).includes("test"));
@@ -109,7 +127,7 @@ describe("the pulumi workflow", () => {
         assert.match(action.runs.steps[0].run!, /require\('\.\/package\.json'\)\.dependencies\['@pulumi\/pulumi'\]/);
         const pulumiSteps = Object.fromEntries(["preview", "deploy", "drift"].map((n) => [n, jobs[n].steps.find((s) => s.uses?.startsWith("pulumi/actions@"))!]));
         for (const s of Object.values(pulumiSteps)) assert.equal(s.with!["pulumi-version"], "${{ steps.access.outputs.pulumi-version }}");
-        assert.equal(pulumiSteps.preview.with!.policyPacks, "policy");
+        assert.equal(pulumiSteps.preview.with!.policyPacks, "policy-base/policy", "the base branch's pack");
         assert.equal(pulumiSteps.deploy.with!.policyPacks, "policy");
         assert.equal(pulumiSteps.drift.with!["expect-no-changes"], true);
         assert.equal(pulumiSteps.drift.with!.refresh, true);

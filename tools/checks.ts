@@ -5,7 +5,7 @@
 import type { Plan, PlanResource } from "./harness";
 import { SECRET_PLACEHOLDER_PREFIX } from "./harness";
 import { parseQuantity } from "../components/lib/units";
-import { RULES, STATEFUL_TYPES } from "../policy/rules";
+import { RULES, statefulOf } from "../policy/rules";
 
 export interface CheckResult {
     name: string;
@@ -28,21 +28,9 @@ export function checkNoPlaintextSecrets(plan: Plan): CheckResult {
     return { name: "no plaintext secrets", severity: "fail", findings, passed: "every secret value is marked secret in inputs and outputs" };
 }
 
-/** Stateful resources: the database, its credentials, generated credentials, volumes and the namespace. */
+/** Stateful resources: the database, its credentials, generated credentials, volumes and the namespace (policy/rules.ts statefulOf). */
 export function statefulResources(plan: Plan): PlanResource[] {
-    const bootstrapSecrets = new Set(
-        plan.resources
-            .filter((r) => r.type === CNPG_CLUSTER)
-            .map((r) => `${nsOf(r)}/${(r.inputs as ClusterInputs).spec?.bootstrap?.initdb?.secret?.name}`),
-    );
-    return plan.resources.filter(
-        (r) =>
-            STATEFUL_TYPES.includes(r.type) ||
-            // Platform credentials (database password, secret key, tokens); per-app OIDC client secrets
-            // are not: removing an app must remove its secret with it.
-            (r.type === "random:index/randomPassword:RandomPassword" && r.urn.includes("authentik-platform:secrets:Credentials$")) ||
-            (isSecretLike(r) && bootstrapSecrets.has(`${nsOf(r)}/${nameOf(r)}`)),
-    );
+    return statefulOf(plan.resources.map((r) => ({ ...r, props: r.inputs }))).map(({ props: _props, ...r }) => r);
 }
 
 /** Every stateful resource is protected and retained on delete. */
@@ -159,7 +147,4 @@ function nameOf(r: PlanResource): string | undefined {
 }
 function nsOf(r: PlanResource): string | undefined {
     return metadataOf(r).namespace;
-}
-function isSecretLike(r: PlanResource): boolean {
-    return r.type === "kubernetes:core/v1:Secret" || r.type === "kubernetes:external-secrets.io/v1:ExternalSecret";
 }

@@ -26,6 +26,8 @@ export const ok = (r: Run, what: string) => assert.equal(r.code, 0, `${what} fai
 export interface Step {
     op: string;
     urn: string;
+    /** The state the step replaces or deletes, as the engine reports it. */
+    old?: { type: string; inputs: Record<string, unknown> };
 }
 
 /** A Pulumi project in a directory, and the environment its commands run in. */
@@ -105,7 +107,9 @@ export function projectIn(dir: string, program: PulumiFn, extraEnv: NodeJS.Proce
             const steps: Step[] = [];
             const onEvent = (e: EngineEvent) => {
                 const step = e.resourcePreEvent?.metadata;
-                if (step && !/::pulumi:providers:[^:]+::default(_[\d_]+)?$/.test(step.urn)) steps.push({ op: step.op, urn: step.urn });
+                if (step && !/::pulumi:providers:[^:]+::default(_[\d_]+)?$/.test(step.urn)) {
+                    steps.push({ op: step.op, urn: step.urn, old: step.old ? { type: step.old.type, inputs: step.old.inputs ?? {} } : undefined });
+                }
             };
             const current = await stack();
             const run = await captured((output) => current.preview({ onEvent, color: "never", ...output }));
