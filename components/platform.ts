@@ -22,6 +22,7 @@ import { Observability } from "./observability";
 import { capacityOf } from "./authentik/capacity";
 import { CHART, authentikUrl, serverServiceUrl } from "./authentik/values";
 import { appLabels, podSecurityLabels } from "./lib/k8s";
+import { defaultDenyPolicy } from "./lib/network";
 import { importTransformation } from "./lib/imports";
 
 type Outputs = { [K in keyof PlatformOutputs]: pulumi.Input<PlatformOutputs[K]> };
@@ -138,6 +139,16 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
 
     const api = usesApi(config) ? authentikObjects(config, credentials, authentik) : undefined;
     const objects = api?.objects;
+
+    if (config.networkPolicies.enabled) {
+        // Each namespace the program owns denies what no tier's policy allows. Made last, once every
+        // tier's own policy exists, so taking over a running namespace never cuts a flow it needs.
+        const owned = [...(config.createNamespace ? [{ name: ns, resource: prerequisites[0] }] : []), ...outpostsNamespace.map((resource) => ({ name: config.outposts.namespace, resource }))];
+        for (const namespace of owned) {
+            const { metadata, spec } = defaultDenyPolicy(namespace.name, appLabels("authentik-platform", "network").all);
+            new k8s.networking.v1.NetworkPolicy(`${namespace.name}-default-deny`, { metadata, spec }, { parent: namespace.resource, protect: false, dependsOn: [database, pgbouncer, authentik] });
+        }
+    }
 
     new Observability("observability", {
         config,

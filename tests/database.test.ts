@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import {
+    backupPortOf,
     backupSummary,
     clusterManifest,
     clusterNetworkPolicyManifest,
@@ -68,6 +69,17 @@ describe("CNPG Cluster", () => {
 });
 
 describe("backups", () => {
+    it("reach the object store on its endpoint's port, HTTPS without one, and nowhere without an object store", () => {
+        const db = (backup: unknown) => parse(set(homelab(), "database.backup", backup)).database;
+        const store = (endpointURL?: string) => ({ method: "objectStore", objectStore: { destinationPath: "s3://b/a", credentialsSecret: "s", ...(endpointURL ? { endpointURL } : {}) } });
+        assert.equal(backupPortOf(config.database), 9000, "the homelab's MinIO");
+        assert.equal(backupPortOf(db(store())), 443, "AWS S3");
+        assert.equal(backupPortOf(db(store("https://s3.example.com"))), 443);
+        assert.equal(backupPortOf(db(store("http://minio.minio.svc.cluster.local"))), 80);
+        assert.equal(backupPortOf(db(undefined)), undefined);
+        assert.equal(backupPortOf(db({ method: "volumeSnapshot", volumeSnapshotClass: "csi" })), undefined);
+    });
+
     it("configures the object store and a daily ScheduledBackup", () => {
         const store = (cluster.spec as { backup?: { barmanObjectStore?: { destinationPath: string }; retentionPolicy?: string } }).backup;
         assert.equal(store?.barmanObjectStore?.destinationPath, "s3://homelab-backups/authentik");

@@ -9,7 +9,7 @@ import { IMAGE_DIGEST, isPinnedImage, isReleaseTag } from "../components/lib/ima
 import { identityOf } from "../components/lib/imports";
 import { coveredAddresses, parseCidr } from "../components/lib/cidr";
 import { podSecurityLabels, selectorMatches } from "../components/lib/k8s";
-import { fromNamespace, ingressPolicy } from "../components/lib/network";
+import { ANYWHERE, defaultDenyPolicy, fromNamespace, networkPolicy } from "../components/lib/network";
 import { formatBytes, parsePgMemory, parseQuantity, quantityHint } from "../components/lib/units";
 import { SECRET_OUTPUT_KEYS } from "../packages/contract";
 
@@ -130,14 +130,23 @@ describe("labels, NetworkPolicy blocks, importable kinds, secret outputs", () =>
         });
     });
 
-    it("an ingress-only NetworkPolicy", () => {
+    it("a NetworkPolicy: ingress only, or both ways when egress rules are given; and a namespace's default deny", () => {
         const ingress = [{ from: [fromNamespace("kube-system")], ports: [{ port: 9000, protocol: "TCP" }] }];
-        assert.deepEqual(ingressPolicy({ name: "n", namespace: "authentik", labels: { l: "v" }, podSelector: { app: "a" }, ingress }), {
+        assert.deepEqual(networkPolicy({ name: "n", namespace: "authentik", labels: { l: "v" }, podSelector: { app: "a" }, ingress }), {
             apiVersion: "networking.k8s.io/v1",
             kind: "NetworkPolicy",
             metadata: { name: "n", namespace: "authentik", labels: { l: "v" } },
             spec: { podSelector: { matchLabels: { app: "a" } }, policyTypes: ["Ingress"], ingress },
         });
+        const egress = [{ to: ANYWHERE }];
+        assert.deepEqual(networkPolicy({ name: "n", namespace: "authentik", labels: {}, podSelector: { app: "a" }, ingress: [], egress }).spec, { podSelector: { matchLabels: { app: "a" } }, policyTypes: ["Ingress", "Egress"], ingress: [], egress });
+        assert.deepEqual(defaultDenyPolicy("authentik", { l: "v" }), {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            metadata: { name: "default-deny", namespace: "authentik", labels: { l: "v" } },
+            spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+        });
+        assert.deepEqual(ANYWHERE, [{ namespaceSelector: {} }, { ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }]);
     });
 
     it("only the kinds the takeover knows have an import identity", () => {

@@ -6,7 +6,7 @@
  * silently turns the whole `authentik:` block inert (the Terraform stack's mistake).
  */
 import { Rollout, rolloutAnnotations } from "../secrets/render";
-import { fromNamespace, ingressPolicy, tcp, udp } from "../lib/network";
+import { ANYWHERE, DNS_EGRESS, fromNamespace, networkPolicy, tcp, udp } from "../lib/network";
 import { CredentialName, StackConfig, credentialsInUse } from "../../stacks/config";
 import { outpostsApart, workerServiceAccountName } from "./outposts";
 import { DATABASE_NAME, DATABASE_OWNER } from "../database/manifests";
@@ -344,22 +344,31 @@ export function authentikNetworkPolicies(c: StackConfig) {
     const labels = { "app.kubernetes.io/part-of": "authentik-platform", "app.kubernetes.io/managed-by": "pulumi" };
     const metrics = { from: [fromNamespace(n.monitoringNamespace)], ports: [tcp(AUTHENTIK_PORTS.metrics)] };
     const web = [tcp(AUTHENTIK_PORTS.http), tcp(AUTHENTIK_PORTS.https)];
-    const policy = (name: string, podSelector: Record<string, string>, ingress: { from: object[]; ports: object[] }[], namespace = c.namespace) =>
-        ingressPolicy({ name: `${c.authentik.releaseName}-${name}`, namespace, labels, podSelector, ingress });
+    // authentik talks to whatever it integrates with (SMTP, LDAP, SCIM, webhooks, OAuth sources, the
+    // Kubernetes API for outposts): its egress stays open, and what it must not reach admits only its own clients.
+    const anywhere = [{ to: ANYWHERE }];
+    const policy = (name: string, podSelector: Record<string, string>, ingress: { from: object[]; ports: object[] }[], egress: object[], namespace = c.namespace) =>
+        networkPolicy({ name: `${c.authentik.releaseName}-${name}`, namespace, labels, podSelector, ingress, egress });
     const radius = c.outposts.radius;
+    // Outposts reach authentik at authentik_host: through the ingress controller, or the server directly.
+    const toAuthentik = [DNS_EGRESS, { to: [fromNamespace(n.ingressNamespace)] }, { to: [fromNamespace(c.namespace, podSelector(c.authentik.releaseName, "server"))], ports: web }, { to: ANYWHERE, ports: [tcp(443)] }];
     return [
-        policy("server", podSelector(c.authentik.releaseName, "server"), [
-            { from: [fromNamespace(n.ingressNamespace), fromNamespace(c.outposts.namespace, MANAGED_OUTPOST_LABELS), ...n.apiClientNamespaces.map((ns) => fromNamespace(ns))], ports: web },
-            metrics,
-        ]),
-        policy("worker", podSelector(c.authentik.releaseName, "worker"), [metrics]),
-        policy("proxy-outposts", { ...MANAGED_OUTPOST_LABELS, "goauthentik.io/outpost-type": "proxy" }, [{ from: [fromNamespace(n.ingressNamespace)], ports: web }, metrics], c.outposts.namespace),
+        policy(
+            "server",
+            podSelector(c.authentik.releaseName, "server"),
+            [{ from: [fromNamespace(n.ingressNamespace), fromNamespace(c.outposts.namespace, MANAGED_OUTPOST_LABELS), ...n.apiClientNamespaces.map((ns) => fromNamespace(ns))], ports: web }, metrics],
+            anywhere,
+        ),
+        policy("worker", podSelector(c.authentik.releaseName, "worker"), [metrics], anywhere),
+        // A proxy outpost forwards to each app's upstream, wherever it runs.
+        policy("proxy-outposts", { ...MANAGED_OUTPOST_LABELS, "goauthentik.io/outpost-type": "proxy" }, [{ from: [fromNamespace(n.ingressNamespace)], ports: web }, metrics], anywhere, c.outposts.namespace),
         ...(radius
             ? [
                   policy(
                       "radius-outposts",
                       { ...MANAGED_OUTPOST_LABELS, "goauthentik.io/outpost-type": "radius" },
                       [{ from: radius.clientNetworks.map((cidr) => ({ ipBlock: { cidr } })), ports: [udp(AUTHENTIK_PORTS.radius)] }, metrics],
+                      toAuthentik,
                       c.outposts.namespace,
                   ),
               ]

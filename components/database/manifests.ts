@@ -4,7 +4,7 @@
  */
 import type { StackConfig } from "../../stacks/config";
 import { serviceFqdn } from "../lib/k8s";
-import { fromNamespace, ingressPolicy, tcp } from "../lib/network";
+import { ANYWHERE, DNS_EGRESS, KUBE_API_EGRESS, fromNamespace, networkPolicy, tcp } from "../lib/network";
 
 export type DatabaseConfig = StackConfig["database"];
 
@@ -224,17 +224,44 @@ export const CNPG_PORTS = { postgres: POSTGRES_PORT, instanceManager: 8000, metr
  * and the operator; the instance manager from the operator; metrics from the monitoring namespace.
  * Ingress only: the instances call the API server and the backup store.
  */
-export function clusterNetworkPolicyManifest(args: { namespace: string; cluster: string; labels: Record<string, string>; clients: Record<string, string>; operatorNamespace: string; monitoringNamespace: string }) {
+export function clusterNetworkPolicyManifest(args: {
+    namespace: string;
+    cluster: string;
+    labels: Record<string, string>;
+    clients: Record<string, string>;
+    operatorNamespace: string;
+    monitoringNamespace: string;
+    /** The object store's port, when backups go to one (WAL archiving and base backups). */
+    backupPort?: number;
+}) {
     const instances = { "cnpg.io/cluster": args.cluster };
-    return ingressPolicy({
+    return networkPolicy({
         name: `${args.cluster}-instances`,
         namespace: args.namespace,
         labels: args.labels,
+        // The instances and CNPG's jobs (initdb, join), which carry the cluster's label too.
         podSelector: instances,
         ingress: [
             { from: [{ podSelector: { matchLabels: args.clients } }, { podSelector: { matchLabels: instances } }, fromNamespace(args.operatorNamespace)], ports: [tcp(CNPG_PORTS.postgres)] },
             { from: [fromNamespace(args.operatorNamespace)], ports: [tcp(CNPG_PORTS.instanceManager)] },
             { from: [fromNamespace(args.monitoringNamespace)], ports: [tcp(CNPG_PORTS.metrics)] },
         ],
+        egress: [
+            // Replication (and a join job's copy) from the primary.
+            { to: [{ podSelector: { matchLabels: instances } }], ports: [tcp(CNPG_PORTS.postgres)] },
+            DNS_EGRESS,
+            // The instance manager watches the Cluster through the API server.
+            KUBE_API_EGRESS,
+            ...(args.backupPort ? [{ to: ANYWHERE, ports: [tcp(args.backupPort)] }] : []),
+        ],
     });
+}
+
+/** The port backups reach the object store on: the endpoint URL's, else HTTPS (AWS S3). Undefined without an object store. */
+export function backupPortOf(db: DatabaseConfig): number | undefined {
+    const store = db.backup?.method === "objectStore" ? db.backup.objectStore : undefined;
+    if (!store) return undefined;
+    if (!store.endpointURL) return 443;
+    const url = new URL(store.endpointURL);
+    return url.port ? Number(url.port) : url.protocol === "http:" ? 80 : 443;
 }

@@ -28,7 +28,7 @@ export const namespaceFields = {
 export const networkPolicies = obj(
     {
         enabled: bool({
-            doc: "NetworkPolicies for every tier: PgBouncer (only authentik in; only the database and DNS out), the CNPG instances (PgBouncer, each other, the operator), authentik (the ingress controller and outposts), managed outposts (the ingress controller, RADIUS clients), and every metrics port from the monitoring namespace only.",
+            doc: "NetworkPolicies: a default deny (both ways) in each namespace the program creates, then every tier's: PgBouncer (only authentik in; only the database and DNS out), the CNPG instances (PgBouncer, each other, the operator in; each other, DNS, the API server and the object store out), authentik (the ingress controller and outposts in), managed outposts (the ingress controller, RADIUS clients in; RADIUS out only to DNS and authentik), and every metrics port from the monitoring namespace only.",
             default: true,
         }),
         ingressNamespace: dnsName("Namespace of the ingress controller (Traefik on k3s: kube-system).", "kube-system"),
