@@ -80,6 +80,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
         return { ...inputs, pk: `${name}-pk`, uuid: `${name}-uuid`, clientId: spec.clientId };
     }
     switch (type) {
+        case "pulumi-nodejs:dynamic/secrets:RolloutKey":
+            return { ...inputs, key: `${SECRET_PLACEHOLDER_PREFIX}${name}` };
         case "random:index/randomPassword:RandomPassword":
             return { ...inputs, result: `${SECRET_PLACEHOLDER_PREFIX}${name}` };
         case "kubernetes:helm.sh/v3:Release":

@@ -11,6 +11,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import * as onepassword from "@1password/pulumi-onepassword";
 import type { CredentialName, CredentialSource, StackConfig } from "../../stacks/config";
+import { rolloutKeyProvider } from "./rollout-key";
 import {
     OnePasswordRef,
     credentialsDigest,
@@ -33,6 +34,14 @@ export interface CredentialsArgs {
     configValues: Partial<Record<CredentialName, pulumi.Output<string>>>;
 }
 
+/** The generated key of the rollout digests (rollout-key.ts). */
+class RolloutKey extends pulumi.dynamic.Resource {
+    declare readonly key: pulumi.Output<string>;
+    constructor(name: string, opts: pulumi.CustomResourceOptions) {
+        super(rolloutKeyProvider, name, { key: undefined }, { ...opts, additionalSecretOutputs: ["key"] }, "secrets", "RolloutKey");
+    }
+}
+
 /** Resolves every credential. Generated ones are protected: a replaced password locks authentik out. */
 export class Credentials extends pulumi.ComponentResource {
     readonly values: Partial<Record<CredentialName, CredentialValue>> = {};
@@ -45,8 +54,8 @@ export class Credentials extends pulumi.ComponentResource {
     constructor(name: string, args: CredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("authentik-platform:secrets:Credentials", name, {}, opts);
         const op = args.onepassword;
-        const key = new random.RandomPassword(`${name}-rollout-key`, { length: 64, special: false }, { parent: this, protect: true, retainOnDelete: true, additionalSecretOutputs: ["result"] });
-        this.rolloutKey = pulumi.secret(key.result);
+        const key = new RolloutKey(`${name}-rollout-key`, { parent: this, protect: true, retainOnDelete: true });
+        this.rolloutKey = pulumi.secret(key.key);
         for (const [credential, source] of Object.entries(args.sources) as [CredentialName, CredentialSource][]) {
             if (!source) continue;
             switch (source.kind) {
