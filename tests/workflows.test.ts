@@ -45,7 +45,7 @@ describe("the pulumi workflow", () => {
         for (const name of ["preview", "runner"]) assert.match(jobs[name].if!, /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/, name);
         assert.equal(jobs.preview.environment, "homelab-preview");
         assert.equal(jobs.deploy.environment, "homelab");
-        assert.equal(jobs.drift.environment, "homelab-preview", "the drift check only reads");
+        assert.equal(jobs.drift.environment, "homelab-drift", "its own, main-only: a daily run waits for no reviewer, and no branch gets its secrets");
         assert.deepEqual(Object.keys(jobs.test).filter((k) => k === "environment"), [], "tests get no secrets");
         assert.ok(!JSON.stringify(jobs.test).includes("secrets."), "tests get no secrets");
     });
@@ -60,7 +60,7 @@ describe("the pulumi workflow", () => {
 
     it("grants each job only what it uses", () => {
         assert.deepEqual(workflow.permissions, {});
-        assert.deepEqual(jobs.test.permissions, { contents: "read" });
+        assert.deepEqual(jobs.test.permissions, { contents: "read", actions: "read" }, "actions: read for npm run settings");
         assert.deepEqual(jobs.runner.permissions, {});
         const writers = Object.entries(jobs).filter(([, j]) => j.permissions?.["pull-requests"] === "write").map(([n]) => n);
         assert.deepEqual(writers, ["preview"], "only the job that comments writes to pull requests");
@@ -86,6 +86,14 @@ describe("the pulumi workflow", () => {
             const up = jobs[job].steps.findIndex((s) => s.with?.command === "up");
             if (job === "deploy") assert.ok(jobs[job].steps.indexOf(guard) < up, "the deploy's guard runs before its up");
         }
+    });
+
+    it("checks the GitHub settings the secrets rest on in the test job, before any job that holds them", () => {
+        const step = jobs.test.steps.find((s) => s.name === "the GitHub settings the secrets rest on (npm run settings)")!;
+        assert.equal(step.run, "npm run settings");
+        assert.deepEqual(step.env, { GITHUB_TOKEN: "${{ github.token }}" });
+        assert.match(step.if!, /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
+        for (const name of ["preview", "deploy"]) assert.ok(([] as string[]).concat(jobs[name].needs ?? []).includes("test"), `${name} waits for it`);
     });
 
     it("gives the deploy job the time the plan says an up may take, so it is never cut off half-way", () => {
