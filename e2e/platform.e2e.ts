@@ -13,6 +13,7 @@ import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as http from "node:http";
 import { execFileSync } from "node:child_process";
 import YAML from "yaml";
 import { ADMIN_TOKEN, FakeAuthentik } from "../tests/support/fake-authentik";
@@ -59,9 +60,23 @@ function traefikMiddlewareCrd(dir: string): string {
     return file;
 }
 
+/** A chart repository on loopback serving the packaged chart under its version, as charts.goauthentik.io does. */
+async function chartRepository(file: string): Promise<string> {
+    const version = /authentik-([\d.]+)\.tgz$/.exec(file)![1];
+    const index = YAML.stringify({ apiVersion: "v1", entries: { authentik: [{ name: "authentik", version, urls: [`authentik-${version}.tgz`] }] } });
+    const server = http.createServer((req, res) => {
+        if (req.url === "/index.yaml") res.end(index);
+        else if (req.url === `/authentik-${version}.tgz`) res.end(fs.readFileSync(file));
+        else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    server.unref();
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
 before(async () => {
     const bin = e2eBin();
-    platform = project("platform", programWithChart(CHART), { project: { plugins: { providers: [{ name: "kubernetes", path: bin }] } } });
+    platform = project("platform", programWithChart(CHART, await chartRepository(CHART)), { project: { plugins: { providers: [{ name: "kubernetes", path: bin }] } } });
     const crds = referenceFiles()
         .filter((r) => /^(cnpg|external-secrets|prometheus-operator)\//.test(r.file))
         .map((r) => checkedReferencePath(r.file));
@@ -131,6 +146,7 @@ describe("the real engine, the Kubernetes provider and kube-apiserver: the whole
             assert.equal((await deployment(name))?.metadata.labels?.["app.kubernetes.io/managed-by"], "Helm", `the chart's ${name}`);
         }
         assert.ok([...fake.users.values()].some((u) => u.username === "authentik-platform-automation"), "authentik's objects, after the release");
+        assert.match(platform.state(STACK), /"url":\s*"http:\/\/127\.0\.0\.1:\d+\/authentik-2026\.8\.0\.tgz"/, "the chart package was checked against its recorded digest before the install");
     });
 
     it("2. preview --expect-no-changes straight after: the provider's real diffs are idempotent", async () => {
@@ -176,8 +192,9 @@ describe("the real engine, the Kubernetes provider and kube-apiserver: the whole
         // Unprotected, the engine would now replace the database: the deploy's guard still refuses it.
         ok(await pulumi("config", "set", "--path", "authentik-platform:database.name", "authentik-db2"), "config set");
         const refused = destructiveStatefulSteps(await platform.plannedSteps());
-        assert.ok(refused.some((f) => /^replace: kubernetes:postgresql\.cnpg\.io\/v1:Cluster authentik-db /.test(f)), refused.join("\n"));
-        assert.ok(refused.some((f) => /^(replace|delete|delete-replaced): kubernetes:core\/v1:Secret authentik-db-credentials /.test(f)), `and its credentials Secret: ${refused.join("\n")}`);
+        // The engine announces a replacement by its first step, the new object's creation.
+        assert.ok(refused.some((f) => /^(replace|create-replacement): kubernetes:postgresql\.cnpg\.io\/v1:Cluster authentik-db /.test(f)), refused.join("\n"));
+        assert.ok(refused.some((f) => /^(replace|create-replacement|delete): kubernetes:core\/v1:Secret authentik-db-credentials /.test(f)), `and its credentials Secret: ${refused.join("\n")}`);
         ok(await pulumi("config", "set", "--path", "authentik-platform:database.name", "authentik-db"), "config set back");
         assert.deepEqual(destructiveStatefulSteps(await platform.plannedSteps()), [], "nothing stateful goes with the config restored");
         ok(await pulumi("destroy", "--yes", "--skip-preview"), "destroy");

@@ -510,6 +510,18 @@ const REJECTED: [string, () => ConfigBlock, Row[]][] = [
             ["authentik.ingress.annotations.traefik.ingress.kubernetes.io/router.middlewares", "kube-system-ratelimit@kubernetescrd", "drops the HSTS middleware the program sets, so browsers may go back to plain HTTP", "keep it in the list: \"authentik-authentik-hsts@kubernetescrd,kube-system-ratelimit@kubernetescrd\""],
         ],
     ],
+    [
+        "a chart version with no recorded digest",
+        () => set(homelab(), "authentik.chartVersion", "2026.10.0"),
+        [
+            [
+                "authentik.chartVersion",
+                "2026.10.0",
+                "has no recorded digest: this program was not tested with it, and could not check the chart the repository serves before installing it",
+                "use a tested version, or set authentik.chartDigest (helm pull authentik --repo https://charts.goauthentik.io --version 2026.10.0 --untar; (echo authentik/values.yaml; find authentik/templates -type f) | LC_ALL=C sort | xargs sha256sum | sha256sum)",
+            ],
+        ],
+    ],
     ["ingress-nginx told not to redirect to HTTPS", () => set(set(homelab(), "authentik.ingress.className", "nginx"), "authentik.ingress.annotations", { "nginx.ingress.kubernetes.io/ssl-redirect": "false" }),
         [
             ["authentik.ingress.annotations.nginx.ingress.kubernetes.io/ssl-redirect", "false", "would let authentik's login pages answer over plain HTTP (it overrides the program's HTTPS-only annotation)", "remove it: ingress-nginx redirects to HTTPS once TLS is set"],
@@ -545,6 +557,7 @@ const ACCEPTED: [string, () => ConfigBlock][] = [
     ["images by digest, with a registry port, and a -p1 release", () => set(set(homelab(), "pgbouncer.image", "registry.local:5000/edoburu/pgbouncer:v1.24.1-p1"), "database.imageName", `ghcr.io/cloudnative-pg/postgresql:17.6@sha256:${"a".repeat(64)}`)],
     ["regex redirects with a literal host, anchored or not, a launch URL of blank://blank and a Font Awesome icon", () => oidc({ redirectUris: ["regex:^https://a\\.homelab\\.example/login/.*$", "regex:https://a\\.homelab\\.example:8443/(cb|callback)\\?(x|y)=.*", "https://a.homelab.example/cb", "com.example.app:/oauth2redirect"], launchUrl: "blank://blank", icon: "fa://fa-home" })],
     ["a group name with spaces, dots and an apostrophe-free unicode letter", () => withGroup("Homelab Admins (ops) · é")],
+    ["an untested chart version with the operator's digest of it", () => set(set(homelab(), "authentik.chartVersion", "2026.10.0"), "authentik.chartDigest", "a".repeat(64))],
     ["the API at the in-cluster URL while authentik has no TLS", () => set(set(homelab(), "authentik.ingress", { className: "traefik" }), "api.url", "http://authentik-server.authentik.svc.cluster.local")],
     ["an extra Traefik middleware beside HSTS, and an unrelated annotation", () => set(homelab(), "authentik.ingress.annotations", { "traefik.ingress.kubernetes.io/router.middlewares": "authentik-authentik-hsts@kubernetescrd,kube-system-ratelimit@kubernetescrd", "gethomepage.dev/enabled": "true" })],
 ];

@@ -144,8 +144,8 @@ describe("npm run plan", () => {
         assert.match(section, /PgBouncer → PostgreSQL verify-full against CNPG's CA/);
         assert.match(section, /HTTPS only \(Traefik websecure entrypoint, HSTS\)/);
         assert.match(section, /Backups: .*AES256 encryption/);
-        assert.match(section, /Chart: authentik 2026\.8\.0 values and templates sha256:e1a5f2560fae8958bf5a5f3cfbefc285e0ea8e5943d100cf1c5b302d68099e61 \(what the tests render; npm run reference -- DIR checks a `helm pull authentik --repo https:\/\/charts\.goauthentik\.io --version 2026\.8\.0` against it\)/);
-        assert.match(run("--config", writeStack(set(homelab(), "authentik.chartVersion", "2026.10.1"))).stdout, /Chart: authentik 2026\.10\.1 has no recorded digest: this program was not tested with it/);
+        assert.match(section, /Chart: authentik 2026\.8\.0 values and templates sha256:e1a5f2560fae8958bf5a5f3cfbefc285e0ea8e5943d100cf1c5b302d68099e61 \(what the tests render; every up checks the package https:\/\/charts\.goauthentik\.io serves against it before Helm installs it\)/);
+        assert.match(run("--config", writeStack(set(set(homelab(), "authentik.chartVersion", "2026.10.1"), "authentik.chartDigest", "b".repeat(64)))).stdout, /Chart: authentik 2026\.10\.1 has no recorded digest: this program was not tested with it \(every up checks the package against authentik\.chartDigest before Helm installs it\)/);
     });
 
     it("prints the namespace first and each dependency once", () => {

@@ -176,7 +176,7 @@ describe("a backup before every chart version", () => {
     });
 
     it("takes a new one when the chart version changes", async () => {
-        const next = (await planStack(writeStack(set(homelab(), "authentik.chartVersion", "2026.10.1")))).plan;
+        const next = (await planStack(writeStack(set(set(homelab(), "authentik.chartVersion", "2026.10.1"), "authentik.chartDigest", "b".repeat(64))))).plan;
         assert.equal((find(next, "kubernetes:postgresql.cnpg.io/v1:Backup").inputs.metadata as { name: string }).name, "authentik-db-before-authentik-2026-10-1");
     });
 

@@ -201,8 +201,8 @@ export function securitySummary(c: StackConfig, plan: Plan): string[] {
 /** What the tests know of chart `version`: the digest of the values and templates they render, if any. */
 function chartTested(version: string): string {
     const tested = referenceFiles().find((r) => r.helm?.version === version);
-    if (!tested) return "has no recorded digest: this program was not tested with it";
-    return `values and templates sha256:${tested.sha256} (what the tests render; npm run reference -- DIR checks a \`helm pull authentik --repo ${CHART_REPO} --version ${version}\` against it)`;
+    if (!tested) return "has no recorded digest: this program was not tested with it (every up checks the package against authentik.chartDigest before Helm installs it)";
+    return `values and templates sha256:${tested.sha256} (what the tests render; every up checks the package ${CHART_REPO} serves against it before Helm installs it)`;
 }
 
 export function renderChecks(checks: CheckResult[]): string {

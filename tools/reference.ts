@@ -10,6 +10,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
+import { chartDigest, tarEntries } from "../components/lib/chart";
 
 /** One upstream file: where it comes from, and the digest that proves a copy is that file. */
 export interface ReferenceFile {
@@ -24,10 +25,8 @@ export interface ReferenceFile {
     /** sha256 of the file, or for the chart (`content`) of the files that render it. */
     sha256: string;
     /**
-     * "file": the whole file's sha256. "chart": the sha256 of the chart's values.yaml and templates,
-     * one `<sha256>  <path>` line each in path order (packaged copies differ in their archive
-     * metadata and vendored dependencies, not in these). By hand, in an unpacked chart:
-     * `(echo authentik/values.yaml; find authentik/templates -type f) | LC_ALL=C sort | xargs sha256sum | sha256sum`.
+     * "file": the whole file's sha256. "chart": components/lib/chart.ts chartDigest (packaged copies
+     * differ in their archive metadata and vendored dependencies, not in what renders).
      */
     digest: "file" | "chart";
 }
@@ -57,10 +56,7 @@ export function referencePath(file: string, env: NodeJS.ProcessEnv = process.env
 /** The digest of `bytes` as `reference` records it. */
 export function digestOf(reference: ReferenceFile, bytes: Buffer): string {
     if (reference.digest === "file") return sha256(bytes);
-    const entries = tarEntries(zlib.gunzipSync(bytes));
-    const chart = reference.helm!.chart;
-    const rendered = [...entries.keys()].filter((p) => p === `${chart}/values.yaml` || p.startsWith(`${chart}/templates/`)).sort();
-    return sha256(Buffer.from(rendered.map((p) => `${sha256(entries.get(p)!)}  ${p}\n`).join("")));
+    return chartDigest(bytes, reference.helm!.chart);
 }
 
 /** Why the copy at `where` is not `reference`, or undefined when it is. */
@@ -99,24 +95,4 @@ export function chartFile(member: string, env: NodeJS.ProcessEnv = process.env):
 
 function sha256(bytes: Buffer): string {
     return crypto.createHash("sha256").update(bytes).digest("hex");
-}
-
-/** The regular files of a tar archive by path (ustar, with PAX path records as Go's archive/tar writes them). */
-export function tarEntries(tar: Buffer): Map<string, Buffer> {
-    const files = new Map<string, Buffer>();
-    const text = (from: number, length: number) => tar.subarray(from, from + length).toString("utf8").replace(/\0.*$/s, "");
-    let paxPath: string | undefined;
-    for (let at = 0; at + 512 <= tar.length; ) {
-        if (tar.subarray(at, at + 512).every((b) => b === 0)) break;
-        const size = parseInt(text(at + 124, 12).trim() || "0", 8);
-        const type = text(at + 156, 1) || "0";
-        const prefix = text(at + 345, 155);
-        const name = paxPath ?? (prefix ? `${prefix}/${text(at, 100)}` : text(at, 100));
-        const body = tar.subarray(at + 512, at + 512 + size);
-        paxPath = undefined;
-        if (type === "x") paxPath = /\n\d+ path=([^\n]*)\n/.exec(`\n${body.toString("utf8")}`)?.[1];
-        else if (type === "0") files.set(name, body);
-        at += 512 + Math.ceil(size / 512) * 512;
-    }
-    return files;
 }

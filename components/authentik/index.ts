@@ -10,7 +10,8 @@ import { CredentialSecret, CredentialValue, splitBySource } from "../secrets";
 import type { Rollout } from "../secrets/render";
 import { appLabels } from "../lib/k8s";
 import { outpostAccessManifests } from "./outposts";
-import { CHART, CHART_REPO, authentikCredentials, authentikNetworkPolicies, hstsMiddlewareManifest, httpsOnlyAnnotations, isTraefik, mediaClaimName, releaseValues, serverServiceAccountName, releaseTimeoutSeconds } from "./values";
+import { PROVENANCE_ENGINE_VERSION, ProvenanceInputs, chartProvenanceProvider } from "./provenance";
+import { CHART, CHART_REPO, authentikCredentials, expectedChartDigest, authentikNetworkPolicies, hstsMiddlewareManifest, httpsOnlyAnnotations, isTraefik, mediaClaimName, releaseValues, serverServiceAccountName, releaseTimeoutSeconds } from "./values";
 
 export interface AuthentikReleaseArgs {
     config: StackConfig;
@@ -22,6 +23,13 @@ export interface AuthentikReleaseArgs {
     database: { host: pulumi.Input<string>; port: number };
     /** The release waits for these (database, PgBouncer). */
     dependsOn: pulumi.Resource[];
+}
+
+/** The check of the chart package before it is installed (provenance.ts). */
+class ChartProvenance extends pulumi.dynamic.Resource {
+    constructor(name: string, args: pulumi.Inputs & { [K in keyof ProvenanceInputs]: pulumi.Input<ProvenanceInputs[K]> }, opts: pulumi.CustomResourceOptions) {
+        super(chartProvenanceProvider, name, { ...args, url: undefined }, opts, "chart", "ChartProvenance");
+    }
 }
 
 export class AuthentikRelease extends pulumi.ComponentResource {
@@ -122,6 +130,17 @@ export class AuthentikRelease extends pulumi.ComponentResource {
         const values$ = pulumi.all([args.database.host, pulumi.all(rollouts)]).apply(([host, rollout]) =>
             releaseValues({ config: c, databaseHost: host, databasePort: args.database.port, credentialSecrets: secretOf, rollout }),
         );
+        const digest = expectedChartDigest(c);
+        if (!digest) throw new Error(`authentik.chartVersion ${a.chartVersion} has no recorded digest (the config rules say how to set authentik.chartDigest)`);
+        // Helm installs only a package whose values and templates are the ones recorded.
+        const before = [...args.dependsOn, ...secrets, ...volumes, serverAccount, ...access, ...edges];
+        // Right before the release, after everything else it waits for: a dynamic provider's code is
+        // serialized asynchronously, and this keeps the plan's order the same on every run.
+        const provenance = new ChartProvenance(
+            `${name}-chart`,
+            { repo: CHART_REPO, chart: CHART, version: a.chartVersion, digest: values$.apply(() => digest), engineVersion: PROVENANCE_ENGINE_VERSION },
+            { parent: this, dependsOn: before },
+        );
         this.release = new k8s.helm.v3.Release(
             name,
             {
@@ -137,7 +156,7 @@ export class AuthentikRelease extends pulumi.ComponentResource {
                 timeout: releaseTimeoutSeconds(c),
                 maxHistory: 10,
             },
-            { parent: this, dependsOn: [...args.dependsOn, ...secrets, ...volumes, serverAccount, ...access, ...edges] },
+            { parent: this, dependsOn: [...before, provenance] },
         );
         this.status = this.release.status.apply((s) => s.status);
         this.registerOutputs({ status: this.status });

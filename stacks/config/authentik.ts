@@ -14,6 +14,13 @@ export const authentik = obj(
             pattern: /^\d+\.\d+\.\d+$/,
             patternText: "an exact chart version such as 2026.8.0",
         }),
+        chartDigest: optional(
+            str({
+                doc: "The digest of the chart version's values and templates, for a chartVersion this program has none recorded for: `helm pull authentik --repo https://charts.goauthentik.io --version <v> --untar`, then `(echo authentik/values.yaml; find authentik/templates -type f) | LC_ALL=C sort | xargs sha256sum | sha256sum`. Every up checks the chart the repository serves against it (or the recorded one) before installing.",
+                pattern: /^[a-f0-9]{64}$/,
+                patternText: "64 hex digits (the sha256 of the chart's values.yaml and templates)",
+            }),
+        ),
         releaseName: dnsName("Helm release name (also the chart's app.kubernetes.io/instance label).", "authentik"),
         host: str({
             doc: "Public host name of authentik, e.g. auth.example.com.",

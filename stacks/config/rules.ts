@@ -2,7 +2,7 @@
 import { capacityProblems } from "../../components/authentik/capacity";
 import { formatBytes, parsePgMemory, parseQuantity } from "../../components/lib/units";
 import { coveredAddresses, parseCidr } from "../../components/lib/cidr";
-import { authentikUrl, httpsOnlyOverrides, serverServiceUrl } from "../../components/authentik/values";
+import { authentikUrl, expectedChartDigest, httpsOnlyOverrides, serverServiceUrl } from "../../components/authentik/values";
 import { IssueLog } from "../schema";
 import { adminCredential, credentialsInUse, outpostOfApp, usesApi } from "./derived";
 import { CREDENTIAL_NAMES, CredentialName, key } from "./fields";
@@ -208,6 +208,14 @@ function validateApps(c: StackConfig, log: IssueLog): void {
         for (const g of radius.groups) if (!groups.has(g)) log.add(key("outposts.radius.groups"), g, "is not a group of this stack", `add {name: ${g}} to groups`);
     }
     validateApiTransport(c, log);
+    if (!expectedChartDigest(c)) {
+        log.add(
+            key("authentik.chartVersion"),
+            c.authentik.chartVersion,
+            "has no recorded digest: this program was not tested with it, and could not check the chart the repository serves before installing it",
+            `use a tested version, or set authentik.chartDigest (helm pull authentik --repo https://charts.goauthentik.io --version ${c.authentik.chartVersion} --untar; (echo authentik/values.yaml; find authentik/templates -type f) | LC_ALL=C sort | xargs sha256sum | sha256sum)`,
+        );
+    }
     validateRedirects(c, log);
     for (const o of httpsOnlyOverrides(c)) {
         log.add(key(`authentik.ingress.annotations.${o.annotation}`), o.value, o.problem, o.fix);

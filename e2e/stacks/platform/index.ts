@@ -8,16 +8,18 @@
  * - objects are deleted in the background (`pulumi.com/deletionPropagationPolicy`): a foreground
  *   deletion waits for the garbage collector, a controller that does not run here;
  * - the authentik chart comes from the packaged file `chart` (`helm pull` for real users), not from
- *   https://charts.goauthentik.io.
+ *   https://charts.goauthentik.io, and its install-time check reads the repository `chartRepo` (a
+ *   loopback server holding that same file).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../../stacks/load";
 import { createPlatform } from "../../../components/platform";
 
-/** The program, installing the authentik chart from the packaged file `chart` (.tgz). */
-export function programWithChart(chart: string): () => Promise<Record<string, unknown>> {
+/** The program, installing the authentik chart from the packaged file `chart` (.tgz), checked against the repository `chartRepo`. */
+export function programWithChart(chart: string, chartRepo: string): () => Promise<Record<string, unknown>> {
     return async () => {
         pulumi.runtime.registerResourceTransform((args) => {
+            if (args.type.endsWith(":ChartProvenance")) return { props: { ...args.props, repo: chartRepo }, opts: args.opts };
             if (args.type === "kubernetes:helm.sh/v3:Release") {
                 const props: Record<string, unknown> = { ...args.props, chart, skipAwait: true, atomic: false, waitForJobs: false };
                 delete props.repositoryOpts;
