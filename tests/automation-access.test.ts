@@ -501,7 +501,10 @@ describe("the bootstrap token is revoked once nothing relies on it", () => {
         assert.equal((await rp.diff!("authentik-bootstrap-token", none, revocation(ADMIN_TOKEN))).changes, true);
         const done = (await rp.update!("authentik-bootstrap-token", none, revocation(ADMIN_TOKEN))).outs as RevocationOutputs;
         assert.equal(done.revoked, true);
-        assert.equal((await rp.diff!("authentik-bootstrap-token", done, revocation(ADMIN_TOKEN, "x"))).changes, false);
+        assert.deepEqual(await rp.diff!("authentik-bootstrap-token", done, revocation(ADMIN_TOKEN, "x")), { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await rp.diff!("authentik-bootstrap-token", none, revocation("", "x")), { changes: true, replaces: [], deleteBeforeReplace: false });
+        assert.equal(REVOCATION_ENGINE_VERSION, "1");
+        assert.deepEqual(await rp.check!(none as never, revocation("")), { inputs: revocation(""), failures: [] });
         assert.deepEqual((await rp.read!("authentik-bootstrap-token", done)).props, done);
         await rp.delete!("authentik-bootstrap-token", done);
         assert.equal(fake.tokens.has("authentik-bootstrap-token"), false, "deleting the resource brings nothing back");

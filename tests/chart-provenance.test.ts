@@ -65,7 +65,7 @@ describe("a chart's digest", () => {
 describe("the chart check before the install", () => {
     it("passes the package the repository serves when its digest is the recorded one, and records where it came from", async () => {
         serve(pack(GOOD));
-        const made = await provider.create!(inputs(chartDigest(pack(GOOD), "authentik")));
+        const made = await provider.create!({ ...inputs(chartDigest(pack(GOOD), "authentik")), repo: `${repo}/` });
         assert.equal(made.id, "authentik-9.9.9");
         assert.equal(made.outs.url, `${repo}/authentik-9.9.9.tgz`);
     });
@@ -90,11 +90,15 @@ describe("the chart check before the install", () => {
         assert.equal(packageUrl(index, "https://charts.example/sub", "authentik", "1.0.0"), "https://charts.example/sub/charts/authentik-1.0.0.tgz");
         assert.equal(packageUrl(index, "https://charts.example/sub/", "authentik", "1.0.0"), "https://charts.example/sub/charts/authentik-1.0.0.tgz");
         assert.throws(() => packageUrl("{}", "r", "authentik", "1.0.0"), /r serves no authentik chart 1\.0\.0/);
+        assert.throws(() => packageUrl("", "r", "authentik", "1.0.0"), /r serves no authentik chart 1\.0\.0/, "an empty index");
     });
 
     it("runs once per version and digest: anything else is no change", async () => {
         const i = inputs("d");
-        assert.equal((await provider.diff!("id", i, i)).changes, false);
+        assert.deepEqual(await provider.diff!("id", i, i), { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await provider.diff!("id", i, { ...i, version: "9.9.10" }), { changes: true, replaces: [], deleteBeforeReplace: false }, "an upgrade is checked again, never a replacement");
+        assert.equal(PROVENANCE_ENGINE_VERSION, "1");
+        assert.deepEqual(await provider.check!(i, i), { inputs: i, failures: [] });
         for (const k of ["repo", "chart", "version", "digest", "engineVersion"] as const) assert.equal((await provider.diff!("id", i, { ...i, [k]: "other" })).changes, true, k);
         assert.deepEqual((await provider.read!("id", i)).props, i);
         await provider.delete!("id", i);

@@ -25,6 +25,10 @@ describe("the GitHub settings the workflow relies on", () => {
             "environment homelab-drift does not exist, so its secrets are repository-wide: create it with Settings > Environments > homelab-drift > Deployment branches and tags: Selected branches and tags, add main only",
         ]);
         const unreviewed = [{ ...reviewed("homelab-preview"), protection_rules: [{ type: "required_reviewers", reviewers: [] }, { type: "wait_timer" }] }, ...GOOD.slice(1)];
+        const alsoTimed = [{ ...reviewed("homelab-preview"), protection_rules: [{ type: "wait_timer" }, ...reviewed("x").protection_rules!] }, ...GOOD.slice(1)];
+        assert.deepEqual(settingsProblems(alsoTimed, MAIN), [], "a reviewer rule beside others");
+        const timerOnly = [{ ...reviewed("homelab-preview"), protection_rules: [{ type: "wait_timer", reviewers: [{}] }] }, ...GOOD.slice(1)];
+        assert.equal(settingsProblems(timerOnly, MAIN).length, 1, "only a required_reviewers rule counts");
         assert.deepEqual(settingsProblems(unreviewed, MAIN), [
             "environment homelab-preview has no required reviewer, so a branch's code meets its secrets unapproved: Settings > Environments > homelab-preview > Required reviewers, add the maintainers",
         ]);

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { destructiveStatefulSteps, stepsOfPreview } from "../tools/preview-guard";
+import { DESTRUCTIVE_OPS, destructiveStatefulSteps, main, stepsOfPreview } from "../tools/preview-guard";
 import { ROOT } from "./helpers";
 
 const URN = "urn:pulumi:homelab::authentik-platform::";
@@ -54,6 +54,34 @@ describe("the preview guard", () => {
             ],
         );
         assert.match(findings[0], /\(urn:pulumi:homelab::[^)]*::authentik-db\) holds data; restore its config, move it with an alias, or take it out of the stack deliberately/);
+    });
+
+    it("counts every operation that loses the old object, each on its own", () => {
+        const old = { type: "kubernetes:core/v1:PersistentVolumeClaim", inputs: {} };
+        for (const op of ["delete", "replace", "create-replacement", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace"]) {
+            assert.equal(destructiveStatefulSteps([{ op, urn: `${URN}kubernetes:core/v1:PersistentVolumeClaim::media`, old }]).length, 1, op);
+        }
+        for (const op of ["same", "update", "create", "read", "refresh", "import"]) assert.deepEqual(destructiveStatefulSteps([{ op, urn: `${URN}x::media`, old }]), [], op);
+        assert.equal(DESTRUCTIVE_OPS.length, 7);
+    });
+
+    it("runs in process the same way: usage, unreadable files, findings", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "guard-main-"));
+        const errors: string[] = [];
+        const original = console.error;
+        console.error = (line: string) => errors.push(line);
+        try {
+            assert.equal(main([]), 2);
+            assert.equal(main(["a", "b"]), 2);
+            assert.equal(main([path.join(dir, "missing.json")]), 2);
+            fs.writeFileSync(path.join(dir, "bad.json"), JSON.stringify(PREVIEW));
+            assert.equal(main([path.join(dir, "bad.json")]), 1);
+        } finally {
+            console.error = original;
+        }
+        assert.match(errors[0], /^usage: npm run guard -- PREVIEW\.json/);
+        assert.match(errors[2], /missing\.json: ENOENT/);
+        assert.match(errors[3], /^guard FAILED/);
     });
 
     it("passes a preview that only creates and updates", () => {

@@ -44,7 +44,7 @@ export function stepsOfPreview(text: string): GuardStep[] {
     });
 }
 
-function main(argv: string[]): number {
+export function main(argv: string[]): number {
     const [file] = argv;
     if (!file || argv.length !== 1) {
         console.error("usage: npm run guard -- PREVIEW.json   (pulumi preview --json > PREVIEW.json)");
