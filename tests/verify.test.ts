@@ -37,11 +37,37 @@ let base = "";
 let behaviour = healthy();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-"));
 
-function kubectlStub(pgbouncerReady: number, phase: string): string {
-    const file = path.join(dir, `kubectl-${pgbouncerReady}-${phase.replace(/\W/g, "")}`);
-    const deployment = JSON.stringify({ spec: { replicas: 3 }, status: { readyReplicas: pgbouncerReady } });
-    const cluster = JSON.stringify({ spec: { instances: 3 }, status: { readyInstances: 3, phase } });
-    fs.writeFileSync(file, `#!/bin/sh\ncase "$2" in deployment) echo '${deployment}';; clusters.postgresql.cnpg.io) echo '${cluster}';; *) echo "unexpected $*" >&2; exit 1;; esac\n`, { mode: 0o755 });
+/** An ExternalSecret as External Secrets leaves it: Ready, or failed as when a 1Password item is missing. */
+const externalSecret = (name: string, ready = true) => ({
+    metadata: { name },
+    status: {
+        conditions: [
+            ready
+                ? { type: "Ready", status: "True", reason: "SecretSynced", message: "secret synced" }
+                : { type: "Ready", status: "False", reason: "SecretSyncedError", message: "could not get secret data from provider" },
+        ],
+    },
+});
+const SYNCED = [externalSecret("authentik-credentials-1password"), externalSecret("pgbouncer-auth")];
+
+let stubs = 0;
+/** A kubectl answering `get <type>` for each type, in JSON (its second argument is the type). */
+function kubectlStub(pgbouncerReady: number, phase: string, externalSecrets: object[] | string = SYNCED, warnings: object[] = []): string {
+    const file = path.join(dir, `kubectl-${stubs++}`);
+    // Each answer in a file of its own: JSON and messages need no shell quoting.
+    const answer = (name: string, body: unknown) => {
+        fs.writeFileSync(`${file}.${name}`, typeof body === "string" ? body : JSON.stringify(body));
+        return `"${file}.${name}"`;
+    };
+    const deployment = answer("deployment", { spec: { replicas: 3 }, status: { readyReplicas: pgbouncerReady } });
+    const cluster = answer("cluster", { spec: { instances: 3 }, status: { readyInstances: 3, phase } });
+    const es = typeof externalSecrets === "string" ? `cat ${answer("es", externalSecrets)} >&2; exit 1` : `cat ${answer("es", { items: externalSecrets })}`;
+    const events = answer("events", { items: warnings });
+    fs.writeFileSync(
+        file,
+        `#!/bin/sh\necho "$*" >> "${file}.calls"\ncase "$2" in deployment) cat ${deployment};; clusters.postgresql.cnpg.io) cat ${cluster};; externalsecrets.external-secrets.io) ${es};; events) cat ${events};; *) echo "unexpected $*" >&2; exit 1;; esac\n`,
+        { mode: 0o755 },
+    );
     return file;
 }
 
@@ -140,6 +166,7 @@ describe("npm run verify", () => {
             "outpost homelab-proxy healthy": "PASS",
             "PgBouncer ready": "PASS",
             "CNPG cluster authentik-db ready": "PASS",
+            "ExternalSecrets synced": "PASS",
         });
     });
 
@@ -179,6 +206,39 @@ describe("npm run verify", () => {
         assert.deepEqual(failed(await run({ kubectl: kubectlStub(3, "Waiting for the instances to become active") })), ["CNPG cluster authentik-db ready: 3/3 instances, Waiting for the instances to become active"]);
         const none = await run({ kubectl: undefined });
         assert.equal(status(none)["PgBouncer ready"], "SKIP");
+    });
+
+    it("fails an ExternalSecret that is not Ready, naming the missing 1Password item from its latest warning", async () => {
+        const at = (minute: number) => `2026-12-05T10:${String(minute).padStart(2, "0")}:00Z`;
+        // What External Secrets v0.16.2 recorded in the e2e when an item was gone: a generic Ready
+        // condition, and a Warning event with the provider's error (pkg/controllers/externalsecret, markAsFailed).
+        const warnings = [
+            { involvedObject: { name: "authentik-credentials-1password" }, message: "an older warning", lastTimestamp: at(1) },
+            { involvedObject: { name: "authentik-credentials-1password" }, message: "error processing spec.data[2] (key: smtp-relay), err: key not found in 1Password Vaults: smtp-relay in: map[homelab:1]", lastTimestamp: at(5) },
+            { involvedObject: { name: "authentik-credentials-1password" }, message: "a warning without a time" },
+            { involvedObject: { name: "pgbouncer-auth" }, message: "another ExternalSecret's warning", lastTimestamp: at(9) },
+        ];
+        const kubectl = kubectlStub(3, "Cluster in healthy state", [externalSecret("authentik-credentials-1password", false), externalSecret("pgbouncer-auth")], warnings);
+        assert.deepEqual(failed(await run({ kubectl, context: "lab" })), [
+            "ExternalSecrets synced: 1 of 2 not Ready: authentik-credentials-1password SecretSyncedError: could not get secret data from provider (last warning: error processing spec.data[2] (key: smtp-relay), err: key not found in 1Password Vaults: smtp-relay in: map[homelab:1])",
+        ]);
+        const calls = fs.readFileSync(`${kubectl}.calls`, "utf8");
+        assert.match(calls, /^get externalsecrets\.external-secrets\.io --selector app\.kubernetes\.io\/part-of=authentik-platform --namespace authentik --context lab --output json$/m, "only the stack's ExternalSecrets");
+        assert.match(calls, /^get events --field-selector involvedObject\.kind=ExternalSecret,type=Warning --namespace authentik --context lab --output json$/m);
+        const synced = kubectlStub(3, "Cluster in healthy state");
+        assert.equal((await run({ kubectl: synced })).find((c) => c.name === "ExternalSecrets synced")!.detail, "2 Ready: authentik-credentials-1password, pgbouncer-auth");
+        assert.doesNotMatch(fs.readFileSync(`${synced}.calls`, "utf8"), /get events/, "events are read only for a failure");
+    });
+
+    it("says when External Secrets has not reconciled an ExternalSecret yet, and skips a stack without any", async () => {
+        const fresh = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", [{ metadata: { name: "pgbouncer-auth" } }]) });
+        assert.deepEqual(failed(fresh), ["ExternalSecrets synced: 1 of 1 not Ready: pgbouncer-auth not reconciled yet (is the External Secrets controller running?)"]);
+        const none = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", []) });
+        assert.deepEqual([status(none)["ExternalSecrets synced"], none.find((c) => c.name === "ExternalSecrets synced")!.detail], ["SKIP", "the stack manages no ExternalSecret (onepassword.mode is not external-secrets)"]);
+        const noCrd = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", `error: the server doesn't have a resource type "externalsecrets"`) });
+        assert.equal(status(noCrd)["ExternalSecrets synced"], "SKIP", "no External Secrets in the cluster: a stack in another mode");
+        const denied = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", "Error from server (Forbidden): externalsecrets.external-secrets.io is forbidden") });
+        assert.match(failed(denied).join("\n"), /^ExternalSecrets synced: kubectl-\d+ get externalsecrets\.external-secrets\.io --selector: Error from server \(Forbidden\): externalsecrets\.external-secrets\.io is forbidden$/, "any other kubectl failure fails the check");
     });
 
     it("gives each check its own timeout, and names a refused connection", async () => {

@@ -3,7 +3,8 @@
  * (`pulumi stack output --json --show-secrets > "$(mktemp)"`, outside the repository), the habit the Terraform stack's
  * verify script had: authentik live and ready, the API answers with the token, the default
  * authentication flow executes, every forward-auth host sends an anonymous visitor to authentik,
- * every outpost reports healthy, and (with kubectl) PgBouncer and the CNPG cluster are ready.
+ * every outpost reports healthy, and (with kubectl) PgBouncer and the CNPG cluster are ready and the
+ * stack's ExternalSecrets are synced.
  *
  * One line per check (PASS / FAIL / SKIP, with the reason), a timeout per check, exit 1 when any
  * check fails, 2 on a usage error. The token comes from AUTHENTIK_TOKEN (never a flag: shells keep
@@ -152,16 +153,70 @@ export async function verify(o: VerifyOptions): Promise<CheckOutcome[]> {
             },
         ],
     ];
+    const noKubectl = "no kubectl (pass --kubectl, or put it on PATH) or no namespace in the outputs";
+    const kubectl = async (args: string[]) => JSON.parse(await run(o.kubectl!, [...args, "--namespace", ns!, ...(o.context ? ["--context", o.context] : []), "--output", "json"], o.timeoutMs)) as unknown;
     for (const [name, args, judge] of kubectlChecks) {
         checks.push(
             timed(name, o.timeoutMs, async () => {
-                if (!o.kubectl || !ns) return skip("no kubectl (pass --kubectl, or put it on PATH) or no namespace in the outputs");
-                const json = await run(o.kubectl, [...args, "--namespace", ns, ...(o.context ? ["--context", o.context] : []), "--output", "json"], o.timeoutMs);
-                return judge(JSON.parse(json) as Record<string, unknown>);
+                if (!o.kubectl || !ns) return skip(noKubectl);
+                return judge((await kubectl(args)) as Record<string, unknown>);
             }),
         );
     }
+    checks.push(
+        timed("ExternalSecrets synced", o.timeoutMs, async () => {
+            if (!o.kubectl || !ns) return skip(noKubectl);
+            let list: { items: ExternalSecretStatus[] };
+            try {
+                list = (await kubectl(["get", "externalsecrets.external-secrets.io", "--selector", "app.kubernetes.io/part-of=authentik-platform"])) as typeof list;
+            } catch (e) {
+                if (/doesn't have a resource type/.test(causeOf(e))) return skip("External Secrets is not installed (onepassword.mode is not external-secrets)");
+                throw e;
+            }
+            const warnings = list.items.some((i) => readyOf(i)?.status !== "True")
+                ? ((await kubectl(["get", "events", "--field-selector", "involvedObject.kind=ExternalSecret,type=Warning"])) as { items: WarningEvent[] }).items
+                : [];
+            return externalSecretsOutcome(list.items, warnings);
+        }),
+    );
     return Promise.all(checks);
+}
+
+/** An ExternalSecret as kubectl prints it: its name and status conditions. */
+export interface ExternalSecretStatus {
+    metadata: { name: string };
+    status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+}
+
+/** A core/v1 Event as kubectl prints it. */
+export interface WarningEvent {
+    involvedObject: { name: string };
+    message?: string;
+    lastTimestamp?: string | null;
+    eventTime?: string | null;
+    metadata?: { creationTimestamp?: string };
+}
+
+const readyOf = (e: ExternalSecretStatus) => e.status?.conditions?.find((c) => c.type === "Ready");
+
+/**
+ * Whether the stack's ExternalSecrets are synced. External Secrets' Ready condition says only that
+ * the provider failed ("could not get secret data from provider"); the Warning event it records
+ * beside it says what (the missing 1Password item): a failure names both.
+ */
+export function externalSecretsOutcome(items: ExternalSecretStatus[], warnings: WarningEvent[]): Omit<CheckOutcome, "name"> {
+    if (items.length === 0) return skip("the stack manages no ExternalSecret (onepassword.mode is not external-secrets)");
+    const when = (w: WarningEvent) => Date.parse(w.lastTimestamp ?? w.eventTime ?? w.metadata?.creationTimestamp ?? "") || 0;
+    const problems = items
+        .filter((i) => readyOf(i)?.status !== "True")
+        .map((i) => {
+            const ready = readyOf(i);
+            const latest = warnings.filter((w) => w.involvedObject.name === i.metadata.name).sort((a, b) => when(b) - when(a))[0];
+            const why = ready ? `${ready.reason ?? "not Ready"}: ${ready.message ?? ""}`.replace(/: $/, "") : "not reconciled yet (is the External Secrets controller running?)";
+            return `${i.metadata.name} ${why}${latest?.message ? ` (last warning: ${latest.message})` : ""}`;
+        });
+    if (problems.length) return fail(`${problems.length} of ${items.length} not Ready: ${problems.join("; ")}`);
+    return pass(`${items.length} Ready: ${items.map((i) => i.metadata.name).sort().join(", ")}`);
 }
 
 function run(command: string, args: string[], timeoutMs: number): Promise<string> {
@@ -195,7 +250,7 @@ export const USAGE = `usage: npm run verify -- --outputs FILE [--url URL] [--tim
   --outputs FILE     the stack outputs: pulumi stack output --json --show-secrets > FILE
   --url URL          where to reach authentik (default: the outputs' authentik.url)
   --timeout SECONDS  per check (default 10)
-  --kubectl PATH     kubectl for the PgBouncer and CNPG checks (default: kubectl on PATH, else skipped)
+  --kubectl PATH     kubectl for the PgBouncer, CNPG and ExternalSecret checks (default: kubectl on PATH, else skipped)
   --context NAME     the kubeconfig context kubectl uses (default: the stack file's kubernetes:context)
   --config FILE      the stack file that names it (default: Pulumi.<PULUMI_STACK or homelab>.yaml)
   AUTHENTIK_TOKEN    an API token, for the API and outpost checks (skipped without it)
