@@ -11,9 +11,18 @@
 # - pulumi-resource-kubernetes: the Kubernetes provider, github.com/pulumi/pulumi-kubernetes/provider/v4
 #   (e2e/tools/kubernetes: the one version the proxy serves), its schema embedded by the module's
 #   own generator and its version stamped with the module's version.
-# - etcd and kube-apiserver (e2e/tools/etcd, e2e/tools/kube-apiserver).
+# - etcd and kube-apiserver (e2e/tools/etcd, e2e/tools/kube-apiserver), and kube-controller-manager
+#   (e2e/tools/kube-controller-manager, the same Kubernetes release) for a suite that needs its
+#   garbage collector.
 # - pulumi-resource-pulumi-nodejs: the dynamic-provider host, a two-line shim over the SDK's own
 #   entry point (what the CLI distribution ships).
+# - external-secrets: the External Secrets Operator's controller, github.com/external-secrets/external-secrets
+#   v0.16.2 (e2e/tools/external-secrets; v1.3.2 cannot be built from the proxy: its apis, runtime and
+#   providers are nested modules the proxy does not serve), and beside it the CRDs of that same
+#   version (external-secrets-crds, copied from the module's config/crds/bases).
+# - reloader: stakater Reloader (e2e/tools/reloader), which rolls the Deployments whose Secrets
+#   External Secrets changes.
+# These two are always built: a controller on PATH would not match the CRDs.
 #
 # E2E_BUILD=1 builds every program even where PATH has one.
 set -euo pipefail
@@ -82,6 +91,20 @@ build_kubernetes() {
   echo "$dir/pulumi-resource-kubernetes"
 }
 
+# External Secrets' controller, and beside it (crds/) the CRDs of the same module version, once.
+build_external_secrets() {
+  local binary dir module=github.com/external-secrets/external-secrets
+  binary="$(build external-secrets external-secrets .)"
+  dir="$(dirname "$binary")"
+  if [ ! -d "$dir/crds" ]; then
+    rm -rf "$dir/crds.tmp" && mkdir "$dir/crds.tmp"
+    cp "$(cd e2e/tools/external-secrets && go list -m -f '{{.Dir}}' "$module")"/config/crds/bases/*.yaml "$dir/crds.tmp/"
+    rm -f "$dir/crds.tmp/kustomization.yaml"
+    chmod -R u+w "$dir/crds.tmp" && mv "$dir/crds.tmp" "$dir/crds"
+  fi
+  echo "$binary"
+}
+
 # Where a program comes from: PATH, else its build.
 provide() { # <binary> <build command…>
   local binary="$1" found
@@ -100,6 +123,11 @@ provide pulumi build pulumi pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
 provide pulumi-resource-kubernetes build_kubernetes
 provide etcd build etcd etcd .
 provide kube-apiserver build kube-apiserver kube-apiserver .
+provide kube-controller-manager build kube-controller-manager kube-controller-manager .
+ESO="$(build_external_secrets)"
+ln -sfn "$ESO" "$OUT/external-secrets"
+ln -sfn "$(dirname "$ESO")/crds" "$OUT/external-secrets-crds"
+ln -sfn "$(build reloader reloader github.com/stakater/Reloader)" "$OUT/reloader"
 
 rm -f "$OUT/pulumi-resource-pulumi-nodejs"
 cat > "$OUT/pulumi-resource-pulumi-nodejs" <<'EOF'
