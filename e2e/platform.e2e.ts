@@ -13,16 +13,16 @@ import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as http from "node:http";
 import { execFileSync } from "node:child_process";
 import YAML from "yaml";
 import { ADMIN_TOKEN, FakeAuthentik } from "../tests/support/fake-authentik";
-import { CHART as CHART_FILE, checkedReferencePath, referenceFiles } from "../tools/reference";
+import { CHART as CHART_FILE, checkedReferencePath } from "../tools/reference";
 import { destructiveStatefulSteps } from "../tools/preview-guard";
 import { realTool } from "../tests/support/tools";
 import { CONTEXT, Cluster, KubeObject, startCluster } from "./support/cluster";
 import { Project, Run, e2eBin, homelabConfigFor, ok, project, standInAuthentik } from "./support/pulumi";
 import { programWithChart } from "./stacks/platform";
+import { chartRepository, referenceCrds, traefikMiddlewareCrd } from "./support/platform";
 
 const STACK = "e2e";
 /** The packaged chart, checked against tools/reference.json. */
@@ -40,46 +40,10 @@ let fake: FakeAuthentik;
 let platform: Project;
 const pulumi = (...args: string[]) => platform.run(...args);
 
-/** The Traefik Middleware CRD is not among the references: a schema-less stand-in for its kind. */
-function traefikMiddlewareCrd(dir: string): string {
-    const file = path.join(dir, "traefik-middleware-crd.yaml");
-    fs.writeFileSync(
-        file,
-        YAML.stringify({
-            apiVersion: "apiextensions.k8s.io/v1",
-            kind: "CustomResourceDefinition",
-            metadata: { name: "middlewares.traefik.io" },
-            spec: {
-                group: "traefik.io",
-                scope: "Namespaced",
-                names: { kind: "Middleware", listKind: "MiddlewareList", plural: "middlewares", singular: "middleware" },
-                versions: [{ name: "v1alpha1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
-            },
-        }),
-    );
-    return file;
-}
-
-/** A chart repository on loopback serving the packaged chart under its version, as charts.goauthentik.io does. */
-async function chartRepository(file: string): Promise<string> {
-    const version = /authentik-([\d.]+)\.tgz$/.exec(file)![1];
-    const index = YAML.stringify({ apiVersion: "v1", entries: { authentik: [{ name: "authentik", version, urls: [`authentik-${version}.tgz`] }] } });
-    const server = http.createServer((req, res) => {
-        if (req.url === "/index.yaml") res.end(index);
-        else if (req.url === `/authentik-${version}.tgz`) res.end(fs.readFileSync(file));
-        else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    server.unref();
-    return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
-
 before(async () => {
     const bin = e2eBin();
     platform = project("platform", programWithChart(CHART, await chartRepository(CHART)), { project: { plugins: { providers: [{ name: "kubernetes", path: bin }] } } });
-    const crds = referenceFiles()
-        .filter((r) => /^(cnpg|external-secrets|prometheus-operator)\//.test(r.file))
-        .map((r) => checkedReferencePath(r.file));
+    const crds = referenceCrds(["cnpg", "external-secrets", "prometheus-operator"]);
     cluster = await startCluster(bin, path.join(platform.dir, "cluster"), [...crds, traefikMiddlewareCrd(platform.dir)]);
     platform.env.KUBECONFIG = cluster.kubeconfig;
     fake = await standInAuthentik(platform);

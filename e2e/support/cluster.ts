@@ -3,7 +3,8 @@
  * from their Go modules), a service-account key pair and a bearer token for a cluster admin, a
  * kubeconfig with one context, and the CRDs the platform's objects need. No controller manager,
  * scheduler or kubelet runs: objects are stored and validated (schemas, CRDs, admission), nothing
- * becomes ready, and a namespace being deleted stays Terminating.
+ * becomes ready, and a namespace being deleted stays Terminating. A suite may start controllers of
+ * its own against it (`run`: External Secrets, Reloader).
  */
 import * as fs from "node:fs";
 import * as https from "node:https";
@@ -24,6 +25,13 @@ export interface Cluster {
     remove(apiPath: string): Promise<void>;
     /** Creates an object (POST to its collection). */
     create(collection: string, object: object): Promise<KubeObject>;
+    /**
+     * Starts the program `name` of the e2e bin directory as a controller of this cluster (KUBECONFIG
+     * set, output in logs/<name>.log); it stops with the cluster.
+     */
+    run(name: string, args: string[]): void;
+    /** Where the programs' logs are. */
+    logs: string;
     stop(): Promise<void>;
 }
 
@@ -50,9 +58,9 @@ export async function startCluster(bin: string, dir: string, crds: string[]): Pr
     const children: ChildProcess[] = [];
     const logs = path.join(dir, "logs");
     fs.mkdirSync(logs, { recursive: true });
-    const start = (name: string, args: string[]) => {
+    const start = (name: string, args: string[], env?: NodeJS.ProcessEnv) => {
         const out = fs.openSync(path.join(logs, `${name}.log`), "w");
-        const child = spawn(path.join(bin, name), args, { stdio: ["ignore", out, out] });
+        const child = spawn(path.join(bin, name), args, { stdio: ["ignore", out, out], env: env ?? process.env });
         children.push(child);
         return child;
     };
@@ -111,6 +119,10 @@ export async function startCluster(bin: string, dir: string, crds: string[]): Pr
 
     const cluster: Cluster = {
         kubeconfig,
+        logs,
+        run(name, args) {
+            start(name, args, { ...process.env, KUBECONFIG: kubeconfig });
+        },
         async get(apiPath) {
             const res = await request("GET", apiPath);
             if (res.status === 404) return undefined;
