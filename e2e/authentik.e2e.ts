@@ -10,13 +10,11 @@
  */
 import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as path from "node:path";
-import YAML from "yaml";
 import { ADMIN_TOKEN, FakeAuthentik } from "../tests/support/fake-authentik";
 import { protectedAppProject } from "../tests/support/packages";
 import { consumerPermissions } from "../components/authentik-access/model";
-import { Project, homelabConfigFor, ok, project, projectIn, standInAuthentik } from "./support/pulumi";
+import { Project, homelabConfigFor, initStack, ok, project, projectIn, standInAuthentik } from "./support/pulumi";
 import { program } from "./stacks/authentik";
 
 const STACK = "e2e";
@@ -38,9 +36,7 @@ function stackConfig(url: string): Record<string, unknown> {
 before(async () => {
     platform = project("authentik", program);
     fake = await standInAuthentik(platform);
-    fs.writeFileSync(path.join(platform.dir, `Pulumi.${STACK}.yaml`), YAML.stringify({ config: stackConfig(fake.url) }));
-    ok(await pulumi("stack", "init", STACK), "stack init");
-    ok(await pulumi("config", "set", "--secret", "authentik-platform:bootstrapToken", ADMIN_TOKEN), "config set --secret");
+    await initStack(platform, STACK, stackConfig(fake.url), { bootstrapToken: ADMIN_TOKEN });
 });
 
 after(async () => {

@@ -25,7 +25,7 @@ import { realTool } from "../tests/support/tools";
 import { ROOT } from "../tests/helpers";
 import { CHART as CHART_FILE, checkedReferencePath } from "../tools/reference";
 import { CONTEXT, Cluster, KubeObject, startCluster } from "./support/cluster";
-import { Project, e2eBin, homelabConfigFor, ok, project, standInAuthentik } from "./support/pulumi";
+import { Project, e2eBin, homelabConfigFor, initStack, ok, project, standInAuthentik } from "./support/pulumi";
 import { chartRepository, referenceCrds, traefikMiddlewareCrd } from "./support/platform";
 import { programWithChart } from "./stacks/platform";
 
@@ -176,9 +176,7 @@ before(async () => {
         smtpPassword: { onepassword: { item: "smtp-relay", field: "password" } },
         ...Object.fromEntries(Object.keys(SECRETS).map((k) => [k, "config"])),
     };
-    fs.writeFileSync(path.join(platform.dir, `Pulumi.${STACK}.yaml`), YAML.stringify({ config }));
-    ok(await pulumi("stack", "init", STACK), "stack init");
-    for (const [key, value] of Object.entries(SECRETS)) ok(await pulumi("config", "set", "--secret", `authentik-platform:${key}`, value), `config set --secret ${key}`);
+    await initStack(platform, STACK, config, SECRETS);
 });
 
 after(async () => {

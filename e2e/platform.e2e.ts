@@ -20,7 +20,7 @@ import { CHART as CHART_FILE, checkedReferencePath } from "../tools/reference";
 import { destructiveStatefulSteps } from "../tools/preview-guard";
 import { realTool } from "../tests/support/tools";
 import { CONTEXT, Cluster, KubeObject, startCluster } from "./support/cluster";
-import { Project, Run, e2eBin, homelabConfigFor, ok, project, standInAuthentik } from "./support/pulumi";
+import { Project, Run, e2eBin, homelabConfigFor, initStack, ok, project, standInAuthentik } from "./support/pulumi";
 import { programWithChart } from "./stacks/platform";
 import { chartRepository, referenceCrds, traefikMiddlewareCrd } from "./support/platform";
 
@@ -51,9 +51,7 @@ before(async () => {
     const config = homelabConfigFor(fake.url);
     config["kubernetes:context"] = CONTEXT;
     config["authentik-platform:credentials"] = Object.fromEntries(Object.keys(SECRETS).map((k) => [k, "config"]));
-    fs.writeFileSync(path.join(platform.dir, `Pulumi.${STACK}.yaml`), YAML.stringify({ config }));
-    ok(await pulumi("stack", "init", STACK), "stack init");
-    for (const [key, value] of Object.entries(SECRETS)) ok(await pulumi("config", "set", "--secret", `authentik-platform:${key}`, value), `config set --secret ${key}`);
+    await initStack(platform, STACK, config, SECRETS);
 });
 
 after(async () => {

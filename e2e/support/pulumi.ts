@@ -189,6 +189,16 @@ export function homelabConfigFor(url: string): Record<string, unknown> {
 }
 
 /**
+ * Makes the stack `name` of `project` with `config` in its stack file and `secrets` (keys of the
+ * `authentik-platform` namespace) set as secure values, as a user does with `pulumi config set --secret`.
+ */
+export async function initStack(project: Project, name: string, config: Record<string, unknown>, secrets: Record<string, string>): Promise<void> {
+    fs.writeFileSync(path.join(project.dir, `Pulumi.${name}.yaml`), YAML.stringify({ config }));
+    ok(await project.run("stack", "init", name), "stack init");
+    for (const [key, value] of Object.entries(secrets)) ok(await project.run("config", "set", "--secret", `authentik-platform:${key}`, value), `config set --secret ${key}`);
+}
+
+/**
  * The authentik stand-in of the contract tests, over HTTPS on 127.0.0.1 as authentik is behind its
  * ingress, with a certificate made in `dir`; the project's Node processes are told to trust it.
  */
