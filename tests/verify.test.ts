@@ -233,10 +233,20 @@ describe("npm run verify", () => {
     it("says when External Secrets has not reconciled an ExternalSecret yet, and skips a stack without any", async () => {
         const fresh = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", [{ metadata: { name: "pgbouncer-auth" } }]) });
         assert.deepEqual(failed(fresh), ["ExternalSecrets synced: 1 of 1 not Ready: pgbouncer-auth not reconciled yet (is the External Secrets controller running?)"]);
+        const bare = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", [{ metadata: { name: "z-bare" }, status: { conditions: [{ type: "Ready", status: "False" }] } }]) });
+        assert.deepEqual(failed(bare), ["ExternalSecrets synced: 1 of 1 not Ready: z-bare not Ready"], "a condition without reason or message, and no warning");
+        // Only the Ready condition counts; the names are listed sorted.
+        const deleted = { metadata: { name: "a-first" }, status: { conditions: [{ type: "Deleted", status: "False" }, { type: "Ready", status: "True" }] } };
+        const sorted = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", [externalSecret("m-middle"), deleted]) });
+        assert.equal(sorted.find((c) => c.name === "ExternalSecrets synced")!.detail, "2 Ready: a-first, m-middle");
         const none = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", []) });
         assert.deepEqual([status(none)["ExternalSecrets synced"], none.find((c) => c.name === "ExternalSecrets synced")!.detail], ["SKIP", "the stack manages no ExternalSecret (onepassword.mode is not external-secrets)"]);
         const noCrd = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", `error: the server doesn't have a resource type "externalsecrets"`) });
-        assert.equal(status(noCrd)["ExternalSecrets synced"], "SKIP", "no External Secrets in the cluster: a stack in another mode");
+        assert.deepEqual(
+            [status(noCrd)["ExternalSecrets synced"], noCrd.find((c) => c.name === "ExternalSecrets synced")!.detail],
+            ["SKIP", "External Secrets is not installed (onepassword.mode is not external-secrets)"],
+            "no External Secrets in the cluster: a stack in another mode",
+        );
         const denied = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", "Error from server (Forbidden): externalsecrets.external-secrets.io is forbidden") });
         assert.match(failed(denied).join("\n"), /^ExternalSecrets synced: kubectl-\d+ get externalsecrets\.external-secrets\.io --selector: Error from server \(Forbidden\): externalsecrets\.external-secrets\.io is forbidden$/, "any other kubectl failure fails the check");
     });
