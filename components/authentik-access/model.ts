@@ -2,54 +2,21 @@
  * Decisions of the least-privilege automation path, as plain data: which authentik permissions the
  * program's own service account needs, and when its token is rotated.
  *
- * authentik's RBAC (goauthentik/authentik, authentik/rbac): a role's global permission
- * `<app>.view_<model>` lets a user list and retrieve every object of the model, `add_`/`change_`/
- * `delete_` create, update and delete. Without the view permission a list or retrieve answers 403.
- * A service account may always create, read (`view_token_key` is granted on creation) and delete
+ * The permission of each operation comes from the engine (authentik-api/permissions.ts, over the
+ * model each kind names). A service account may always create, read (`view_token_key` is granted on creation) and delete
  * its own API tokens, whatever its role: that is how the token renews itself without a superuser.
  */
+import { kinds } from "../authentik-api/kinds";
+import { ADMIN_WRITES, modelOfKind, ownerOf, permission, referencePermissions } from "../authentik-api/permissions";
 
-/** The model each engine kind writes (authentik-api/kinds.ts); a membership writes its outpost. */
-const KIND_MODELS = {
-    Application: "authentik_core.application",
-    Group: "authentik_core.group",
-    PolicyBinding: "authentik_policies.policybinding",
-    Outpost: "authentik_outposts.outpost",
-    OutpostMember: "authentik_outposts.outpost",
-    ProxyProvider: "authentik_providers_proxy.proxyprovider",
-    OAuth2Provider: "authentik_providers_oauth2.oauth2provider",
-    RadiusProvider: "authentik_providers_radius.radiusprovider",
-    LdapProvider: "authentik_providers_ldap.ldapprovider",
-} as const;
+/** Every model the engine's kinds write (authentik-api/kinds.ts), once each. */
+const MANAGED_MODELS: readonly string[] = [...new Set(Object.keys(kinds).flatMap((kind) => modelOfKind(kind) ?? []))];
 
-/** Models the program creates, updates and deletes (every kind in authentik-api/kinds.ts). */
-const MANAGED_MODELS: readonly string[] = [...new Set(Object.values(KIND_MODELS))];
-
-/** Models the program only looks up by slug or name (references in provider and outpost bodies). */
-const REFERENCED_MODELS = [
-    "authentik_flows.flow",
-    "authentik_providers_oauth2.scopemapping",
-    "authentik_crypto.certificatekeypair",
-    "authentik_outposts.kubernetesserviceconnection",
-] as const;
-
-const permission = (verb: string, model: string) => {
-    const [app, name] = model.split(".");
-    return `${app}.${verb}_${name}`;
-};
-
-
-/**
- * The permission an operation on a kind needs: `verb` on its model. A membership is a change of
- * its outpost, whatever it does. Undefined for kinds only a superuser manages (the account, its role).
- */
-export function permissionFor(kind: string, verb: "view" | "add" | "change" | "delete"): string | undefined {
-    const model = (KIND_MODELS as Record<string, string>)[kind];
-    return model && permission(kind === "OutpostMember" && verb !== "view" ? "change" : verb, model);
-}
+/** The model of a kind that names one. */
+const modelNamed = (kind: string): string => modelOfKind(kind)!;
 
 /** The models a consuming stack's ProtectedApp writes. */
-const CONSUMER_MODELS = [KIND_MODELS.Application, KIND_MODELS.PolicyBinding, KIND_MODELS.ProxyProvider, KIND_MODELS.OAuth2Provider];
+const CONSUMER_MODELS = ["Application", "PolicyBinding", "ProxyProvider", "OAuth2Provider"].map(modelNamed);
 
 /**
  * What a consuming stack's token holds globally for ProtectedApp: view and add on applications,
@@ -59,7 +26,7 @@ const CONSUMER_MODELS = [KIND_MODELS.Application, KIND_MODELS.PolicyBinding, KIN
  * membership writes the outpost's provider list).
  */
 export function consumerPermissions(): string[] {
-    const { Group, Outpost } = KIND_MODELS;
+    const [Group, Outpost] = ["Group", "Outpost"].map(modelNamed);
     return [
         ...CONSUMER_MODELS.flatMap((m) => [permission("view", m), permission("add", m)]),
         permission("view", Group),
@@ -73,25 +40,8 @@ export function consumerInitialPermissions(): string[] {
     return CONSUMER_MODELS.flatMap(ownerOf).sort();
 }
 
-/** Change and delete on one model: what a role needs on the objects it owns. */
-const ownerOf = (model: string) => [permission("change", model), permission("delete", model)];
-
-/** The view permissions that resolving an object's references (flows, mappings, keys, connections) needs. */
-export function referencePermissions(): string[] {
-    return REFERENCED_MODELS.map((m) => permission("view", m));
-}
-
-/**
- * Kinds only the admin credential writes. authentik's GroupSerializer accepts `users` (and
- * `parents`) from anyone who may change the group (authentik/core/api/groups.py), so a token with
- * `change_group` can put itself into a superuser group and is superuser in one request (seen on a
- * real 2026.2.2 server). The automation token only looks groups up; the admin credential creates,
- * changes and deletes them, and sets `is_superuser` (GroupSerializer.validate_is_superuser).
- */
-export const ADMIN_WRITES: readonly string[] = ["Group"];
-
 /** The models the automation token writes: every managed one but the admin's (ADMIN_WRITES). */
-const WRITTEN_MODELS: readonly string[] = [...new Set(Object.entries(KIND_MODELS).filter(([kind]) => !ADMIN_WRITES.includes(kind)).map(([, model]) => model))];
+const WRITTEN_MODELS: readonly string[] = [...new Set(Object.keys(kinds).filter((kind) => !ADMIN_WRITES.includes(kind)).flatMap((kind) => modelOfKind(kind) ?? []))];
 
 /**
  * The automation role's global permissions, sorted: view on every managed and referenced model,
@@ -111,25 +61,6 @@ export function automationPermissions(): string[] {
  */
 export function automationInitialPermissions(): string[] {
     return WRITTEN_MODELS.flatMap(ownerOf).sort();
-}
-
-/**
- * The object permissions the admin credential hands the automation role on an object the token
- * did not create (adopted from Terraform, made before this design, authentik's embedded outpost):
- * change and delete, and only change on an outpost authentik manages (it is never deleted).
- * None for kinds the admin credential writes itself, for memberships (their outpost's permission
- * is the outpost's), and for the account's own objects.
- */
-export function objectPermissionsFor(kind: string, spec: { managed?: unknown }): string[] {
-    const model = (KIND_MODELS as Record<string, string>)[kind];
-    if (!model || ADMIN_WRITES.includes(kind) || kind === "OutpostMember") return [];
-    return spec.managed ? [permission("change", model)] : ownerOf(model);
-}
-
-/** The model an object permission is on (`authentik_core.change_application` → `authentik_core.application`). */
-export function modelOf(objectPermission: string): string {
-    const [app, codename] = objectPermission.split(".");
-    return `${app}.${codename.replace(/^[a-z]+_/, "")}`;
 }
 
 /** What each consuming stack's token may touch, for the plan's security summary (one line, or none). */

@@ -29,6 +29,12 @@ type Body = Record<string, unknown>;
 type Spec = Record<string, unknown>;
 
 export interface KindSpec {
+    /**
+     * The Django model (`app_label.model`) whose permissions an operation on this kind needs, as
+     * authentik's RBAC names them (a membership writes its outpost). None for kinds only a
+     * superuser manages (the account, its role). permissions.ts reads it.
+     */
+    model?: string;
     /** Natural key shown in messages and used to find an object again (adopt, retried creates). */
     naturalKey(spec: Spec): string;
     find(api: Apis, spec: Spec): Promise<Remote | undefined>;
@@ -406,6 +412,7 @@ export async function assignObjectPermissions(api: Apis, role: string, model: st
 
 export const kinds: Record<string, KindSpec> = {
     ProxyProvider: providerKind("ProxyProvider", "providersProxy", "proxyProviderRequest", "nameIexact", {
+        model: "authentik_providers_proxy.proxyprovider",
         async body(api, spec) {
             return {
                 name: spec.name,
@@ -419,6 +426,7 @@ export const kinds: Record<string, KindSpec> = {
         },
     }, (holder) => ({ mode: holder.mode, internalHost: holder.internalHost })),
     OAuth2Provider: providerKind("OAuth2Provider", "providersOauth2", "oAuth2ProviderRequest", "name", {
+        model: "authentik_providers_oauth2.oauth2provider",
         async body(api, spec) {
             return present({
                 name: spec.name,
@@ -436,6 +444,7 @@ export const kinds: Record<string, KindSpec> = {
         setFields: ["propertyMappings", "redirectUris"],
     }),
     RadiusProvider: providerKind("RadiusProvider", "providersRadius", "radiusProviderRequest", "nameIexact", {
+        model: "authentik_providers_radius.radiusprovider",
         async body(api, spec) {
             return present({
                 name: spec.name,
@@ -446,6 +455,7 @@ export const kinds: Record<string, KindSpec> = {
         },
     }),
     LdapProvider: providerKind("LdapProvider", "providersLdap", "lDAPProviderRequest", "nameIexact", {
+        model: "authentik_providers_ldap.ldapprovider",
         async body(api, spec) {
             return present({
                 name: spec.name,
@@ -460,6 +470,7 @@ export const kinds: Record<string, KindSpec> = {
         const { create, retrieve, update, destroy } = crud("core", "coreApplications", "applicationRequest", "slug");
         const ops = { create, retrieve, update, destroy };
         return {
+            model: "authentik_core.application",
             naturalKey: (spec) => s(spec.slug),
             // By its address, not the list: for anyone but a superuser the list holds only the
             // applications the caller may *use* (policy-checked), and superuser_full_list is
@@ -491,6 +502,7 @@ export const kinds: Record<string, KindSpec> = {
     Group: (() => {
         const { list, ...ops } = crud("core", "coreGroups", "groupRequest", "groupUuid");
         return {
+            model: "authentik_core.group",
             naturalKey: byName,
             find: async (api, spec) => exactly(await list(api, { name: s(spec.name), includeUsers: false }), "name", spec.name),
             async body(_api, spec) {
@@ -510,6 +522,7 @@ export const kinds: Record<string, KindSpec> = {
             return (await list(api, { target: s(spec.target) })).filter((b) => b.group === group);
         };
         return {
+            model: "authentik_policies.policybinding",
             naturalKey: (spec) => `${spec.target}/${spec.group ?? spec.groupName}`,
             async find(api, spec) {
                 const matches = await sameGroup(api, spec);
@@ -537,6 +550,7 @@ export const kinds: Record<string, KindSpec> = {
     Outpost: (() => {
         const { list, ...ops } = outpostCrud;
         return {
+            model: "authentik_outposts.outpost",
             naturalKey: (spec) => s(spec.managed ?? spec.name),
             async find(api, spec) {
                 const [field, value] = spec.managed ? ["managed", spec.managed] : ["name", spec.name];
@@ -575,6 +589,7 @@ export const kinds: Record<string, KindSpec> = {
         } satisfies KindSpec;
     })(),
     OutpostMember: {
+        model: "authentik_outposts.outpost",
         naturalKey: (spec) => `provider ${spec.provider} on outpost ${s(spec.outpostName ?? spec.outpost)}`,
         async find(api, spec) {
             const uuid = spec.outpost !== undefined ? s(spec.outpost) : await outpostUuid(api, s(spec.outpostName));

@@ -21,7 +21,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { Apis, Connection, apisFor } from "./client";
 import { KindSpec, Remote, assignObjectPermissions, engineCache, groupPk, kinds } from "./kinds";
-import { ADMIN_WRITES, modelOf, objectPermissionsFor, permissionFor, referencePermissions } from "../authentik-access/model";
+import { ADMIN_WRITES, modelOf, objectPermissionsFor, permissionFor, referencePermissions } from "./permissions";
 import { PermanentError, ReadinessOptions, RetryPolicy, isGone, isRefused, isUnreachable, mayHaveCommitted, realClock, statusOf, waitForReady, withRetry } from "./retry";
 
 /** Bump when the engine's behaviour changes, so existing objects are re-applied. */
