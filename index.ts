@@ -4,8 +4,8 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { staleBuild } from "./components/lib/build-stamp";
-import { loadStackConfig } from "./stacks/load";
+import { staleBuild } from "./lib/build-stamp";
+import { loadStackConfig } from "./config/load";
 import { createPlatform } from "./components/platform";
 
 const stale = staleBuild(path.resolve(__dirname, ".."), __dirname);

@@ -4,22 +4,22 @@
 export default {
   packageManager: "npm",
   // The modules that decide: validation, manifests, values, budgets, rendering and the API engine.
-  // The stack configuration (stacks/config/, schema.ts, providers.ts) has its own profile:
+  // The stack configuration (config/, schema.ts, providers.ts) has its own profile:
   // stryker.unit.config.mjs (npm run mutate:unit).
   mutate: [
     "packages/contract/index.ts",
     "components/*/manifests.ts",
     "components/authentik/values.ts",
-    "components/authentik/capacity.ts",
+    "config/capacity.ts",
     "components/authentik/outposts.ts",
     "components/authentik-access/model.ts",
     "components/authentik-access/token.ts",
     "components/secrets/render.ts",
     "components/authentik-objects/model.ts",
-    "components/authentik-objects/app.ts",
-    "components/authentik-api/*.ts",
-    "components/lib/*.ts",
-    "!components/lib/build-stamp.ts",
+    "lib/authentik-api/app.ts",
+    "lib/authentik-api/*.ts",
+    "lib/*.ts",
+    "!lib/build-stamp.ts",
   ],
   // Tests run from the compiled bin/, so the sandbox builds the instrumented sources first.
   buildCommand: "npm run --silent build",

@@ -9,7 +9,7 @@ import base from "./stryker.config.mjs";
 
 export default {
   ...base,
-  mutate: ["stacks/config/*.ts", "stacks/schema.ts", "stacks/providers.ts"],
+  mutate: ["config/*.ts", "config/schema.ts", "config/providers.ts"],
   tap: {
     testFiles: [
       "bin/tests/schema.test.js",

@@ -3,7 +3,7 @@
  * them. Pure; the offline plan prints them and writes their sum, which the deploy job takes as its
  * time limit.
  */
-import { StackConfig, usesApi } from "../stacks/config";
+import { StackConfig, usesApi } from "../config";
 import { releaseTimeoutSeconds } from "./authentik/values";
 import { OPERATOR_TIMEOUT_SECONDS, UPGRADE_BACKUP_TIMEOUT_MINUTES } from "./database/manifests";
 

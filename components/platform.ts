@@ -4,13 +4,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { StackConfig, adminCredential, credentialsInUse, usesApi } from "../stacks/config";
+import { StackConfig, adminCredential, credentialsInUse, usesApi } from "../config";
 import { AutomationAccess, BootstrapTokenRevocation } from "./authentik-access";
 import { outpostsApart } from "./authentik/outposts";
 import { automationInitialPermissions, automationPermissions, consumerInitialPermissions, consumerPermissions } from "./authentik-access/model";
 import { AuthentikObjects } from "./authentik-objects";
 import { retryPolicyOf } from "./authentik-objects/model";
-import type { LoadedConfig } from "../stacks/load";
+import type { LoadedConfig } from "../config/load";
 import { CONTRACT_VERSION, PlatformOutputs } from "../packages/contract";
 import { CredentialValue, Credentials } from "./secrets";
 import { CnpgOperator, Database } from "./database";
@@ -19,11 +19,12 @@ import { PgBouncer } from "./pgbouncer";
 import { labels as pgbouncerLabels } from "./pgbouncer/manifests";
 import { AuthentikRelease } from "./authentik";
 import { Observability } from "./observability";
-import { capacityOf } from "./authentik/capacity";
-import { CHART, authentikUrl, serverServiceUrl } from "./authentik/values";
-import { appLabels, podSecurityLabels } from "./lib/k8s";
-import { defaultDenyPolicy } from "./lib/network";
-import { importTransformation } from "./lib/imports";
+import { capacityOf } from "../config/capacity";
+import { CHART } from "./authentik/values";
+import { authentikUrl, serverServiceUrl } from "../config";
+import { appLabels, podSecurityLabels } from "../lib/k8s";
+import { defaultDenyPolicy } from "../lib/network";
+import { importTransformation } from "../lib/imports";
 
 type Outputs = { [K in keyof PlatformOutputs]: pulumi.Input<PlatformOutputs[K]> };
 

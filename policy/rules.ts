@@ -8,7 +8,8 @@
  * inside a Helm release are invisible to policies), and authentik outposts (dynamic resources).
  */
 
-import { isPinnedImage } from "../components/lib/images";
+import { isPinnedImage } from "../lib/images";
+import { CRITICAL_ANNOTATION } from "../lib/k8s";
 
 /** A resource as the rules see it (a policy pack's PolicyResource or a plan resource). */
 export interface PolicyInput {
@@ -32,8 +33,6 @@ export interface Rule {
     check(resources: PolicyInput[]): Violation[];
 }
 
-/** Deployments marked critical (annotation on the Deployment) need replicas and a PDB that keeps serving. */
-export const CRITICAL_ANNOTATION = "policy.homelab.io/critical";
 /** Outposts authentik deploys: at least this many replicas. */
 export const MIN_OUTPOST_REPLICAS = 2;
 export const MIN_CRITICAL_REPLICAS = 3;

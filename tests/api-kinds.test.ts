@@ -6,8 +6,8 @@
  */
 import { beforeEach, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { appPasswordIdentifier, kinds, listAll, resetEngineCache } from "../components/authentik-api/kinds";
-import type { Apis } from "../components/authentik-api/client";
+import { appPasswordIdentifier, kinds, listAll, resetEngineCache } from "../lib/authentik-api/kinds";
+import type { Apis } from "../lib/authentik-api/client";
 
 type Params = Record<string, unknown>;
 const page = (results: unknown[]) => ({ pagination: { next: 0 }, results });

@@ -5,8 +5,8 @@
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { apisFor } from "../components/authentik-api/client";
-import { DUPLICATES, ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p, driftOf, project, redactBody, refreshedInputs, stableJson } from "../components/authentik-api/provider";
+import { apisFor } from "../lib/authentik-api/client";
+import { DUPLICATES, ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p, driftOf, project, redactBody, refreshedInputs, stableJson } from "../lib/authentik-api/provider";
 
 describe("state keeps no secret", () => {
     it("clientSecret and sharedSecret are stored as their sha256, other fields as they are", () => {

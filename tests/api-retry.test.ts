@@ -23,7 +23,7 @@ import {
     waitForReady,
     withRetry,
     type Clock,
-} from "../components/authentik-api/retry";
+} from "../lib/authentik-api/retry";
 
 const answer = (status: number, body = "", contentType?: string) => ({
     response: { status, headers: { get: (name: string) => (name.toLowerCase() === "content-type" ? (contentType ?? null) : null) }, text: async () => body },

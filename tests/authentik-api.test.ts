@@ -4,9 +4,9 @@
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../components/authentik-api/provider";
-import { backoffMs, isTransient, mayHaveCommitted } from "../components/authentik-api/retry";
-import { resetEngineCache } from "../components/authentik-api/kinds";
+import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../lib/authentik-api/provider";
+import { backoffMs, isTransient, mayHaveCommitted } from "../lib/authentik-api/retry";
+import { resetEngineCache } from "../lib/authentik-api/kinds";
 import { FakeAuthentik, SEED, useFakeAuthentik } from "./support/fake-authentik";
 import { SKIP_UNDER_MUTATION, callFromState, createFromState } from "./support/serialized";
 

@@ -1,8 +1,9 @@
 /** The authentik release values for the homelab stack, field by field, and every rule's bad input. */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { CREDENTIAL_ENV, authentikNetworkPolicies, authentikUrl, hstsMiddlewareManifest, httpsOnlyBy, podSelector, releaseTimeoutSeconds, releaseValues, serverServiceUrl } from "../components/authentik/values";
-import { StackConfig } from "../stacks/config";
+import { CREDENTIAL_ENV, authentikNetworkPolicies, hstsMiddlewareManifest, podSelector, releaseTimeoutSeconds, releaseValues } from "../components/authentik/values";
+import { authentikUrl, httpsOnlyBy, serverServiceUrl } from "../config";
+import { StackConfig } from "../config";
 import { expectIssue, homelab, parse, set } from "./helpers";
 
 const config = parse(homelab());

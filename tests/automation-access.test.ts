@@ -7,8 +7,8 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as net from "node:net";
-import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../components/authentik-api/provider";
-import { resetEngineCache } from "../components/authentik-api/kinds";
+import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../lib/authentik-api/provider";
+import { resetEngineCache } from "../lib/authentik-api/kinds";
 import { accessSummary, automationInitialPermissions, automationPermissions, rotationDue, tokenIdentifier } from "../components/authentik-access/model";
 import { TOKEN_ENGINE_VERSION, TokenInputs, TokenOutputs, automationTokenProvider as tp } from "../components/authentik-access/token";
 import { REVOCATION_ENGINE_VERSION, RevocationInputs, RevocationOutputs, bootstrapRevocationProvider as rp } from "../components/authentik-access/bootstrap";

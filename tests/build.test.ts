@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
-import { builtFrom, writeStamp } from "../components/lib/build-stamp";
+import { builtFrom, writeStamp } from "../lib/build-stamp";
 import { ROOT } from "./helpers";
 
 const { satisfies } = createRequire(__filename)(path.join(ROOT, "tools", "build.js")) as { satisfies(version: string, range: string): boolean };
@@ -69,8 +69,8 @@ describe("a build with nothing to do", () => {
         write("tools/build.js", fs.readFileSync(path.join(ROOT, "tools", "build.js"), "utf8"));
         write("package.json", JSON.stringify({ engines: pkg.engines }));
         write("tsconfig.json", JSON.stringify({ compilerOptions: { outDir: "bin", rootDir: ".", strict: true }, include: ["components"] }));
-        write("bin/components/lib/build-stamp.js", fs.readFileSync(path.join(ROOT, "bin", "components", "lib", "build-stamp.js"), "utf8"));
-        write("bin/tools/stamp.js", `require("../components/lib/build-stamp").writeStamp(${JSON.stringify(root)}, ${JSON.stringify(path.join(root, "bin"))});`);
+        write("bin/lib/build-stamp.js", fs.readFileSync(path.join(ROOT, "bin", "lib", "build-stamp.js"), "utf8"));
+        write("bin/tools/stamp.js", `require("../lib/build-stamp").writeStamp(${JSON.stringify(root)}, ${JSON.stringify(path.join(root, "bin"))});`);
         const build = () => spawnSync(process.execPath, [path.join(root, "tools", "build.js")], { cwd: root }).status;
         write("components/a.ts", "export const a: number = 1;\n");
         assert.equal(build(), 0);

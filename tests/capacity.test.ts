@@ -1,8 +1,8 @@
 /** The capacity model: table cases for the connection and memory budgets. */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { binomialTail, capacityOf, capacityProblems, describeCapacity, overflowRisk, poolForSpread } from "../components/authentik/capacity";
-import { StackConfig } from "../stacks/config";
+import { binomialTail, capacityOf, capacityProblems, describeCapacity, overflowRisk, poolForSpread } from "../config/capacity";
+import { StackConfig } from "../config";
 import { expectIssue, homelab, parse, set } from "./helpers";
 
 const base = parse(homelab());

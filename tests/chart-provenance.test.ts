@@ -1,5 +1,5 @@
 /**
- * components/authentik/provenance.ts and components/lib/chart.ts: the chart package a repository
+ * components/authentik/provenance.ts and lib/chart.ts: the chart package a repository
  * serves is checked against the recorded digest before Helm installs it. A loopback repository
  * serves a chart built here; the e2e runs the same check against the real packaged chart.
  */
@@ -11,9 +11,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import YAML from "yaml";
-import { chartDigest } from "../components/lib/chart";
+import { chartDigest } from "../lib/chart";
 import { PROVENANCE_ENGINE_VERSION, ProvenanceInputs, chartProvenanceProvider as provider, packageUrl } from "../components/authentik/provenance";
-import { RECORDED_CHART_DIGESTS } from "../components/authentik/values";
+import { RECORDED_CHART_DIGESTS } from "../config";
 import { referenceFiles } from "../tools/reference";
 
 /** A packaged chart `authentik` with these files (paths under authentik/). */

@@ -4,8 +4,8 @@
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { ConfigIssue, IssueLog } from "../stacks/schema";
-import { checkOnePasswordProvider, parseKubernetes } from "../stacks/providers";
+import { ConfigIssue, IssueLog } from "../config/schema";
+import { checkOnePasswordProvider, parseKubernetes } from "../config/providers";
 import { ConfigBlock, homelab, issuesOf, parse, set } from "./helpers";
 
 /** The homelab stack with only these apps (and the dedicated proxy outpost off, since none is on it). */

@@ -1,9 +1,9 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { ConfigError, formatIssues } from "../stacks/schema";
-import { PROJECT, StackConfig, adminCredential, credentialsInUse, parseStackConfig, usesApi } from "../stacks/config";
+import { ConfigError, formatIssues } from "../config/schema";
+import { PROJECT, StackConfig, adminCredential, credentialsInUse, parseStackConfig, usesApi } from "../config";
 import { flattenConfig } from "../tools/stackfile";
-import { isPinnedImage } from "../components/lib/images";
+import { isPinnedImage } from "../lib/images";
 import { expectIssue, homelab, issuesOf, parse, set, parseWith } from "./helpers";
 
 describe("stack configuration", () => {

@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import YAML from "yaml";
-import { ConfigError, ConfigIssue } from "../stacks/schema";
-import { PROJECT, StackConfig, parseStackConfig } from "../stacks/config";
+import { ConfigError, ConfigIssue } from "../config/schema";
+import { PROJECT, StackConfig, parseStackConfig } from "../config";
 import { flattenConfig } from "../tools/stackfile";
 
 export const ROOT = path.resolve(__dirname, "..", "..");

@@ -5,12 +5,12 @@
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { IMAGE_DIGEST, isPinnedImage, isReleaseTag } from "../components/lib/images";
-import { identityOf } from "../components/lib/imports";
-import { coveredAddresses, parseCidr } from "../components/lib/cidr";
-import { podSecurityLabels, selectorMatches } from "../components/lib/k8s";
-import { ANYWHERE, defaultDenyPolicy, fromNamespace, networkPolicy } from "../components/lib/network";
-import { formatBytes, parsePgMemory, parseQuantity, quantityHint } from "../components/lib/units";
+import { IMAGE_DIGEST, isPinnedImage, isReleaseTag } from "../lib/images";
+import { identityOf } from "../lib/imports";
+import { coveredAddresses, parseCidr } from "../lib/cidr";
+import { podSecurityLabels, selectorMatches } from "../lib/k8s";
+import { ANYWHERE, defaultDenyPolicy, fromNamespace, networkPolicy } from "../lib/network";
+import { formatBytes, parsePgMemory, parseQuantity, quantityHint } from "../lib/units";
 import { SECRET_OUTPUT_KEYS } from "../packages/contract";
 
 const HEX = "0123456789abcdef".repeat(4);

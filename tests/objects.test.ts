@@ -7,7 +7,7 @@ import { restrictedViolations } from "../policy/rules";
 import { checkBaseline } from "../tools/checks";
 import { Plan, PlanResource, SECRET } from "../tools/harness";
 import { HOMELAB_FILE, expectIssue, homelab, parse, set, writeStack } from "./helpers";
-import { credentialsInUse } from "../stacks/config";
+import { credentialsInUse } from "../config";
 
 const config = parse(homelab());
 const app = (slug: string) => config.apps.find((a) => a.slug === slug)!;

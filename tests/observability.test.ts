@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import { authentikPodMonitor, pgbouncerServiceMonitor, prometheusRule } from "../components/observability/manifests";
 import { podSelector } from "../components/authentik/values";
 import { labels as pgbouncerLabels, serviceManifest, deploymentManifest, checksum } from "../components/pgbouncer/manifests";
-import { selectorMatches } from "../components/lib/k8s";
+import { selectorMatches } from "../lib/k8s";
 import { validateObject } from "../tools/schemas";
 import { HOMELAB_FILE, homelab, parse } from "./helpers";
 import { planStack } from "../tools/plan";

@@ -13,7 +13,7 @@ import {
     renderIni,
     serviceManifest,
 } from "../components/pgbouncer/manifests";
-import { selectorMatches } from "../components/lib/k8s";
+import { selectorMatches } from "../lib/k8s";
 import { validateObject } from "../tools/schemas";
 import { homelab, parse, set, writeStack } from "./helpers";
 import { planStack } from "../tools/plan";

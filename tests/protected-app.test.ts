@@ -6,8 +6,8 @@
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../components/authentik-api/provider";
-import { resetEngineCache } from "../components/authentik-api/kinds";
+import { ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p } from "../lib/authentik-api/provider";
+import { resetEngineCache } from "../lib/authentik-api/kinds";
 import { consumerInitialPermissions, consumerPermissions } from "../components/authentik-access/model";
 import { ADMIN_TOKEN, FakeAuthentik, SEED, useFakeAuthentik } from "./support/fake-authentik";
 import { protectedAppProject } from "./support/packages";

@@ -14,7 +14,7 @@ import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { EXPORTER_DSN, HBA_FILE, USERLIST_KEY, authTemplates, renderHba, renderIni } from "../components/pgbouncer/manifests";
 import { postgresParameters } from "../components/database/manifests";
 import { externalSecretManifest, fillTemplates } from "../components/secrets/render";
-import { capacityOf } from "../components/authentik/capacity";
+import { capacityOf } from "../config/capacity";
 import { homelab, parse } from "./helpers";
 import { SkippableTest, realTool } from "./support/tools";
 

@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { execFile, execFileSync } from "node:child_process";
 import { CHART, ReferenceFile, chartFile, checkedReferencePath, digestOf, provenanceProblem, referenceFiles, referencePath } from "../tools/reference";
-import { tarEntries } from "../components/lib/chart";
+import { tarEntries } from "../lib/chart";
 import { referenceFile } from "./support/tools";
 import { ROOT } from "./helpers";
 import * as zlib from "node:zlib";

@@ -1,7 +1,7 @@
 /** The schema language the stack configuration is written in, on its own: each kind of field, every message. */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { ConfigError, IssueLog, bool, closest, formatIssues, int, list, obj, oneOf, optional, record, str } from "../stacks/schema";
+import { ConfigError, IssueLog, bool, closest, formatIssues, int, list, obj, oneOf, optional, record, str } from "../config/schema";
 
 type Row = [key: string, value: unknown, problem: string, fix: string];
 

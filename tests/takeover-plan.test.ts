@@ -15,7 +15,7 @@ import { planStack } from "../tools/plan";
 import type { Plan } from "../tools/harness";
 import { Mapping, TakeoverReport, readTerraformState, renderTakeover, takeoverReport } from "../tools/takeover";
 import { HOMELAB_FILE, ROOT, homelab, writeStack } from "./helpers";
-import type { StackConfig } from "../stacks/config";
+import type { StackConfig } from "../config";
 
 const FIXTURE = path.join(ROOT, "tests", "fixtures", "terraform", "terraform.tfstate");
 /** Every secret the fixture holds in plain text, as Terraform states do. */

@@ -11,7 +11,7 @@ import { planStack } from "../tools/plan";
 import { renderTree } from "../tools/plan";
 import { Plan, PlanResource } from "../tools/harness";
 import type { ResourceTransformationArgs } from "@pulumi/pulumi";
-import { importTransformation } from "../components/lib/imports";
+import { importTransformation } from "../lib/imports";
 import { HOMELAB_FILE, expectIssue, homelab, set, writeStack } from "./helpers";
 import { conformanceReferences, referenceFile } from "./support/tools";
 import { conformance } from "../tools/conformance";

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { parsePgMemory, parseQuantity, quantityHint } from "../components/lib/units";
+import { parsePgMemory, parseQuantity, quantityHint } from "../lib/units";
 
 describe("units", () => {
     it("parses Kubernetes quantities", () => {

@@ -2,7 +2,7 @@
 // `npm run build`, the first step of `npm test`, `npm run plan` and every script that runs the
 // compiled code. It stops at once, naming the Node.js version needed, on a Node.js that
 // package.json's engines exclude (`npm ci` is held to the same range by .npmrc's engine-strict).
-// Then it compiles (tsc) and stamps bin/ (components/lib/build-stamp.ts), unless bin/ was compiled
+// Then it compiles (tsc) and stamps bin/ (lib/build-stamp.ts), unless bin/ was compiled
 // from exactly the inputs beside it: then there is nothing to do. Plain JavaScript, so it runs
 // before anything is compiled, on any Node.js.
 "use strict";
@@ -48,7 +48,7 @@ function main() {
         return 1;
     }
     // The compiled stamp module decides (a bin/ from before it could: compile).
-    const stamp = path.join(BIN, "components", "lib", "build-stamp.js");
+    const stamp = path.join(BIN, "lib", "build-stamp.js");
     const { builtFrom } = fs.existsSync(stamp) ? require(stamp) : {};
     if (typeof builtFrom === "function" && builtFrom(ROOT, BIN)) return 0;
     // tsc emits even when it fails: a stamp left from the last good compile would then vouch for

@@ -4,7 +4,7 @@
  */
 import type { Plan, PlanResource } from "./harness";
 import { SECRET_PLACEHOLDER_PREFIX } from "./harness";
-import { parseQuantity } from "../components/lib/units";
+import { parseQuantity } from "../lib/units";
 import { RULES, statefulOf } from "../policy/rules";
 
 export interface CheckResult {

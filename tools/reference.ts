@@ -10,7 +10,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { chartDigest, tarEntries } from "../components/lib/chart";
+import { chartDigest, tarEntries } from "../lib/chart";
 
 /** One upstream file: where it comes from, and the digest that proves a copy is that file. */
 export interface ReferenceFile {
@@ -25,7 +25,7 @@ export interface ReferenceFile {
     /** sha256 of the file, or for the chart (`content`) of the files that render it. */
     sha256: string;
     /**
-     * "file": the whole file's sha256. "chart": components/lib/chart.ts chartDigest (packaged copies
+     * "file": the whole file's sha256. "chart": lib/chart.ts chartDigest (packaged copies
      * differ in their archive metadata and vendored dependencies, not in what renders).
      */
     digest: "file" | "chart";

@@ -12,9 +12,9 @@
 import { createHash } from "node:crypto";
 import YAML from "yaml";
 import type { Plan, PlanResource } from "./harness";
-import type { StackConfig } from "../stacks/config";
-import { identityOf, importIdOf } from "../components/lib/imports";
-import { parseQuantity } from "../components/lib/units";
+import type { StackConfig } from "../config";
+import { identityOf, importIdOf } from "../lib/imports";
+import { parseQuantity } from "../lib/units";
 
 // ---------------------------------------------------------------------------------------------
 // Terraform state (format version 4, as `terraform state pull` prints it)

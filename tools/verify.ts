@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { execFile } from "node:child_process";
 import YAML from "yaml";
 import type { PlatformOutputs } from "../packages/contract";
-import { causeOf } from "../components/authentik-api/retry";
+import { causeOf } from "../lib/authentik-api/retry";
 
 export interface VerifyOptions {
     outputs: Pick<PlatformOutputs, "authentik" | "apps"> & Partial<Pick<PlatformOutputs, "namespace" | "database" | "pgbouncer" | "radius">>;

@@ -8,8 +8,8 @@
  * already deleted answers 403 when used (it no longer authenticates) and 404 when looked up.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { readyApis } from "../authentik-api/provider";
-import { RetryPolicy, isRefused, statusOf, withRetry } from "../authentik-api/retry";
+import { readyApis } from "../../lib/authentik-api/provider";
+import { RetryPolicy, isRefused, statusOf, withRetry } from "../../lib/authentik-api/retry";
 
 /** The identifier authentik gives the token it makes from AUTHENTIK_BOOTSTRAP_TOKEN. */
 export const BOOTSTRAP_TOKEN_IDENTIFIER = "authentik-bootstrap-token";

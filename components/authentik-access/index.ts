@@ -6,8 +6,8 @@
  * on only the token is managed, renewing itself.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AuthentikObject } from "../authentik-api/resource";
-import type { RetryPolicy } from "../authentik-api/retry";
+import { AuthentikObject } from "../../lib/authentik-api/resource";
+import type { RetryPolicy } from "../../lib/authentik-api/retry";
 import { TOKEN_ENGINE_VERSION, automationTokenProvider } from "./token";
 import { BOOTSTRAP_TOKEN_IDENTIFIER, REVOCATION_ENGINE_VERSION, bootstrapRevocationProvider } from "./bootstrap";
 

@@ -6,8 +6,8 @@
  * model each kind names). A service account may always create, read (`view_token_key` is granted on creation) and delete
  * its own API tokens, whatever its role: that is how the token renews itself without a superuser.
  */
-import { kinds } from "../authentik-api/kinds";
-import { ADMIN_WRITES, modelOfKind, ownerOf, permission, referencePermissions } from "../authentik-api/permissions";
+import { kinds } from "../../lib/authentik-api/kinds";
+import { ADMIN_WRITES, modelOfKind, ownerOf, permission, referencePermissions } from "../../lib/authentik-api/permissions";
 
 /** Every model the engine's kinds write (authentik-api/kinds.ts), once each. */
 const MANAGED_MODELS: readonly string[] = [...new Set(Object.keys(kinds).flatMap((kind) => modelOfKind(kind) ?? []))];

@@ -17,10 +17,10 @@
  * needs api.admin; it issues a new chain and deletes every other token, the previous one included.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { apisFor } from "../authentik-api/client";
-import { listAll } from "../authentik-api/kinds";
-import { readyApis } from "../authentik-api/provider";
-import { PermanentError, RetryPolicy, isRefused, statusOf, withRetry } from "../authentik-api/retry";
+import { apisFor } from "../../lib/authentik-api/client";
+import { listAll } from "../../lib/authentik-api/kinds";
+import { readyApis } from "../../lib/authentik-api/provider";
+import { PermanentError, RetryPolicy, isRefused, statusOf, withRetry } from "../../lib/authentik-api/retry";
 import { rotationDue, tokenIdentifier } from "./model";
 
 /** Bump when this provider's behaviour changes. */

@@ -7,10 +7,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { StackConfig, outpostOfApp } from "../../stacks/config";
-import { AuthentikConnection, AuthentikObject, AuthentikObjectArgs, KindName } from "../authentik-api/resource";
+import { StackConfig, outpostOfApp } from "../../config";
+import { AuthentikConnection, AuthentikObject, AuthentikObjectArgs, KindName } from "../../lib/authentik-api/resource";
 import { CredentialValue } from "../secrets";
-import { ADMIN_WRITES } from "../authentik-api/permissions";
+import { ADMIN_WRITES } from "../../lib/authentik-api/permissions";
 import type { AppOutputs } from "../../packages/contract";
 import { EMBEDDED_DISABLED_COMPONENTS } from "../authentik/outposts";
 import {

@@ -2,11 +2,11 @@
  * What the stack config means in authentik objects. Pure: the component turns this into
  * resources, the tests check it without mocks.
  */
-import type { StackConfig } from "../../stacks/config";
-import { EMBEDDED_OUTPOST_MANAGED } from "../authentik-api/kinds";
-import { resourceNames } from "./app";
+import type { StackConfig } from "../../config";
+import { EMBEDDED_OUTPOST_MANAGED } from "../../lib/authentik-api/kinds";
+import { resourceNames } from "../../lib/authentik-api/app";
 
-export { INVALIDATION_FLOW, SIGNING_KEY, applicationSpec, oidcUrls, providerSpec, publishedApp, resourceNames } from "./app";
+export { INVALIDATION_FLOW, SIGNING_KEY, applicationSpec, oidcUrls, providerSpec, publishedApp, resourceNames } from "../../lib/authentik-api/app";
 
 export type App = StackConfig["apps"][number];
 

@@ -5,13 +5,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { CredentialName, StackConfig } from "../../stacks/config";
+import type { CredentialName, StackConfig } from "../../config";
 import { CredentialSecret, CredentialValue, splitBySource } from "../secrets";
 import type { Rollout } from "../secrets/render";
-import { appLabels } from "../lib/k8s";
+import { appLabels } from "../../lib/k8s";
 import { outpostAccessManifests } from "./outposts";
 import { PROVENANCE_ENGINE_VERSION, ProvenanceInputs, chartProvenanceProvider } from "./provenance";
-import { CHART, CHART_REPO, authentikCredentials, expectedChartDigest, authentikNetworkPolicies, hstsMiddlewareManifest, httpsOnlyAnnotations, isTraefik, mediaClaimName, releaseValues, serverServiceAccountName, releaseTimeoutSeconds } from "./values";
+import { CHART, CHART_REPO, authentikCredentials, authentikNetworkPolicies, hstsMiddlewareManifest, mediaClaimName, releaseValues, serverServiceAccountName, releaseTimeoutSeconds } from "./values";
+import { expectedChartDigest, httpsOnlyAnnotations, isTraefik } from "../../config";
 
 export interface AuthentikReleaseArgs {
     config: StackConfig;

@@ -11,8 +11,8 @@
  * namespace it keeps only what the embedded outpost's Service and routes need (its Secret
  * reconciler is disabled: the embedded outpost runs inside the server and never reads it).
  */
-import type { StackConfig } from "../../stacks/config";
-import { appLabels } from "../lib/k8s";
+import type { StackConfig } from "../../config";
+import { appLabels } from "../../lib/k8s";
 
 /** Verbs of authentik's controller on the objects it reconciles (the chart's api-verbs-rw). */
 const RW = ["get", "create", "delete", "list", "patch"];

@@ -1,12 +1,12 @@
 /**
  * The authentik chart checked before it is installed: the package the repository serves for the
- * pinned version must have the recorded digest (values and templates, components/lib/chart.ts), or
+ * pinned version must have the recorded digest (values and templates, lib/chart.ts), or
  * the up stops before Helm runs. A dynamic resource, so the check runs at deploy time, once per
  * version and digest (the offline plan only shows it); the release depends on it.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { chartDigest } from "../lib/chart";
+import { chartDigest } from "../../lib/chart";
 
 /** Bump when this provider's behaviour changes. */
 export const PROVENANCE_ENGINE_VERSION = "1";

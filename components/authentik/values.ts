@@ -6,26 +6,13 @@
  * silently turns the whole `authentik:` block inert (the Terraform stack's mistake).
  */
 import { Rollout, rolloutAnnotations } from "../secrets/render";
-import { ANYWHERE, DNS_EGRESS, fromNamespace, networkPolicy, tcp, udp } from "../lib/network";
-import { CredentialName, StackConfig, credentialsInUse } from "../../stacks/config";
+import { ANYWHERE, DNS_EGRESS, fromNamespace, networkPolicy, tcp, udp } from "../../lib/network";
+import { CredentialName, StackConfig, credentialsInUse, hstsMiddlewareName, ingressAnnotations, tlsSecretName } from "../../config";
 import { outpostsApart, workerServiceAccountName } from "./outposts";
 import { DATABASE_NAME, DATABASE_OWNER } from "../database/manifests";
 
 export const CHART = "authentik";
 export const CHART_REPO = "https://charts.goauthentik.io";
-/**
- * The chart versions this program was tested with, and the digest of each one's values and
- * templates (components/lib/chart.ts chartDigest): every up checks what the repository serves
- * against it before installing. tools/reference.json records the same (a test keeps them equal).
- */
-export const RECORDED_CHART_DIGESTS: Readonly<Record<string, string>> = {
-    "2026.8.0": "e1a5f2560fae8958bf5a5f3cfbefc285e0ea8e5943d100cf1c5b302d68099e61",
-};
-
-/** The digest the chart of this stack must have: authentik.chartDigest, else the recorded one; undefined if neither. */
-export function expectedChartDigest(c: StackConfig): string | undefined {
-    return c.authentik.chartDigest ?? RECORDED_CHART_DIGESTS[c.authentik.chartVersion];
-}
 export const HTTP_PORT = 9000;
 export const METRICS_PORT = 9300;
 export const MEDIA_PATH = "/data";
@@ -221,12 +208,6 @@ export function mediaClaimName(releaseName: string): string {
     return `${releaseName}-media`;
 }
 
-/** TLS secret for the authentik host: the configured one, or `<release>-tls` when cert-manager issues it. */
-export function tlsSecretName(c: StackConfig): string | undefined {
-    const ing = c.authentik.ingress;
-    return ing.tlsSecret ?? (ing.clusterIssuer ? `${c.authentik.releaseName}-tls` : undefined);
-}
-
 function ingressValues(c: StackConfig) {
     const ing = c.authentik.ingress;
     if (!ing.enabled) return { enabled: false };
@@ -243,79 +224,6 @@ function ingressValues(c: StackConfig) {
     };
 }
 
-/** HSTS for the login pages: a Traefik headers Middleware the release's Ingress refers to. */
-export function hstsMiddlewareName(c: StackConfig): string {
-    return `${c.authentik.releaseName}-hsts`;
-}
-
-/** Whether the Ingress is served by Traefik (by its class name). */
-export function isTraefik(c: StackConfig): boolean {
-    return /traefik/i.test(c.authentik.ingress.className ?? "");
-}
-
-/**
- * Login pages only over HTTPS. Traefik serves a router on every entrypoint unless told otherwise,
- * so plain HTTP would answer too: pin the TLS entrypoint and add HSTS. ingress-nginx redirects to
- * HTTPS and sends HSTS by default once TLS is set; say it anyway.
- */
-export function httpsOnlyAnnotations(c: StackConfig): Record<string, string> {
-    if (!tlsSecretName(c)) return {};
-    if (isTraefik(c)) {
-        return {
-            "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
-            "traefik.ingress.kubernetes.io/router.tls": "true",
-            "traefik.ingress.kubernetes.io/router.middlewares": `${c.namespace}-${hstsMiddlewareName(c)}@kubernetescrd`,
-        };
-    }
-    if (/nginx/i.test(c.authentik.ingress.className ?? "")) return { "nginx.ingress.kubernetes.io/force-ssl-redirect": "true" };
-    return {};
-}
-
-/** The Ingress's annotations as applied: the issuer, the HTTPS-only ones, then the operator's extras. */
-export function ingressAnnotations(c: StackConfig): Record<string, string> {
-    const ing = c.authentik.ingress;
-    return { ...(ing.clusterIssuer ? { "cert-manager.io/cluster-issuer": ing.clusterIssuer } : {}), ...httpsOnlyAnnotations(c), ...ing.annotations };
-}
-
-const NGINX_REDIRECTS = ["nginx.ingress.kubernetes.io/force-ssl-redirect", "nginx.ingress.kubernetes.io/ssl-redirect"];
-const TRAEFIK_MIDDLEWARES = "traefik.ingress.kubernetes.io/router.middlewares";
-
-/**
- * The extra annotations (authentik.ingress.annotations) that would undo HTTPS-only, each with what
- * to write instead. An extra middleware is fine when the HSTS one stays in the list.
- */
-export function httpsOnlyOverrides(c: StackConfig): { annotation: string; value: string; problem: string; fix: string }[] {
-    const ours = httpsOnlyAnnotations(c);
-    const extra = c.authentik.ingress.annotations;
-    const plainHttp = "would let authentik's login pages answer over plain HTTP (it overrides the program's HTTPS-only annotation)";
-    const out: { annotation: string; value: string; problem: string; fix: string }[] = [];
-    for (const [annotation, value] of Object.entries(extra)) {
-        if (annotation === TRAEFIK_MIDDLEWARES && ours[annotation]) {
-            if (!value.split(",").map((m) => m.trim()).includes(ours[annotation])) {
-                out.push({ annotation, value, problem: "drops the HSTS middleware the program sets, so browsers may go back to plain HTTP", fix: `keep it in the list: "${ours[annotation]},${value}"` });
-            }
-        } else if (ours[annotation] !== undefined && ours[annotation] !== value) {
-            out.push({ annotation, value, problem: plainHttp, fix: `remove it: the program sets "${ours[annotation]}" for HTTPS only` });
-        } else if (ours[annotation] === undefined && tlsSecretName(c) && NGINX_REDIRECTS.includes(annotation) && value !== "true") {
-            out.push({ annotation, value, problem: plainHttp, fix: "remove it: ingress-nginx redirects to HTTPS once TLS is set" });
-        }
-    }
-    return out;
-}
-
-/** Whether the final annotations serve the login pages over HTTPS only, and how; undefined when not. */
-export function httpsOnlyBy(c: StackConfig): string | undefined {
-    if (!tlsSecretName(c)) return undefined;
-    const final = ingressAnnotations(c);
-    if (isTraefik(c)) {
-        const entrypoints = (final["traefik.ingress.kubernetes.io/router.entrypoints"] ?? "").split(",").map((e) => e.trim());
-        const hsts = (final[TRAEFIK_MIDDLEWARES] ?? "").split(",").map((m) => m.trim()).includes(httpsOnlyAnnotations(c)[TRAEFIK_MIDDLEWARES]);
-        return entrypoints.length === 1 && entrypoints[0] === "websecure" && final["traefik.ingress.kubernetes.io/router.tls"] === "true" && hsts ? "Traefik websecure entrypoint, HSTS" : undefined;
-    }
-    if (/nginx/i.test(c.authentik.ingress.className ?? "")) return NGINX_REDIRECTS.every((a) => final[a] === undefined || final[a] === "true") ? "ingress-nginx redirects to HTTPS" : undefined;
-    return undefined;
-}
-
 /** The Traefik Middleware that sets HSTS (a year, subdomains included). */
 export function hstsMiddlewareManifest(c: StackConfig) {
     return {
@@ -329,16 +237,6 @@ export function hstsMiddlewareManifest(c: StackConfig) {
 /** Helm's budget for an install or upgrade: startup probe plus time for migrations and rollout. */
 export function releaseTimeoutSeconds(c: StackConfig): number {
     return c.authentik.startupProbeSeconds * 2 + 300;
-}
-
-/** The URL users reach authentik at. */
-export function authentikUrl(c: StackConfig): string {
-    return `${tlsSecretName(c) ? "https" : "http"}://${c.authentik.host}`;
-}
-
-/** The in-cluster URL of the server Service (what in-cluster clients use; FQDN). */
-export function serverServiceUrl(c: StackConfig): string {
-    return `http://${c.authentik.releaseName}-server.${c.namespace}.svc.cluster.local`;
 }
 
 /** authentik's ports: the server's HTTP and HTTPS, and the metrics of server, worker and outposts. */

@@ -25,7 +25,7 @@ import {
     readWriteHost,
     scheduledBackupManifest,
 } from "./manifests";
-import { appLabels } from "../lib/k8s";
+import { appLabels } from "../../lib/k8s";
 
 export interface DatabaseArgs {
     namespace: string;

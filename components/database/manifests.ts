@@ -2,9 +2,9 @@
  * Pure manifests for authentik's CloudNativePG database: the Cluster, its ScheduledBackup and its
  * PodMonitor. Checked against the upstream CRD schemas by `npm run conformance` (tools/conformance.ts).
  */
-import type { StackConfig } from "../../stacks/config";
-import { serviceFqdn } from "../lib/k8s";
-import { ANYWHERE, DNS_EGRESS, KUBE_API_EGRESS, fromNamespace, networkPolicy, tcp } from "../lib/network";
+import type { StackConfig } from "../../config";
+import { serviceFqdn } from "../../lib/k8s";
+import { ANYWHERE, DNS_EGRESS, KUBE_API_EGRESS, fromNamespace, networkPolicy, tcp } from "../../lib/network";
 
 export type DatabaseConfig = StackConfig["database"];
 

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { StackConfig } from "../../stacks/config";
+import type { StackConfig } from "../../config";
 import { authentikPodMonitor, pgbouncerServiceMonitor, prometheusRule } from "./manifests";
 
 export interface ObservabilityArgs {

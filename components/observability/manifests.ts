@@ -3,7 +3,7 @@
  * the PgBouncer exporter, and one PrometheusRule with the alerts and recording rules. Pure;
  * validated against @kubernetes-models/prometheus-operator.
  */
-import type { StackConfig } from "../../stacks/config";
+import type { StackConfig } from "../../config";
 import { CHART } from "../authentik/values";
 
 /**

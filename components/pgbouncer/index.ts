@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { CredentialSecret, CredentialValue } from "../secrets";
-import { serviceFqdn } from "../lib/k8s";
+import { serviceFqdn } from "../../lib/k8s";
 import {
     PGBOUNCER_PORT,
     HBA_FILE,

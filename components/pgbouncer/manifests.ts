@@ -2,12 +2,11 @@
  * Pure PgBouncer configuration and manifests. The ini carries no credential: authentication is read
  * from `userlist.txt`, mounted from a Secret.
  */
-import { CRITICAL_ANNOTATION } from "../../policy/rules";
 import { Rollout, rolloutAnnotations } from "../secrets/render";
-import { fromNamespace, tcp } from "../lib/network";
+import { fromNamespace, tcp } from "../../lib/network";
 import { createHash } from "node:crypto";
-import type { StackConfig } from "../../stacks/config";
-import { appLabels } from "../lib/k8s";
+import type { StackConfig } from "../../config";
+import { CRITICAL_ANNOTATION, appLabels } from "../../lib/k8s";
 import { DATABASE_OWNER } from "../database/manifests";
 
 export type PgBouncerConfig = StackConfig["pgbouncer"];

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import * as onepassword from "@1password/pulumi-onepassword";
-import type { CredentialName, CredentialSource, StackConfig } from "../../stacks/config";
+import type { CredentialName, CredentialSource, StackConfig } from "../../config";
 import { rolloutKeyProvider } from "./rollout-key";
 import {
     OnePasswordRef,

@@ -12,7 +12,7 @@
  * values never pass through Pulumi at all.
  */
 import { createHash, createHmac } from "node:crypto";
-import type { CredentialName } from "../../stacks/config";
+import type { CredentialName } from "../../config";
 
 const PLACEHOLDER = /\{\{(\w+)(?:\|(\w+))?\}\}/g;
 

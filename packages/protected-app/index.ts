@@ -12,9 +12,9 @@
  * - The token is this stack's own (a secret): the README lists the permissions it needs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AuthentikObject, KindName } from "../../components/authentik-api/resource";
-import type { RetryPolicy } from "../../components/authentik-api/retry";
-import { AppInput, applicationSpec, providerSpec, publishedApp } from "../../components/authentik-objects/app";
+import { AuthentikObject, KindName } from "../../lib/authentik-api/resource";
+import type { RetryPolicy } from "../../lib/authentik-api/retry";
+import { AppInput, applicationSpec, providerSpec, publishedApp } from "../../lib/authentik-api/app";
 import type { AppOutputs } from "../contract";
 
 /** The embedded outpost, which serves proxy modes unless another outpost is named. */

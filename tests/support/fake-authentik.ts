@@ -15,7 +15,7 @@ import type { AddressInfo } from "node:net";
 import YAML from "yaml";
 import { after, afterEach, before, beforeEach } from "node:test";
 import * as assert from "node:assert/strict";
-import { resetEngineCache } from "../../components/authentik-api/kinds";
+import { resetEngineCache } from "../../lib/authentik-api/kinds";
 import { OpenAPIBackend, type Context } from "openapi-backend";
 
 /** Operations the fake serves (the rest of authentik's API is pruned, so unknown calls fail loudly). */

@@ -4,10 +4,10 @@
  * objects against the stand-in on a machine with no cluster. Run inline by the Automation API
  * (e2e/support/pulumi.ts); it returns the stack's outputs.
  */
-import { loadStackConfig } from "../../../stacks/load";
-import { adminCredential } from "../../../stacks/config";
+import { loadStackConfig } from "../../../config/load";
+import { adminCredential } from "../../../config";
 import { authentikObjectsFor, bootstrapRevocationFor, consumerAccessFor } from "../../../components/platform";
-import { authentikUrl } from "../../../components/authentik/values";
+import { authentikUrl } from "../../../config";
 import { CONTRACT_VERSION } from "../../../packages/contract";
 
 export async function program(): Promise<Record<string, unknown>> {

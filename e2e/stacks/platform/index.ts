@@ -12,7 +12,7 @@
  *   loopback server holding that same file).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "../../../stacks/load";
+import { loadStackConfig } from "../../../config/load";
 import { createPlatform } from "../../../components/platform";
 
 /** The program, installing the authentik chart from the packaged file `chart` (.tgz), checked against the repository `chartRepo`. */

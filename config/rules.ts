@@ -1,10 +1,10 @@
 /** Rules across fields. Each names the key, the value and the fix. */
-import { capacityProblems } from "../../components/authentik/capacity";
-import { formatBytes, parsePgMemory, parseQuantity } from "../../components/lib/units";
-import { coveredAddresses, parseCidr } from "../../components/lib/cidr";
-import { authentikUrl, expectedChartDigest, httpsOnlyOverrides, serverServiceUrl } from "../../components/authentik/values";
-import { IssueLog } from "../schema";
-import { adminCredential, credentialsInUse, outpostOfApp, usesApi } from "./derived";
+import { capacityProblems } from "./capacity";
+import { formatBytes, parsePgMemory, parseQuantity } from "../lib/units";
+import { coveredAddresses, parseCidr } from "../lib/cidr";
+import { authentikUrl, httpsOnlyOverrides, serverServiceUrl } from "./ingress";
+import { IssueLog } from "./schema";
+import { adminCredential, credentialsInUse, expectedChartDigest, outpostOfApp, usesApi } from "./derived";
 import { CREDENTIAL_NAMES, CredentialName, key } from "./fields";
 import { StackConfig } from "./stack";
 

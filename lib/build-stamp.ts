@@ -16,11 +16,11 @@ interface Inputs {
 }
 
 /** What the program is built from (tools and tests are not deployed). */
-const PROGRAM: Inputs = { files: ["index.ts"], dirs: ["components", "stacks", "policy"] };
+const PROGRAM: Inputs = { files: ["index.ts"], dirs: ["lib", "config", "components", "packages", "policy"] };
 /** What `npm run build` compiles from: tsconfig.json's include, and the files that decide types and settings. */
 const BUILD: Inputs = {
     files: ["index.ts", "tsconfig.json", "package.json", "package-lock.json"],
-    dirs: ["components", "stacks", "tools", "tests", "policy", "e2e", "packages"],
+    dirs: ["lib", "config", "components", "packages", "policy", "tools", "tests", "e2e"],
 };
 const STAMP = ".source-digest";
 const BUILD_STAMP = ".build-digest";

@@ -1,5 +1,5 @@
 /** authentik's own objects (groups, apps, outposts), the stacks that add their own, and how the program reaches the API. */
-import { bool, int, list, obj, oneOf, optional, str } from "../schema";
+import { bool, int, list, obj, oneOf, optional, str } from "./schema";
 import { displayName, dnsName, link, quantity } from "./fields";
 
 export const objectFields = {

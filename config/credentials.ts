@@ -1,5 +1,5 @@
 /** Where each credential comes from, and 1Password as a source. */
-import { bool, obj, oneOf, optional, str } from "../schema";
+import { bool, obj, oneOf, optional, str } from "./schema";
 import { credential, dnsName } from "./fields";
 
 export const credentialFields = {

@@ -5,8 +5,8 @@
  * lists every problem with its key, its value and the fix. Secret values never enter this object:
  * it only records that they exist; components read them as `pulumi.secret` Outputs.
  */
-import { checkOnePasswordProvider, parseKubernetes } from "../providers";
-import { ConfigError, IssueLog, NOT_SHOWN, closest } from "../schema";
+import { checkOnePasswordProvider, parseKubernetes } from "./providers";
+import { ConfigError, IssueLog, NOT_SHOWN, closest } from "./schema";
 import { CREDENTIAL_NAMES, CredentialName, PROJECT } from "./fields";
 import { unreadSecret, validateRules } from "./rules";
 import { StackConfig, schema } from "./stack";
@@ -16,7 +16,8 @@ export { CREDENTIAL_NAMES, PROJECT } from "./fields";
 export type { CredentialName, CredentialSource, Resources } from "./fields";
 export { schema } from "./stack";
 export type { StackConfig } from "./stack";
-export { adminCredential, credentialsInUse, outpostOfApp, usesApi } from "./derived";
+export { RECORDED_CHART_DIGESTS, adminCredential, credentialsInUse, expectedChartDigest, outpostOfApp, usesApi } from "./derived";
+export { authentikUrl, hstsMiddlewareName, httpsOnlyAnnotations, httpsOnlyBy, httpsOnlyOverrides, ingressAnnotations, isTraefik, serverServiceUrl, tlsSecretName } from "./ingress";
 
 /** Keys of this project's namespace that hold secrets rather than settings. */
 const SECRET_KEYS = new Set<string>(CREDENTIAL_NAMES);

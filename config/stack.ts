@@ -2,8 +2,8 @@
  * The whole stack configuration schema, assembled from one section per concern, and the type
  * the program reads.
  */
-import { KubernetesTarget } from "../providers";
-import { Infer, obj } from "../schema";
+import { KubernetesTarget } from "./providers";
+import { Infer, obj } from "./schema";
 import { REDIS_GONE, authentik } from "./authentik";
 import { namespaceFields, networkPolicies, observability } from "./cluster";
 import { credentialFields } from "./credentials";

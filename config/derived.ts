@@ -34,3 +34,17 @@ export function adminCredential(c: StackConfig): "bootstrapToken" | "apiToken" |
 export function usesApi(c: StackConfig): boolean {
     return c.apps.length > 0 || c.groups.length > 0 || c.consumers.length > 0 || c.outposts.radius !== undefined || c.outposts.proxy.enabled;
 }
+
+/**
+ * The chart versions this program was tested with, and the digest of each one's values and
+ * templates (lib/chart.ts chartDigest): every up checks what the repository serves
+ * against it before installing. tools/reference.json records the same (a test keeps them equal).
+ */
+export const RECORDED_CHART_DIGESTS: Readonly<Record<string, string>> = {
+    "2026.8.0": "e1a5f2560fae8958bf5a5f3cfbefc285e0ea8e5943d100cf1c5b302d68099e61",
+};
+
+/** The digest the chart of this stack must have: authentik.chartDigest, else the recorded one; undefined if neither. */
+export function expectedChartDigest(c: StackConfig): string | undefined {
+    return c.authentik.chartDigest ?? RECORDED_CHART_DIGESTS[c.authentik.chartVersion];
+}

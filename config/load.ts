@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./schema";
-import { CredentialName, PROJECT, StackConfig, parseStackConfig } from "./config";
+import { CredentialName, PROJECT, StackConfig, parseStackConfig } from ".";
 
 export interface LoadedConfig {
     config: StackConfig;

@@ -1,4 +1,10 @@
-/** Small Kubernetes naming helpers shared by every component. Pure. */
+/** Small Kubernetes naming helpers and annotations shared by every component and the policy pack. Pure. */
+
+/**
+ * Marks a Deployment critical: the policy pack (policy/rules.ts) then demands replicas and a
+ * PodDisruptionBudget that keeps serving.
+ */
+export const CRITICAL_ANNOTATION = "policy.homelab.io/critical";
 
 /** Full in-cluster DNS name of a Service: always `svc.ns.svc.cluster.local` (short names broke the seeds). */
 export function serviceFqdn(service: string, namespace: string): string {

@@ -6,7 +6,7 @@
  * the model and the stack exports it.
  */
 import { MiB, parseQuantity } from "../lib/units";
-import type { Capacity } from "../../packages/contract";
+import type { Capacity } from "../packages/contract";
 
 /** The settings the model reads: a structural subset of the stack config. */
 export interface CapacityInput {

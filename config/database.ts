@@ -1,6 +1,6 @@
 /** authentik's PostgreSQL: the CloudNativePG operator and cluster, backups and how the cluster is first populated. */
-import { parsePgMemory } from "../../components/lib/units";
-import { bool, custom, int, obj, oneOf, optional, record, str } from "../schema";
+import { parsePgMemory } from "../lib/units";
+import { bool, custom, int, obj, oneOf, optional, record, str } from "./schema";
 import { dnsName, image, quantity, resources } from "./fields";
 
 export const databaseFields = {

@@ -1,6 +1,6 @@
 /** Where the platform lives in the cluster: its namespace, taken-over objects, network policies and monitoring. */
-import { IMPORTABLE_KINDS, IMPORT_ENTRY } from "../../components/lib/imports";
-import { bool, list, obj, oneOf, record, str } from "../schema";
+import { IMPORTABLE_KINDS, IMPORT_ENTRY } from "../lib/imports";
+import { bool, list, obj, oneOf, record, str } from "./schema";
 import { dnsName, image } from "./fields";
 
 export const namespaceFields = {

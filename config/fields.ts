@@ -2,9 +2,9 @@
  * Field helpers every section of the stack configuration uses: names, quantities, pinned images,
  * resources, and where a credential comes from.
  */
-import { parseQuantity, quantityHint } from "../../components/lib/units";
-import { isPinnedImage, isReleaseTag } from "../../components/lib/images";
-import { Infer, Spec, custom, obj, str } from "../schema";
+import { parseQuantity, quantityHint } from "../lib/units";
+import { isPinnedImage, isReleaseTag } from "../lib/images";
+import { Infer, Spec, custom, obj, str } from "./schema";
 
 export const PROJECT = "authentik-platform";
 

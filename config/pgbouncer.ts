@@ -1,5 +1,5 @@
 /** The PgBouncer pool between authentik and PostgreSQL. */
-import { int, obj, oneOf } from "../schema";
+import { int, obj, oneOf } from "./schema";
 import { image, resources } from "./fields";
 
 export const pgbouncer = obj(

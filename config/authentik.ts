@@ -1,6 +1,6 @@
 /** authentik itself: the chart, its pods, concurrency, email, media, ingress and database settings. */
-import { IMAGE_DIGEST } from "../../components/lib/images";
-import { bool, int, obj, oneOf, optional, record, str } from "../schema";
+import { IMAGE_DIGEST } from "../lib/images";
+import { bool, int, obj, oneOf, optional, record, str } from "./schema";
 import { dnsName, quantity, releaseTag, resources } from "./fields";
 
 export const REDIS_GONE =
