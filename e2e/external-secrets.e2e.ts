@@ -22,7 +22,7 @@ import YAML from "yaml";
 import { ADMIN_TOKEN, FakeAuthentik } from "../tests/support/fake-authentik";
 import { OnePasswordConnect } from "../tests/support/onepassword-connect";
 import { realTool } from "../tests/support/tools";
-import { ROOT } from "../tests/helpers";
+import { ROOT } from "../tests/support/helpers";
 import { CHART as CHART_FILE, checkedReferencePath } from "../tools/reference";
 import { CONTEXT, Cluster, KubeObject, startCluster } from "./support/cluster";
 import { Project, e2eBin, homelabConfigFor, initStack, ok, project, standInAuthentik } from "./support/pulumi";

@@ -4,7 +4,7 @@ import * as assert from "node:assert/strict";
 import { CREDENTIAL_ENV, authentikNetworkPolicies, hstsMiddlewareManifest, podSelector, releaseTimeoutSeconds, releaseValues } from "../components/authentik/values";
 import { authentikUrl, httpsOnlyBy, serverServiceUrl } from "../config";
 import { StackConfig } from "../config";
-import { expectIssue, homelab, parse, set } from "./helpers";
+import { expectIssue, homelab, parse, set } from "./support/helpers";
 
 const config = parse(homelab());
 const secrets = {

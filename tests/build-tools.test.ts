@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { ROOT } from "./helpers";
+import { ROOT } from "./support/helpers";
 
 const PROGRAMS = ["pulumi", "pulumi-resource-kubernetes", "etcd", "kube-apiserver", "kube-controller-manager"];
 /** Built always, never taken from PATH (a controller there would not match the CRDs beside it). */

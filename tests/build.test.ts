@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { builtFrom, writeStamp } from "../lib/build-stamp";
-import { ROOT } from "./helpers";
+import { ROOT } from "./support/helpers";
 
 const { satisfies } = createRequire(__filename)(path.join(ROOT, "tools", "build.js")) as { satisfies(version: string, range: string): boolean };
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { engines: { node: string }; scripts: Record<string, string> };

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { binomialTail, capacityOf, capacityProblems, describeCapacity, overflowRisk, poolForSpread } from "../config/capacity";
 import { StackConfig } from "../config";
-import { expectIssue, homelab, parse, set } from "./helpers";
+import { expectIssue, homelab, parse, set } from "./support/helpers";
 
 const base = parse(homelab());
 /** The homelab config with an edit applied after parsing (so rejected configs can be modelled). */

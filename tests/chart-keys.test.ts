@@ -9,7 +9,7 @@ import * as assert from "node:assert/strict";
 import YAML from "yaml";
 import { releaseValues } from "../components/authentik/values";
 import { PROVIDE, chartFile, readReference, referencePath } from "../tools/reference";
-import { homelab, parse } from "./helpers";
+import { homelab, parse } from "./support/helpers";
 
 /** Skipped loudly where the run was given no reference directory, unless REQUIRE_REAL_TOOLS=1 (then reading fails, naming what to provide). */
 const SKIP = !referencePath("authentik/default.yml") && process.env.REQUIRE_REAL_TOOLS !== "1" && `SKIPPED: the upstream chart values and authentik's default.yml are not provided (${PROVIDE})`;

@@ -4,7 +4,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { ROOT } from "./helpers";
+import { ROOT } from "./support/helpers";
 
 const cacheDirAfterLoading = (env: NodeJS.ProcessEnv) =>
     spawnSync(process.execPath, ["-e", `require(${JSON.stringify(path.join(ROOT, "bin", "tools", "compile-cache.js"))}); process.stdout.write(String(require("node:module").getCompileCacheDir()))`], { encoding: "utf8", env: { PATH: process.env.PATH, ...env } }).stdout;

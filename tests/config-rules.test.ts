@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { ConfigIssue, IssueLog } from "../config/schema";
 import { checkOnePasswordProvider, parseKubernetes } from "../config/providers";
-import { ConfigBlock, homelab, issuesOf, parse, set } from "./helpers";
+import { ConfigBlock, homelab, issuesOf, parse, set } from "./support/helpers";
 
 /** The homelab stack with only these apps (and the dedicated proxy outpost off, since none is on it). */
 const withApps = (...apps: Record<string, unknown>[]) => set(set(homelab(), "apps", apps), "outposts.proxy.enabled", false);

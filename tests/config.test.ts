@@ -4,7 +4,7 @@ import { ConfigError, formatIssues } from "../config/schema";
 import { PROJECT, StackConfig, adminCredential, credentialsInUse, parseStackConfig, usesApi } from "../config";
 import { flattenConfig } from "../tools/stackfile";
 import { isPinnedImage } from "../lib/images";
-import { expectIssue, homelab, issuesOf, parse, set, parseWith } from "./helpers";
+import { expectIssue, homelab, issuesOf, parse, set, parseWith } from "./support/helpers";
 
 describe("stack configuration", () => {
     it("parses the homelab stack with its documented numbers", () => {

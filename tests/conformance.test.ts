@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { References, cli, conformance } from "../tools/conformance";
-import { ROOT } from "./helpers";
+import { ROOT } from "./support/helpers";
 import { referenceFile } from "./support/tools";
 
 /** A CRD whose v1 schema wants spec.instances to be an integer from 1. */

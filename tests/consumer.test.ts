@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { PUBLISHED_OUTPUTS, ROOT } from "./helpers";
+import { PUBLISHED_OUTPUTS, ROOT } from "./support/helpers";
 
 const TSC = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
 const tsc = (project: string, ...args: string[]) => execFileSync(process.execPath, [TSC, "-p", project, ...args], { encoding: "utf8" });

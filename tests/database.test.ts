@@ -12,7 +12,7 @@ import {
     scheduledBackupManifest,
 } from "../components/database/manifests";
 import { validateObject } from "../tools/schemas";
-import { homelab, parse, set } from "./helpers";
+import { homelab, parse, set } from "./support/helpers";
 
 const config = parse(homelab());
 const cluster = clusterManifest({ namespace: "authentik", db: config.database, credentialsSecret: "authentik-db-app", labels: {} });

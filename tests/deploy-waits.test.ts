@@ -5,7 +5,7 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { deployLimit } from "../components/deploy-waits";
-import { homelab, parse, set } from "./helpers";
+import { homelab, parse, set } from "./support/helpers";
 
 const stages = (block: ReturnType<typeof homelab>) => deployLimit(parse(block)).waits.map((w) => [w.minutes, w.stage.split(" (")[0]]);
 

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import { renderConfigReference, withReference } from "../tools/docs";
-import { ROOT } from "./helpers";
+import { ROOT } from "./support/helpers";
 
 describe("README", () => {
     const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execFile } from "node:child_process";
-import { ROOT } from "./helpers";
+import { ROOT } from "./support/helpers";
 
 const run = (command: string, args: string[], cwd: string) =>
     new Promise<{ code: number; output: string }>((resolve) =>

@@ -14,7 +14,7 @@ import { checkBaseline, checkNoPlaintextSecrets, checkStatefulProtected } from "
 import { checkKubernetesSchemas } from "../tools/schemas";
 import { readStackFile } from "../tools/stackfile";
 import { OUTPUT_KEYS } from "../packages/contract";
-import { HOMELAB_FILE, ROOT, homelab, set, writeStack } from "./helpers";
+import { HOMELAB_FILE, ROOT, homelab, set, writeStack } from "./support/helpers";
 import { conformanceReferences } from "./support/tools";
 import { conformance } from "../tools/conformance";
 

@@ -8,7 +8,7 @@ import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { planStack } from "../tools/plan";
 import type { Plan } from "../tools/harness";
-import { HOMELAB_FILE, expectIssue, homelab, set, writeStack } from "./helpers";
+import { HOMELAB_FILE, expectIssue, homelab, set, writeStack } from "./support/helpers";
 import { validateObject } from "../tools/schemas";
 
 type Labels = Record<string, string>;

@@ -7,7 +7,7 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { LOCAL_CLUSTER, applicationSpec, managedOutpostConfig, oidcUrls, outpostPatches, previousNames, providerSpec, retryPolicyOf } from "../components/authentik-objects/model";
-import { homelab, parse } from "./helpers";
+import { homelab, parse } from "./support/helpers";
 
 describe("outposts authentik deploys", () => {
     it("patches each Deployment: a memory /dev/shm, Pod Security restricted, requests and a limit, no API token", () => {

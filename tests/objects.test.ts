@@ -6,7 +6,7 @@ import { planStack } from "../tools/plan";
 import { restrictedViolations } from "../policy/rules";
 import { checkBaseline } from "../tools/checks";
 import { Plan, PlanResource, SECRET } from "../tools/harness";
-import { HOMELAB_FILE, expectIssue, homelab, parse, set, writeStack } from "./helpers";
+import { HOMELAB_FILE, expectIssue, homelab, parse, set, writeStack } from "./support/helpers";
 import { credentialsInUse } from "../config";
 
 const config = parse(homelab());

@@ -5,7 +5,7 @@ import { podSelector } from "../components/authentik/values";
 import { labels as pgbouncerLabels, serviceManifest, deploymentManifest, checksum } from "../components/pgbouncer/manifests";
 import { selectorMatches } from "../lib/k8s";
 import { validateObject } from "../tools/schemas";
-import { HOMELAB_FILE, homelab, parse } from "./helpers";
+import { HOMELAB_FILE, homelab, parse } from "./support/helpers";
 import { planStack } from "../tools/plan";
 import type { PlanResource } from "../tools/harness";
 

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { outpostAccessManifests } from "../components/authentik/outposts";
 import { releaseValues } from "../components/authentik/values";
 import { planStack } from "../tools/plan";
-import { homelab, parse, set, writeStack } from "./helpers";
+import { homelab, parse, set, writeStack } from "./support/helpers";
 
 interface Manifest {
     kind: string;

@@ -4,7 +4,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { PUBLISHED_OUTPUTS, ROOT } from "./helpers";
+import { PUBLISHED_OUTPUTS, ROOT } from "./support/helpers";
 import { checkContract, readPlatformOutputs } from "../packages/contract";
 
 const homelab = PUBLISHED_OUTPUTS;

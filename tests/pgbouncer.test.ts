@@ -15,7 +15,7 @@ import {
 } from "../components/pgbouncer/manifests";
 import { selectorMatches } from "../lib/k8s";
 import { validateObject } from "../tools/schemas";
-import { homelab, parse, set, writeStack } from "./helpers";
+import { homelab, parse, set, writeStack } from "./support/helpers";
 import { planStack } from "../tools/plan";
 
 const config = parse(homelab());

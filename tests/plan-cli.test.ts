@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import YAML, { YAMLParseError } from "yaml";
 import { yamlError } from "../tools/plan";
-import { ROOT, homelab, set, writeStack } from "./helpers";
+import { ROOT, homelab, set, writeStack } from "./support/helpers";
 
 const PLAN = path.join(ROOT, "bin", "tools", "plan.js");
 const run = (...args: string[]) => spawnSync(process.execPath, [PLAN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, INIT_CWD: ROOT } });

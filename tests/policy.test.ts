@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import { PolicyInput, RULES, isUnpinned, keptPods } from "../policy/rules";
 import { planStack } from "../tools/plan";
 import { checkPolicies } from "../tools/checks";
-import { HOMELAB_FILE, ROOT } from "./helpers";
+import { HOMELAB_FILE, ROOT } from "./support/helpers";
 import type { Plan } from "../tools/harness";
 
 const rule = (name: string) => {

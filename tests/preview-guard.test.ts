@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { DESTRUCTIVE_OPS, destructiveStatefulSteps, main, stepsOfPreview } from "../tools/preview-guard";
-import { ROOT } from "./helpers";
+import { ROOT } from "./support/helpers";
 
 const URN = "urn:pulumi:homelab::authentik-platform::";
 const cluster = { type: "kubernetes:postgresql.cnpg.io/v1:Cluster", inputs: { metadata: { name: "authentik-db", namespace: "authentik" }, spec: { bootstrap: { initdb: { secret: { name: "authentik-db-app" } } } } } };

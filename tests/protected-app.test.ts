@@ -11,7 +11,7 @@ import { resetEngineCache } from "../lib/authentik-api/kinds";
 import { consumerInitialPermissions, consumerPermissions } from "../components/authentik-access/model";
 import { ADMIN_TOKEN, FakeAuthentik, SEED, useFakeAuthentik } from "./support/fake-authentik";
 import { protectedAppProject } from "./support/packages";
-import { PUBLISHED_OUTPUTS } from "./helpers";
+import { PUBLISHED_OUTPUTS } from "./support/helpers";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";

@@ -15,7 +15,7 @@ import { CHART, digestOf, referenceFiles } from "../tools/reference";
 import YAML from "yaml";
 import { planStack } from "../tools/plan";
 import type { Plan, PlanResource } from "../tools/harness";
-import { HOMELAB_FILE, homelab, set, writeStack } from "./helpers";
+import { HOMELAB_FILE, homelab, set, writeStack } from "./support/helpers";
 import { SkippableTest, realTool, referenceFile } from "./support/tools";
 import { restrictedViolations } from "../policy/rules";
 

@@ -15,7 +15,7 @@ import { EXPORTER_DSN, HBA_FILE, USERLIST_KEY, authTemplates, renderHba, renderI
 import { postgresParameters } from "../components/database/manifests";
 import { externalSecretManifest, fillTemplates } from "../components/secrets/render";
 import { capacityOf } from "../config/capacity";
-import { homelab, parse } from "./helpers";
+import { homelab, parse } from "./support/helpers";
 import { SkippableTest, realTool } from "./support/tools";
 
 const config = parse(homelab());

@@ -13,7 +13,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { CHART, ReferenceFile, chartFile, checkedReferencePath, digestOf, provenanceProblem, referenceFiles, referencePath } from "../tools/reference";
 import { tarEntries } from "../lib/chart";
 import { referenceFile } from "./support/tools";
-import { ROOT } from "./helpers";
+import { ROOT } from "./support/helpers";
 import * as zlib from "node:zlib";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "reference-test-"));

@@ -14,7 +14,7 @@ import YAML from "yaml";
 import { planStack } from "../tools/plan";
 import type { Plan } from "../tools/harness";
 import { Mapping, TakeoverReport, readTerraformState, renderTakeover, takeoverReport } from "../tools/takeover";
-import { HOMELAB_FILE, ROOT, homelab, writeStack } from "./helpers";
+import { HOMELAB_FILE, ROOT, homelab, writeStack } from "./support/helpers";
 import type { StackConfig } from "../config";
 
 const FIXTURE = path.join(ROOT, "tests", "fixtures", "terraform", "terraform.tfstate");

@@ -12,7 +12,7 @@ import { renderTree } from "../tools/plan";
 import { Plan, PlanResource } from "../tools/harness";
 import type { ResourceTransformationArgs } from "@pulumi/pulumi";
 import { importTransformation } from "../lib/imports";
-import { HOMELAB_FILE, expectIssue, homelab, set, writeStack } from "./helpers";
+import { HOMELAB_FILE, expectIssue, homelab, set, writeStack } from "./support/helpers";
 import { conformanceReferences, referenceFile } from "./support/tools";
 import { conformance } from "../tools/conformance";
 

@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import { CheckOutcome, VerifyOptions, kubectlReason, parseArgs, verify } from "../tools/verify";
-import { ROOT } from "./helpers";
+import { ROOT } from "./support/helpers";
 
 /** What the server answers; each test breaks one thing. */
 interface Behaviour {

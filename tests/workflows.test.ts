@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import YAML from "yaml";
-import { ROOT } from "./helpers";
+import { ROOT } from "./support/helpers";
 import { realTool } from "./support/tools";
 
 type Step = { uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string>; name?: string };

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { execFileSync, spawn } from "node:child_process";
 import { EngineEvent, LocalWorkspace, PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import YAML from "yaml";
-import { ROOT } from "../../tests/helpers";
+import { ROOT } from "../../tests/support/helpers";
 import { FakeAuthentik } from "../../tests/support/fake-authentik";
 
 export interface Run {

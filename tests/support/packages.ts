@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
-import { ROOT } from "../helpers";
+import { ROOT } from "./helpers";
 
 const tsc = (...args: string[]) => execFileSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), ...args], { encoding: "utf8" });
 

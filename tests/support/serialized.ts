@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execFile } from "node:child_process";
-import { ROOT } from "../helpers";
+import { ROOT } from "./helpers";
 
 /**
  * Under `npm run mutate` the code is instrumented by Stryker, whose counters live in this process:

@@ -4,11 +4,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import YAML from "yaml";
-import { ConfigError, ConfigIssue } from "../config/schema";
-import { PROJECT, StackConfig, parseStackConfig } from "../config";
-import { flattenConfig } from "../tools/stackfile";
+import { ConfigError, ConfigIssue } from "../../config/schema";
+import { PROJECT, StackConfig, parseStackConfig } from "../../config";
+import { flattenConfig } from "../../tools/stackfile";
 
-export const ROOT = path.resolve(__dirname, "..", "..");
+export const ROOT = path.resolve(__dirname, "..", "..", "..");
 export const HOMELAB_FILE = path.join(ROOT, "Pulumi.homelab.yaml");
 
 export type ConfigBlock = Record<string, unknown>;
