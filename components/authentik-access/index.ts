@@ -26,6 +26,7 @@ export interface AutomationAccessArgs {
     rotateAfter?: number;
     /** Days the token may renew itself after the admin credential last issued one; then the next up needs api.admin. Default 90. */
     maxSelfRenewalDays?: number;
+    /** How calls to authentik's API are timed out and retried. */
     policy: RetryPolicy;
     /** Everything here waits for these (the release, hence a ready authentik). */
     dependsOn: pulumi.Resource[];
@@ -95,6 +96,7 @@ export interface BootstrapRevocationArgs {
     bootstrapToken?: pulumi.Input<string>;
     /** A superuser's API token (secret), when api.admin is apiToken. */
     adminToken?: pulumi.Input<string>;
+    /** How calls to authentik's API are timed out and retried. */
     policy: RetryPolicy;
     /** Revoked only after these (everything that talks to authentik in this run). */
     dependsOn: pulumi.Resource[];

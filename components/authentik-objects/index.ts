@@ -27,6 +27,7 @@ import {
 } from "./model";
 
 export interface AuthentikObjectsArgs {
+    /** The stack configuration: apps, groups, outposts and the authentik and API sections they read. */
     config: StackConfig;
     /** How every object is read and written (the automation token). */
     connection: AuthentikConnection;
@@ -46,6 +47,7 @@ export interface AuthentikObjectsArgs {
     consumers?: { roles: string[]; made: pulumi.Resource[] };
     /** Public URL of authentik (what outposts and OIDC clients use). */
     authentikUrl: string;
+    /** The RADIUS outpost's shared secret (credentials.radiusSharedSecret), when outposts.radius is set. */
     radiusSharedSecret?: CredentialValue;
     /** Everything here waits for these (the release, hence a ready authentik). */
     dependsOn: pulumi.Resource[];

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { CredentialName, StackConfig } from "../../config";
-import { CredentialSecret, CredentialValue, splitBySource } from "../secrets";
+import { CredentialSecret, CredentialValue, ExternalSecretsSettings, splitBySource } from "../secrets";
 import type { Rollout } from "../secrets/render";
 import { appLabels } from "../../lib/k8s";
 import { outpostAccessManifests } from "./outposts";
@@ -15,11 +15,14 @@ import { CHART, CHART_REPO, authentikCredentials, authentikNetworkPolicies, hsts
 import { expectedChartDigest, httpsOnlyAnnotations, isTraefik } from "../../config";
 
 export interface AuthentikReleaseArgs {
+    /** The stack configuration: the authentik section, and the namespace, outposts, network policies and credentials its values read. */
     config: StackConfig;
+    /** Every credential the stack resolved (Credentials.values); the pods read those in use. */
     credentials: Partial<Record<CredentialName, CredentialValue>>;
     /** Key of the pods' rollout digest of the Pulumi-held credentials (`Credentials.rolloutKey`). */
     rolloutKey: pulumi.Input<string>;
-    externalSecrets?: { store: string; refreshInterval: string };
+    /** External Secrets settings, when some credentials are 1Password references. */
+    externalSecrets?: ExternalSecretsSettings;
     /** PgBouncer's Service FQDN and port. */
     database: { host: pulumi.Input<string>; port: number };
     /** The release waits for these (database, PgBouncer). */
@@ -66,8 +69,9 @@ export class AuthentikRelease extends pulumi.ComponentResource {
                     credentials: args.credentials,
                     externalSecrets: args.externalSecrets,
                     rolloutKey: args.rolloutKey,
+                    dependsOn: args.dependsOn,
                 },
-                { parent: this, dependsOn: args.dependsOn },
+                { parent: this },
             );
             secrets.push(secret.resource);
             rollouts.push(secret.digest.apply((digest) => ({ digest, reloadSecrets: secret.reloadSecrets })));

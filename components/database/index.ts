@@ -8,7 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { CredentialSecret, CredentialValue } from "../secrets";
+import { CredentialSecret, CredentialValue, ExternalSecretsSettings } from "../secrets";
 import {
     OPERATOR_TIMEOUT_SECONDS,
     backupPortOf,
@@ -28,13 +28,15 @@ import {
 import { appLabels } from "../../lib/k8s";
 
 export interface DatabaseArgs {
+    /** Namespace of the Cluster and its Secrets. */
     namespace: string;
     /** The `database` section of the stack config. */
     config: DatabaseConfig;
     /** The authentik role's password. */
     password: CredentialValue;
     /** External Secrets settings when the password is a 1Password reference. */
-    externalSecrets?: { store: string; refreshInterval: string };
+    /** External Secrets settings when the password is a 1Password reference. */
+    externalSecrets?: ExternalSecretsSettings;
     /** Labels for the PodMonitor, so Prometheus selects it. */
     monitorLabels?: Record<string, string>;
     /** The source database's password (bootstrap mode import). */
@@ -75,8 +77,9 @@ export class Database extends pulumi.ComponentResource {
                 credentials: { databasePassword: args.password },
                 externalSecrets: args.externalSecrets,
                 stateful: true,
+                dependsOn: args.dependsOn,
             },
-            { parent: this, dependsOn: args.dependsOn },
+            { parent: this },
         );
         this.credentialsSecretName = this.credentials.secretName;
 
@@ -93,8 +96,9 @@ export class Database extends pulumi.ComponentResource {
                     templates: { username: db.bootstrap.source!.user, password: "{{importSourcePassword}}" },
                     credentials: { importSourcePassword: args.importSourcePassword },
                     externalSecrets: args.externalSecrets,
+                    dependsOn: args.dependsOn,
                 },
-                { parent: this, dependsOn: args.dependsOn },
+                { parent: this },
             );
             sources.push(source.resource);
         }
@@ -147,7 +151,9 @@ export class Database extends pulumi.ComponentResource {
 }
 
 export interface CnpgOperatorArgs {
+    /** Namespace of the operator's release. */
     namespace: string;
+    /** The CloudNativePG chart version to install. */
     chartVersion: string;
 }
 

@@ -8,6 +8,7 @@ import type { StackConfig } from "../../config";
 import { authentikPodMonitor, pgbouncerServiceMonitor, prometheusRule } from "./manifests";
 
 export interface ObservabilityArgs {
+    /** The stack configuration: the observability section, and the namespaces and workloads the monitors and rules watch. */
     config: StackConfig;
     /** Labels of the PgBouncer Service (for its ServiceMonitor). */
     pgbouncerSelector: Record<string, string>;

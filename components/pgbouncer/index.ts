@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { CredentialSecret, CredentialValue } from "../secrets";
+import { CredentialSecret, CredentialValue, ExternalSecretsSettings } from "../secrets";
 import { serviceFqdn } from "../../lib/k8s";
 import {
     PGBOUNCER_PORT,
@@ -23,6 +23,7 @@ import {
 } from "./manifests";
 
 export interface PgBouncerArgs {
+    /** Namespace of PgBouncer's Deployment, Service and Secrets. */
     namespace: string;
     /** The `pgbouncer` section of the stack config. */
     config: PgBouncerConfig;
@@ -32,7 +33,8 @@ export interface PgBouncerArgs {
     password: CredentialValue;
     /** Key of the pods' rollout digest of that password (`Credentials.rolloutKey`). */
     rolloutKey: pulumi.Input<string>;
-    externalSecrets?: { store: string; refreshInterval: string };
+    /** External Secrets settings when the password is a 1Password reference. */
+    externalSecrets?: ExternalSecretsSettings;
     /** Label selector of the pods allowed in by the NetworkPolicy (authentik's). */
     clientSelector: Record<string, string>;
     /** NetworkPolicy settings; unset creates none. */
@@ -79,8 +81,9 @@ export class PgBouncer extends pulumi.ComponentResource {
                 credentials: { databasePassword: args.password },
                 externalSecrets: args.externalSecrets,
                 rolloutKey: args.rolloutKey,
+                dependsOn: args.dependsOn,
             },
-            childOpts,
+            { parent: this },
         );
 
         const manifest = (digest: string | undefined) =>

@@ -29,6 +29,7 @@ export type CredentialValue =
 export interface CredentialsArgs {
     /** Source of each credential; absent credentials are simply not available. */
     sources: Partial<Record<CredentialName, CredentialSource>>;
+    /** The onepassword section: the mode, and the vault in provider mode. */
     onepassword: StackConfig["onepassword"];
     /** Values of secure stack keys for credentials whose source is "config" (already secret). */
     configValues: Partial<Record<CredentialName, pulumi.Output<string>>>;
@@ -115,18 +116,27 @@ export function fieldOf(item: onepassword.GetItemResult, title: string, label: s
     throw new Error(`1Password item "${title}" has no field labelled "${label}"`);
 }
 
+/** How ExternalSecrets reach 1Password: the ClusterSecretStore, and how often they read it again. */
+export interface ExternalSecretsSettings {
+    store: string;
+    refreshInterval: string;
+}
+
 export interface CredentialSecretArgs {
+    /** Namespace of the Secret. */
     namespace: string;
     /** Name of the Kubernetes Secret (also of the ExternalSecret that owns it). */
     secretName: string;
+    /** Labels of the Secret (or ExternalSecret). */
     labels: Record<string, string>;
     /** Secret type, e.g. Opaque or kubernetes.io/basic-auth. */
     secretType?: string;
     /** Data keys → templates with `{{credentialName}}` placeholders. */
     templates: Record<string, string>;
+    /** The credentials the templates' placeholders name (Credentials.values). */
     credentials: Partial<Record<CredentialName, CredentialValue>>;
     /** External Secrets settings, needed when the credentials are 1Password references. */
-    externalSecrets?: { store: string; refreshInterval: string };
+    externalSecrets?: ExternalSecretsSettings;
     /** Protect and retain (for credentials of stateful things such as the database). Default false. */
     stateful?: boolean;
     /**
@@ -134,6 +144,8 @@ export interface CredentialSecretArgs {
      * content: the digest is an HMAC with it, so the annotation leaks nothing guessable.
      */
     rolloutKey?: pulumi.Input<string>;
+    /** What the Secret waits for (the namespace, the database): passed to its Secret or ExternalSecret. */
+    dependsOn?: pulumi.Resource[];
 }
 
 /** One Kubernetes Secret over credentials of one kind: all Pulumi-held values, or all references. */
@@ -155,7 +167,8 @@ export class CredentialSecret extends pulumi.ComponentResource {
     private readonly makeDigest: () => pulumi.Output<string | undefined>;
 
     constructor(name: string, args: CredentialSecretArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("authentik-platform:secrets:CredentialSecret", name, {}, opts);
+        // Recorded on the component too, so plans show what each Secret waits for.
+        super("authentik-platform:secrets:CredentialSecret", name, {}, { ...opts, dependsOn: args.dependsOn });
         const used = placeholdersOf(args.templates);
         const kinds = new Set(used.map((c) => requireCredential(args, c).kind));
         if (kinds.size > 1) {
@@ -166,7 +179,7 @@ export class CredentialSecret extends pulumi.ComponentResource {
         const childOpts: pulumi.CustomResourceOptions = {
             parent: this,
             // A component's dependsOn does not reach its children's registration: pass it on.
-            dependsOn: opts?.dependsOn,
+            dependsOn: args.dependsOn,
             protect: args.stateful ?? false,
             retainOnDelete: args.stateful ?? false,
         };

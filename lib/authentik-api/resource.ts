@@ -13,10 +13,12 @@ export interface AuthentikConnection {
     url: pulumi.Input<string>;
     /** The API token; kept secret in inputs and state. */
     token: pulumi.Input<string>;
+    /** How calls to authentik's API are timed out and retried. */
     policy: RetryPolicy;
 }
 
 export interface AuthentikObjectArgs {
+    /** Where and as whom the engine reaches authentik's API (URL, token). */
     connection: AuthentikConnection;
     /** Kind-specific desired state (see kinds.ts); flows, mappings and certificates by slug/name. */
     spec: pulumi.Input<Record<string, pulumi.Input<unknown>>>;
