@@ -8,24 +8,24 @@
 import base from "./stryker.config.mjs";
 
 export default {
-  ...base,
-  mutate: ["config/*.ts", "config/schema.ts", "config/providers.ts"],
-  tap: {
-    testFiles: [
-      "bin/tests/schema.test.js",
-      "bin/tests/config-rules.test.js",
-      "bin/tests/config.test.js",
-      "bin/tests/objects.test.js",
-      "bin/tests/takeover.test.js",
-      "bin/tests/capacity.test.js",
-      "bin/tests/authentik.test.js",
-      "bin/tests/network.test.js",
-      "bin/tests/docs.test.js",
-      "bin/tests/chart-keys.test.js",
-      "bin/tests/outputs.test.js",
-    ],
-  },
-  concurrency: 2,
-  incrementalFile: ".stryker/incremental-unit.json",
-  jsonReporter: { fileName: "reports/mutation/unit.json" },
+    ...base,
+    mutate: ["config/*.ts", "config/schema.ts", "config/providers.ts"],
+    tap: {
+        testFiles: [
+            "bin/tests/schema.test.js",
+            "bin/tests/config-rules.test.js",
+            "bin/tests/config.test.js",
+            "bin/tests/objects.test.js",
+            "bin/tests/takeover.test.js",
+            "bin/tests/capacity.test.js",
+            "bin/tests/authentik.test.js",
+            "bin/tests/network.test.js",
+            "bin/tests/docs.test.js",
+            "bin/tests/chart-keys.test.js",
+            "bin/tests/outputs.test.js",
+        ],
+    },
+    concurrency: 2,
+    incrementalFile: ".stryker/incremental-unit.json",
+    jsonReporter: { fileName: "reports/mutation/unit.json" },
 };

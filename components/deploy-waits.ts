@@ -19,7 +19,14 @@ export function deployWaits(config: StackConfig): { stage: string; minutes: numb
     const minutes = (seconds: number) => Math.ceil(seconds / 60);
     const api = usesApi(config);
     return [
-        ...(api ? [{ stage: "the preview before up: authentik API ready for the refresh (api.readyTimeoutSeconds)", minutes: minutes(config.api.readyTimeoutSeconds) }] : []),
+        ...(api
+            ? [
+                  {
+                      stage: "the preview before up: authentik API ready for the refresh (api.readyTimeoutSeconds)",
+                      minutes: minutes(config.api.readyTimeoutSeconds),
+                  },
+              ]
+            : []),
         ...(config.cnpgOperator.install ? [{ stage: "the CloudNativePG operator's Helm release", minutes: minutes(OPERATOR_TIMEOUT_SECONDS) }] : []),
         ...(config.database.backup?.beforeUpgrade ? [{ stage: "the backup before an authentik upgrade", minutes: UPGRADE_BACKUP_TIMEOUT_MINUTES }] : []),
         { stage: "authentik's Helm release (authentik.startupProbeSeconds × 2 + 5 min)", minutes: minutes(releaseTimeoutSeconds(config)) },

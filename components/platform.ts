@@ -79,7 +79,12 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
             ? [
                   new k8s.core.v1.Namespace(
                       "outposts-namespace",
-                      { metadata: { name: config.outposts.namespace, labels: { ...appLabels("authentik-platform", "outposts").all, ...podSecurityLabels(config.podSecurity) } } },
+                      {
+                          metadata: {
+                              name: config.outposts.namespace,
+                              labels: { ...appLabels("authentik-platform", "outposts").all, ...podSecurityLabels(config.podSecurity) },
+                          },
+                      },
                       { protect: true, retainOnDelete: true },
                   ),
               ]
@@ -108,7 +113,11 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
         monitorLabels: config.observability.labels,
         importSourcePassword: credentials.values.importSourcePassword,
         networkPolicy: config.networkPolicies.enabled
-            ? { clients: pgbouncerLabels.selector, operatorNamespace: config.cnpgOperator.namespace, monitoringNamespace: config.networkPolicies.monitoringNamespace }
+            ? {
+                  clients: pgbouncerLabels.selector,
+                  operatorNamespace: config.cnpgOperator.namespace,
+                  monitoringNamespace: config.networkPolicies.monitoringNamespace,
+              }
             : undefined,
         chartVersion: config.authentik.chartVersion,
         dependsOn: prerequisites,
@@ -135,7 +144,14 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
         externalSecrets,
         database: { host: pgbouncer.host, port: pgbouncer.port },
         // The release installs or upgrades only after the Backup of this chart version completed.
-        dependsOn: [database.cluster, database.credentials.resource, pgbouncer.deployment, pgbouncer.service, ...outpostsNamespace, ...(database.upgradeBackup ? [database.upgradeBackup] : [])],
+        dependsOn: [
+            database.cluster,
+            database.credentials.resource,
+            pgbouncer.deployment,
+            pgbouncer.service,
+            ...outpostsNamespace,
+            ...(database.upgradeBackup ? [database.upgradeBackup] : []),
+        ],
     });
 
     const api = usesApi(config) ? authentikObjects(config, credentials, authentik) : undefined;
@@ -144,10 +160,17 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
     if (config.networkPolicies.enabled) {
         // Each namespace the program owns denies what no tier's policy allows. Made last, once every
         // tier's own policy exists, so taking over a running namespace never cuts a flow it needs.
-        const owned = [...(config.createNamespace ? [{ name: ns, resource: prerequisites[0] }] : []), ...outpostsNamespace.map((resource) => ({ name: config.outposts.namespace, resource }))];
+        const owned = [
+            ...(config.createNamespace ? [{ name: ns, resource: prerequisites[0] }] : []),
+            ...outpostsNamespace.map((resource) => ({ name: config.outposts.namespace, resource })),
+        ];
         for (const namespace of owned) {
             const { metadata, spec } = defaultDenyPolicy(namespace.name, appLabels("authentik-platform", "network").all);
-            new k8s.networking.v1.NetworkPolicy(`${namespace.name}-default-deny`, { metadata, spec }, { parent: namespace.resource, protect: false, dependsOn: [database, pgbouncer, authentik] });
+            new k8s.networking.v1.NetworkPolicy(
+                `${namespace.name}-default-deny`,
+                { metadata, spec },
+                { parent: namespace.resource, protect: false, dependsOn: [database, pgbouncer, authentik] },
+            );
         }
     }
 
@@ -244,7 +267,11 @@ export interface ConsumerAccess {
 export function consumerAccessFor(config: StackConfig, args: { adminToken?: pulumi.Output<string>; dependsOn: pulumi.Resource[] }): ConsumerAccess {
     const accounts = config.consumers.map((consumer) => {
         const account = consumerAccount(consumer.name);
-        return { name: consumer.name, account, access: scopedAccess(config, args, `consumer-${consumer.name}`, account, consumerPermissions(), consumerInitialPermissions()) };
+        return {
+            name: consumer.name,
+            account,
+            access: scopedAccess(config, args, `consumer-${consumer.name}`, account, consumerPermissions(), consumerInitialPermissions()),
+        };
     });
     return {
         roles: accounts.map((a) => a.account),
@@ -283,15 +310,28 @@ function scopedAccess(
     });
 }
 
-function authentikObjects(config: StackConfig, credentials: Credentials, authentik: AuthentikRelease): { objects: AuthentikObjects; consumerTokens: pulumi.Output<Record<string, string>> } {
+function authentikObjects(
+    config: StackConfig,
+    credentials: Credentials,
+    authentik: AuthentikRelease,
+): { objects: AuthentikObjects; consumerTokens: pulumi.Output<Record<string, string>> } {
     const admin = adminCredential(config);
     const held = admin ? credentials.values[admin] : undefined;
     if (admin && held?.kind !== "value") throw new Error(`the API token (${admin}) must be held by Pulumi`);
     const adminToken = held?.kind === "value" ? held.value : undefined;
     const consumers = consumerAccessFor(config, { adminToken, dependsOn: [authentik.release] });
-    const objects = authentikObjectsFor(config, { adminToken, radiusSharedSecret: credentials.values.radiusSharedSecret, dependsOn: [authentik.release], consumers });
+    const objects = authentikObjectsFor(config, {
+        adminToken,
+        radiusSharedSecret: credentials.values.radiusSharedSecret,
+        dependsOn: [authentik.release],
+        consumers,
+    });
     const bootstrap = credentials.values.bootstrapToken;
-    bootstrapRevocationFor(config, { bootstrapToken: bootstrap?.kind === "value" ? bootstrap.value : undefined, adminToken, after: [objects, ...consumers.made] });
+    bootstrapRevocationFor(config, {
+        bootstrapToken: bootstrap?.kind === "value" ? bootstrap.value : undefined,
+        adminToken,
+        after: [objects, ...consumers.made],
+    });
     return { objects, consumerTokens: consumers.tokens };
 }
 
@@ -300,4 +340,3 @@ function externalSecretsOf(config: StackConfig) {
         ? { store: config.onepassword.clusterSecretStore, refreshInterval: config.onepassword.refreshInterval }
         : undefined;
 }
-

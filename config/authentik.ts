@@ -3,8 +3,7 @@ import { IMAGE_DIGEST } from "../lib/images";
 import { bool, int, obj, oneOf, optional, record, str } from "./schema";
 import { dnsName, quantity, releaseTag, resources } from "./fields";
 
-export const REDIS_GONE =
-    "authentik has no Redis since 2025.10: cache, tasks and sessions live in PostgreSQL (expect more database connections instead)";
+export const REDIS_GONE = "authentik has no Redis since 2025.10: cache, tasks and sessions live in PostgreSQL (expect more database connections instead)";
 
 export const authentik = obj(
     {
@@ -27,7 +26,12 @@ export const authentik = obj(
             pattern: /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/,
             patternText: "a fully qualified host name such as auth.example.com",
         }),
-        imageTag: optional(releaseTag("authentik image tag; unset uses the chart's appVersion (pinned by chartVersion).", "an exact release tag such as 2026.8.3 (never latest, a bare major or a channel such as 2026.8-latest)")),
+        imageTag: optional(
+            releaseTag(
+                "authentik image tag; unset uses the chart's appVersion (pinned by chartVersion).",
+                "an exact release tag such as 2026.8.3 (never latest, a bare major or a channel such as 2026.8-latest)",
+            ),
+        ),
         imageDigest: optional(
             str({
                 doc: "authentik image digest (sha256:…), applied to server, worker and managed outposts (the chart's global.image.digest): the exact image, whatever a registry does with tags.",

@@ -15,7 +15,14 @@ export interface CapacityInput {
         worker: { replicas: number; processes: number; threads: number; resources: { memoryLimit: string } };
         web: { workers: number; threads: number };
     };
-    pgbouncer: { poolMode: "session" | "transaction"; replicas: number; minAvailable: number; maxClientConn: number; defaultPoolSize: number; reservePoolSize: number };
+    pgbouncer: {
+        poolMode: "session" | "transaction";
+        replicas: number;
+        minAvailable: number;
+        maxClientConn: number;
+        defaultPoolSize: number;
+        reservePoolSize: number;
+    };
     database: { maxConnections: number; superuserReservedConnections: number };
     outposts: { shmSizeLimit: string };
 }

@@ -17,10 +17,7 @@ export const databaseFields = {
     ),
     database: obj(
         {
-            name: dnsName(
-                "CNPG Cluster name. Immutable after the first `pulumi up`: a new name is a new, empty database.",
-                "authentik-db",
-            ),
+            name: dnsName("CNPG Cluster name. Immutable after the first `pulumi up`: a new name is a new, empty database.", "authentik-db"),
             instances: int({ doc: "PostgreSQL instances (1 primary + replicas).", default: 3, min: 1, max: 9 }),
             imageName: image(
                 "PostgreSQL image. Changing the major version needs a planned major upgrade.",
@@ -106,9 +103,7 @@ export const databaseFields = {
                                 { doc: "Object store settings (method objectStore)." },
                             ),
                         ),
-                        volumeSnapshotClass: optional(
-                            str({ doc: "VolumeSnapshotClass (method volumeSnapshot)." }),
-                        ),
+                        volumeSnapshotClass: optional(str({ doc: "VolumeSnapshotClass (method volumeSnapshot)." })),
                         beforeUpgrade: bool({
                             doc: "Take an on-demand Backup (named after the chart version) before the authentik release is installed or upgraded; the release waits for it to complete.",
                             default: true,
@@ -130,7 +125,10 @@ export const databaseFields = {
                                 port: int({ doc: "Port.", default: 5432, min: 1, max: 65535 }),
                                 database: str({ doc: "Database to import.", default: "authentik" }),
                                 user: str({ doc: "User that can read it (its password is credential importSourcePassword).", default: "authentik" }),
-                                sslMode: oneOf(["require", "verify-ca", "verify-full", "prefer", "disable"] as const, { doc: "libpq sslmode towards the source.", default: "require" }),
+                                sslMode: oneOf(["require", "verify-ca", "verify-full", "prefer", "disable"] as const, {
+                                    doc: "libpq sslmode towards the source.",
+                                    default: "require",
+                                }),
                             },
                             { doc: "The PostgreSQL to import from (mode import)." },
                         ),

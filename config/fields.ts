@@ -32,7 +32,8 @@ export const link = (doc: string, extraSchemes: string[] = []) =>
         return /^https?:\/\/[^/\s]+/.test(v) && URL.canParse(v) ? v : undefined;
     });
 
-export const releaseTag = (doc: string, typeText: string) => custom<string>(typeText, { doc }, (v) => (typeof v === "string" && isReleaseTag(v) && /^[\w][\w.-]{0,127}$/.test(v) ? v : undefined));
+export const releaseTag = (doc: string, typeText: string) =>
+    custom<string>(typeText, { doc }, (v) => (typeof v === "string" && isReleaseTag(v) && /^[\w][\w.-]{0,127}$/.test(v) ? v : undefined));
 
 export const quantity = (doc: string, def?: string) =>
     custom<string>("a Kubernetes quantity (e.g. 512Mi, 3Gi, 500m)", { doc, default: def, hint: quantityHint }, (v) =>
@@ -40,8 +41,10 @@ export const quantity = (doc: string, def?: string) =>
     );
 
 export const image = (doc: string, def: string) =>
-    custom<string>("an image pinned to an exact release (repo:1.2.3, repo:v1.2.3-p1 or repo@sha256:…; never latest, a bare major or a channel)", { doc, default: def }, (v) =>
-        typeof v === "string" && isPinnedImage(v) ? v : undefined,
+    custom<string>(
+        "an image pinned to an exact release (repo:1.2.3, repo:v1.2.3-p1 or repo@sha256:…; never latest, a bare major or a channel)",
+        { doc, default: def },
+        (v) => (typeof v === "string" && isPinnedImage(v) ? v : undefined),
     );
 
 export const resources = (doc: string, def: { cpuRequest: string; memoryRequest: string; memoryLimit: string }) =>
@@ -56,10 +59,7 @@ export const resources = (doc: string, def: { cpuRequest: string; memoryRequest:
 export type Resources = Infer<ReturnType<typeof resources>>;
 
 /** Where a credential's value comes from. */
-export type CredentialSource =
-    | { kind: "generate" }
-    | { kind: "config" }
-    | { kind: "onepassword"; item: string; field: string };
+export type CredentialSource = { kind: "generate" } | { kind: "config" } | { kind: "onepassword"; item: string; field: string };
 
 const CREDENTIAL_TYPE =
     '"generate" (random, kept in Pulumi state as a secret), "config" (the secure stack key of the same name), or {onepassword: {item, field}}';

@@ -17,7 +17,17 @@ export type { CredentialName, CredentialSource, Resources } from "./fields";
 export { schema } from "./stack";
 export type { StackConfig } from "./stack";
 export { RECORDED_CHART_DIGESTS, adminCredential, credentialsInUse, expectedChartDigest, outpostOfApp, usesApi } from "./derived";
-export { authentikUrl, hstsMiddlewareName, httpsOnlyAnnotations, httpsOnlyBy, httpsOnlyOverrides, ingressAnnotations, isTraefik, serverServiceUrl, tlsSecretName } from "./ingress";
+export {
+    authentikUrl,
+    hstsMiddlewareName,
+    httpsOnlyAnnotations,
+    httpsOnlyBy,
+    httpsOnlyOverrides,
+    ingressAnnotations,
+    isTraefik,
+    serverServiceUrl,
+    tlsSecretName,
+} from "./ingress";
 
 /** Keys of this project's namespace that hold secrets rather than settings. */
 const SECRET_KEYS = new Set<string>(CREDENTIAL_NAMES);
@@ -46,7 +56,12 @@ function credentialTypos(settings: Record<string, unknown>, prefix: string, log:
         // A known key is its own nearest (distance 0), never a credential's.
         const near = closest(key, [...known, ...CREDENTIAL_NAMES]);
         if (!near || !SECRET_KEYS.has(near)) continue;
-        log.add(`${prefix}${key}`, NOT_SHOWN, "is not a known key", `did you mean the credential "${near}"? pulumi config rm ${key}, then pulumi config set --secret ${near} <value>`);
+        log.add(
+            `${prefix}${key}`,
+            NOT_SHOWN,
+            "is not a known key",
+            `did you mean the credential "${near}"? pulumi config rm ${key}, then pulumi config set --secret ${near} <value>`,
+        );
         delete settings[key];
     }
 }
@@ -74,7 +89,12 @@ export function parseStackConfig(raw: Record<string, string>, secretKeys: Iterab
         }
         if (secret.has(fullKey)) {
             // A setting stored as a secret: never echo it (it may be a credential in the wrong key), never use it.
-            log.add(fullKey, "[secret]", "is stored as a secret, but it is a setting, not a credential (settings are plain, credentials go under credentials)", `pulumi config set ${key} <value> (without --secret), or move a credential to its own key`);
+            log.add(
+                fullKey,
+                "[secret]",
+                "is stored as a secret, but it is a setting, not a credential (settings are plain, credentials go under credentials)",
+                `pulumi config set ${key} <value> (without --secret), or move a credential to its own key`,
+            );
             continue;
         }
         settings[key] = decode(text);

@@ -60,8 +60,18 @@ export function httpsOnlyOverrides(c: StackConfig): { annotation: string; value:
     const out: { annotation: string; value: string; problem: string; fix: string }[] = [];
     for (const [annotation, value] of Object.entries(extra)) {
         if (annotation === TRAEFIK_MIDDLEWARES && ours[annotation]) {
-            if (!value.split(",").map((m) => m.trim()).includes(ours[annotation])) {
-                out.push({ annotation, value, problem: "drops the HSTS middleware the program sets, so browsers may go back to plain HTTP", fix: `keep it in the list: "${ours[annotation]},${value}"` });
+            if (
+                !value
+                    .split(",")
+                    .map((m) => m.trim())
+                    .includes(ours[annotation])
+            ) {
+                out.push({
+                    annotation,
+                    value,
+                    problem: "drops the HSTS middleware the program sets, so browsers may go back to plain HTTP",
+                    fix: `keep it in the list: "${ours[annotation]},${value}"`,
+                });
             }
         } else if (ours[annotation] !== undefined && ours[annotation] !== value) {
             out.push({ annotation, value, problem: plainHttp, fix: `remove it: the program sets "${ours[annotation]}" for HTTPS only` });
@@ -78,10 +88,16 @@ export function httpsOnlyBy(c: StackConfig): string | undefined {
     const final = ingressAnnotations(c);
     if (isTraefik(c)) {
         const entrypoints = (final["traefik.ingress.kubernetes.io/router.entrypoints"] ?? "").split(",").map((e) => e.trim());
-        const hsts = (final[TRAEFIK_MIDDLEWARES] ?? "").split(",").map((m) => m.trim()).includes(httpsOnlyAnnotations(c)[TRAEFIK_MIDDLEWARES]);
-        return entrypoints.length === 1 && entrypoints[0] === "websecure" && final["traefik.ingress.kubernetes.io/router.tls"] === "true" && hsts ? "Traefik websecure entrypoint, HSTS" : undefined;
+        const hsts = (final[TRAEFIK_MIDDLEWARES] ?? "")
+            .split(",")
+            .map((m) => m.trim())
+            .includes(httpsOnlyAnnotations(c)[TRAEFIK_MIDDLEWARES]);
+        return entrypoints.length === 1 && entrypoints[0] === "websecure" && final["traefik.ingress.kubernetes.io/router.tls"] === "true" && hsts
+            ? "Traefik websecure entrypoint, HSTS"
+            : undefined;
     }
-    if (/nginx/i.test(c.authentik.ingress.className ?? "")) return NGINX_REDIRECTS.every((a) => final[a] === undefined || final[a] === "true") ? "ingress-nginx redirects to HTTPS" : undefined;
+    if (/nginx/i.test(c.authentik.ingress.className ?? ""))
+        return NGINX_REDIRECTS.every((a) => final[a] === undefined || final[a] === "true") ? "ingress-nginx redirects to HTTPS" : undefined;
     return undefined;
 }
 
@@ -94,4 +110,3 @@ export function authentikUrl(c: StackConfig): string {
 export function serverServiceUrl(c: StackConfig): string {
     return `http://${c.authentik.releaseName}-server.${c.namespace}.svc.cluster.local`;
 }
-

@@ -36,8 +36,6 @@ export function loadStackConfig(): LoadedConfig {
         throw e;
     }
     const stackConfig = new pulumi.Config(PROJECT);
-    const configValues = Object.fromEntries(
-        config.secretConfigKeys.map((name) => [name, stackConfig.requireSecret(name)]),
-    ) as LoadedConfig["configValues"];
+    const configValues = Object.fromEntries(config.secretConfigKeys.map((name) => [name, stackConfig.requireSecret(name)])) as LoadedConfig["configValues"];
     return { config, configValues };
 }

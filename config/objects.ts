@@ -5,7 +5,13 @@ import { displayName, dnsName, link, quantity } from "./fields";
 export const objectFields = {
     api: obj(
         {
-            url: optional(str({ doc: "Where the program reaches authentik's API; default the authentik URL (https://<authentik.host>).", pattern: /^https?:\/\/[^\s/]+\/?$/, patternText: "a base URL such as https://auth.example.com" })),
+            url: optional(
+                str({
+                    doc: "Where the program reaches authentik's API; default the authentik URL (https://<authentik.host>).",
+                    pattern: /^https?:\/\/[^\s/]+\/?$/,
+                    patternText: "a base URL such as https://auth.example.com",
+                }),
+            ),
             token: oneOf(["scoped", "bootstrap", "apiToken"] as const, {
                 doc: "scoped: a service account whose role holds exactly the permissions the managed objects need, with an expiring token that renews itself (made with api.admin); bootstrap: the bootstrap superuser token for everything; apiToken: credentials.apiToken for everything.",
                 default: "scoped",
@@ -32,7 +38,12 @@ export const objectFields = {
                 },
                 { doc: "The scoped automation account (api.token: scoped)." },
             ),
-            readyTimeoutSeconds: int({ doc: "How long API operations wait for /-/health/ready/ (bounded exponential backoff).", default: 600, min: 10, max: 3600 }),
+            readyTimeoutSeconds: int({
+                doc: "How long API operations wait for /-/health/ready/ (bounded exponential backoff).",
+                default: 600,
+                min: 10,
+                max: 3600,
+            }),
             requestTimeoutSeconds: int({ doc: "Timeout of one API request.", default: 30, min: 1, max: 300 }),
         },
         { doc: "How the program reaches authentik's API (for groups, apps and outposts)." },
@@ -65,11 +76,24 @@ export const objectFields = {
                 name: displayName("Application (and provider) name; provider names are unique across all provider kinds."),
                 slug: dnsName("Application slug."),
                 mode: oneOf(["forward_single", "forward_domain", "proxy", "oidc"] as const, { doc: "How the app is protected." }),
-                host: str({ doc: "External host (for forward_domain: the authentik host used as auth URL).", pattern: /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, patternText: "a fully qualified host name" }),
-                upstream: optional(str({ doc: "Internal URL (mode proxy), e.g. http://wiki.wiki.svc.cluster.local:8080.", pattern: /^https?:\/\/\S+$/, patternText: "an http(s) URL" })),
+                host: str({
+                    doc: "External host (for forward_domain: the authentik host used as auth URL).",
+                    pattern: /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/,
+                    patternText: "a fully qualified host name",
+                }),
+                upstream: optional(
+                    str({
+                        doc: "Internal URL (mode proxy), e.g. http://wiki.wiki.svc.cluster.local:8080.",
+                        pattern: /^https?:\/\/\S+$/,
+                        patternText: "an http(s) URL",
+                    }),
+                ),
                 cookieDomain: optional(str({ doc: "Cookie domain (mode forward_domain), e.g. example.com." })),
                 groups: list(str({ doc: "group" }), { doc: "Groups allowed in (bindings); empty means every user." }),
-                outpost: oneOf(["embedded", "proxy"] as const, { doc: "Outpost serving a proxy-mode app: the embedded one or the dedicated proxy outpost.", default: "embedded" }),
+                outpost: oneOf(["embedded", "proxy"] as const, {
+                    doc: "Outpost serving a proxy-mode app: the embedded one or the dedicated proxy outpost.",
+                    default: "embedded",
+                }),
                 redirectUris: list(str({ doc: "uri" }), { doc: "OIDC redirect URIs (strict match; prefix with regex: for a regex)." }),
                 clientId: optional(str({ doc: "OIDC client id; default the slug." })),
                 clientType: oneOf(["confidential", "public"] as const, { doc: "OIDC client type.", default: "confidential" }),
@@ -111,7 +135,10 @@ export const objectFields = {
                         groups: list(str({ doc: "group" }), { doc: "Groups allowed to authenticate over RADIUS." }),
                         authenticationFlow: str({ doc: "Flow users authenticate with.", default: "default-authentication-flow" }),
                         replicas: int({ doc: "Replicas (two, so a node drain never stops RADIUS).", default: 2, min: 1, max: 10 }),
-                        adopt: bool({ doc: "Take over an existing RADIUS provider, application, bindings and outpost of this name (migration).", default: false }),
+                        adopt: bool({
+                            doc: "Take over an existing RADIUS provider, application, bindings and outpost of this name (migration).",
+                            default: false,
+                        }),
                     },
                     { doc: "A RADIUS provider and outpost (LoadBalancer service); its shared secret is credential radiusSharedSecret." },
                 ),

@@ -26,7 +26,9 @@ export function parseKubernetes(raw: Record<string, string>, log: IssueLog): Kub
                 fullKey,
                 raw[fullKey],
                 "is not read by this program's Kubernetes provider",
-                hint ? `did you mean kubernetes:${hint}? (pulumi config rm ${fullKey})` : `use one of ${KUBERNETES_KEYS.map((k) => `kubernetes:${k}`).join(", ")}`,
+                hint
+                    ? `did you mean kubernetes:${hint}? (pulumi config rm ${fullKey})`
+                    : `use one of ${KUBERNETES_KEYS.map((k) => `kubernetes:${k}`).join(", ")}`,
             );
         }
     }

@@ -12,10 +12,20 @@ import { StackConfig } from "./stack";
 export function unreadSecret(c: StackConfig, name: CredentialName, log: IssueLog): void {
     const source = c.credentials[name];
     if (!credentialsInUse(c).includes(name)) {
-        log.add(key(name), "[secret]", `is set, but this stack uses no ${name} (see credentials.${name} in the configuration reference)`, `pulumi config rm ${name}`);
+        log.add(
+            key(name),
+            "[secret]",
+            `is set, but this stack uses no ${name} (see credentials.${name} in the configuration reference)`,
+            `pulumi config rm ${name}`,
+        );
     } else if (source?.kind !== "config") {
         const from = source?.kind === "onepassword" ? "1Password" : (source?.kind ?? "unset");
-        log.add(key(name), "[secret]", `is set, but credentials.${name} is ${JSON.stringify(from)}, so nothing reads it`, `set credentials.${name}: config to use this value, or pulumi config rm ${name}`);
+        log.add(
+            key(name),
+            "[secret]",
+            `is set, but credentials.${name} is ${JSON.stringify(from)}, so nothing reads it`,
+            `set credentials.${name}: config to use this value, or pulumi config rm ${name}`,
+        );
     }
 }
 
@@ -81,12 +91,29 @@ export function validateRules(c: StackConfig, log: IssueLog): void {
 
     const boot = c.database.bootstrap;
     if (boot.mode === "import") {
-        if (!boot.source) log.add(key("database.bootstrap.source"), undefined, "is required for mode import", "set host (and port, database, user, sslMode) of the PostgreSQL to import from");
+        if (!boot.source)
+            log.add(
+                key("database.bootstrap.source"),
+                undefined,
+                "is required for mode import",
+                "set host (and port, database, user, sslMode) of the PostgreSQL to import from",
+            );
         if (!c.credentials.importSourcePassword) {
-            log.add(key("credentials.importSourcePassword"), undefined, "is required for database.bootstrap.mode import", 'set it to "config" (pulumi config set --secret importSourcePassword …) or {onepassword: {item, field}}');
+            log.add(
+                key("credentials.importSourcePassword"),
+                undefined,
+                "is required for database.bootstrap.mode import",
+                'set it to "config" (pulumi config set --secret importSourcePassword …) or {onepassword: {item, field}}',
+            );
         }
     }
-    if (boot.mode !== "import" && boot.source) log.add(key("database.bootstrap.source"), boot.source, `is only used by mode import, not ${boot.mode}`, "remove it, or set database.bootstrap.mode: import");
+    if (boot.mode !== "import" && boot.source)
+        log.add(
+            key("database.bootstrap.source"),
+            boot.source,
+            `is only used by mode import, not ${boot.mode}`,
+            "remove it, or set database.bootstrap.mode: import",
+        );
     if (boot.mode === "recovery" && backup?.method !== "objectStore") {
         log.add(
             key("database.bootstrap.mode"),
@@ -172,24 +199,62 @@ function validateApps(c: StackConfig, log: IssueLog): void {
     const radiusNames = radiusName ? [radiusName] : [];
     const providerNames = [...c.apps.map((a) => a.name), ...radiusNames];
     for (const d of duplicates(providerNames)) {
-        log.add(key("apps"), d, "is used by two apps (or an app and the RADIUS provider); provider names are unique across all provider kinds in authentik", "give each app its own name");
+        log.add(
+            key("apps"),
+            d,
+            "is used by two apps (or an app and the RADIUS provider); provider names are unique across all provider kinds in authentik",
+            "give each app its own name",
+        );
     }
-    for (const d of duplicates([...c.apps.map((a) => a.slug), ...radiusNames])) log.add(key("apps"), d, "is the slug of two applications", "give each app its own slug");
+    for (const d of duplicates([...c.apps.map((a) => a.slug), ...radiusNames]))
+        log.add(key("apps"), d, "is the slug of two applications", "give each app its own slug");
     c.apps.forEach((a, i) => {
         const at = (field: string) => key(`apps[${i}].${field}`);
-        if (a.mode === "proxy" && !a.upstream) log.add(at("upstream"), undefined, "is required for mode proxy (authentik forwards to it)", "set it to the app's in-cluster URL, e.g. http://app.ns.svc.cluster.local:8080");
+        if (a.mode === "proxy" && !a.upstream)
+            log.add(
+                at("upstream"),
+                undefined,
+                "is required for mode proxy (authentik forwards to it)",
+                "set it to the app's in-cluster URL, e.g. http://app.ns.svc.cluster.local:8080",
+            );
         if (a.mode !== "proxy" && a.upstream) log.add(at("upstream"), a.upstream, `is only used by mode proxy, not ${a.mode}`, "remove it, or use mode proxy");
-        if (a.mode === "forward_domain" && !a.cookieDomain) log.add(at("cookieDomain"), undefined, "is required for mode forward_domain", "set it to the parent domain of the protected hosts, e.g. example.com");
-        if (a.mode !== "forward_domain" && a.cookieDomain) log.add(at("cookieDomain"), a.cookieDomain, `is only used by mode forward_domain, not ${a.mode}`, "remove it, or use mode forward_domain");
+        if (a.mode === "forward_domain" && !a.cookieDomain)
+            log.add(
+                at("cookieDomain"),
+                undefined,
+                "is required for mode forward_domain",
+                "set it to the parent domain of the protected hosts, e.g. example.com",
+            );
+        if (a.mode !== "forward_domain" && a.cookieDomain)
+            log.add(at("cookieDomain"), a.cookieDomain, `is only used by mode forward_domain, not ${a.mode}`, "remove it, or use mode forward_domain");
         if (a.mode === "forward_domain" && a.cookieDomain && !a.host.endsWith(`.${a.cookieDomain}`)) {
-            log.add(at("host"), a.host, `is not inside the cookie domain ${a.cookieDomain}, so the session cookie would not reach it`, `use a host under ${a.cookieDomain}`);
+            log.add(
+                at("host"),
+                a.host,
+                `is not inside the cookie domain ${a.cookieDomain}, so the session cookie would not reach it`,
+                `use a host under ${a.cookieDomain}`,
+            );
         }
-        if (a.mode === "oidc" && a.redirectUris.length === 0) log.add(at("redirectUris"), [], "is required for mode oidc", "list the app's callback URLs, e.g. https://grafana.example.com/login/generic_oauth");
-        if (a.mode !== "oidc" && a.redirectUris.length > 0) log.add(at("redirectUris"), a.redirectUris, `is only used by mode oidc, not ${a.mode}`, "remove it");
-        if (a.mode !== "oidc" && a.outpost === "proxy" && !c.outposts.proxy.enabled) log.add(at("outpost"), a.outpost, "uses the dedicated proxy outpost, which is not enabled", "set outposts.proxy.enabled: true, or outpost: embedded");
+        if (a.mode === "oidc" && a.redirectUris.length === 0)
+            log.add(at("redirectUris"), [], "is required for mode oidc", "list the app's callback URLs, e.g. https://grafana.example.com/login/generic_oauth");
+        if (a.mode !== "oidc" && a.redirectUris.length > 0)
+            log.add(at("redirectUris"), a.redirectUris, `is only used by mode oidc, not ${a.mode}`, "remove it");
+        if (a.mode !== "oidc" && a.outpost === "proxy" && !c.outposts.proxy.enabled)
+            log.add(
+                at("outpost"),
+                a.outpost,
+                "uses the dedicated proxy outpost, which is not enabled",
+                "set outposts.proxy.enabled: true, or outpost: embedded",
+            );
         if (a.renamedFrom.includes(a.slug)) log.add(at("renamedFrom"), a.slug, "lists the app's current slug", "list only slugs the app had before");
         for (const old of a.renamedFrom) {
-            if (c.apps.some((other) => other !== a && other.slug === old)) log.add(at("renamedFrom"), old, "is the slug of another app in this stack", "a slug belongs to one app: remove it here, or rename the other app");
+            if (c.apps.some((other) => other !== a && other.slug === old))
+                log.add(
+                    at("renamedFrom"),
+                    old,
+                    "is the slug of another app in this stack",
+                    "a slug belongs to one app: remove it here, or rename the other app",
+                );
         }
         for (const g of a.groups) if (!groups.has(g)) log.add(at("groups"), g, "is not a group of this stack", `add {name: ${g}} to groups, or remove it here`);
     });
@@ -197,15 +262,22 @@ function validateApps(c: StackConfig, log: IssueLog): void {
         log.add(
             key("outposts.proxy.enabled"),
             true,
-            "enables the dedicated proxy outpost, but no app is on it (authentik refuses an outpost without providers: \"This list may not be empty.\")",
+            'enables the dedicated proxy outpost, but no app is on it (authentik refuses an outpost without providers: "This list may not be empty.")',
             "set outposts.proxy.enabled: false (the outpost is then deleted), or give an app outpost: proxy",
         );
     }
     const radius = c.outposts.radius;
     if (radius) {
-        if (radius.clientNetworks.length === 0) log.add(key("outposts.radius.clientNetworks"), [], "is empty: no client could reach RADIUS", "list your NAS/access point networks, e.g. 10.0.10.0/24");
+        if (radius.clientNetworks.length === 0)
+            log.add(
+                key("outposts.radius.clientNetworks"),
+                [],
+                "is empty: no client could reach RADIUS",
+                "list your NAS/access point networks, e.g. 10.0.10.0/24",
+            );
         validateClientNetworks(radius.clientNetworks, log);
-        for (const g of radius.groups) if (!groups.has(g)) log.add(key("outposts.radius.groups"), g, "is not a group of this stack", `add {name: ${g}} to groups`);
+        for (const g of radius.groups)
+            if (!groups.has(g)) log.add(key("outposts.radius.groups"), g, "is not a group of this stack", `add {name: ${g}} to groups`);
     }
     validateApiTransport(c, log);
     if (!expectedChartDigest(c)) {
@@ -311,7 +383,12 @@ function validateRedirects(c: StackConfig, log: IssueLog): void {
                     );
                 }
             } else if (!URL.canParse(uri) || UNSAFE_SCHEMES.includes(new URL(uri).protocol) || /\s/.test(uri)) {
-                log.add(at, uri, "is not a redirect URL authentik may send an authorization code to", `use the app's absolute callback URL, e.g. https://${a.host}/login/generic_oauth`);
+                log.add(
+                    at,
+                    uri,
+                    "is not a redirect URL authentik may send an authorization code to",
+                    `use the app's absolute callback URL, e.g. https://${a.host}/login/generic_oauth`,
+                );
             }
         }
     });
@@ -327,11 +404,15 @@ function validateClientNetworks(networks: string[], log: IssueLog): void {
     const parsed = networks.map((text) => ({ text, net: parseCidr(text) }));
     for (const p of parsed) {
         if (!p.net) log.add(at, p.text, "is not a CIDR network", "write it as address/prefix, e.g. 10.0.10.0/24 or fd00:10::/64");
-        else if (p.net.last - p.net.first + 1n === WHOLE[p.net.family]) log.add(at, p.text, "lets every network on earth talk to RADIUS (the seeds' mistake)", "list only your NAS/access point networks");
+        else if (p.net.last - p.net.first + 1n === WHOLE[p.net.family])
+            log.add(at, p.text, "lets every network on earth talk to RADIUS (the seeds' mistake)", "list only your NAS/access point networks");
     }
     for (const family of [4, 6] as const) {
         const mine = parsed.filter((p) => p.net?.family === family);
-        const covered = coveredAddresses(mine.map((p) => p.net!), family);
+        const covered = coveredAddresses(
+            mine.map((p) => p.net!),
+            family,
+        );
         if (covered > LIMIT[family].addresses && !mine.some((p) => p.net!.last - p.net!.first + 1n === WHOLE[family])) {
             log.add(
                 at,

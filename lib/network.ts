@@ -6,7 +6,10 @@
 
 /** A peer in another namespace, selected by the namespace's name label (set by Kubernetes itself). */
 export function fromNamespace(namespace: string, podLabels?: Record<string, string>) {
-    return { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } }, ...(podLabels ? { podSelector: { matchLabels: podLabels } } : {}) };
+    return {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+        ...(podLabels ? { podSelector: { matchLabels: podLabels } } : {}),
+    };
 }
 
 export const tcp = (port: number) => ({ port, protocol: "TCP" as const });
@@ -15,7 +18,14 @@ export const udp = (port: number) => ({ port, protocol: "UDP" as const });
 type Rule = { from?: object[]; to?: object[]; ports?: object[] };
 
 /** A NetworkPolicy for the pods `podSelector` selects: ingress rules, and egress rules when given (else egress stays as other policies leave it). */
-export function networkPolicy(args: { name: string; namespace: string; labels: Record<string, string>; podSelector: Record<string, string>; ingress: Rule[]; egress?: Rule[] }) {
+export function networkPolicy(args: {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+    podSelector: Record<string, string>;
+    ingress: Rule[];
+    egress?: Rule[];
+}) {
     return {
         apiVersion: "networking.k8s.io/v1",
         kind: "NetworkPolicy",

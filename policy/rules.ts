@@ -63,7 +63,8 @@ export function statefulOf<T extends Classified>(resources: T[]): T[] {
         (r) =>
             STATEFUL_TYPES.includes(r.type) ||
             (r.type === "random:index/randomPassword:RandomPassword" && (r.urn ?? "").includes("authentik-platform:secrets:Credentials$")) ||
-            ((r.type === "kubernetes:core/v1:Secret" || r.type === "kubernetes:external-secrets.io/v1:ExternalSecret") && bootstrapSecrets.has(`${str(metadata(r).namespace)}/${str(metadata(r).name)}`)),
+            ((r.type === "kubernetes:core/v1:Secret" || r.type === "kubernetes:external-secrets.io/v1:ExternalSecret") &&
+                bootstrapSecrets.has(`${str(metadata(r).namespace)}/${str(metadata(r).name)}`)),
     );
 }
 
@@ -117,7 +118,14 @@ function claimsOf(volumes: unknown): string[] {
 
 function containerOf(c: unknown): Container {
     const o = obj(c);
-    return { name: str(o.name) ?? "?", image: str(o.image), command: o.command, env: arr(o.env).map(obj), resources: obj(o.resources), securityContext: obj(o.securityContext) };
+    return {
+        name: str(o.name) ?? "?",
+        image: str(o.image),
+        command: o.command,
+        env: arr(o.env).map(obj),
+        resources: obj(o.resources),
+        securityContext: obj(o.securityContext),
+    };
 }
 
 /** Every pod set in the stack. */
@@ -155,7 +163,16 @@ export function podSets(resources: PolicyInput[]): PodSet[] {
                     critical: true,
                     authentik: true,
                     labels: {},
-                    containers: [{ name: component, image: imageOfValues(values, v), command: v.command, env: [...globalEnv, ...arr(v.env).map(obj)], resources: obj(v.resources), securityContext: obj(v.containerSecurityContext) }],
+                    containers: [
+                        {
+                            name: component,
+                            image: imageOfValues(values, v),
+                            command: v.command,
+                            env: [...globalEnv, ...arr(v.env).map(obj)],
+                            resources: obj(v.resources),
+                            securityContext: obj(v.containerSecurityContext),
+                        },
+                    ],
                     claims: claimsOf(v.volumes),
                     podSecurity: obj(v.securityContext),
                     pdb: pdb.enabled === true ? { minAvailable: pdb.minAvailable as number, maxUnavailable: pdb.maxUnavailable as number } : {},
@@ -177,7 +194,8 @@ function imageOfValues(values: Obj, component: Obj): string | undefined {
 /** The smallest number of pods a disruption budget keeps, or undefined without one. */
 export function keptPods(replicas: number, pdb: { minAvailable?: unknown; maxUnavailable?: unknown } | undefined): number | undefined {
     if (!pdb) return undefined;
-    const resolve = (v: unknown) => (typeof v === "string" && v.endsWith("%") ? Math.ceil((replicas * Number(v.slice(0, -1))) / 100) : typeof v === "number" ? v : undefined);
+    const resolve = (v: unknown) =>
+        typeof v === "string" && v.endsWith("%") ? Math.ceil((replicas * Number(v.slice(0, -1))) / 100) : typeof v === "number" ? v : undefined;
     const min = resolve(pdb.minAvailable);
     if (min !== undefined) return min;
     const maxUnavailable = resolve(pdb.maxUnavailable);
@@ -219,7 +237,11 @@ export const RULES: Rule[] = [
         check: (resources) =>
             podSets(resources)
                 .filter((s) => s.authentik)
-                .flatMap((s) => s.containers.filter((c) => c.command !== undefined && c.command !== null).map((c) => ({ urn: urnOf(s.at), message: `${s.what}: container ${c.name} overrides command; use args` }))),
+                .flatMap((s) =>
+                    s.containers
+                        .filter((c) => c.command !== undefined && c.command !== null)
+                        .map((c) => ({ urn: urnOf(s.at), message: `${s.what}: container ${c.name} overrides command; use args` })),
+                ),
     },
     {
         name: "in-cluster-fqdn",
@@ -228,7 +250,10 @@ export const RULES: Rule[] = [
             resources.flatMap((r) =>
                 strings(r.props)
                     .filter(([, v]) => SHORT_SERVICE_NAME.test(v))
-                    .map(([path, v]) => ({ urn: urnOf(r), message: `${r.type.split(":").pop()} ${r.name}: ${path} = "${SHORT_SERVICE_NAME.exec(v)![0]}" is not a full name; use <service>.<namespace>.svc.cluster.local` })),
+                    .map(([path, v]) => ({
+                        urn: urnOf(r),
+                        message: `${r.type.split(":").pop()} ${r.name}: ${path} = "${SHORT_SERVICE_NAME.exec(v)![0]}" is not a full name; use <service>.<namespace>.svc.cluster.local`,
+                    })),
             ),
     },
     {
@@ -239,10 +264,15 @@ export const RULES: Rule[] = [
                 .filter((s) => s.critical)
                 .flatMap((s) => {
                     const out: Violation[] = [];
-                    if (s.replicas < MIN_CRITICAL_REPLICAS) out.push({ urn: urnOf(s.at), message: `${s.what}: ${s.replicas} replicas, a critical workload needs ${MIN_CRITICAL_REPLICAS}` });
+                    if (s.replicas < MIN_CRITICAL_REPLICAS)
+                        out.push({ urn: urnOf(s.at), message: `${s.what}: ${s.replicas} replicas, a critical workload needs ${MIN_CRITICAL_REPLICAS}` });
                     const kept = keptPods(s.replicas, pdbFor(s, resources));
                     if (kept === undefined) out.push({ urn: urnOf(s.at), message: `${s.what}: no PodDisruptionBudget selects its pods` });
-                    else if (kept < 2 || kept >= s.replicas) out.push({ urn: urnOf(s.at), message: `${s.what}: its PodDisruptionBudget keeps ${kept} of ${s.replicas} pods; keep at least 2 and fewer than all (or drains hang)` });
+                    else if (kept < 2 || kept >= s.replicas)
+                        out.push({
+                            urn: urnOf(s.at),
+                            message: `${s.what}: its PodDisruptionBudget keeps ${kept} of ${s.replicas} pods; keep at least 2 and fewer than all (or drains hang)`,
+                        });
                     return out;
                 }),
             ...resources
@@ -262,17 +292,23 @@ export const RULES: Rule[] = [
             podSets(resources).flatMap((s) =>
                 s.containers.flatMap((c) => {
                     const requests = obj(c.resources.requests);
-                    const missing = [!requests.cpu && "requests.cpu", !requests.memory && "requests.memory", !obj(c.resources.limits).memory && "limits.memory"].filter(Boolean);
+                    const missing = [
+                        !requests.cpu && "requests.cpu",
+                        !requests.memory && "requests.memory",
+                        !obj(c.resources.limits).memory && "limits.memory",
+                    ].filter(Boolean);
                     return missing.length ? [{ urn: urnOf(s.at), message: `${s.what}: container ${c.name} has no ${missing.join(", ")}` }] : [];
                 }),
             ),
     },
     {
         name: "shared-volume-read-write-many",
-        description: "A PersistentVolumeClaim mounted by more than one pod is ReadWriteMany (a ReadWriteOnce media volume left the seeds' pods stuck on Multi-Attach).",
+        description:
+            "A PersistentVolumeClaim mounted by more than one pod is ReadWriteMany (a ReadWriteOnce media volume left the seeds' pods stuck on Multi-Attach).",
         check: (resources) => {
             const pods = new Map<string, number>();
-            for (const s of podSets(resources)) for (const claim of s.claims) pods.set(`${s.namespace}/${claim}`, (pods.get(`${s.namespace}/${claim}`) ?? 0) + s.replicas);
+            for (const s of podSets(resources))
+                for (const claim of s.claims) pods.set(`${s.namespace}/${claim}`, (pods.get(`${s.namespace}/${claim}`) ?? 0) + s.replicas);
             return resources
                 .filter((r) => r.type === PVC)
                 .flatMap((r) => {
@@ -280,7 +316,12 @@ export const RULES: Rule[] = [
                     const count = pods.get(`${str(meta.namespace)}/${str(meta.name)}`) ?? 0;
                     const modes = arr(obj(r.props.spec).accessModes);
                     return count > 1 && !modes.includes("ReadWriteMany")
-                        ? [{ urn: urnOf(r), message: `PersistentVolumeClaim ${str(meta.name)}: mounted by ${count} pods but ${modes.join(", ") || "no access mode"}; use ReadWriteMany` }]
+                        ? [
+                              {
+                                  urn: urnOf(r),
+                                  message: `PersistentVolumeClaim ${str(meta.name)}: mounted by ${count} pods but ${modes.join(", ") || "no access mode"}; use ReadWriteMany`,
+                              },
+                          ]
                         : [];
                 });
         },
@@ -290,7 +331,9 @@ export const RULES: Rule[] = [
         description: "Every image is pinned to an exact release: a digest, or a tag starting with major.minor (never latest, a bare major or a channel).",
         check: (resources) => [
             ...podSets(resources).flatMap((s) =>
-                s.containers.filter((c) => c.image !== undefined && isUnpinned(c.image)).map((c) => ({ urn: urnOf(s.at), message: `${s.what}: container ${c.name} runs ${c.image}, which is not pinned` })),
+                s.containers
+                    .filter((c) => c.image !== undefined && isUnpinned(c.image))
+                    .map((c) => ({ urn: urnOf(s.at), message: `${s.what}: container ${c.name} runs ${c.image}, which is not pinned` })),
             ),
             ...resources
                 .filter((r) => r.type === CLUSTER && typeof obj(r.props.spec).imageName === "string" && isUnpinned(obj(r.props.spec).imageName as string))
@@ -299,14 +342,19 @@ export const RULES: Rule[] = [
     },
     {
         name: "pod-security-restricted",
-        description: "Every pod meets the Pod Security Standard \"restricted\": non-root, a RuntimeDefault seccomp profile, no privilege escalation, all capabilities dropped.",
-        check: (resources) => podSets(resources).flatMap((s) => restrictedViolations(s.podSecurity, s.containers).map((m) => ({ urn: urnOf(s.at), message: `${s.what}: ${m}` }))),
+        description:
+            'Every pod meets the Pod Security Standard "restricted": non-root, a RuntimeDefault seccomp profile, no privilege escalation, all capabilities dropped.',
+        check: (resources) =>
+            podSets(resources).flatMap((s) => restrictedViolations(s.podSecurity, s.containers).map((m) => ({ urn: urnOf(s.at), message: `${s.what}: ${m}` }))),
     },
     {
         name: "stateful-protected",
         description:
             "Namespaces, volume claims, databases, the database's credentials Secret and generated credentials are protected: a change that would replace or delete one fails instead (retainOnDelete, which policies cannot see, is checked by the plan; deletions by npm run guard).",
-        check: (resources) => statefulOf(resources).filter((r) => !r.protect).map((r) => ({ urn: urnOf(r), message: `${r.type.split(":").pop()} ${r.name} is not protected` })),
+        check: (resources) =>
+            statefulOf(resources)
+                .filter((r) => !r.protect)
+                .map((r) => ({ urn: urnOf(r), message: `${r.type.split(":").pop()} ${r.name} is not protected` })),
     },
     {
         name: "no-literal-secrets",

@@ -16,9 +16,14 @@ const page = (results: unknown[]) => ({ pagination: { next: 0 }, results });
 function stubApis(answers: Record<string, (params: Params) => unknown> = {}): Apis {
     return recordingApis({
         flowsInstancesList: ({ slug }) => page([{ pk: `flow-pk-of-${slug}`, slug }]),
-        propertymappingsProviderScopeList: ({ managed }) => page([...(managed as string[])].reverse().map((m) => ({ pk: `pm-${m.split("scope-")[1]}`, managed: m }))),
+        propertymappingsProviderScopeList: ({ managed }) =>
+            page([...(managed as string[])].reverse().map((m) => ({ pk: `pm-${m.split("scope-")[1]}`, managed: m }))),
         cryptoCertificatekeypairsList: ({ name }) => page([{ pk: "cert-pk", name: `${name}` }]),
-        coreGroupsList: ({ name }) => page([{ pk: "other", name: `${name} (2)` }, { pk: `group-pk-of-${name}`, name }]),
+        coreGroupsList: ({ name }) =>
+            page([
+                { pk: "other", name: `${name} (2)` },
+                { pk: `group-pk-of-${name}`, name },
+            ]),
         outpostsServiceConnectionsKubernetesList: ({ name }) => page([{ pk: "sc-pk", name }]),
         outpostsInstancesList: ({ nameIexact }) => page([{ pk: `outpost-uuid-of-${nameIexact}`, name: nameIexact }]),
         ...answers,
@@ -26,7 +31,10 @@ function stubApis(answers: Record<string, (params: Params) => unknown> = {}): Ap
 }
 
 const flows = { authorizationFlow: "default-provider-authorization-implicit-consent", invalidationFlow: "default-provider-invalidation-flow" };
-const resolvedFlows = { authorizationFlow: "flow-pk-of-default-provider-authorization-implicit-consent", invalidationFlow: "flow-pk-of-default-provider-invalidation-flow" };
+const resolvedFlows = {
+    authorizationFlow: "flow-pk-of-default-provider-authorization-implicit-consent",
+    invalidationFlow: "flow-pk-of-default-provider-invalidation-flow",
+};
 
 describe("what each kind sends authentik", () => {
     let api: Apis;
@@ -44,13 +52,29 @@ describe("what each kind sends authentik", () => {
             internalHost: "",
             cookieDomain: "",
         });
-        const proxy = await kinds.ProxyProvider.body(api, { name: "x", mode: "proxy", externalHost: "e", internalHost: "http://svc:80", cookieDomain: "example.com", ...flows });
+        const proxy = await kinds.ProxyProvider.body(api, {
+            name: "x",
+            mode: "proxy",
+            externalHost: "e",
+            internalHost: "http://svc:80",
+            cookieDomain: "example.com",
+            ...flows,
+        });
         assert.equal(proxy.internalHost, "http://svc:80");
         assert.equal(proxy.cookieDomain, "example.com");
     });
 
     it("OAuth2 provider: scopes as mapping pks in the scopes' order, signing key by name, unset fields left out", async () => {
-        const spec = { name: "grafana", ...flows, clientType: "confidential", clientId: "grafana", clientSecret: "s", redirectUris: [{ matching_mode: "strict", url: "https://g/cb" }], scopes: ["openid", "email"], signingKey: "authentik Self-signed Certificate" };
+        const spec = {
+            name: "grafana",
+            ...flows,
+            clientType: "confidential",
+            clientId: "grafana",
+            clientSecret: "s",
+            redirectUris: [{ matching_mode: "strict", url: "https://g/cb" }],
+            scopes: ["openid", "email"],
+            signingKey: "authentik Self-signed Certificate",
+        };
         assert.deepEqual(await kinds.OAuth2Provider.body(api, spec), {
             name: "grafana",
             ...resolvedFlows,
@@ -72,14 +96,22 @@ describe("what each kind sends authentik", () => {
     });
 
     it("RADIUS and LDAP providers", async () => {
-        assert.deepEqual(await kinds.RadiusProvider.body(api, { name: "wifi", ...flows, clientNetworks: "10.0.0.0/8", sharedSecret: "k" }), { name: "wifi", ...resolvedFlows, clientNetworks: "10.0.0.0/8", sharedSecret: "k" });
-        assert.deepEqual(await kinds.LdapProvider.body(api, { name: "ldap", ...flows, baseDn: "dc=ldap,dc=goauthentik,dc=io", searchMode: "cached", bindMode: "direct" }), {
-            name: "ldap",
+        assert.deepEqual(await kinds.RadiusProvider.body(api, { name: "wifi", ...flows, clientNetworks: "10.0.0.0/8", sharedSecret: "k" }), {
+            name: "wifi",
             ...resolvedFlows,
-            baseDn: "dc=ldap,dc=goauthentik,dc=io",
-            searchMode: "cached",
-            bindMode: "direct",
+            clientNetworks: "10.0.0.0/8",
+            sharedSecret: "k",
         });
+        assert.deepEqual(
+            await kinds.LdapProvider.body(api, { name: "ldap", ...flows, baseDn: "dc=ldap,dc=goauthentik,dc=io", searchMode: "cached", bindMode: "direct" }),
+            {
+                name: "ldap",
+                ...resolvedFlows,
+                baseDn: "dc=ldap,dc=goauthentik,dc=io",
+                searchMode: "cached",
+                bindMode: "direct",
+            },
+        );
     });
 
     it("application: no provider is null, optional texts cleared, policy engine mode any unless set, publisher only when given", async () => {
@@ -94,10 +126,38 @@ describe("what each kind sends authentik", () => {
             policyEngineMode: "any",
         });
         assert.deepEqual(
-            await kinds.Application.body(api, { name: "S", slug: "s", provider: "12", metaLaunchUrl: "https://s", metaIcon: "i", metaDescription: "d", group: "Media", policyEngineMode: "all", metaPublisher: "pulumi:org/p/s" }),
-            { name: "S", slug: "s", provider: 12, metaLaunchUrl: "https://s", metaIcon: "i", metaDescription: "d", group: "Media", policyEngineMode: "all", metaPublisher: "pulumi:org/p/s" },
+            await kinds.Application.body(api, {
+                name: "S",
+                slug: "s",
+                provider: "12",
+                metaLaunchUrl: "https://s",
+                metaIcon: "i",
+                metaDescription: "d",
+                group: "Media",
+                policyEngineMode: "all",
+                metaPublisher: "pulumi:org/p/s",
+            }),
+            {
+                name: "S",
+                slug: "s",
+                provider: 12,
+                metaLaunchUrl: "https://s",
+                metaIcon: "i",
+                metaDescription: "d",
+                group: "Media",
+                policyEngineMode: "all",
+                metaPublisher: "pulumi:org/p/s",
+            },
         );
-        const cleared = await kinds.Application.body(api, { name: "S", slug: "s", provider: null, metaLaunchUrl: null, metaIcon: null, metaDescription: null, group: null });
+        const cleared = await kinds.Application.body(api, {
+            name: "S",
+            slug: "s",
+            provider: null,
+            metaLaunchUrl: null,
+            metaIcon: null,
+            metaDescription: null,
+            group: null,
+        });
         assert.deepEqual([cleared.provider, cleared.metaLaunchUrl, cleared.metaIcon, cleared.metaDescription, cleared.group], [null, "", "", "", ""]);
         assert.equal(kinds.Application.naturalKey({ name: "S", slug: "s" }), "s");
         assert.equal(kinds.Application.idOf({ pk: "uuid-1", slug: "s" }), "s", "addressed by slug");
@@ -106,24 +166,47 @@ describe("what each kind sends authentik", () => {
 
     it("group: not a superuser unless asked, attributes only when given", async () => {
         assert.deepEqual(await kinds.Group.body(api, { name: "admins" }), { name: "admins", isSuperuser: false });
-        assert.deepEqual(await kinds.Group.body(api, { name: "admins", isSuperuser: true, attributes: { a: 1 } }), { name: "admins", isSuperuser: true, attributes: { a: 1 } });
+        assert.deepEqual(await kinds.Group.body(api, { name: "admins", isSuperuser: true, attributes: { a: 1 } }), {
+            name: "admins",
+            isSuperuser: true,
+            attributes: { a: 1 },
+        });
     });
 
     it("policy binding: enabled, not negated, 30 s timeout; the group by pk or by its exact name", async () => {
-        assert.deepEqual(await kinds.PolicyBinding.body(api, { target: "app-uuid", group: "g-pk", order: 0 }), { target: "app-uuid", group: "g-pk", order: 0, enabled: true, negate: false, timeout: 30 });
+        assert.deepEqual(await kinds.PolicyBinding.body(api, { target: "app-uuid", group: "g-pk", order: 0 }), {
+            target: "app-uuid",
+            group: "g-pk",
+            order: 0,
+            enabled: true,
+            negate: false,
+            timeout: 30,
+        });
         assert.equal((await kinds.PolicyBinding.body(api, { target: "t", groupName: "Media", order: 1 })).group, "group-pk-of-Media");
         assert.equal(kinds.PolicyBinding.naturalKey({ target: "t", group: "g" }), "t/g");
         assert.equal(kinds.PolicyBinding.naturalKey({ target: "t", groupName: "Media" }), "t/Media");
     });
 
     it("outpost: its service connection by name, only the config keys given, no providers", async () => {
-        assert.deepEqual(await kinds.Outpost.body(api, { name: "radius", type: "radius", serviceConnection: "Local Kubernetes Cluster", config: { log_level: "info" }, initialProviders: [1] }), {
-            name: "radius",
-            type: "radius",
-            serviceConnection: "sc-pk",
-            config: { log_level: "info" },
+        assert.deepEqual(
+            await kinds.Outpost.body(api, {
+                name: "radius",
+                type: "radius",
+                serviceConnection: "Local Kubernetes Cluster",
+                config: { log_level: "info" },
+                initialProviders: [1],
+            }),
+            {
+                name: "radius",
+                type: "radius",
+                serviceConnection: "sc-pk",
+                config: { log_level: "info" },
+            },
+        );
+        assert.deepEqual(await kinds.Outpost.body(api, { name: "embedded", managed: "goauthentik.io/outposts/embedded", type: "proxy" }), {
+            name: "embedded",
+            type: "proxy",
         });
-        assert.deepEqual(await kinds.Outpost.body(api, { name: "embedded", managed: "goauthentik.io/outposts/embedded", type: "proxy" }), { name: "embedded", type: "proxy" });
         assert.equal(kinds.Outpost.naturalKey({ name: "embedded", managed: "goauthentik.io/outposts/embedded" }), "goauthentik.io/outposts/embedded");
         assert.equal(kinds.Outpost.naturalKey({ name: "radius" }), "radius");
     });
@@ -136,7 +219,11 @@ describe("what each kind sends authentik", () => {
     });
 
     it("service account: no group of its own, an expiring account", async () => {
-        assert.deepEqual(await kinds.ServiceAccount.body(api, { username: "pulumi-automation" }), { name: "pulumi-automation", createGroup: false, expiring: true });
+        assert.deepEqual(await kinds.ServiceAccount.body(api, { username: "pulumi-automation" }), {
+            name: "pulumi-automation",
+            createGroup: false,
+            expiring: true,
+        });
         assert.equal(kinds.ServiceAccount.naturalKey({ username: "pulumi-automation" }), "pulumi-automation");
     });
 
@@ -161,7 +248,9 @@ describe("what each kind sends authentik", () => {
             kinds.OutpostMember.body(noOutpost, { outpostName: "ldap", provider: 7 }),
             /^PermanentError: outpost "ldap" does not exist in authentik: use the outpost name the platform stack publishes \(its apps output\)$/,
         );
-        const noScope = stubApis({ propertymappingsProviderScopeList: () => page([{ pk: "pm-openid", managed: "goauthentik.io/providers/oauth2/scope-openid" }]) });
+        const noScope = stubApis({
+            propertymappingsProviderScopeList: () => page([{ pk: "pm-openid", managed: "goauthentik.io/providers/oauth2/scope-openid" }]),
+        });
         await assert.rejects(
             kinds.OAuth2Provider.body(noScope, { name: "o", ...flows, clientType: "public", clientId: "o", scopes: ["openid", "email"] }),
             /^PermanentError: scope mapping goauthentik\.io\/providers\/oauth2\/scope-email: expected one match in authentik, found 0 \(it does not exist, or the token may not view it\)$/,
@@ -174,16 +263,31 @@ describe("what each kind sends authentik", () => {
     });
 
     it("a reference authentik holds twice, or not at all, is an error that says how many", async () => {
-        const twice = stubApis({ flowsInstancesList: () => page([{ pk: "a", slug: "f" }, { pk: "b", slug: "f" }]) });
-        await assert.rejects(kinds.RadiusProvider.body(twice, { name: "r", authorizationFlow: "f", invalidationFlow: "f" }), /^PermanentError: flow "f": expected one match in authentik, found 2$/);
+        const twice = stubApis({
+            flowsInstancesList: () =>
+                page([
+                    { pk: "a", slug: "f" },
+                    { pk: "b", slug: "f" },
+                ]),
+        });
+        await assert.rejects(
+            kinds.RadiusProvider.body(twice, { name: "r", authorizationFlow: "f", invalidationFlow: "f" }),
+            /^PermanentError: flow "f": expected one match in authentik, found 2$/,
+        );
         resetEngineCache();
         const none = stubApis({ coreGroupsList: () => page([]) });
-        await assert.rejects(kinds.PolicyBinding.body(none, { target: "t", groupName: "Media", order: 0 }), (e: Error & { status?: number; gone?: boolean }) => {
-            assert.equal(e.message, 'group "Media" does not exist in authentik: create it first (the platform stack\'s groups config), or remove it from the app\'s groups');
-            assert.equal(e.status, 404);
-            assert.equal(e.gone, true);
-            return true;
-        });
+        await assert.rejects(
+            kinds.PolicyBinding.body(none, { target: "t", groupName: "Media", order: 0 }),
+            (e: Error & { status?: number; gone?: boolean }) => {
+                assert.equal(
+                    e.message,
+                    "group \"Media\" does not exist in authentik: create it first (the platform stack's groups config), or remove it from the app's groups",
+                );
+                assert.equal(e.status, 404);
+                assert.equal(e.gone, true);
+                return true;
+            },
+        );
     });
 
     it("what each kind compares as a set, creates only once, and replaces on", () => {
@@ -286,11 +390,15 @@ describe("what each kind asks authentik", () => {
     });
 
     it("an application by its address; authentik's 404 is none, any other failure is not", async () => {
-        const gone = Object.assign(new Error("404"), { response: { status: 404, headers: { get: () => "application/json" }, text: async () => '{"detail":"Not found."}' } });
+        const gone = Object.assign(new Error("404"), {
+            response: { status: 404, headers: { get: () => "application/json" }, text: async () => '{"detail":"Not found."}' },
+        });
         const { api, calls } = recordingApis({ coreApplicationsRetrieve: () => Promise.reject(gone) });
         assert.equal(await kinds.Application.find(api, { slug: "wiki" }), undefined);
         assert.deepEqual(calls, [["coreApplicationsRetrieve", { slug: "wiki" }]]);
-        const broken = recordingApis({ coreApplicationsRetrieve: () => Promise.reject(Object.assign(new Error("503"), { response: { status: 503, text: async () => "" } })) });
+        const broken = recordingApis({
+            coreApplicationsRetrieve: () => Promise.reject(Object.assign(new Error("503"), { response: { status: 503, text: async () => "" } })),
+        });
         await assert.rejects(kinds.Application.find(broken.api, { slug: "wiki" }), /503/);
     });
 
@@ -307,14 +415,23 @@ describe("what each kind asks authentik", () => {
         assert.equal((await kinds.PolicyBinding.find(api, { target: "t", group: "g", order: 7 }))?.pk, "b1", "another order: the group's first binding");
         assert.equal(await kinds.PolicyBinding.find(api, { target: "t", group: "none", order: 0 }), undefined);
         assert.deepEqual(await kinds.PolicyBinding.duplicates!(api, { target: "t", group: "g", order: 0 }, "b3"), ["b4"]);
-        assert.deepEqual(await kinds.PolicyBinding.readWithDuplicates!(api, "b4", { target: "t", group: "g", order: 0 }), { remote: bindings[3], duplicates: ["b3"] });
-        assert.deepEqual(await kinds.PolicyBinding.readWithDuplicates!(api, "b1", { target: "t", group: "g", order: 5 }), { remote: bindings[0], duplicates: [] });
-        await assert.rejects(kinds.PolicyBinding.readWithDuplicates!(api, "b9", { target: "t", group: "g", order: 0 }), (e: Error & { gone?: boolean; status?: number }) => {
-            assert.equal(e.message, "policy binding b9 is gone from its target t");
-            assert.equal(e.gone, true);
-            assert.equal(e.status, 404);
-            return true;
+        assert.deepEqual(await kinds.PolicyBinding.readWithDuplicates!(api, "b4", { target: "t", group: "g", order: 0 }), {
+            remote: bindings[3],
+            duplicates: ["b3"],
         });
+        assert.deepEqual(await kinds.PolicyBinding.readWithDuplicates!(api, "b1", { target: "t", group: "g", order: 5 }), {
+            remote: bindings[0],
+            duplicates: [],
+        });
+        await assert.rejects(
+            kinds.PolicyBinding.readWithDuplicates!(api, "b9", { target: "t", group: "g", order: 0 }),
+            (e: Error & { gone?: boolean; status?: number }) => {
+                assert.equal(e.message, "policy binding b9 is gone from its target t");
+                assert.equal(e.gone, true);
+                assert.equal(e.status, 404);
+                return true;
+            },
+        );
     });
 
     it("an outpost member is there when the outpost lists the provider", async () => {
@@ -333,9 +450,23 @@ describe("what each kind asks authentik", () => {
     it("a role as authentik holds it: permissions as app.codename sorted, its member only while a member", async () => {
         const answers = {
             rbacRolesRetrieve: () => ({ pk: "r1", name: "automation" }),
-            rbacPermissionsList: () => page([{ appLabel: "authentik_core", codename: "view_group" }, { appLabel: "authentik_core", codename: "add_application" }]),
+            rbacPermissionsList: () =>
+                page([
+                    { appLabel: "authentik_core", codename: "view_group" },
+                    { appLabel: "authentik_core", codename: "add_application" },
+                ]),
             rbacRolesList: () => page([{ pk: "r1" }]),
-            rbacInitialPermissionsList: () => page([{ pk: 3, name: "automation", permissionsObj: [{ appLabel: "authentik_core", codename: "delete_application" }, { appLabel: "authentik_core", codename: "change_application" }] }]),
+            rbacInitialPermissionsList: () =>
+                page([
+                    {
+                        pk: 3,
+                        name: "automation",
+                        permissionsObj: [
+                            { appLabel: "authentik_core", codename: "delete_application" },
+                            { appLabel: "authentik_core", codename: "change_application" },
+                        ],
+                    },
+                ]),
         };
         const member = recordingApis(answers);
         assert.deepEqual(await kinds.Role.retrieve(member.api, "r1", { user: "5" }), {
@@ -350,7 +481,10 @@ describe("what each kind asks authentik", () => {
             ["rbacRolesList", { users: 5, ...first }],
             ["rbacInitialPermissionsList", { name: "automation", ...first }],
         ]);
-        const none = recordingApis({ ...answers, rbacInitialPermissionsList: () => page([{ pk: 4, name: "automation-other", permissionsObj: [{ appLabel: "a", codename: "b" }] }]) });
+        const none = recordingApis({
+            ...answers,
+            rbacInitialPermissionsList: () => page([{ pk: 4, name: "automation-other", permissionsObj: [{ appLabel: "a", codename: "b" }] }]),
+        });
         assert.deepEqual((await kinds.Role.retrieve(none.api, "r1")).initialPermissions, [], "only the one named after the role counts");
         const removed = recordingApis({ ...answers, rbacRolesList: () => page([{ pk: "another-role" }]) });
         assert.equal((await kinds.Role.retrieve(removed.api, "r1", { user: 5 })).user, null, "a removed member is drift");
@@ -374,10 +508,27 @@ describe("what each kind asks authentik", () => {
         const cases: [string, () => Promise<unknown>][] = [
             ['user "robot"', () => kinds.ServiceAccount.find(recordingApis({ coreUsersList: endless }).api, { username: "robot" })],
             ['role "automation"', () => kinds.Role.find(recordingApis({ rbacRolesList: endless }).api, { name: "automation" })],
-            ["permissions of role automation", () => kinds.Role.retrieve(recordingApis({ rbacRolesRetrieve: () => ({ pk: "r1", name: "automation" }), rbacPermissionsList: endless }).api, "r1")],
-            ["roles of user 5", () => kinds.Role.retrieve(recordingApis({ rbacRolesRetrieve: () => ({ pk: "r1", name: "automation" }), rbacRolesList: endless }).api, "r1", { user: 5 })],
+            [
+                "permissions of role automation",
+                () =>
+                    kinds.Role.retrieve(recordingApis({ rbacRolesRetrieve: () => ({ pk: "r1", name: "automation" }), rbacPermissionsList: endless }).api, "r1"),
+            ],
+            [
+                "roles of user 5",
+                () =>
+                    kinds.Role.retrieve(recordingApis({ rbacRolesRetrieve: () => ({ pk: "r1", name: "automation" }), rbacRolesList: endless }).api, "r1", {
+                        user: 5,
+                    }),
+            ],
             ["providersProxy look-up", () => kinds.ProxyProvider.find(recordingApis({ providersProxyList: endless }).api, { name: "sonarr" })],
-            ["scope mappings", () => kinds.OAuth2Provider.body(recordingApis({ flowsInstancesList: ({ slug }) => page([{ pk: "f", slug }]), propertymappingsProviderScopeList: endless }).api, { name: "o", ...flows, clientType: "public", clientId: "o", scopes: ["openid"] })],
+            [
+                "scope mappings",
+                () =>
+                    kinds.OAuth2Provider.body(
+                        recordingApis({ flowsInstancesList: ({ slug }) => page([{ pk: "f", slug }]), propertymappingsProviderScopeList: endless }).api,
+                        { name: "o", ...flows, clientType: "public", clientId: "o", scopes: ["openid"] },
+                    ),
+            ],
         ];
         for (const [what, run] of cases) {
             resetEngineCache();
@@ -389,9 +540,12 @@ describe("what each kind asks authentik", () => {
         const answers = (name: string, held: string[], members: string[], initial?: string[]) => ({
             rbacRolesRetrieve: () => ({ pk: "r1", name }),
             rbacPermissionsList: (q: Params) =>
-                q.role ? page(held.map((p) => ({ appLabel: p.split(".")[0], codename: p.split(".")[1] }))) : page([{ id: q.codename === "change_x" ? 41 : 42, appLabel: q.contentTypeAppLabel, codename: q.codename }]),
+                q.role
+                    ? page(held.map((p) => ({ appLabel: p.split(".")[0], codename: p.split(".")[1] })))
+                    : page([{ id: q.codename === "change_x" ? 41 : 42, appLabel: q.contentTypeAppLabel, codename: q.codename }]),
             rbacRolesList: () => page(members.map((pk) => ({ pk }))),
-            rbacInitialPermissionsList: () => page(initial ? [{ pk: 7, name, permissionsObj: initial.map((p) => ({ appLabel: p.split(".")[0], codename: p.split(".")[1] })) }] : []),
+            rbacInitialPermissionsList: () =>
+                page(initial ? [{ pk: 7, name, permissionsObj: initial.map((p) => ({ appLabel: p.split(".")[0], codename: p.split(".")[1] })) }] : []),
         });
         const body = { name: "automation", permissions: ["a.add", "a.view"], initialPermissions: ["a.change_x", "a.delete_x"], user: 5 };
         const same = recordingApis(answers("automation", ["a.view", "a.add"], ["r1"], ["a.delete_x", "a.change_x"]));
@@ -399,16 +553,22 @@ describe("what each kind asks authentik", () => {
         assert.deepEqual(same.names(), ["rbacRolesRetrieve", "rbacPermissionsList", "rbacRolesList", "rbacInitialPermissionsList"], "nothing written");
         const differs = recordingApis(answers("old-name", ["a.view", "a.delete"], []));
         await kinds.Role.update(differs.api, "r1", body);
-        assert.deepEqual(differs.calls.slice(4).filter(([n]) => !n.endsWith("List")), [
-            ["rbacRolesPartialUpdate", { uuid: "r1", patchedRoleRequest: { name: "automation" } }],
-            ["rbacPermissionsAssignedByRolesAssign", { uuid: "r1", permissionAssignRequest: { permissions: ["a.add"] } }],
-            ["rbacPermissionsAssignedByRolesUnassignPartialUpdate", { uuid: "r1", patchedPermissionAssignRequest: { permissions: ["a.delete"] } }],
-            ["rbacInitialPermissionsCreate", { initialPermissionsRequest: { name: "automation", role: "r1", permissions: [41, 42] } }],
-            ["rbacRolesAddUserCreate", { uuid: "r1", userAccountSerializerForRoleRequest: { pk: 5 } }],
-        ]);
+        assert.deepEqual(
+            differs.calls.slice(4).filter(([n]) => !n.endsWith("List")),
+            [
+                ["rbacRolesPartialUpdate", { uuid: "r1", patchedRoleRequest: { name: "automation" } }],
+                ["rbacPermissionsAssignedByRolesAssign", { uuid: "r1", permissionAssignRequest: { permissions: ["a.add"] } }],
+                ["rbacPermissionsAssignedByRolesUnassignPartialUpdate", { uuid: "r1", patchedPermissionAssignRequest: { permissions: ["a.delete"] } }],
+                ["rbacInitialPermissionsCreate", { initialPermissionsRequest: { name: "automation", role: "r1", permissions: [41, 42] } }],
+                ["rbacRolesAddUserCreate", { uuid: "r1", userAccountSerializerForRoleRequest: { pk: 5 } }],
+            ],
+        );
         const stale = recordingApis(answers("automation", ["a.view", "a.add"], ["r1"], ["a.change_x"]));
         await kinds.Role.update(stale.api, "r1", body);
-        assert.deepEqual(stale.calls.filter(([n]) => n === "rbacInitialPermissionsPartialUpdate"), [["rbacInitialPermissionsPartialUpdate", { id: 7, patchedInitialPermissionsRequest: { role: "r1", permissions: [41, 42] } }]]);
+        assert.deepEqual(
+            stale.calls.filter(([n]) => n === "rbacInitialPermissionsPartialUpdate"),
+            [["rbacInitialPermissionsPartialUpdate", { id: 7, patchedInitialPermissionsRequest: { role: "r1", permissions: [41, 42] } }]],
+        );
     });
 
     it("references are remembered per name: two certificates, groups, outposts or scope sets in one process stay apart", async () => {
@@ -420,7 +580,8 @@ describe("what each kind asks authentik", () => {
             flowsInstancesList: ({ slug }) => page([{ pk: `flow-${slug}`, slug }]),
             propertymappingsProviderScopeList: ({ managed }) => page((managed as string[]).map((m) => ({ pk: `pm-${m.split("scope-")[1]}`, managed: m }))),
         });
-        const oauth = (signingKey: string, scopes: string[]) => kinds.OAuth2Provider.body(api, { name: "o", authorizationFlow: "f", invalidationFlow: "f", signingKey, scopes });
+        const oauth = (signingKey: string, scopes: string[]) =>
+            kinds.OAuth2Provider.body(api, { name: "o", authorizationFlow: "f", invalidationFlow: "f", signingKey, scopes });
         assert.equal((await oauth("A", ["openid"])).signingKey, "cert-A");
         assert.equal((await oauth("B", ["email"])).signingKey, "cert-B");
         assert.deepEqual((await oauth("A", ["email", "openid"])).propertyMappings, ["pm-email", "pm-openid"]);

@@ -6,7 +6,18 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { apisFor } from "../lib/authentik-api/client";
-import { DUPLICATES, ENGINE_VERSION, ObjectInputs, ObjectOutputs, authentikProvider as p, driftOf, project, redactBody, refreshedInputs, stableJson } from "../lib/authentik-api/provider";
+import {
+    DUPLICATES,
+    ENGINE_VERSION,
+    ObjectInputs,
+    ObjectOutputs,
+    authentikProvider as p,
+    driftOf,
+    project,
+    redactBody,
+    refreshedInputs,
+    stableJson,
+} from "../lib/authentik-api/provider";
 
 describe("state keeps no secret", () => {
     it("clientSecret and sharedSecret are stored as their sha256, other fields as they are", () => {
@@ -33,7 +44,7 @@ describe("stableJson", () => {
         assert.equal(stableJson({ b: 1, a: { d: [2, 1], c: null }, u: undefined }), '{"a":{"c":null,"d":[2,1]},"b":1}');
         assert.equal(stableJson([{ y: 1, x: 2 }, "s", 3, true]), '[{"x":2,"y":1},"s",3,true]');
         assert.equal(stableJson(null), "null");
-        assert.equal(stableJson("a\"b"), '"a\\"b"');
+        assert.equal(stableJson('a"b'), '"a\\"b"');
     });
 });
 
@@ -119,9 +130,13 @@ const inputsOf = (o: ObjectOutputs, change: Partial<ObjectInputs> = {}): ObjectI
 
 describe("what a refresh hands back", () => {
     it("each drifted field's value as authentik holds it, in the spec; secrets and references only as changed", () => {
-        const props = outputs("OAuth2Provider", { name: "g", clientSecret: "s", authorizationFlow: "flow-slug", scopes: ["openid"], untouched: 1 }, {
-            applied: { name: "g", clientSecret: "sha256:x", authorizationFlow: "uuid-1", propertyMappings: ["pm-1"] },
-        });
+        const props = outputs(
+            "OAuth2Provider",
+            { name: "g", clientSecret: "s", authorizationFlow: "flow-slug", scopes: ["openid"], untouched: 1 },
+            {
+                applied: { name: "g", clientSecret: "sha256:x", authorizationFlow: "uuid-1", propertyMappings: ["pm-1"] },
+            },
+        );
         const remote = { name: "renamed", clientSecret: "typed", authorizationFlow: "uuid-2", propertyMappings: ["pm-2"] };
         const refreshed = refreshedInputs(props, ["authorizationFlow", "clientSecret", "name", "propertyMappings", DUPLICATES], remote);
         assert.deepEqual(refreshed.spec, {
@@ -131,7 +146,11 @@ describe("what a refresh hands back", () => {
             scopes: '(changed in authentik: ["pm-2"])',
             untouched: 1,
         });
-        assert.deepEqual(Object.keys(refreshed).sort(), ["adopt", "apiToken", "apiUrl", "engineVersion", "kind", "policy", "spec"], "the inputs only, no outputs");
+        assert.deepEqual(
+            Object.keys(refreshed).sort(),
+            ["adopt", "apiToken", "apiUrl", "engineVersion", "kind", "policy", "spec"],
+            "the inputs only, no outputs",
+        );
         assert.equal(refreshed.apiToken, "token-1");
         assert.equal(props.spec.name, "g", "the state's spec is not changed in place");
     });
@@ -175,16 +194,27 @@ describe("diff", () => {
 
     it("a refused token stops the diff with what to do, unless it was rotated", async () => {
         const o = outputs("Group", { name: "g" }, { authRefused: true });
-        await assert.rejects(p.diff!("7", o, inputsOf(o)), /^PermanentError: Group: authentik refused the API token \(revoked or expired\)\. Give the stack a valid one .*the objects are untouched$/);
+        await assert.rejects(
+            p.diff!("7", o, inputsOf(o)),
+            /^PermanentError: Group: authentik refused the API token \(revoked or expired\)\. Give the stack a valid one .*the objects are untouched$/,
+        );
         assert.equal((await p.diff!("7", o, inputsOf(o, { apiToken: "token-2" }))).changes, true);
     });
 
     it("names the field that replaces; an application's slug deletes first, a binding's target does not", async () => {
         const app = outputs("Application", { name: "A", slug: "a" });
-        assert.deepEqual(await p.diff!("7", app, inputsOf(app, { spec: { name: "A", slug: "b" } })), { changes: true, replaces: ["spec.slug"], deleteBeforeReplace: true });
+        assert.deepEqual(await p.diff!("7", app, inputsOf(app, { spec: { name: "A", slug: "b" } })), {
+            changes: true,
+            replaces: ["spec.slug"],
+            deleteBeforeReplace: true,
+        });
         assert.deepEqual((await p.diff!("7", app, inputsOf(app, { spec: { name: "B", slug: "a" } }))).replaces, []);
         const binding = outputs("PolicyBinding", { target: "t1", group: "g", order: 0 });
-        assert.deepEqual(await p.diff!("7", binding, inputsOf(binding, { spec: { target: "t2", group: "g", order: 0 } })), { changes: true, replaces: ["spec.target"], deleteBeforeReplace: false });
+        assert.deepEqual(await p.diff!("7", binding, inputsOf(binding, { spec: { target: "t2", group: "g", order: 0 } })), {
+            changes: true,
+            replaces: ["spec.target"],
+            deleteBeforeReplace: false,
+        });
         const member = outputs("OutpostMember", { outpost: "o", provider: "p" });
         assert.deepEqual((await p.diff!("7", member, inputsOf(member, { spec: { outpost: "o", provider: "q" } }))).replaces, ["spec.provider"]);
         assert.deepEqual((await p.diff!("7", member, inputsOf(member, { spec: { outpost: "o2", provider: "p" } }))).replaces, ["spec.outpost"]);

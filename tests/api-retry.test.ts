@@ -28,7 +28,11 @@ import {
 const answer = (status: number, body = "", contentType?: string) => ({
     response: { status, headers: { get: (name: string) => (name.toLowerCase() === "content-type" ? (contentType ?? null) : null) }, text: async () => body },
 });
-const network = (code: string, message = `connect ${code} 10.0.0.1:443`) => ({ name: "FetchError", message: "request failed", cause: { message: "fetch failed", cause: { code, message } } });
+const network = (code: string, message = `connect ${code} 10.0.0.1:443`) => ({
+    name: "FetchError",
+    message: "request failed",
+    cause: { message: "fetch failed", cause: { code, message } },
+});
 
 /** A clock that never sleeps: time moves only by what the code under test waits. */
 function fakeClock(random = 1): Clock & { slept: number[]; at: number } {
@@ -165,13 +169,24 @@ describe("the cause of a network failure", () => {
     });
 
     it("names a timeout", () => {
-        assert.equal(causeOf({ name: "TimeoutError", message: "The operation was aborted due to timeout" }), "timed out: The operation was aborted due to timeout");
+        assert.equal(
+            causeOf({ name: "TimeoutError", message: "The operation was aborted due to timeout" }),
+            "timed out: The operation was aborted due to timeout",
+        );
     });
 
     it("lists every address an AggregateError tried, and repeats no text", () => {
         const aggregate = {
             message: "fetch failed",
-            cause: { name: "AggregateError", message: "", errors: [{ message: "connect ECONNREFUSED ::1:443" }, { message: "connect ECONNREFUSED 127.0.0.1:443" }, { message: "connect ECONNREFUSED ::1:443" }] },
+            cause: {
+                name: "AggregateError",
+                message: "",
+                errors: [
+                    { message: "connect ECONNREFUSED ::1:443" },
+                    { message: "connect ECONNREFUSED 127.0.0.1:443" },
+                    { message: "connect ECONNREFUSED ::1:443" },
+                ],
+            },
         };
         assert.equal(causeOf(aggregate), "fetch failed: connect ECONNREFUSED ::1:443: connect ECONNREFUSED 127.0.0.1:443");
         let nested: unknown = { message: "8" };
@@ -209,7 +224,16 @@ describe("a failed create that may have committed", () => {
     });
 
     it("unreachable: refused, no such host, no route, TLS; not a reset or a timeout", () => {
-        for (const code of ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ERR_SSL_WRONG_VERSION_NUMBER", "EPROTO", "CERT_HAS_EXPIRED"]) {
+        for (const code of [
+            "ECONNREFUSED",
+            "ENOTFOUND",
+            "EAI_AGAIN",
+            "EHOSTUNREACH",
+            "ENETUNREACH",
+            "ERR_SSL_WRONG_VERSION_NUMBER",
+            "EPROTO",
+            "CERT_HAS_EXPIRED",
+        ]) {
             assert.equal(isUnreachable(network(code)), true, code);
         }
         assert.equal(isUnreachable({ message: "unable to verify the first certificate" }), true);
@@ -222,9 +246,19 @@ describe("a failed create that may have committed", () => {
 describe("backoff", () => {
     it("from half the cap to the cap, the cap doubling from the base up to the maximum", () => {
         const policy = { deadlineMs: 1, baseDelayMs: 500, maxDelayMs: 15_000, requestTimeoutMs: 1 };
-        assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map((n) => backoffMs(n, policy, () => 1)), [500, 1000, 2000, 4000, 8000, 15_000, 15_000]);
-        assert.deepEqual([1, 6].map((n) => backoffMs(n, policy, () => 0)), [250, 7500]);
-        assert.equal(backoffMs(1, { ...policy, baseDelayMs: 3 }, () => 0), 2, "rounded");
+        assert.deepEqual(
+            [1, 2, 3, 4, 5, 6, 7].map((n) => backoffMs(n, policy, () => 1)),
+            [500, 1000, 2000, 4000, 8000, 15_000, 15_000],
+        );
+        assert.deepEqual(
+            [1, 6].map((n) => backoffMs(n, policy, () => 0)),
+            [250, 7500],
+        );
+        assert.equal(
+            backoffMs(1, { ...policy, baseDelayMs: 3 }, () => 0),
+            2,
+            "rounded",
+        );
     });
 });
 
@@ -285,7 +319,10 @@ describe("withRetry", () => {
             },
             policy,
             clock,
-        ).then(() => new Error("resolved"), (x: unknown) => x as Error);
+        ).then(
+            () => new Error("resolved"),
+            (x: unknown) => x as Error,
+        );
         // Waits 1000 + 2000 + 4000 = 7000 ms; a fourth wait (4000) would end at 11000 > 10000.
         assert.deepEqual(clock.slept, [1000, 2000, 4000]);
         assert.equal(calls, 4);
@@ -342,9 +379,15 @@ describe("waiting for readiness", () => {
         const server = await serve(t, []);
         await server.close();
         const clock = fakeClock();
-        const e = await waitForReady(server.url, policy, clock, { failFast: true }).then(() => new Error("resolved"), (x: unknown) => x as Error);
+        const e = await waitForReady(server.url, policy, clock, { failFast: true }).then(
+            () => new Error("resolved"),
+            (x: unknown) => x as Error,
+        );
         assert.ok(e instanceof PermanentError, String(e));
-        assert.match(e.message, new RegExp(`^authentik at ${server.url} cannot be reached from here \\(.*ECONNREFUSED.*\\)\\. .*api\\.url.*pulumi preview --refresh=false$`));
+        assert.match(
+            e.message,
+            new RegExp(`^authentik at ${server.url} cannot be reached from here \\(.*ECONNREFUSED.*\\)\\. .*api\\.url.*pulumi preview --refresh=false$`),
+        );
         assert.deepEqual(clock.slept, []);
     });
 
@@ -352,7 +395,10 @@ describe("waiting for readiness", () => {
         const server = await serve(t, []);
         await server.close();
         const clock = fakeClock();
-        const e = await waitForReady(server.url, { ...policy, deadlineMs: 2500 }, clock).then(() => new Error("resolved"), (x: unknown) => x as Error);
+        const e = await waitForReady(server.url, { ...policy, deadlineMs: 2500 }, clock).then(
+            () => new Error("resolved"),
+            (x: unknown) => x as Error,
+        );
         assert.ok(!(e instanceof PermanentError));
         assert.match(e.message, /is not ready: .*ECONNREFUSED.*gave up after 3 attempts/);
     });
@@ -366,14 +412,20 @@ describe("waiting for readiness", () => {
         });
         const clock = fakeClock();
         const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
-        const e = await waitForReady(url, { deadlineMs: 2500, baseDelayMs: 1000, maxDelayMs: 1000, requestTimeoutMs: 50 }, clock).then(() => new Error("resolved"), (x: unknown) => x as Error);
+        const e = await waitForReady(url, { deadlineMs: 2500, baseDelayMs: 1000, maxDelayMs: 1000, requestTimeoutMs: 50 }, clock).then(
+            () => new Error("resolved"),
+            (x: unknown) => x as Error,
+        );
         assert.match(e.message, /is not ready: .*timed out: .*gave up after 3 attempts/);
     });
 
     it("fail-fast waits at most a minute for a starting authentik; without it, the whole deadline", async (t) => {
         const server = await serve(t, Array(200).fill(503));
         const fast = fakeClock();
-        const e = await waitForReady(server.url, policy, fast, { failFast: true }).then(() => new Error("resolved"), (x: unknown) => x as Error);
+        const e = await waitForReady(server.url, policy, fast, { failFast: true }).then(
+            () => new Error("resolved"),
+            (x: unknown) => x as Error,
+        );
         assert.match(e.message, new RegExp(`^authentik at ${server.url}/-/health/ready/ is not ready: .*HTTP 503 \\(gave up after 61 attempts in 60s\\)$`));
         assert.equal(fast.slept.length, 60);
         const shorter = fakeClock();

@@ -63,7 +63,11 @@ describe("the layout follows the dependency graph", () => {
         assert.deepEqual(importsOf(graph, "(root)"), ["components", "config", "lib"], "index.ts wires the components from the config");
         const packages = arrows(2);
         assert.deepEqual(importsOf(packages, "packages/contract"), [], "the contract is types alone");
-        assert.deepEqual(importsOf(packages, "packages/protected-app"), ["lib/authentik-api", "packages/contract"], "ProtectedApp builds from its sources, lib and the contract");
+        assert.deepEqual(
+            importsOf(packages, "packages/protected-app"),
+            ["lib/authentik-api", "packages/contract"],
+            "ProtectedApp builds from its sources, lib and the contract",
+        );
     });
 
     it("no two folders import each other, at the top level or between the components", () => {

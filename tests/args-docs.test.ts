@@ -39,9 +39,20 @@ describe("the components' arguments", () => {
     it("document every field", () => {
         const results = ["components", "packages", "lib"].flatMap((d) => tsFiles(path.join(ROOT, d))).map(undocumented);
         const args = results.flatMap((r) => r.args);
-        for (const name of ["AuthentikReleaseArgs", "DatabaseArgs", "PgBouncerArgs", "CredentialSecretArgs", "ObservabilityArgs", "AuthentikObjectsArgs", "ProtectedAppArgs"]) {
+        for (const name of [
+            "AuthentikReleaseArgs",
+            "DatabaseArgs",
+            "PgBouncerArgs",
+            "CredentialSecretArgs",
+            "ObservabilityArgs",
+            "AuthentikObjectsArgs",
+            "ProtectedAppArgs",
+        ]) {
             assert.ok(args.includes(name), `${name} is read`);
         }
-        assert.deepEqual(results.flatMap((r) => r.missing), []);
+        assert.deepEqual(
+            results.flatMap((r) => r.missing),
+            [],
+        );
     });
 });

@@ -43,7 +43,15 @@ describe("the fake authentik: DRF's update semantics, as authentik's serializers
     const call = (method: string, path: string, body?: unknown) => fake.status("test-token", method, path, body);
     const memberGroup = () => {
         const admin = fake.addUser("alice");
-        const group = { pk: "3f1d2c4b-0000-4000-8000-000000000001", name: "homelab-admins", is_superuser: false, attributes: {}, parents: [], users: [admin.pk], roles: [] };
+        const group = {
+            pk: "3f1d2c4b-0000-4000-8000-000000000001",
+            name: "homelab-admins",
+            is_superuser: false,
+            attributes: {},
+            parents: [],
+            users: [admin.pk],
+            roles: [],
+        };
         fake.collections.core_groups.items.set(group.pk, group);
         return { group, admin };
     };
@@ -67,7 +75,17 @@ describe("the fake authentik: DRF's update semantics, as authentik's serializers
         const app = { pk: "3f1d2c4b-0000-4000-8000-000000000002", name: "a", slug: "a", provider: null };
         fake.collections.core_applications.items.set("a", app);
         const { group } = memberGroup();
-        const binding = { pk: "3f1d2c4b-0000-4000-8000-000000000003", target: app.pk, group: group.pk, policy: null, user: null, order: 0, enabled: true, negate: false, timeout: 30 };
+        const binding = {
+            pk: "3f1d2c4b-0000-4000-8000-000000000003",
+            target: app.pk,
+            group: group.pk,
+            policy: null,
+            user: null,
+            order: 0,
+            enabled: true,
+            negate: false,
+            timeout: 30,
+        };
         fake.collections.policies_bindings.items.set(binding.pk, binding);
         assert.equal(await call("PATCH", `/policies/bindings/${binding.pk}/`, { order: 1 }), 500);
         assert.equal(await call("PATCH", `/policies/bindings/${binding.pk}/`, { target: app.pk, group: group.pk, order: 1 }), 200);
@@ -95,7 +113,11 @@ describe("the fake authentik: object permissions, as authentik's RBAC grants the
 
     it("an InitialPermissions of the creator's role gives that role its permissions of the new object's model, on that object only", async () => {
         const { role, token } = holder(["authentik_core.add_application", "authentik_core.view_application"]);
-        const ids = await (await fetch(`${fake.url}/api/v3/rbac/permissions/?codename=change_application&content_type__app_label=authentik_core`, { headers: { authorization: "Bearer test-token" } })).json();
+        const ids = await (
+            await fetch(`${fake.url}/api/v3/rbac/permissions/?codename=change_application&content_type__app_label=authentik_core`, {
+                headers: { authorization: "Bearer test-token" },
+            })
+        ).json();
         const change = (ids as { results: { id: number }[] }).results[0].id;
         assert.equal(await call("test-token", "POST", "/rbac/initial_permissions/", { name: "bot", role, permissions: [change] }), 201);
         fake.collections.core_applications.items.set("theirs", { pk: "3f1d2c4b-0000-4000-8000-0000000000c1", name: "theirs", slug: "theirs", provider: null });
@@ -113,7 +135,11 @@ describe("the fake authentik: object permissions, as authentik's RBAC grants the
             return g;
         });
         const assign = { permissions: ["authentik_core.change_group"], model: "authentik_core.group", object_pk: one.pk };
-        assert.equal(await call(token, "POST", `/rbac/permissions/assigned_by_roles/${role}/assign/`, assign), 403, "its own assign answered 403 on the real server");
+        assert.equal(
+            await call(token, "POST", `/rbac/permissions/assigned_by_roles/${role}/assign/`, assign),
+            403,
+            "its own assign answered 403 on the real server",
+        );
         assert.equal(await call("test-token", "POST", `/rbac/permissions/assigned_by_roles/${role}/assign/`, assign), 200);
         assert.equal(await call(token, "PATCH", `/core/groups/${one.pk}/`, { attributes: { a: 1 } }), 200);
         assert.equal(await call(token, "PATCH", `/core/groups/${other.pk}/`, { attributes: { a: 1 } }), 403);
@@ -140,7 +166,10 @@ describe("proxy provider lifecycle", () => {
         assert.equal((await p.diff!(id, drifted, i)).changes, true);
         await p.update!(id, drifted, i);
         assert.equal(fake.objects("providers_proxy")[0].external_host, "https://sonarr.example.com");
-        assert.ok(fake.calls.some((c) => /^PATCH providers_proxy_partial_update 200$/.test(c)), "updates are PATCHes of the managed fields");
+        assert.ok(
+            fake.calls.some((c) => /^PATCH providers_proxy_partial_update 200$/.test(c)),
+            "updates are PATCHes of the managed fields",
+        );
         assert.ok(!fake.calls.some((c) => c.startsWith("PUT ")), "never a PUT: it resets the defaulted fields it omits");
 
         await p.delete!(id, outs);
@@ -156,9 +185,28 @@ describe("proxy provider lifecycle", () => {
     });
 
     it("supports forward_domain with a cookie domain and proxy with an upstream", async () => {
-        await create(inputs("ProxyProvider", { name: "domain", mode: "forward_domain", externalHost: "https://auth.example.com", cookieDomain: "example.com", ...flows }));
-        await create(inputs("ProxyProvider", { name: "wiki", mode: "proxy", externalHost: "https://wiki.example.com", internalHost: "http://wiki.wiki.svc.cluster.local", ...flows }));
-        assert.deepEqual(fake.objects("providers_proxy").map((o) => o.mode), ["forward_domain", "proxy"]);
+        await create(
+            inputs("ProxyProvider", {
+                name: "domain",
+                mode: "forward_domain",
+                externalHost: "https://auth.example.com",
+                cookieDomain: "example.com",
+                ...flows,
+            }),
+        );
+        await create(
+            inputs("ProxyProvider", {
+                name: "wiki",
+                mode: "proxy",
+                externalHost: "https://wiki.example.com",
+                internalHost: "http://wiki.wiki.svc.cluster.local",
+                ...flows,
+            }),
+        );
+        assert.deepEqual(
+            fake.objects("providers_proxy").map((o) => o.mode),
+            ["forward_domain", "proxy"],
+        );
     });
 });
 
@@ -195,7 +243,9 @@ describe("other kinds", () => {
 
     it("application, group and group → application binding, then removal in reverse", async () => {
         const provider = await create(inputs("ProxyProvider", proxySpec()));
-        const app = await create(inputs("Application", { name: "Sonarr", slug: "sonarr", provider: provider.outs.pk, metaLaunchUrl: "https://sonarr.example.com" }));
+        const app = await create(
+            inputs("Application", { name: "Sonarr", slug: "sonarr", provider: provider.outs.pk, metaLaunchUrl: "https://sonarr.example.com" }),
+        );
         const group = await create(inputs("Group", { name: "media-admins" }));
         const binding = await create(inputs("PolicyBinding", { target: app.outs.uuid, group: group.outs.pk, order: 0 }));
         assert.equal(app.id, "sonarr");
@@ -204,7 +254,12 @@ describe("other kinds", () => {
             fake.objects("policies_bindings").map((b) => [b.target, b.group]),
             [[app.outs.uuid, group.outs.pk]],
         );
-        for (const [r, kind] of [[binding, "PolicyBinding"], [group, "Group"], [app, "Application"], [provider, "ProxyProvider"]] as const) {
+        for (const [r, kind] of [
+            [binding, "PolicyBinding"],
+            [group, "Group"],
+            [app, "Application"],
+            [provider, "ProxyProvider"],
+        ] as const) {
             await p.delete!(r.id, { ...r.outs, kind });
         }
         for (const c of ["policies_bindings", "core_groups", "core_applications", "providers_proxy"]) assert.equal(fake.objects(c).length, 0, c);
@@ -220,15 +275,28 @@ describe("outposts", () => {
         const [stored] = fake.objects("outposts_instances");
         assert.equal((stored.config as Record<string, unknown>).authentik_host, "https://auth.example.com");
         assert.equal((stored.config as Record<string, unknown>).object_naming_template, "ak-outpost-%(name)s", "config keys we do not manage stay");
-        assert.ok(fake.calls.some((c) => /^PATCH outposts_instances_partial_update 200$/.test(c)), "a PATCH without providers");
+        assert.ok(
+            fake.calls.some((c) => /^PATCH outposts_instances_partial_update 200$/.test(c)),
+            "a PATCH without providers",
+        );
         await p.delete!(embedded.id, embedded.outs);
         assert.equal(fake.objects("outposts_instances").length, 1, "the embedded outpost is never deleted");
     });
 
     it("creates a dedicated outpost with its first providers, on the local Kubernetes service connection, with /dev/shm patches", async () => {
         const a = await create(inputs("ProxyProvider", proxySpec("a")));
-        const patches = { deployment: [{ op: "add", path: "/spec/template/spec/volumes", value: [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } }] }] };
-        await create(inputs("Outpost", { name: "homelab-proxy", type: "proxy", initialProviders: [a.outs.pk], serviceConnection: SEED.serviceConnection, config: { kubernetes_replicas: 2, kubernetes_json_patches: patches } }));
+        const patches = {
+            deployment: [{ op: "add", path: "/spec/template/spec/volumes", value: [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } }] }],
+        };
+        await create(
+            inputs("Outpost", {
+                name: "homelab-proxy",
+                type: "proxy",
+                initialProviders: [a.outs.pk],
+                serviceConnection: SEED.serviceConnection,
+                config: { kubernetes_replicas: 2, kubernetes_json_patches: patches },
+            }),
+        );
         const outpost = fake.objects("outposts_instances").find((o) => o.name === "homelab-proxy")!;
         assert.equal(outpost.service_connection, fake.serviceConnectionPk(), "the local Kubernetes connection, by name");
         assert.deepEqual(outpost.providers, [Number(a.outs.pk)]);
@@ -238,7 +306,10 @@ describe("outposts", () => {
 
     it("fails at once when a provider does not match the outpost type, with authentik's message", async () => {
         const radius = await create(inputs("RadiusProvider", { name: "radius", ...flows }));
-        await assert.rejects(create(inputs("Outpost", { name: "x", type: "proxy", initialProviders: [radius.outs.pk] })), /HTTP 400: .*does not match provider type/);
+        await assert.rejects(
+            create(inputs("Outpost", { name: "x", type: "proxy", initialProviders: [radius.outs.pk] })),
+            /HTTP 400: .*does not match provider type/,
+        );
     });
 
     it("ignores a change of the first providers: members attach themselves", async () => {
@@ -305,7 +376,10 @@ describe("a populated instance (taking over from Terraform)", () => {
         await p.delete!(m.id, m.outs);
         await p.delete!(a.id, a.outs);
         await p.delete!(outpost.id, outpost.outs);
-        assert.deepEqual(fake.objects("outposts_instances").map((o) => o.name), ["authentik Embedded Outpost"]);
+        assert.deepEqual(
+            fake.objects("outposts_instances").map((o) => o.name),
+            ["authentik Embedded Outpost"],
+        );
         assert.equal(fake.objects("providers_proxy").length, 0);
     });
 
@@ -313,7 +387,9 @@ describe("a populated instance (taking over from Terraform)", () => {
         const legacy = await create(inputs("ProxyProvider", proxySpec("legacy")));
         await create(inputs("Outpost", { name: "homelab-proxy", type: "proxy", initialProviders: [legacy.outs.pk], config: { kubernetes_replicas: 1 } }));
         const ours = await create(inputs("ProxyProvider", proxySpec("ours")));
-        const adopted = await create(inputs("Outpost", { name: "homelab-proxy", type: "proxy", initialProviders: [ours.outs.pk], config: { kubernetes_replicas: 2 } }, { adopt: true }));
+        const adopted = await create(
+            inputs("Outpost", { name: "homelab-proxy", type: "proxy", initialProviders: [ours.outs.pk], config: { kubernetes_replicas: 2 } }, { adopt: true }),
+        );
         await create(member(adopted.id, ours.outs.pk));
         const stored = fake.objects("outposts_instances").find((o) => o.name === "homelab-proxy")!;
         assert.deepEqual(stored.providers, [Number(legacy.outs.pk), Number(ours.outs.pk)]);
@@ -337,7 +413,17 @@ describe("a populated instance (taking over from Terraform)", () => {
     it("resolves flows, scope mappings and the signing key past the first page", async () => {
         fake.maxPageSize = 1;
         for (const op of ["flows_instances_list", "propertymappings_provider_scope_list", "crypto_certificatekeypairs_list"]) fake.undeclared.add(op);
-        await create(inputs("OAuth2Provider", { name: "g", ...flows, clientType: "public", clientId: "g", redirectUris: [], scopes: ["offline_access", "openid"], signingKey: SEED.certificate }));
+        await create(
+            inputs("OAuth2Provider", {
+                name: "g",
+                ...flows,
+                clientType: "public",
+                clientId: "g",
+                redirectUris: [],
+                scopes: ["offline_access", "openid"],
+                signingKey: SEED.certificate,
+            }),
+        );
         const [stored] = fake.objects("providers_oauth2");
         assert.equal(stored.invalidation_flow, fake.flowPk(flows.invalidationFlow));
         assert.equal((stored.property_mappings as string[]).length, 2);
@@ -346,7 +432,13 @@ describe("a populated instance (taking over from Terraform)", () => {
 
 describe("exactly what is declared", () => {
     it("clears an optional field removed from the config (a PATCH keeps what it omits) and sees it set in the UI as drift", async () => {
-        const withIcon = { name: "Wiki", slug: "wiki", metaLaunchUrl: "https://wiki.example.com/", metaIcon: "https://wiki.example.com/icon.png", metaDescription: "the wiki" };
+        const withIcon = {
+            name: "Wiki",
+            slug: "wiki",
+            metaLaunchUrl: "https://wiki.example.com/",
+            metaIcon: "https://wiki.example.com/icon.png",
+            metaDescription: "the wiki",
+        };
         const { id, outs } = await create(inputs("Application", withIcon));
         const bare = inputs("Application", { name: "Wiki", slug: "wiki", metaLaunchUrl: "https://wiki.example.com/" });
         assert.equal((await p.diff!(id, outs, bare)).changes, true);
@@ -367,7 +459,17 @@ describe("exactly what is declared", () => {
     });
 
     it("compares set-valued fields as sets: authentik's own order is no drift, a missing member is", async () => {
-        const spec = { name: "g", ...flows, clientType: "public", clientId: "g", redirectUris: [{ matchingMode: "strict", url: "https://b/" }, { matchingMode: "strict", url: "https://a/" }], scopes: ["profile", "openid", "email"] };
+        const spec = {
+            name: "g",
+            ...flows,
+            clientType: "public",
+            clientId: "g",
+            redirectUris: [
+                { matchingMode: "strict", url: "https://b/" },
+                { matchingMode: "strict", url: "https://a/" },
+            ],
+            scopes: ["profile", "openid", "email"],
+        };
         const { id, outs } = await create(inputs("OAuth2Provider", spec));
         const [stored] = fake.objects("providers_oauth2");
         stored.redirect_uris = [...(stored.redirect_uris as unknown[])].reverse(); // reordered in the UI
@@ -384,7 +486,15 @@ describe("no field the stack does not manage is reset by an update", () => {
     function terraformGroup() {
         const admin = fake.addUser("alice");
         const parent = { pk: "3f1d2c4b-0000-4000-8000-0000000000a1", name: "everyone", is_superuser: false, attributes: {}, parents: [], users: [], roles: [] };
-        const group = { pk: "3f1d2c4b-0000-4000-8000-0000000000a2", name: "homelab-admins", is_superuser: false, attributes: {}, parents: [parent.pk], users: [admin.pk], roles: ["3f1d2c4b-0000-4000-8000-0000000000a3"] };
+        const group = {
+            pk: "3f1d2c4b-0000-4000-8000-0000000000a2",
+            name: "homelab-admins",
+            is_superuser: false,
+            attributes: {},
+            parents: [parent.pk],
+            users: [admin.pk],
+            roles: ["3f1d2c4b-0000-4000-8000-0000000000a3"],
+        };
         for (const g of [parent, group]) fake.collections.core_groups.items.set(g.pk, g);
         return { stored: () => fake.collections.core_groups.items.get(group.pk)!, admin };
     }
@@ -422,7 +532,9 @@ describe("no field the stack does not manage is reset by an update", () => {
         const app = await create(inputs("Application", { name: "Sonarr", slug: "sonarr", provider: provider.outs.pk }));
         const group = await create(inputs("Group", { name: "g" }));
         const binding = await create(inputs("PolicyBinding", { target: app.outs.uuid, group: group.outs.pk, order: 0 }));
-        const oauth = await create(inputs("OAuth2Provider", { name: "grafana", ...flows, clientType: "public", clientId: "grafana", redirectUris: [], scopes: ["openid"] }));
+        const oauth = await create(
+            inputs("OAuth2Provider", { name: "grafana", ...flows, clientType: "public", clientId: "grafana", redirectUris: [], scopes: ["openid"] }),
+        );
         const radius = await create(inputs("RadiusProvider", { name: "radius", ...flows, clientNetworks: "10.0.0.0/8", sharedSecret: "s" }));
         const ldap = await create(inputs("LdapProvider", { name: "ldap", ...flows, baseDn: "dc=a" }));
         // Set in the UI or by Terraform, outside what the stack declares.
@@ -456,7 +568,15 @@ describe("no field the stack does not manage is reset by an update", () => {
 });
 
 describe("an app changing kind: the new provider takes the name, the old one goes once nothing points at it", () => {
-    const oidcSpec = { name: "sonarr", ...flows, application: "sonarr", clientType: "public", clientId: "sonarr", redirectUris: [{ matchingMode: "strict", url: "https://sonarr.example.com/cb" }], scopes: ["openid"] };
+    const oidcSpec = {
+        name: "sonarr",
+        ...flows,
+        application: "sonarr",
+        clientType: "public",
+        clientId: "sonarr",
+        redirectUris: [{ matchingMode: "strict", url: "https://sonarr.example.com/cb" }],
+        scopes: ["openid"],
+    };
     const forwardSpec = { ...proxySpec(), application: "sonarr" };
     const embeddedUuid = () => String(fake.embedded().pk);
 
@@ -467,16 +587,26 @@ describe("an app changing kind: the new provider takes the name, the old one goe
         const group = await create(inputs("Group", { name: "media" }));
         fake.collections.core_groups.items.get(group.id)!.users = [1];
         const binding = await create(inputs("PolicyBinding", { target: app.outs.uuid, group: group.outs.pk, order: 0 }));
-        const member = kind === "ProxyProvider" ? await create(inputs("OutpostMember", { outpost: embeddedUuid(), outpostName: "embedded", provider: provider.outs.pk })) : undefined;
+        const member =
+            kind === "ProxyProvider"
+                ? await create(inputs("OutpostMember", { outpost: embeddedUuid(), outpostName: "embedded", provider: provider.outs.pk }))
+                : undefined;
         return { provider, app, group, binding, member };
     }
 
     /** What Pulumi does when the provider's type changes: create the new one, update what points at it, then delete the old. */
     async function changeKind(before: Awaited<ReturnType<typeof appOf>>, fromKind: string, toKind: string, spec: Record<string, unknown>) {
         const provider = await create(inputs(toKind, spec));
-        assert.equal(fake.collections.core_applications.items.get("sonarr")!.provider, Number(before.provider.id), "the app still has its old provider while the new one is made");
+        assert.equal(
+            fake.collections.core_applications.items.get("sonarr")!.provider,
+            Number(before.provider.id),
+            "the app still has its old provider while the new one is made",
+        );
         await p.update!(before.app.id, before.app.outs, inputs("Application", { name: "Sonarr", slug: "sonarr", provider: provider.outs.pk }));
-        const member = toKind === "ProxyProvider" ? await create(inputs("OutpostMember", { outpost: embeddedUuid(), outpostName: "embedded", provider: provider.outs.pk })) : undefined;
+        const member =
+            toKind === "ProxyProvider"
+                ? await create(inputs("OutpostMember", { outpost: embeddedUuid(), outpostName: "embedded", provider: provider.outs.pk }))
+                : undefined;
         if (before.member) await p.delete!(before.member.id, before.member.outs);
         await p.delete!(before.provider.id, { ...before.provider.outs, kind: fromKind });
         return { ...before, provider, member };
@@ -510,7 +640,9 @@ describe("an app changing kind: the new provider takes the name, the old one goe
 
     it("between the proxy modes the provider is the same object, updated in place", async () => {
         const { provider } = await appOf("ProxyProvider", forwardSpec);
-        const toProxy = (await p.update!(provider.id, provider.outs, inputs("ProxyProvider", { ...forwardSpec, mode: "proxy", internalHost: "http://sonarr.media:8989" }))).outs as ObjectOutputs;
+        const toProxy = (
+            await p.update!(provider.id, provider.outs, inputs("ProxyProvider", { ...forwardSpec, mode: "proxy", internalHost: "http://sonarr.media:8989" }))
+        ).outs as ObjectOutputs;
         const [stored] = fake.objects("providers_proxy");
         assert.deepEqual([stored.pk, stored.mode, stored.internal_host], [Number(provider.id), "proxy", "http://sonarr.media:8989"]);
         await p.update!(provider.id, toProxy, inputs("ProxyProvider", forwardSpec));
@@ -519,14 +651,23 @@ describe("an app changing kind: the new provider takes the name, the old one goe
 
     it("a provider of another kind serving another app keeps its name, and the create says whose it is", async () => {
         await appOf("ProxyProvider", forwardSpec);
-        await assert.rejects(create(inputs("OAuth2Provider", { ...oidcSpec, application: "radarr" })), /the name, unique across provider kinds, already exists in authentik \(pk \d+\) and serves application "sonarr"/);
+        await assert.rejects(
+            create(inputs("OAuth2Provider", { ...oidcSpec, application: "radarr" })),
+            /the name, unique across provider kinds, already exists in authentik \(pk \d+\) and serves application "sonarr"/,
+        );
         assert.equal(fake.objects("providers_proxy")[0].name, "sonarr");
     });
 
     it("adopting across a kind change is refused, saying how to do it in two runs (nothing renamed, nothing left behind)", async () => {
         await appOf("ProxyProvider", forwardSpec);
-        await assert.rejects(create(inputs("OAuth2Provider", oidcSpec, { adopt: true })), /is of another kind; adopt takes over an object of the same kind only: adopt with the app's current mode, then change the mode in a later run/);
-        assert.deepEqual(fake.objects("providers_proxy").map((o) => o.name), ["sonarr"]);
+        await assert.rejects(
+            create(inputs("OAuth2Provider", oidcSpec, { adopt: true })),
+            /is of another kind; adopt takes over an object of the same kind only: adopt with the app's current mode, then change the mode in a later run/,
+        );
+        assert.deepEqual(
+            fake.objects("providers_proxy").map((o) => o.name),
+            ["sonarr"],
+        );
         assert.equal(fake.objects("providers_oauth2").length, 0);
     });
 });
@@ -568,7 +709,10 @@ describe("never duplicate, never strand", () => {
         assert.deepEqual(read.drift, ["(duplicates)"]);
         assert.equal((await p.diff!(id, read, inputs("PolicyBinding", spec))).changes, true);
         await p.update!(id, read, inputs("PolicyBinding", spec));
-        assert.deepEqual(fake.objects("policies_bindings").map((b) => String(b.pk)), [id]);
+        assert.deepEqual(
+            fake.objects("policies_bindings").map((b) => String(b.pk)),
+            [id],
+        );
 
         const admins = await create(inputs("Group", { name: "admins" }));
         fake.inject({ match: /^POST policies_bindings_create$/, kind: "late-commit", delayMs: 1500, times: 1 });
@@ -576,7 +720,11 @@ describe("never duplicate, never strand", () => {
         await fake.settled();
         assert.equal(fake.objects("policies_bindings").filter((b) => b.group === admins.outs.pk).length, 2);
         await p.delete!(again.id, again.outs);
-        assert.deepEqual(fake.objects("policies_bindings").map((b) => b.group), [spec.group], "every copy granting admins is gone: access revoked");
+        assert.deepEqual(
+            fake.objects("policies_bindings").map((b) => b.group),
+            [spec.group],
+            "every copy granting admins is gone: access revoked",
+        );
     });
 
     it("a retried create removes the twin its first attempt left after all", async () => {
@@ -590,7 +738,10 @@ describe("never duplicate, never strand", () => {
             fake.collections.policies_bindings.items.set("twin", { ...made, pk: "twin" });
         };
         const { id } = await create(inputs("PolicyBinding", spec));
-        assert.deepEqual(fake.objects("policies_bindings").map((b) => String(b.pk)), [id]);
+        assert.deepEqual(
+            fake.objects("policies_bindings").map((b) => String(b.pk)),
+            [id],
+        );
     });
 
     it("adopting a binding removes the copies the old tool left beside it", async () => {
@@ -598,7 +749,11 @@ describe("never duplicate, never strand", () => {
         await twinOf(spec);
         await twinOf(spec);
         const { id } = await create(inputs("PolicyBinding", spec, { adopt: true }));
-        assert.deepEqual(fake.objects("policies_bindings").map((b) => String(b.pk)), [id], "one binding grants the group, the adopted one");
+        assert.deepEqual(
+            fake.objects("policies_bindings").map((b) => String(b.pk)),
+            [id],
+            "one binding grants the group, the adopted one",
+        );
     });
 
     it("deletes a binding whose twin another writer removed first (its 404 is not a failure)", async () => {
@@ -620,7 +775,10 @@ describe("never duplicate, never strand", () => {
         const { id, outs } = await create(inputs("PolicyBinding", spec));
         await twinOf(spec);
         fake.inject({ match: /^DELETE policies_bindings_destroy$/, kind: "gateway-json-404", times: 1 });
-        await assert.rejects(p.delete!(id, outs), /^PermanentError: PolicyBinding [0-9a-f-]{36}: removing a duplicate: authentik answered HTTP 404 \(not authentik's own answer/);
+        await assert.rejects(
+            p.delete!(id, outs),
+            /^PermanentError: PolicyBinding [0-9a-f-]{36}: removing a duplicate: authentik answered HTTP 404 \(not authentik's own answer/,
+        );
         assert.equal(fake.objects("policies_bindings").length, 2, "nothing deleted: access the group had stays visible, not half-revoked");
     });
 
@@ -628,7 +786,15 @@ describe("never duplicate, never strand", () => {
         fake.inject({ match: /^POST providers_proxy_create$/, kind: "503", times: 1 });
         fake.beforeHandle = (op) => {
             // The first attempt's twin, queued elsewhere, lands right before our retry reaches authentik.
-            if (op === "POST providers_proxy_create" && !fake.collections.providers_proxy.items.has("99")) fake.collections.providers_proxy.items.set("99", { pk: 99, name: "sonarr", mode: "forward_single", external_host: "https://x", authorization_flow: fake.flowPk(flows.authorizationFlow), invalidation_flow: fake.flowPk(flows.invalidationFlow) });
+            if (op === "POST providers_proxy_create" && !fake.collections.providers_proxy.items.has("99"))
+                fake.collections.providers_proxy.items.set("99", {
+                    pk: 99,
+                    name: "sonarr",
+                    mode: "forward_single",
+                    external_host: "https://x",
+                    authorization_flow: fake.flowPk(flows.authorizationFlow),
+                    invalidation_flow: fake.flowPk(flows.invalidationFlow),
+                });
         };
         const { id } = await create(inputs("ProxyProvider", proxySpec()));
         assert.equal(id, "99");
@@ -688,7 +854,11 @@ describe("a rotated or revoked API token", () => {
         assert.equal((await p.diff!(id, outs, rotated)).changes, true, "the state must learn the new token");
         fake.calls.length = 0;
         const updated = (await p.update!(id, outs, rotated)).outs as ObjectOutputs;
-        assert.deepEqual(fake.calls.filter((c) => !c.startsWith("GET")), [], "no write");
+        assert.deepEqual(
+            fake.calls.filter((c) => !c.startsWith("GET")),
+            [],
+            "no write",
+        );
         assert.equal(updated.apiToken, "rotated-token");
         assert.equal((await p.diff!(id, updated, rotated)).changes, false);
     });
@@ -784,24 +954,37 @@ describe("adoption and conflicts", () => {
         assert.equal(fake.objects("core_groups")[0].is_superuser, true);
     });
 
-    it("matches names exactly: an existing \"sonarr\" is not our \"Sonarr\" (authentik names are case-sensitive)", async () => {
+    it('matches names exactly: an existing "sonarr" is not our "Sonarr" (authentik names are case-sensitive)', async () => {
         await create(inputs("ProxyProvider", proxySpec("sonarr")));
         const ours = await create(inputs("ProxyProvider", proxySpec("Sonarr")));
-        assert.deepEqual(fake.objects("providers_proxy").map((o) => o.name), ["sonarr", "Sonarr"]);
+        assert.deepEqual(
+            fake.objects("providers_proxy").map((o) => o.name),
+            ["sonarr", "Sonarr"],
+        );
         assert.equal(String(fake.objects("providers_proxy")[1].pk), ours.id);
     });
 
     it("fails at once on a 4xx (provider names are unique across kinds), naming the provider of the other kind", async () => {
         await create(inputs("ProxyProvider", proxySpec("shared")));
         fake.calls.length = 0;
-        await assert.rejects(create(inputs("RadiusProvider", { name: "shared", ...flows })), /RadiusProvider shared: the name, unique across provider kinds, already exists in authentik \(pk \d+\) and is not managed by this stack; set adopt: true/);
+        await assert.rejects(
+            create(inputs("RadiusProvider", { name: "shared", ...flows })),
+            /RadiusProvider shared: the name, unique across provider kinds, already exists in authentik \(pk \d+\) and is not managed by this stack; set adopt: true/,
+        );
         assert.equal(fake.calls.filter((c) => c.startsWith("POST")).length, 1, "no retry of a validation error");
-        assert.deepEqual(fake.objects("providers_proxy").map((o) => o.name), ["shared"], "someone else's provider is not renamed");
+        assert.deepEqual(
+            fake.objects("providers_proxy").map((o) => o.name),
+            ["shared"],
+            "someone else's provider is not renamed",
+        );
     });
 
     it("fails at once with authentik's own body on any other 4xx", async () => {
         fake.calls.length = 0;
-        await assert.rejects(create(inputs("ProxyProvider", { ...proxySpec("p"), mode: "proxy" })), /HTTP 400: \{"internal_host":\["Internal host cannot be empty when forward auth is disabled\."\]\}/);
+        await assert.rejects(
+            create(inputs("ProxyProvider", { ...proxySpec("p"), mode: "proxy" })),
+            /HTTP 400: \{"internal_host":\["Internal host cannot be empty when forward auth is disabled\."\]\}/,
+        );
         assert.equal(fake.calls.filter((c) => c.startsWith("POST")).length, 1);
     });
 });
@@ -868,21 +1051,42 @@ describe("retry policy", () => {
         assert.ok(mayHaveCommitted({ name: "TimeoutError", message: "The operation was aborted due to timeout" }));
         assert.ok(mayHaveCommitted({ name: "FetchError", cause: { message: "fetch failed", cause: { code: "ECONNRESET", message: "socket hang up" } } }));
         assert.ok(mayHaveCommitted(answer(504)) && mayHaveCommitted(answer(502)));
-        assert.ok(!mayHaveCommitted({ name: "FetchError", cause: { message: "fetch failed", cause: { code: "ECONNREFUSED", message: "connect ECONNREFUSED 127.0.0.1:9" } } }));
+        assert.ok(
+            !mayHaveCommitted({
+                name: "FetchError",
+                cause: { message: "fetch failed", cause: { code: "ECONNREFUSED", message: "connect ECONNREFUSED 127.0.0.1:9" } },
+            }),
+        );
         assert.ok(!mayHaveCommitted(answer(503)) && !mayHaveCommitted(answer(429)));
     });
 
     it("backs off exponentially with jitter, capped", () => {
         const pol = { deadlineMs: 1, baseDelayMs: 100, maxDelayMs: 1000, requestTimeoutMs: 1 };
-        assert.deepEqual([1, 2, 3, 4, 5, 10].map((n) => backoffMs(n, pol, () => 1)), [100, 200, 400, 800, 1000, 1000]);
-        assert.deepEqual([1, 2, 3].map((n) => backoffMs(n, pol, () => 0)), [50, 100, 200]);
+        assert.deepEqual(
+            [1, 2, 3, 4, 5, 10].map((n) => backoffMs(n, pol, () => 1)),
+            [100, 200, 400, 800, 1000, 1000],
+        );
+        assert.deepEqual(
+            [1, 2, 3].map((n) => backoffMs(n, pol, () => 0)),
+            [50, 100, 200],
+        );
     });
 });
 
 describe("at scale: requests per object (the load many stacks put on one authentik)", () => {
     const requests = () => fake.calls.length + fake.healthChecks;
     const oidcApp = async (i: number, group: string) => {
-        const provider = await create(inputs("OAuth2Provider", { name: `App ${i}`, ...flows, clientType: "public", clientId: `app-${i}`, redirectUris: [{ matchingMode: "strict", url: `https://app-${i}.example.com/cb` }], scopes: ["openid", "email", "profile"], signingKey: SEED.certificate }));
+        const provider = await create(
+            inputs("OAuth2Provider", {
+                name: `App ${i}`,
+                ...flows,
+                clientType: "public",
+                clientId: `app-${i}`,
+                redirectUris: [{ matchingMode: "strict", url: `https://app-${i}.example.com/cb` }],
+                scopes: ["openid", "email", "profile"],
+                signingKey: SEED.certificate,
+            }),
+        );
         const app = await create(inputs("Application", { name: `App ${i}`, slug: `app-${i}`, provider: provider.outs.pk }));
         const binding = await create(inputs("PolicyBinding", { target: app.outs.uuid, group, order: 0 }));
         return [provider, app, binding].map((o, k) => ({ ...o, kind: ["OAuth2Provider", "Application", "PolicyBinding"][k] }));
@@ -926,7 +1130,10 @@ describe("at scale: requests per object (the load many stacks put on one authent
             await p.update!(app.id, app.outs, { ...app.outs, spec: { ...app.outs.spec, metaDescription: "new" } });
             costs.push(requests());
         }
-        assert.ok(costs.every((c) => c <= 4), `changing one app took ${costs.join(", ")} requests`);
+        assert.ok(
+            costs.every((c) => c <= 4),
+            `changing one app took ${costs.join(", ")} requests`,
+        );
         assert.equal(costs[0], costs[1], "the cost of a one-object change does not grow with N");
     });
 
@@ -989,17 +1196,18 @@ describe("serialization", () => {
     });
 });
 
-
 describe("what the engine hands back to Pulumi", () => {
     const undefinedAt = (value: unknown, at = ""): string[] =>
         value === undefined ? [at] : value && typeof value === "object" ? Object.entries(value).flatMap(([k, v]) => undefinedAt(v, `${at}.${k}`)) : [];
 
-    it("holds no undefined value, which the engine's protobuf Struct refuses (\"Unexpected struct type\")", async () => {
+    it('holds no undefined value, which the engine\'s protobuf Struct refuses ("Unexpected struct type")', async () => {
         const { id, outs } = await create(inputs("Group", { name: "g" }));
         assert.deepEqual(undefinedAt(outs), []);
         const updated = (await p.update!(id, outs, inputs("Group", { name: "g2" }))).outs;
         assert.deepEqual(undefinedAt(updated), []);
-        const rotated = (await p.update!(id, updated as ObjectOutputs, inputs("Group", { name: "g2" }, { apiToken: "test-token", engineVersion: ENGINE_VERSION }))).outs;
+        const rotated = (
+            await p.update!(id, updated as ObjectOutputs, inputs("Group", { name: "g2" }, { apiToken: "test-token", engineVersion: ENGINE_VERSION }))
+        ).outs;
         assert.deepEqual(undefinedAt(rotated), []);
         const owned = await create(inputs("Application", { name: "A", slug: "a" }, { grantTo: "nobody", adminToken: "" }));
         assert.deepEqual(undefinedAt(owned.outs), []);

@@ -1,7 +1,14 @@
 /** The authentik release values for the homelab stack, field by field, and every rule's bad input. */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { CREDENTIAL_ENV, authentikNetworkPolicies, hstsMiddlewareManifest, podSelector, releaseTimeoutSeconds, releaseValues } from "../components/authentik/values";
+import {
+    CREDENTIAL_ENV,
+    authentikNetworkPolicies,
+    hstsMiddlewareManifest,
+    podSelector,
+    releaseTimeoutSeconds,
+    releaseValues,
+} from "../components/authentik/values";
 import { authentikUrl, httpsOnlyBy, serverServiceUrl } from "../config";
 import { StackConfig } from "../config";
 import { expectIssue, homelab, parse, set } from "./support/helpers";
@@ -15,7 +22,8 @@ const secrets = {
     bootstrapPassword: "authentik-credentials",
 };
 /** The release values of a config, with PgBouncer's Service and the Secrets above. */
-const valuesOf = (c: StackConfig) => releaseValues({ config: c, databaseHost: "pgbouncer.authentik.svc.cluster.local", databasePort: 6432, credentialSecrets: secrets });
+const valuesOf = (c: StackConfig) =>
+    releaseValues({ config: c, databaseHost: "pgbouncer.authentik.svc.cluster.local", databasePort: 6432, credentialSecrets: secrets });
 const values = valuesOf(config);
 
 describe("authentik release values (homelab)", () => {
@@ -99,7 +107,13 @@ describe("authentik release values (homelab)", () => {
     });
 
     it("serves the host and /outpost.goauthentik.io over TLS issued by cert-manager", () => {
-        const ingress = values.server.ingress as { hosts: string[]; paths: string[]; tls: unknown[]; annotations: Record<string, string>; ingressClassName: string };
+        const ingress = values.server.ingress as {
+            hosts: string[];
+            paths: string[];
+            tls: unknown[];
+            annotations: Record<string, string>;
+            ingressClassName: string;
+        };
         assert.deepEqual(ingress.hosts, ["auth.homelab.example"]);
         assert.ok(ingress.paths.includes("/outpost.goauthentik.io"));
         assert.deepEqual(ingress.tls, [{ secretName: "authentik-tls", hosts: ["auth.homelab.example"] }]);
@@ -128,15 +142,29 @@ describe("authentik release values (homelab)", () => {
     it("hardens server and worker pods: restricted security contexts, no API token in the server, rolling without a gap", () => {
         for (const component of ["server", "worker"] as const) {
             const v = values[component];
-            assert.deepEqual(v.securityContext, { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } }, component);
+            assert.deepEqual(
+                v.securityContext,
+                { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+                component,
+            );
             assert.deepEqual(v.containerSecurityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } }, component);
-            assert.deepEqual(v.deploymentStrategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }, `${component}: a new pod before an old one goes`);
+            assert.deepEqual(
+                v.deploymentStrategy,
+                { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+                `${component}: a new pod before an old one goes`,
+            );
             assert.deepEqual(v.topologySpreadConstraints, [
                 {
                     maxSkew: 1,
                     topologyKey: "kubernetes.io/hostname",
                     whenUnsatisfiable: "ScheduleAnyway",
-                    labelSelector: { matchLabels: { "app.kubernetes.io/name": "authentik", "app.kubernetes.io/instance": "authentik", "app.kubernetes.io/component": component } },
+                    labelSelector: {
+                        matchLabels: {
+                            "app.kubernetes.io/name": "authentik",
+                            "app.kubernetes.io/instance": "authentik",
+                            "app.kubernetes.io/component": component,
+                        },
+                    },
                 },
             ]);
         }
@@ -151,7 +179,13 @@ describe("authentik release values (homelab)", () => {
         assert.deepEqual(values.server.livenessProbe, { ...http("/-/health/live/"), failureThreshold: 3 });
         assert.deepEqual(values.server.readinessProbe, { ...http("/-/health/ready/"), failureThreshold: 3 });
         assert.deepEqual(values.server.startupProbe, { ...http("/-/health/live/"), initialDelaySeconds: 5, failureThreshold: 30 });
-        assert.deepEqual(values.worker.startupProbe, { exec: { command: ["ak", "healthcheck"] }, initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 30 });
+        assert.deepEqual(values.worker.startupProbe, {
+            exec: { command: ["ak", "healthcheck"] },
+            initialDelaySeconds: 30,
+            periodSeconds: 10,
+            timeoutSeconds: 3,
+            failureThreshold: 30,
+        });
     });
 
     it("logs at info, reports no errors to authentik's Sentry, and expires unauthenticated sessions", () => {
@@ -186,30 +220,55 @@ describe("authentik release values (homelab)", () => {
             spec: { headers: { stsSeconds: 31536000, stsIncludeSubdomains: true, forceSTSHeader: true } },
         });
         const nginx = valuesOf(parse(set(homelab(), "authentik.ingress.className", "nginx")));
-        assert.deepEqual((nginx.server.ingress as { annotations: object }).annotations, { "cert-manager.io/cluster-issuer": "letsencrypt-prod", "nginx.ingress.kubernetes.io/force-ssl-redirect": "true" });
+        assert.deepEqual((nginx.server.ingress as { annotations: object }).annotations, {
+            "cert-manager.io/cluster-issuer": "letsencrypt-prod",
+            "nginx.ingress.kubernetes.io/force-ssl-redirect": "true",
+        });
         const off = parse(set(set(homelab(), "authentik.ingress", { enabled: false }), "api.url", "https://auth.homelab.example"));
         assert.deepEqual(valuesOf(off).server.ingress, { enabled: false });
-        const plain = parse(set(set(homelab(), "authentik.ingress", { className: "traefik" }), "api.url", "http://authentik-server.authentik.svc.cluster.local"));
+        const plain = parse(
+            set(set(homelab(), "authentik.ingress", { className: "traefik" }), "api.url", "http://authentik-server.authentik.svc.cluster.local"),
+        );
         assert.equal(authentikUrl(plain), "http://auth.homelab.example", "no TLS configured: the URL says so");
         assert.deepEqual((valuesOf(plain).server.ingress as { tls: unknown[]; annotations: object }).annotations, {}, "no HTTPS-only annotations without TLS");
         assert.equal(serverServiceUrl(config), "http://authentik-server.authentik.svc.cluster.local");
     });
 
     it("says HTTPS only from the annotations the Ingress ends up with, not from what the program meant", () => {
-        const withAnnotations = (c: StackConfig, annotations: Record<string, string>): StackConfig => ({ ...c, authentik: { ...c.authentik, ingress: { ...c.authentik.ingress, annotations } } });
+        const withAnnotations = (c: StackConfig, annotations: Record<string, string>): StackConfig => ({
+            ...c,
+            authentik: { ...c.authentik, ingress: { ...c.authentik.ingress, annotations } },
+        });
         assert.equal(httpsOnlyBy(config), "Traefik websecure entrypoint, HSTS");
         assert.equal(httpsOnlyBy(withAnnotations(config, { "gethomepage.dev/enabled": "true" })), "Traefik websecure entrypoint, HSTS");
         assert.equal(httpsOnlyBy(withAnnotations(config, { "traefik.ingress.kubernetes.io/router.entrypoints": "web,websecure" })), undefined);
         assert.equal(httpsOnlyBy(withAnnotations(config, { "traefik.ingress.kubernetes.io/router.entrypoints": "web" })), undefined);
         assert.equal(httpsOnlyBy(withAnnotations(config, { "traefik.ingress.kubernetes.io/router.tls": "false" })), undefined);
         assert.equal(httpsOnlyBy(withAnnotations(config, { "traefik.ingress.kubernetes.io/router.middlewares": "kube-system-x@kubernetescrd" })), undefined);
-        assert.equal(httpsOnlyBy(withAnnotations(config, { "traefik.ingress.kubernetes.io/router.middlewares": "kube-system-x@kubernetescrd, authentik-authentik-hsts@kubernetescrd" })), "Traefik websecure entrypoint, HSTS");
+        assert.equal(
+            httpsOnlyBy(
+                withAnnotations(config, {
+                    "traefik.ingress.kubernetes.io/router.middlewares": "kube-system-x@kubernetescrd, authentik-authentik-hsts@kubernetescrd",
+                }),
+            ),
+            "Traefik websecure entrypoint, HSTS",
+        );
         const nginx = parse(set(homelab(), "authentik.ingress.className", "ingress-nginx"));
         assert.equal(httpsOnlyBy(nginx), "ingress-nginx redirects to HTTPS");
         assert.equal(httpsOnlyBy(withAnnotations(nginx, { "nginx.ingress.kubernetes.io/ssl-redirect": "false" })), undefined);
         assert.equal(httpsOnlyBy(withAnnotations(nginx, { "nginx.ingress.kubernetes.io/force-ssl-redirect": "false" })), undefined);
-        assert.equal(httpsOnlyBy(parse(set(homelab(), "authentik.ingress.className", "haproxy"))), undefined, "an ingress the program knows no HTTPS-only switch for");
-        assert.equal(httpsOnlyBy(parse(set(set(homelab(), "authentik.ingress", { className: "traefik" }), "api.url", "http://authentik-server.authentik.svc.cluster.local"))), undefined, "no TLS");
+        assert.equal(
+            httpsOnlyBy(parse(set(homelab(), "authentik.ingress.className", "haproxy"))),
+            undefined,
+            "an ingress the program knows no HTTPS-only switch for",
+        );
+        assert.equal(
+            httpsOnlyBy(
+                parse(set(set(homelab(), "authentik.ingress", { className: "traefik" }), "api.url", "http://authentik-server.authentik.svc.cluster.local")),
+            ),
+            undefined,
+            "no TLS",
+        );
     });
 
     it("names each NetworkPolicy after the release and the pods it guards", () => {
@@ -217,24 +276,48 @@ describe("authentik release values (homelab)", () => {
         assert.deepEqual(
             policies.map((p) => [p.metadata.name, p.metadata.namespace, p.spec.podSelector.matchLabels]),
             [
-                ["authentik-server", "authentik", { "app.kubernetes.io/name": "authentik", "app.kubernetes.io/instance": "authentik", "app.kubernetes.io/component": "server" }],
-                ["authentik-worker", "authentik", { "app.kubernetes.io/name": "authentik", "app.kubernetes.io/instance": "authentik", "app.kubernetes.io/component": "worker" }],
-                ["authentik-proxy-outposts", "authentik-outposts", { "app.kubernetes.io/managed-by": "goauthentik.io", "goauthentik.io/outpost-type": "proxy" }],
-                ["authentik-radius-outposts", "authentik-outposts", { "app.kubernetes.io/managed-by": "goauthentik.io", "goauthentik.io/outpost-type": "radius" }],
+                [
+                    "authentik-server",
+                    "authentik",
+                    { "app.kubernetes.io/name": "authentik", "app.kubernetes.io/instance": "authentik", "app.kubernetes.io/component": "server" },
+                ],
+                [
+                    "authentik-worker",
+                    "authentik",
+                    { "app.kubernetes.io/name": "authentik", "app.kubernetes.io/instance": "authentik", "app.kubernetes.io/component": "worker" },
+                ],
+                [
+                    "authentik-proxy-outposts",
+                    "authentik-outposts",
+                    { "app.kubernetes.io/managed-by": "goauthentik.io", "goauthentik.io/outpost-type": "proxy" },
+                ],
+                [
+                    "authentik-radius-outposts",
+                    "authentik-outposts",
+                    { "app.kubernetes.io/managed-by": "goauthentik.io", "goauthentik.io/outpost-type": "radius" },
+                ],
             ],
         );
-        for (const p of policies) assert.deepEqual(p.metadata.labels, { "app.kubernetes.io/part-of": "authentik-platform", "app.kubernetes.io/managed-by": "pulumi" });
+        for (const p of policies)
+            assert.deepEqual(p.metadata.labels, { "app.kubernetes.io/part-of": "authentik-platform", "app.kubernetes.io/managed-by": "pulumi" });
     });
 
     it("switches authentik to PgBouncer transaction mode only when told, and pins an image tag and digest when set", () => {
         const digest = `sha256:${"a".repeat(64)}`;
         let c = set(set(set(homelab(), "pgbouncer.poolMode", "transaction"), "authentik.database.usePgbouncer", true), "authentik.database.connMaxAge", 0);
-        c = set(set(set(set(c, "authentik.database.disableServerSideCursors", true), "authentik.imageTag", "2026.8.3"), "authentik.imageDigest", digest), "authentik.bootstrapEmail", "admin@homelab.example");
+        c = set(
+            set(set(set(c, "authentik.database.disableServerSideCursors", true), "authentik.imageTag", "2026.8.3"), "authentik.imageDigest", digest),
+            "authentik.bootstrapEmail",
+            "admin@homelab.example",
+        );
         const v = valuesOf(parse(c));
         assert.equal(v.authentik.postgresql.use_pgbouncer, true);
         assert.equal(v.authentik.postgresql.disable_server_side_cursors, true);
         assert.equal(v.authentik.postgresql.conn_max_age, 0);
-        assert.ok(!("use_pgbouncer" in values.authentik.postgresql) && !("disable_server_side_cursors" in values.authentik.postgresql), "session pooling leaves both to authentik's defaults");
+        assert.ok(
+            !("use_pgbouncer" in values.authentik.postgresql) && !("disable_server_side_cursors" in values.authentik.postgresql),
+            "session pooling leaves both to authentik's defaults",
+        );
         assert.deepEqual(v.global.image, { tag: "2026.8.3", digest });
         assert.deepEqual(v.global.env.at(-1), { name: "AUTHENTIK_BOOTSTRAP_EMAIL", value: "admin@homelab.example" });
         assert.deepEqual(valuesOf(parse(set(homelab(), "authentik.imageDigest", digest))).global.image, { digest });
@@ -256,7 +339,11 @@ describe("authentik rules reject bad input", () => {
         expectIssue(set(homelab(), "authentik.worker.concurrency", 4), "authentik.worker.concurrency", /renamed to worker.threads/);
     });
     it("conn_max_age not below PgBouncer's client_idle_timeout, the timeout that closes a connection authentik holds", () => {
-        expectIssue(set(homelab(), "pgbouncer.clientIdleTimeout", 60), "authentik.database.connMaxAge", /client_idle_timeout \(60s\).*closes connections authentik still holds/);
+        expectIssue(
+            set(homelab(), "pgbouncer.clientIdleTimeout", 60),
+            "authentik.database.connMaxAge",
+            /client_idle_timeout \(60s\).*closes connections authentik still holds/,
+        );
         // server_idle_timeout never closes a connection a client holds in session pooling: no rule on it.
         assert.doesNotThrow(() => parse(set(set(homelab(), "authentik.database.connMaxAge", 600), "pgbouncer.serverIdleTimeout", 600)));
         assert.doesNotThrow(() => parse(set(homelab(), "pgbouncer.clientIdleTimeout", 61)), "61 > 60: authentik drops its connection first");

@@ -37,9 +37,22 @@ async function create(i: ObjectInputs) {
     const r = await p.create!(i);
     return { id: r.id, outs: r.outs as ObjectOutputs, inputs: i };
 }
-const tokenInputs = (user: string, adminToken = ADMIN_TOKEN): TokenInputs => ({ apiUrl: fake.url, adminToken, account: ACCOUNT, user, rotateAfter: 0.5, maxSelfRenewalMs: 90 * DAY, policy, engineVersion: TOKEN_ENGINE_VERSION });
+const tokenInputs = (user: string, adminToken = ADMIN_TOKEN): TokenInputs => ({
+    apiUrl: fake.url,
+    adminToken,
+    account: ACCOUNT,
+    user,
+    rotateAfter: 0.5,
+    maxSelfRenewalMs: 90 * DAY,
+    policy,
+    engineVersion: TOKEN_ENGINE_VERSION,
+});
 /** A token as state holds it `hours` into its 24-hour life. */
-const aged = (t: TokenOutputs, hours: number): TokenOutputs => ({ ...t, issued: new Date(Date.now() - hours * HOUR).toISOString(), expires: new Date(Date.now() + (24 - hours) * HOUR).toISOString() });
+const aged = (t: TokenOutputs, hours: number): TokenOutputs => ({
+    ...t,
+    issued: new Date(Date.now() - hours * HOUR).toISOString(),
+    expires: new Date(Date.now() + (24 - hours) * HOUR).toISOString(),
+});
 /** 200 when authentik accepts the token (listing one's own tokens needs no permission), 403 when it refuses it. */
 const works = async (key: string) => (await fetch(`${fake.url}/api/v3/core/tokens/`, { headers: { authorization: `Bearer ${key}` } })).status;
 
@@ -58,16 +71,40 @@ async function everyKind(token: string, opts: { superuserGroup?: boolean } = {})
     const group = await create(object("Group", { name: "admins", isSuperuser: opts.superuserGroup ?? false }, ADMIN_TOKEN));
     const proxy = await create(object("ProxyProvider", { name: "wiki", mode: "forward_single", externalHost: "https://wiki.example.com", ...flows }, token));
     const oidc = await create(
-        object("OAuth2Provider", { name: "grafana", clientType: "confidential", clientId: "grafana", clientSecret: "s".repeat(40), redirectUris: [], scopes: ["openid"], signingKey: SEED.certificate, ...flows }, token),
+        object(
+            "OAuth2Provider",
+            {
+                name: "grafana",
+                clientType: "confidential",
+                clientId: "grafana",
+                clientSecret: "s".repeat(40),
+                redirectUris: [],
+                scopes: ["openid"],
+                signingKey: SEED.certificate,
+                ...flows,
+            },
+            token,
+        ),
     );
     const radius = await create(object("RadiusProvider", { name: "wifi", clientNetworks: "10.0.0.0/24", sharedSecret: "r".repeat(32), ...flows }, token));
-    const ldap = await create(object("LdapProvider", { name: "directory", baseDn: "dc=example,dc=com", searchMode: "direct", bindMode: "direct", ...flows }, token));
+    const ldap = await create(
+        object("LdapProvider", { name: "directory", baseDn: "dc=example,dc=com", searchMode: "direct", bindMode: "direct", ...flows }, token),
+    );
     const app = await create(object("Application", { name: "Wiki", slug: "wiki", provider: proxy.outs.pk }, token));
     const binding = await create(object("PolicyBinding", { target: app.outs.uuid, group: group.outs.pk, order: 0 }, token));
-    const outpost = await create(object("Outpost", { name: "wifi", type: "radius", serviceConnection: SEED.serviceConnection, initialProviders: [radius.outs.pk], config: {} }, token));
+    const outpost = await create(
+        object("Outpost", { name: "wifi", type: "radius", serviceConnection: SEED.serviceConnection, initialProviders: [radius.outs.pk], config: {} }, token),
+    );
     const embedded = fake.embedded();
     // authentik's own outpost is adopted: the admin credential hands the role change on it.
-    const ownOutpost = await create(object("Outpost", { name: embedded.name, type: "proxy", managed: SEED.embeddedOutpost, config: { authentik_host: "https://auth.example.com" } }, token, true));
+    const ownOutpost = await create(
+        object(
+            "Outpost",
+            { name: embedded.name, type: "proxy", managed: SEED.embeddedOutpost, config: { authentik_host: "https://auth.example.com" } },
+            token,
+            true,
+        ),
+    );
     const member = await create(object("OutpostMember", { outpost: embedded.pk, outpostName: embedded.name, provider: proxy.outs.pk }, token));
     const all = [group, proxy, oidc, radius, ldap, app, binding, outpost, ownOutpost, member];
     for (const o of all) {
@@ -91,15 +128,29 @@ useFakeAuthentik((started) => (fake = started));
 describe("the automation role's permissions", () => {
     it("are view on what the program manages or references and add on what it writes: no global change or delete", () => {
         const granted = automationPermissions();
-        for (const model of ["authentik_core.application", "authentik_policies.policybinding", "authentik_outposts.outpost", "authentik_providers_proxy.proxyprovider"]) {
+        for (const model of [
+            "authentik_core.application",
+            "authentik_policies.policybinding",
+            "authentik_outposts.outpost",
+            "authentik_providers_proxy.proxyprovider",
+        ]) {
             const [app, name] = model.split(".");
             for (const verb of ["view", "add"]) assert.ok(granted.includes(`${app}.${verb}_${name}`), `${verb} ${model}`);
         }
-        for (const viewOnly of ["authentik_core.view_group", "authentik_flows.view_flow", "authentik_providers_oauth2.view_scopemapping", "authentik_crypto.view_certificatekeypair", "authentik_outposts.view_kubernetesserviceconnection"]) {
+        for (const viewOnly of [
+            "authentik_core.view_group",
+            "authentik_flows.view_flow",
+            "authentik_providers_oauth2.view_scopemapping",
+            "authentik_crypto.view_certificatekeypair",
+            "authentik_outposts.view_kubernetesserviceconnection",
+        ]) {
             assert.ok(granted.includes(viewOnly), viewOnly);
         }
         assert.equal(granted.length, 19, "view on 8 managed models + add on the 7 it writes + view on 4 referenced models");
-        assert.ok(!granted.some((perm) => /_user$|_token|_role$|superuser|add_flow|change_flow|\.(change|delete)_|add_group$/.test(perm)), "no users, tokens, roles, flows, superuser status, group writes, or global change/delete");
+        assert.ok(
+            !granted.some((perm) => /_user$|_token|_role$|superuser|add_flow|change_flow|\.(change|delete)_|add_group$/.test(perm)),
+            "no users, tokens, roles, flows, superuser status, group writes, or global change/delete",
+        );
     });
 
     it("change and delete come object by object: on what its token creates (initial permissions)", () => {
@@ -144,7 +195,16 @@ describe("rotation timing", () => {
 });
 
 describe("the plan's line on API access", () => {
-    const scoped = { token: "scoped" as const, admin: "bootstrap" as const, account: ACCOUNT, rotateAfterPercent: 50, maxSelfRenewalDays: 90, superuserGroups: [] as string[], bootstrapCredentials: true, managesObjects: true };
+    const scoped = {
+        token: "scoped" as const,
+        admin: "bootstrap" as const,
+        account: ACCOUNT,
+        rotateAfterPercent: 50,
+        maxSelfRenewalDays: 90,
+        superuserGroups: [] as string[],
+        bootstrapCredentials: true,
+        managesObjects: true,
+    };
     it("names the account, its permission count, the rotation and who made it", () => {
         assert.equal(
             accessSummary(scoped),
@@ -152,7 +212,10 @@ describe("the plan's line on API access", () => {
         );
     });
     it("says that groups are the admin credential's, and plainly that managing a superuser group is superuser power", () => {
-        assert.match(accessSummary({ ...scoped, superuserGroups: ["admins"] }), /handed it\); groups are written only with the admin credential, and admins is a superuser group: managing it is superuser power;/);
+        assert.match(
+            accessSummary({ ...scoped, superuserGroups: ["admins"] }),
+            /handed it\); groups are written only with the admin credential, and admins is a superuser group: managing it is superuser power;/,
+        );
         assert.match(accessSummary({ ...scoped, superuserGroups: ["a", "b"] }), /a, b are superuser groups: managing them is superuser power/);
     });
     it("says when no superuser credential is held and the pods have no bootstrap credentials", () => {
@@ -161,7 +224,10 @@ describe("the plan's line on API access", () => {
             line,
             /no superuser credential held \(api\.admin: none\): the token renews itself for at most 90 days after the admin credential last issued it, deleting every other token of the account at each rotation, then needs api\.admin for one up; authentik-bootstrap-token is revoked in authentik; no bootstrap credentials in the pods \(generated ones from an earlier up: pulumi state unprotect them first/,
         );
-        assert.match(accessSummary({ ...scoped, admin: "apiToken", maxSelfRenewalDays: 30 }), /made with credentials\.apiToken \(api\.admin; set none after this install\); authentik-bootstrap-token is revoked in authentik; the token renews itself for at most 30 days/);
+        assert.match(
+            accessSummary({ ...scoped, admin: "apiToken", maxSelfRenewalDays: 30 }),
+            /made with credentials\.apiToken \(api\.admin; set none after this install\); authentik-bootstrap-token is revoked in authentik; the token renews itself for at most 30 days/,
+        );
     });
     it("calls a superuser token what it is, and says when there is none", () => {
         assert.match(accessSummary({ ...scoped, token: "bootstrap" }), /^API token: the bootstrap token: a superuser token that never expires/);
@@ -234,7 +300,15 @@ describe("the service account, its role and its token", () => {
     it("the token cannot make itself superuser, nor touch any group's members: groups are the admin credential's", async () => {
         const { account, token } = await automation(automationPermissions());
         const admins = fake.addUser("alice", {});
-        const superusers = { pk: "3f1d2c4b-0000-4000-8000-0000000000b1", name: "authentik Admins", is_superuser: true, attributes: {}, parents: [], users: [admins.pk], roles: [] };
+        const superusers = {
+            pk: "3f1d2c4b-0000-4000-8000-0000000000b1",
+            name: "authentik Admins",
+            is_superuser: true,
+            attributes: {},
+            parents: [],
+            users: [admins.pk],
+            roles: [],
+        };
         fake.collections.core_groups.items.set(superusers.pk, superusers);
         const call = (method: string, path: string, body: unknown) => fake.status(token.key, method, path, body);
         // The one request that made the scoped token superuser on a real 2026.2.2 server.
@@ -244,7 +318,10 @@ describe("the service account, its role and its token", () => {
         assert.equal(fake.users.get(Number(account.outs.pk))!.isSuperuser, false);
         // Through the engine the refusal says what to do.
         const ours = await create(object("Group", { name: "media" }, ADMIN_TOKEN));
-        await assert.rejects(p.update!(ours.id, ours.outs, object("Group", { name: "media-2" }, token.key)), /lacks the permission authentik_core\.change_group; a Group is written only with the admin credential: set api\.admin to bootstrap or apiToken for this run/);
+        await assert.rejects(
+            p.update!(ours.id, ours.outs, object("Group", { name: "media-2" }, token.key)),
+            /lacks the permission authentik_core\.change_group; a Group is written only with the admin credential: set api\.admin to bootstrap or apiToken for this run/,
+        );
         await everyKind(token.key, { superuserGroup: true });
     });
 
@@ -263,14 +340,26 @@ describe("the service account, its role and its token", () => {
             ["an application", await call("PATCH", `/core/applications/${legacyApp.slug}/`, { meta_launch_url: "https://evil.example/" })],
             ["a provider", await call("PATCH", `/providers/proxy/${legacyProvider.pk}/`, { mode: "forward_single", external_host: "https://evil.example" })],
             ["a binding (removing it opens the app to everyone)", await call("DELETE", `/policies/bindings/${legacyBinding.pk}/`)],
-            ["an outpost not handed over", await call("PATCH", `/outposts/instances/${fake.embedded().pk}/`, { config: { kubernetes_json_patches: { deployment: [] } } })],
+            [
+                "an outpost not handed over",
+                await call("PATCH", `/outposts/instances/${fake.embedded().pk}/`, { config: { kubernetes_json_patches: { deployment: [] } } }),
+            ],
             ["a flow", await call("PATCH", `/flows/instances/default-authentication-flow/`, { title: "x" })],
             ["a user", await call("PATCH", `/core/users/1/`, { is_active: false })],
             ["a role", await call("PATCH", `/rbac/roles/${fake.objects("rbac_roles")[0].pk}/`, { name: "x" })],
             // A role cannot grant itself anything: assign needs assign_role_permissions on the role.
-            ["its own role's permissions", await call("POST", `/rbac/permissions/assigned_by_roles/${fake.objects("rbac_roles")[0].pk}/assign/`, { permissions: ["authentik_core.change_application"] })],
+            [
+                "its own role's permissions",
+                await call("POST", `/rbac/permissions/assigned_by_roles/${fake.objects("rbac_roles")[0].pk}/assign/`, {
+                    permissions: ["authentik_core.change_application"],
+                }),
+            ],
         ];
-        assert.deepEqual(refused.filter(([, status]) => status !== 403), [], "every one answered 403");
+        assert.deepEqual(
+            refused.filter(([, status]) => status !== 403),
+            [],
+            "every one answered 403",
+        );
         assert.equal(legacyApp.meta_launch_url, "https://legacy-001.example.com/", "nothing changed");
         assert.equal(fake.objects("policies_bindings").length, 1);
         assert.equal(fake.users.get(Number(account.outs.pk))!.isSuperuser, false);
@@ -279,13 +368,32 @@ describe("the service account, its role and its token", () => {
     it("adopting hands the object to the role with the admin credential; without one it says to set api.admin", async () => {
         const { token } = await automation(automationPermissions());
         fake.populate(1);
-        const spec = { name: "legacy-001", slug: "legacy-001", provider: fake.objects("providers_proxy")[0].pk, metaLaunchUrl: "https://legacy-001.example.com/" };
-        await assert.rejects(create(object("Application", spec, token.key, true, "")), /the automation role holds no permission on it \(its token did not create it\), and only the admin credential can hand it over: set api\.admin to bootstrap or apiToken for this run/);
+        const spec = {
+            name: "legacy-001",
+            slug: "legacy-001",
+            provider: fake.objects("providers_proxy")[0].pk,
+            metaLaunchUrl: "https://legacy-001.example.com/",
+        };
+        await assert.rejects(
+            create(object("Application", spec, token.key, true, "")),
+            /the automation role holds no permission on it \(its token did not create it\), and only the admin credential can hand it over: set api\.admin to bootstrap or apiToken for this run/,
+        );
         const adopted = await create(object("Application", { ...spec, metaDescription: "ours now" }, token.key, true));
         assert.equal(adopted.outs.grantedTo, ACCOUNT);
         assert.equal(fake.objects("core_applications")[0].meta_description, "ours now");
-        assert.equal(fake.writes.filter((w) => w.op.startsWith("PATCH core_applications")).map((w) => w.user).join(), ACCOUNT, "the token writes it once handed over");
-        assert.equal(fake.calls.filter((c) => / 403$/.test(c) && c.includes("core_applications_partial_update")).length, 2, "refused before each hand-over: the token tries first");
+        assert.equal(
+            fake.writes
+                .filter((w) => w.op.startsWith("PATCH core_applications"))
+                .map((w) => w.user)
+                .join(),
+            ACCOUNT,
+            "the token writes it once handed over",
+        );
+        assert.equal(
+            fake.calls.filter((c) => / 403$/.test(c) && c.includes("core_applications_partial_update")).length,
+            2,
+            "refused before each hand-over: the token tries first",
+        );
     });
 
     it("an object made before roles held object permissions is handed over on the first run with the admin credential, and only then", async () => {
@@ -305,7 +413,11 @@ describe("the service account, its role and its token", () => {
         assert.equal(dropped.changes, true, "api.admin: none drops the admin credential from state: an update that writes nothing");
         const writes = fake.writes.length;
         const steadyState = (await p.update!(before.id, handed, steady)).outs as ObjectOutputs;
-        assert.deepEqual([steadyState.adminToken, steadyState.grantedTo, fake.writes.length], ["", ACCOUNT, writes], "no superuser token left in state, nothing written");
+        assert.deepEqual(
+            [steadyState.adminToken, steadyState.grantedTo, fake.writes.length],
+            ["", ACCOUNT, writes],
+            "no superuser token left in state, nothing written",
+        );
         assert.equal((await p.diff!(before.id, steadyState, steady)).changes, false, "handed over once");
     });
 
@@ -316,22 +428,36 @@ describe("the service account, its role and its token", () => {
             p.update!(theirs.id, { ...theirs.outs, apiToken: token.key }, object("Application", { name: "Mine", slug: "theirs" }, token.key, false, "")),
             /\(the token lacks the permission authentik_core\.change_application; a scoped token changes and deletes only the objects its role owns: those it created, or was handed with api\.admin\)$/,
         );
-        await assert.rejects(p.delete!(theirs.id, { ...theirs.outs, apiToken: token.key }), /lacks the permission authentik_core\.delete_application; a scoped token changes and deletes only/);
-        await assert.rejects(create(object("Group", { name: "new" }, token.key)), /lacks the permission authentik_core\.add_group; a Group is written only with the admin credential/);
+        await assert.rejects(
+            p.delete!(theirs.id, { ...theirs.outs, apiToken: token.key }),
+            /lacks the permission authentik_core\.delete_application; a scoped token changes and deletes only/,
+        );
+        await assert.rejects(
+            create(object("Group", { name: "new" }, token.key)),
+            /lacks the permission authentik_core\.add_group; a Group is written only with the admin credential/,
+        );
         // Adopting a group with the token is not handed over (groups are the admin's): its refusal stands.
         await create(object("Group", { name: "existing" }, ADMIN_TOKEN));
         fake.calls.length = 0;
-        await assert.rejects(create({ ...object("Group", { name: "existing" }, token.key, true), grantTo: ACCOUNT, adminToken: ADMIN_TOKEN }), /lacks the permission authentik_core\.change_group; a Group is written only/);
+        await assert.rejects(
+            create({ ...object("Group", { name: "existing" }, token.key, true), grantTo: ACCOUNT, adminToken: ADMIN_TOKEN }),
+            /lacks the permission authentik_core\.change_group; a Group is written only/,
+        );
         // Only a refusal (403) hands an object over: authentik refusing the body (400) is said as it is.
         await create(object("ProxyProvider", { name: "own", mode: "forward_single", externalHost: "https://own.example.com", ...SEED_FLOWS }, token.key));
-        await assert.rejects(create(object("ProxyProvider", { name: "own", mode: "proxy", externalHost: "https://own.example.com", ...SEED_FLOWS }, token.key, true)), /HTTP 400: \{"internal_host"/);
+        await assert.rejects(
+            create(object("ProxyProvider", { name: "own", mode: "proxy", externalHost: "https://own.example.com", ...SEED_FLOWS }, token.key, true)),
+            /HTTP 400: \{"internal_host"/,
+        );
         assert.ok(!fake.calls.some((c) => c.startsWith("POST rbac_permissions_assigned_by_roles_assign")), "nothing handed over");
     });
 
     it("shares a new outpost with the consumer roles on creation, once; without the admin credential on the next run that has it", async () => {
         const { token } = await automation(automationPermissions());
         fake.collections.rbac_roles.items.set("consumer-role-uuid", { pk: "consumer-role-uuid", name: "authentik-platform-consumer-wiki" });
-        const radius = await create(object("RadiusProvider", { name: "wifi", clientNetworks: "10.0.0.0/24", sharedSecret: "r".repeat(32), ...SEED_FLOWS }, token.key));
+        const radius = await create(
+            object("RadiusProvider", { name: "wifi", clientNetworks: "10.0.0.0/24", sharedSecret: "r".repeat(32), ...SEED_FLOWS }, token.key),
+        );
         const spec = { name: "wifi", type: "radius", serviceConnection: SEED.serviceConnection, initialProviders: [radius.outs.pk], config: {} };
         const shared = { sharedWith: ["authentik-platform-consumer-wiki"] };
         const made = await create({ ...object("Outpost", spec, token.key, false, ""), ...shared });
@@ -345,7 +471,11 @@ describe("the service account, its role and its token", () => {
         const second = { ...later, sharedWith: ["authentik-platform-consumer-wiki", "authentik-platform-consumer-radarr"] };
         fake.collections.rbac_roles.items.set("radarr-role-uuid", { pk: "radarr-role-uuid", name: "authentik-platform-consumer-radarr" });
         const both = (await p.update!(made.id, handed, second)).outs as ObjectOutputs;
-        assert.deepEqual(both.sharedGranted, ["authentik-platform-consumer-wiki", "authentik-platform-consumer-radarr"], "a consumer added later is shared too, the first kept");
+        assert.deepEqual(
+            both.sharedGranted,
+            ["authentik-platform-consumer-wiki", "authentik-platform-consumer-radarr"],
+            "a consumer added later is shared too, the first kept",
+        );
         const direct = await create({ ...object("Outpost", { ...spec, name: "wifi-2" }, token.key), ...shared });
         assert.deepEqual(direct.outs.sharedGranted, ["authentik-platform-consumer-wiki"], "with the admin credential: shared on creation");
     });
@@ -354,13 +484,19 @@ describe("the service account, its role and its token", () => {
         fake.populate(3);
         const { token } = await automation(automationPermissions());
         const legacy = fake.objects("core_applications").find((a) => a.slug === "legacy-002")!;
-        await create(object("Application", { name: "legacy-002", slug: "legacy-002", provider: legacy.provider, metaLaunchUrl: "https://legacy-002.example.com/" }, token.key, true));
+        await create(
+            object(
+                "Application",
+                { name: "legacy-002", slug: "legacy-002", provider: legacy.provider, metaLaunchUrl: "https://legacy-002.example.com/" },
+                token.key,
+                true,
+            ),
+        );
         assert.equal(fake.objects("core_applications").filter((a) => a.slug === "legacy-002").length, 1, "taken over, not created twice");
     });
 });
 
 describe("the token renews itself", () => {
-
     it("is not rotated while young, and no change is reported", async () => {
         const { account, token } = await automation([]);
         assert.equal((await tp.diff!(account.id, token, tokenInputs(account.outs.pk))).changes, false);
@@ -391,7 +527,10 @@ describe("the token renews itself", () => {
         const read = (await tp.read!(account.id, token)).props as TokenOutputs;
         assert.equal(read.refused, true);
         assert.equal((await tp.diff!(account.id, read, tokenInputs(account.outs.pk, ""))).changes, true);
-        await assert.rejects(tp.update!(account.id, read, tokenInputs(account.outs.pk, "")), /refuses it .*api\.admin is none.*Set api\.admin to bootstrap or apiToken/);
+        await assert.rejects(
+            tp.update!(account.id, read, tokenInputs(account.outs.pk, "")),
+            /refuses it .*api\.admin is none.*Set api\.admin to bootstrap or apiToken/,
+        );
     });
 
     it("expired, with the admin credential: a new one is issued and the dead ones removed", async () => {
@@ -408,8 +547,18 @@ describe("the token renews itself", () => {
         const { account, token } = await automation([]);
         // authentik lets any user create its own API tokens and read their keys (authentik/core/api/tokens.py).
         const asAccount = { authorization: `Bearer ${token.key}`, "content-type": "application/json" };
-        assert.equal((await fetch(`${fake.url}/api/v3/core/tokens/`, { method: "POST", headers: asAccount, body: JSON.stringify({ identifier: "minted-by-a-thief", intent: "api" }) })).status, 201);
-        const minted = ((await (await fetch(`${fake.url}/api/v3/core/tokens/minted-by-a-thief/view_key/`, { headers: asAccount })).json()) as { key: string }).key;
+        assert.equal(
+            (
+                await fetch(`${fake.url}/api/v3/core/tokens/`, {
+                    method: "POST",
+                    headers: asAccount,
+                    body: JSON.stringify({ identifier: "minted-by-a-thief", intent: "api" }),
+                })
+            ).status,
+            201,
+        );
+        const minted = ((await (await fetch(`${fake.url}/api/v3/core/tokens/minted-by-a-thief/view_key/`, { headers: asAccount })).json()) as { key: string })
+            .key;
         assert.equal(await works(minted), 200);
         const second = (await tp.update!(account.id, aged(token, 13), tokenInputs(account.outs.pk, ""))).outs as TokenOutputs;
         assert.equal(await works(minted), 403, "deleted by the rotation");
@@ -468,7 +617,13 @@ describe("the token renews itself", () => {
 });
 
 describe("the bootstrap token is revoked once nothing relies on it", () => {
-    const revocation = (bootstrapToken: string, adminToken = ""): RevocationInputs => ({ apiUrl: fake.url, bootstrapToken, adminToken, policy, engineVersion: REVOCATION_ENGINE_VERSION });
+    const revocation = (bootstrapToken: string, adminToken = ""): RevocationInputs => ({
+        apiUrl: fake.url,
+        bootstrapToken,
+        adminToken,
+        policy,
+        engineVersion: REVOCATION_ENGINE_VERSION,
+    });
     const revoke = async (i: RevocationInputs) => (await rp.create!(i)).outs as RevocationOutputs;
 
     it("deletes itself while the stack holds it (a user may delete its own token), and keeps no credential in state", async () => {
@@ -477,7 +632,11 @@ describe("the bootstrap token is revoked once nothing relies on it", () => {
         assert.equal(fake.tokens.has("authentik-bootstrap-token"), false);
         assert.equal(await works(ADMIN_TOKEN), 403, "the superuser token no longer authenticates");
         assert.ok(!JSON.stringify(outs).includes(ADMIN_TOKEN));
-        assert.deepEqual({ ...(await revoke(revocation(ADMIN_TOKEN))), at: undefined }, { apiUrl: fake.url, revoked: true, by: "itself", at: undefined }, "already revoked (403): nothing to do");
+        assert.deepEqual(
+            { ...(await revoke(revocation(ADMIN_TOKEN))), at: undefined },
+            { apiUrl: fake.url, revoked: true, by: "itself", at: undefined },
+            "already revoked (403): nothing to do",
+        );
     });
 
     it("with credentials.apiToken once the stack no longer holds the bootstrap token; a token already deleted in the UI is fine", async () => {
@@ -501,7 +660,11 @@ describe("the bootstrap token is revoked once nothing relies on it", () => {
         assert.equal((await rp.diff!("authentik-bootstrap-token", none, revocation(ADMIN_TOKEN))).changes, true);
         const done = (await rp.update!("authentik-bootstrap-token", none, revocation(ADMIN_TOKEN))).outs as RevocationOutputs;
         assert.equal(done.revoked, true);
-        assert.deepEqual(await rp.diff!("authentik-bootstrap-token", done, revocation(ADMIN_TOKEN, "x")), { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await rp.diff!("authentik-bootstrap-token", done, revocation(ADMIN_TOKEN, "x")), {
+            changes: false,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
         assert.deepEqual(await rp.diff!("authentik-bootstrap-token", none, revocation("", "x")), { changes: true, replaces: [], deleteBeforeReplace: false });
         assert.equal(REVOCATION_ENGINE_VERSION, "1");
         assert.deepEqual(await rp.check!(none as never, revocation("")), { inputs: revocation(""), failures: [] });
@@ -515,7 +678,14 @@ describe("the token resource's diff, read and update", () => {
     it("a changed input is a change, the young token kept; only a new account replaces it", async () => {
         const { account, token } = await automation([]);
         const same = tokenInputs(account.outs.pk);
-        for (const [key, value] of Object.entries({ apiUrl: "https://other.example", adminToken: "another-admin", account: "other-account", user: "99", rotateAfter: 0.75, engineVersion: "0" })) {
+        for (const [key, value] of Object.entries({
+            apiUrl: "https://other.example",
+            adminToken: "another-admin",
+            account: "other-account",
+            user: "99",
+            rotateAfter: 0.75,
+            engineVersion: "0",
+        })) {
             const diff = await tp.diff!(account.id, token, { ...same, [key]: value });
             assert.equal(diff.changes, true, `${key} changed`);
             assert.deepEqual(diff.replaces, key === "account" ? ["account"] : [], key);
@@ -531,7 +701,10 @@ describe("the token resource's diff, read and update", () => {
 
     it("says the account is unknown when a token must be issued by the admin and no account pk is known", async () => {
         const { account, token } = await automation([]);
-        await assert.rejects(tp.update!(account.id, { ...token, refused: true }, tokenInputs("", ADMIN_TOKEN)), /the account's pk is unknown \(api\.admin is none\); set api\.admin for one run/);
+        await assert.rejects(
+            tp.update!(account.id, { ...token, refused: true }, tokenInputs("", ADMIN_TOKEN)),
+            /the account's pk is unknown \(api\.admin is none\); set api\.admin for one run/,
+        );
     });
 
     it("describes the tokens it issues, and keeps them expiring", async () => {
@@ -586,13 +759,19 @@ describe("the token resource's diff, read and update", () => {
         const second = (await tp.update!(account.id, aged(token, 13), tokenInputs(account.outs.pk, ""))).outs as TokenOutputs;
         fake.inject({ match: /^DELETE core_tokens_destroy$/, kind: "503", times: 10_000 });
         await new Promise((r) => setTimeout(r, 5));
-        await assert.rejects(tp.update!(account.id, aged(second, 13), tokenInputs(account.outs.pk, "")), /automation token .*: delete: authentik answered HTTP 503/);
+        await assert.rejects(
+            tp.update!(account.id, aged(second, 13), tokenInputs(account.outs.pk, "")),
+            /automation token .*: delete: authentik answered HTTP 503/,
+        );
         fake.faults.length = 0;
     });
 
     it("an expired token with no admin says how to stop it recurring", async () => {
         const { account, token } = await automation([]);
-        await assert.rejects(tp.update!(account.id, { ...token, refused: true }, tokenInputs(account.outs.pk, "")), /raise System > Settings > Default token duration/);
+        await assert.rejects(
+            tp.update!(account.id, { ...token, refused: true }, tokenInputs(account.outs.pk, "")),
+            /raise System > Settings > Default token duration/,
+        );
     });
 });
 

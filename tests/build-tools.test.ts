@@ -26,7 +26,11 @@ describe("e2e/build-tools.sh", () => {
         // A cache as an earlier run left it: the directory of each tool is keyed by its go.sum and the script.
         const script = fs.readFileSync(path.join(ROOT, "e2e", "build-tools.sh"));
         const cached = (tool: string) => {
-            const key = createHash("sha256").update(fs.readFileSync(path.join(ROOT, "e2e", "tools", tool, "go.sum"))).update(script).digest("hex").slice(0, 12);
+            const key = createHash("sha256")
+                .update(fs.readFileSync(path.join(ROOT, "e2e", "tools", tool, "go.sum")))
+                .update(script)
+                .digest("hex")
+                .slice(0, 12);
             return path.join(home, "cache", "authentik-platform-tools", `go-${tool}-${key}`);
         };
         for (const tool of ALWAYS_BUILT) {
@@ -36,7 +40,11 @@ describe("e2e/build-tools.sh", () => {
         fs.mkdirSync(path.join(cached("external-secrets"), "crds"));
         // No go on this PATH: a build would fail loudly.
         const PATH = [installed, path.dirname(process.execPath), "/usr/bin", "/bin"].join(path.delimiter);
-        const run = spawnSync("bash", [path.join(ROOT, "e2e", "build-tools.sh")], { cwd: ROOT, encoding: "utf8", env: { PATH, HOME: home, XDG_CACHE_HOME: path.join(home, "cache") } });
+        const run = spawnSync("bash", [path.join(ROOT, "e2e", "build-tools.sh")], {
+            cwd: ROOT,
+            encoding: "utf8",
+            env: { PATH, HOME: home, XDG_CACHE_HOME: path.join(home, "cache") },
+        });
         assert.equal(run.status, 0, run.stderr);
         const out = path.join(home, "cache", "authentik-platform-tools", "e2e-bin");
         assert.equal(run.stdout, `${out}\n`);
@@ -45,7 +53,11 @@ describe("e2e/build-tools.sh", () => {
             assert.match(run.stderr, new RegExp(`^e2e tools: ${name} from PATH: ${path.join(installed, name).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
         }
         for (const tool of ALWAYS_BUILT) assert.equal(fs.readlinkSync(path.join(out, tool)), path.join(cached(tool), tool), `${tool}, from the cache`);
-        assert.equal(fs.readlinkSync(path.join(out, "external-secrets-crds")), path.join(cached("external-secrets"), "crds"), "the CRDs of the controller's version, beside it");
+        assert.equal(
+            fs.readlinkSync(path.join(out, "external-secrets-crds")),
+            path.join(cached("external-secrets"), "crds"),
+            "the CRDs of the controller's version, beside it",
+        );
         assert.doesNotMatch(run.stderr, /building/);
         assert.match(run.stderr, /^e2e tools: pulumi pulumi v9\.9\.9$/m, "the CLI it will run says its version");
         const host = fs.readFileSync(path.join(out, "pulumi-resource-pulumi-nodejs"), "utf8");

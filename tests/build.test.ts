@@ -25,7 +25,8 @@ describe("the Node.js a command needs", () => {
     it("is checked first by every script that builds, so `npm test` and `npm run plan` stop at once; `npm ci` by engine-strict", () => {
         assert.equal(pkg.scripts.build, "node tools/build.js");
         // Directly, not through a second `npm run build`: npm's own start-up is a good part of a warm plan.
-        for (const script of ["test", "plan", "e2e", "verify", "conformance", "reference", "bench", "docs"]) assert.match(pkg.scripts[script], /^node tools\/build\.js && /, script);
+        for (const script of ["test", "plan", "e2e", "verify", "conformance", "reference", "bench", "docs"])
+            assert.match(pkg.scripts[script], /^node tools\/build\.js && /, script);
         assert.match(fs.readFileSync(path.join(ROOT, ".npmrc"), "utf8"), /^engine-strict=true$/m);
     });
 });
@@ -34,7 +35,16 @@ describe("a build with nothing to do", () => {
     /** A project root with the inputs a build reads, stamped as built. */
     function builtRoot(): { root: string; bin: string } {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "build-"));
-        for (const [file, text] of Object.entries({ "index.ts": "x", "tsconfig.json": "{}", "package.json": "{}", "package-lock.json": "{}", "components/a.ts": "a", "tests/t.test.ts": "t", "tools/p.ts": "p", "e2e/s.ts": "s" })) {
+        for (const [file, text] of Object.entries({
+            "index.ts": "x",
+            "tsconfig.json": "{}",
+            "package.json": "{}",
+            "package-lock.json": "{}",
+            "components/a.ts": "a",
+            "tests/t.test.ts": "t",
+            "tools/p.ts": "p",
+            "e2e/s.ts": "s",
+        })) {
             fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
             fs.writeFileSync(path.join(root, file), text);
         }
@@ -45,7 +55,16 @@ describe("a build with nothing to do", () => {
     }
 
     it("is recognised by the digest of everything the compile reads: sources, tests, tools, e2e, tsconfig and the lockfile", () => {
-        for (const changed of ["components/a.ts", "tests/t.test.ts", "tools/p.ts", "e2e/s.ts", "tsconfig.json", "package-lock.json", "index.ts", "components/new.ts"]) {
+        for (const changed of [
+            "components/a.ts",
+            "tests/t.test.ts",
+            "tools/p.ts",
+            "e2e/s.ts",
+            "tsconfig.json",
+            "package-lock.json",
+            "index.ts",
+            "components/new.ts",
+        ]) {
             const { root, bin } = builtRoot();
             assert.equal(builtFrom(root, bin), true);
             fs.writeFileSync(path.join(root, changed), "changed");
@@ -76,7 +95,7 @@ describe("a build with nothing to do", () => {
         assert.equal(build(), 0);
         assert.equal(builtFrom(root, path.join(root, "bin")), true);
         const good = fs.readFileSync(path.join(root, "components", "a.ts"));
-        write("components/a.ts", "export const a: number = \"broken\";\n");
+        write("components/a.ts", 'export const a: number = "broken";\n');
         assert.notEqual(build(), 0, "the type error fails the build");
         fs.writeFileSync(path.join(root, "components", "a.ts"), good); // the change taken back
         assert.equal(builtFrom(root, path.join(root, "bin")), false, "bin/ holds what the failed compile emitted: not built from these sources");

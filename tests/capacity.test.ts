@@ -35,11 +35,26 @@ describe("capacity model", () => {
 
     const cases: { name: string; edit: (c: StackConfig) => void; key: string; fix: RegExp }[] = [
         { name: "max_client_conn below the clients", edit: (c) => (c.pgbouncer.maxClientConn = 50), key: "pgbouncer.maxClientConn", fix: /at least 64/ },
-        { name: "the Terraform pool of 20 at the PDB minimum", edit: (c) => (c.pgbouncer.defaultPoolSize = 20), key: "pgbouncer.defaultPoolSize", fix: /at least 45/ },
-        { name: "the old pool of 30, whose reserve only serves after 5 s", edit: (c) => ((c.pgbouncer.defaultPoolSize = 30), (c.pgbouncer.reservePoolSize = 5)), key: "pgbouncer.defaultPoolSize", fix: /at least 45/ },
+        {
+            name: "the Terraform pool of 20 at the PDB minimum",
+            edit: (c) => (c.pgbouncer.defaultPoolSize = 20),
+            key: "pgbouncer.defaultPoolSize",
+            fix: /at least 45/,
+        },
+        {
+            name: "the old pool of 30, whose reserve only serves after 5 s",
+            edit: (c) => ((c.pgbouncer.defaultPoolSize = 30), (c.pgbouncer.reservePoolSize = 5)),
+            key: "pgbouncer.defaultPoolSize",
+            fix: /at least 45/,
+        },
         { name: "pools larger than max_connections", edit: (c) => (c.database.maxConnections = 100), key: "database.maxConnections", fix: /at least 200/ },
         { name: "4 web workers in 2Gi", edit: (c) => (c.authentik.web.workers = 4), key: "authentik.server.resources.memoryLimit", fix: /at least 2464Mi/ },
-        { name: "4 worker processes in 1Gi", edit: (c) => ((c.authentik.worker.processes = 4), (c.authentik.worker.resources.memoryLimit = "1Gi")), key: "authentik.worker.resources.memoryLimit", fix: /at least 2250Mi/ },
+        {
+            name: "4 worker processes in 1Gi",
+            edit: (c) => ((c.authentik.worker.processes = 4), (c.authentik.worker.resources.memoryLimit = "1Gi")),
+            key: "authentik.worker.resources.memoryLimit",
+            fix: /at least 2250Mi/,
+        },
     ];
     for (const t of cases) {
         it(`fails ${t.name}, naming the knob and the number`, () => {
@@ -56,7 +71,12 @@ describe("capacity model", () => {
             name: "max_client_conn equal to the clients",
             fits: (c) => (c.pgbouncer.maxClientConn = 64),
             misfits: (c) => (c.pgbouncer.maxClientConn = 63),
-            problem: { key: "pgbouncer.maxClientConn", value: 63, problem: `one PgBouncer pod must accept all ${CLIENTS}`, fix: "set pgbouncer.maxClientConn to at least 64" },
+            problem: {
+                key: "pgbouncer.maxClientConn",
+                value: 63,
+                problem: `one PgBouncer pod must accept all ${CLIENTS}`,
+                fix: "set pgbouncer.maxClientConn to at least 64",
+            },
         },
         {
             name: "the smallest pool under the spread risk",
@@ -76,7 +96,8 @@ describe("capacity model", () => {
             problem: {
                 key: "database.maxConnections",
                 value: 199,
-                problem: "PgBouncer may open 192 server connections ((3+1 surge) pods × 48) but PostgreSQL offers 191 (max_connections 199 − 3 superuser reserved − 5 for CNPG)",
+                problem:
+                    "PgBouncer may open 192 server connections ((3+1 surge) pods × 48) but PostgreSQL offers 191 (max_connections 199 − 3 superuser reserved − 5 for CNPG)",
                 fix: "raise database.maxConnections to at least 200, or lower pgbouncer.defaultPoolSize/reservePoolSize",
             },
         },
@@ -151,7 +172,11 @@ describe("capacity model", () => {
     });
 
     it("fails the stack config with the numbers", () => {
-        const issue = expectIssue(set(homelab(), "authentik.web.workers", 4), "authentik.server.resources.memoryLimit", /4 web workers × 500Mi \+ 400Mi base \+ 64Mi \/dev\/shm = 2464Mi/);
+        const issue = expectIssue(
+            set(homelab(), "authentik.web.workers", 4),
+            "authentik.server.resources.memoryLimit",
+            /4 web workers × 500Mi \+ 400Mi base \+ 64Mi \/dev\/shm = 2464Mi/,
+        );
         assert.equal(issue.value, "2Gi");
     });
 });

@@ -12,9 +12,20 @@ import { PROVIDE, chartFile, readReference, referencePath } from "../tools/refer
 import { homelab, parse } from "./support/helpers";
 
 /** Skipped loudly where the run was given no reference directory, unless REQUIRE_REAL_TOOLS=1 (then reading fails, naming what to provide). */
-const SKIP = !referencePath("authentik/default.yml") && process.env.REQUIRE_REAL_TOOLS !== "1" && `SKIPPED: the upstream chart values and authentik's default.yml are not provided (${PROVIDE})`;
+const SKIP =
+    !referencePath("authentik/default.yml") &&
+    process.env.REQUIRE_REAL_TOOLS !== "1" &&
+    `SKIPPED: the upstream chart values and authentik's default.yml are not provided (${PROVIDE})`;
 /** Keys authentik reads in code that default.yml does not list (authentik/lib/config.py). */
-const CODE_ONLY = new Set(["postgresql.conn_max_age", "postgresql.use_pgbouncer", "postgresql.disable_server_side_cursors", "secret_key", "bootstrap_token", "bootstrap_password", "bootstrap_email"]);
+const CODE_ONLY = new Set([
+    "postgresql.conn_max_age",
+    "postgresql.use_pgbouncer",
+    "postgresql.disable_server_side_cursors",
+    "secret_key",
+    "bootstrap_token",
+    "bootstrap_password",
+    "bootstrap_email",
+]);
 
 type Tree = Record<string, unknown>;
 const isMap = (v: unknown): v is Tree => !!v && typeof v === "object" && !Array.isArray(v);
@@ -61,13 +72,25 @@ describe("release values against the pinned chart and authentik's config keys", 
     });
 
     it("uses only authentik configuration keys under authentik:", () => {
-        assert.deepEqual(leafPaths(values.authentik as Tree).filter((p) => !isConfigKey(p)), []);
+        assert.deepEqual(
+            leafPaths(values.authentik as Tree).filter((p) => !isConfigKey(p)),
+            [],
+        );
     });
 
     it("sets only AUTHENTIK_* variables that are configuration keys", () => {
         const env = (values.global as { env: { name: string }[] }).env.map((e) => e.name);
-        const paths = env.map((n) => n.replace(/^AUTHENTIK_/, "").toLowerCase().split("__").join("."));
-        assert.deepEqual(paths.filter((p) => !isConfigKey(p)), []);
+        const paths = env.map((n) =>
+            n
+                .replace(/^AUTHENTIK_/, "")
+                .toLowerCase()
+                .split("__")
+                .join("."),
+        );
+        assert.deepEqual(
+            paths.filter((p) => !isConfigKey(p)),
+            [],
+        );
     });
 
     it("catches the keys the Flux setup shipped and the chart never rendered", () => {

@@ -27,7 +27,12 @@ function pack(files: Record<string, string>): Buffer {
     return fs.readFileSync(path.join(dir, "chart.tgz"));
 }
 
-const GOOD = { "Chart.yaml": "name: authentik\nversion: 9.9.9\n", "values.yaml": "server:\n  replicas: 1\n", "templates/deployment.yaml": "kind: Deployment\n", "templates/svc.yaml": "kind: Service\n" };
+const GOOD = {
+    "Chart.yaml": "name: authentik\nversion: 9.9.9\n",
+    "values.yaml": "server:\n  replicas: 1\n",
+    "templates/deployment.yaml": "kind: Deployment\n",
+    "templates/svc.yaml": "kind: Service\n",
+};
 const served: Record<string, Buffer> = {};
 let repo: string;
 let server: http.Server;
@@ -40,7 +45,17 @@ before(async () => {
 after(() => server.close());
 
 const serve = (chart: Buffer, url = "authentik-9.9.9.tgz") => {
-    served["/index.yaml"] = Buffer.from(YAML.stringify({ apiVersion: "v1", entries: { authentik: [{ version: "9.9.8", urls: ["old.tgz"] }, { version: "9.9.9", urls: [url] }] } }));
+    served["/index.yaml"] = Buffer.from(
+        YAML.stringify({
+            apiVersion: "v1",
+            entries: {
+                authentik: [
+                    { version: "9.9.8", urls: ["old.tgz"] },
+                    { version: "9.9.9", urls: [url] },
+                ],
+            },
+        }),
+    );
     served["/authentik-9.9.9.tgz"] = chart;
 };
 const inputs = (digest: string): ProvenanceInputs => ({ repo, chart: "authentik", version: "9.9.9", digest, engineVersion: PROVENANCE_ENGINE_VERSION });
@@ -48,10 +63,18 @@ const inputs = (digest: string): ProvenanceInputs => ({ repo, chart: "authentik"
 describe("a chart's digest", () => {
     it("is the sha256 of its values and templates, as `sha256sum` lines in path order; metadata does not count", () => {
         const sha = (t: string) => execFileSync("sha256sum", { input: t }).toString().split(" ")[0];
-        const lines = ["authentik/templates/deployment.yaml", "authentik/templates/svc.yaml", "authentik/values.yaml"].sort().map((p) => `${sha(GOOD[p.slice("authentik/".length) as keyof typeof GOOD])}  ${p}\n`);
+        const lines = ["authentik/templates/deployment.yaml", "authentik/templates/svc.yaml", "authentik/values.yaml"]
+            .sort()
+            .map((p) => `${sha(GOOD[p.slice("authentik/".length) as keyof typeof GOOD])}  ${p}\n`);
         assert.equal(chartDigest(pack(GOOD), "authentik"), sha(lines.join("")));
-        assert.equal(chartDigest(pack({ ...GOOD, "Chart.yaml": "name: authentik\nversion: 9.9.9\ndescription: repackaged\n" }), "authentik"), chartDigest(pack(GOOD), "authentik"));
-        assert.notEqual(chartDigest(pack({ ...GOOD, "templates/svc.yaml": "kind: Service\nspec: {type: NodePort}\n" }), "authentik"), chartDigest(pack(GOOD), "authentik"));
+        assert.equal(
+            chartDigest(pack({ ...GOOD, "Chart.yaml": "name: authentik\nversion: 9.9.9\ndescription: repackaged\n" }), "authentik"),
+            chartDigest(pack(GOOD), "authentik"),
+        );
+        assert.notEqual(
+            chartDigest(pack({ ...GOOD, "templates/svc.yaml": "kind: Service\nspec: {type: NodePort}\n" }), "authentik"),
+            chartDigest(pack(GOOD), "authentik"),
+        );
         assert.throws(() => chartDigest(pack({ "Chart.yaml": "x" }), "authentik"), /no authentik\/values\.yaml or authentik\/templates\/ in the package/);
     });
 
@@ -73,7 +96,12 @@ describe("the chart check before the install", () => {
     it("stops the up, naming both digests, when the served chart differs", async () => {
         const recorded = chartDigest(pack(GOOD), "authentik");
         serve(pack({ ...GOOD, "templates/deployment.yaml": "kind: Deployment\nspec: {hostNetwork: true}\n" }));
-        await assert.rejects(provider.create!(inputs(recorded)), new RegExp(`the authentik chart 9\\.9\\.9 at ${repo}/authentik-9\\.9\\.9\\.tgz is not the one recorded: its values and templates digest to [0-9a-f]{64}, not ${recorded}\\. Nothing was installed`));
+        await assert.rejects(
+            provider.create!(inputs(recorded)),
+            new RegExp(
+                `the authentik chart 9\\.9\\.9 at ${repo}/authentik-9\\.9\\.9\\.tgz is not the one recorded: its values and templates digest to [0-9a-f]{64}, not ${recorded}\\. Nothing was installed`,
+            ),
+        );
         await assert.rejects(provider.update!("authentik-9.9.9", inputs(recorded), inputs(recorded)), /is not the one recorded/);
     });
 
@@ -85,8 +113,18 @@ describe("the chart check before the install", () => {
     });
 
     it("finds the package URL absolute or relative to the repository", () => {
-        const index = YAML.stringify({ entries: { authentik: [{ version: "2026.8.0", urls: ["https://github.com/goauthentik/helm/releases/download/authentik-2026.8.0/authentik-2026.8.0.tgz"] }, { version: "1.0.0", urls: ["charts/authentik-1.0.0.tgz"] }] } });
-        assert.equal(packageUrl(index, "https://charts.goauthentik.io", "authentik", "2026.8.0"), "https://github.com/goauthentik/helm/releases/download/authentik-2026.8.0/authentik-2026.8.0.tgz");
+        const index = YAML.stringify({
+            entries: {
+                authentik: [
+                    { version: "2026.8.0", urls: ["https://github.com/goauthentik/helm/releases/download/authentik-2026.8.0/authentik-2026.8.0.tgz"] },
+                    { version: "1.0.0", urls: ["charts/authentik-1.0.0.tgz"] },
+                ],
+            },
+        });
+        assert.equal(
+            packageUrl(index, "https://charts.goauthentik.io", "authentik", "2026.8.0"),
+            "https://github.com/goauthentik/helm/releases/download/authentik-2026.8.0/authentik-2026.8.0.tgz",
+        );
         assert.equal(packageUrl(index, "https://charts.example/sub", "authentik", "1.0.0"), "https://charts.example/sub/charts/authentik-1.0.0.tgz");
         assert.equal(packageUrl(index, "https://charts.example/sub/", "authentik", "1.0.0"), "https://charts.example/sub/charts/authentik-1.0.0.tgz");
         assert.throws(() => packageUrl("{}", "r", "authentik", "1.0.0"), /r serves no authentik chart 1\.0\.0/);
@@ -96,10 +134,15 @@ describe("the chart check before the install", () => {
     it("runs once per version and digest: anything else is no change", async () => {
         const i = inputs("d");
         assert.deepEqual(await provider.diff!("id", i, i), { changes: false, replaces: [], deleteBeforeReplace: false });
-        assert.deepEqual(await provider.diff!("id", i, { ...i, version: "9.9.10" }), { changes: true, replaces: [], deleteBeforeReplace: false }, "an upgrade is checked again, never a replacement");
+        assert.deepEqual(
+            await provider.diff!("id", i, { ...i, version: "9.9.10" }),
+            { changes: true, replaces: [], deleteBeforeReplace: false },
+            "an upgrade is checked again, never a replacement",
+        );
         assert.equal(PROVENANCE_ENGINE_VERSION, "1");
         assert.deepEqual(await provider.check!(i, i), { inputs: i, failures: [] });
-        for (const k of ["repo", "chart", "version", "digest", "engineVersion"] as const) assert.equal((await provider.diff!("id", i, { ...i, [k]: "other" })).changes, true, k);
+        for (const k of ["repo", "chart", "version", "digest", "engineVersion"] as const)
+            assert.equal((await provider.diff!("id", i, { ...i, [k]: "other" })).changes, true, k);
         assert.deepEqual((await provider.read!("id", i)).props, i);
         await provider.delete!("id", i);
     });

@@ -7,7 +7,14 @@ import { spawnSync } from "node:child_process";
 import { ROOT } from "./support/helpers";
 
 const cacheDirAfterLoading = (env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, ["-e", `require(${JSON.stringify(path.join(ROOT, "bin", "tools", "compile-cache.js"))}); process.stdout.write(String(require("node:module").getCompileCacheDir()))`], { encoding: "utf8", env: { PATH: process.env.PATH, ...env } }).stdout;
+    spawnSync(
+        process.execPath,
+        [
+            "-e",
+            `require(${JSON.stringify(path.join(ROOT, "bin", "tools", "compile-cache.js"))}); process.stdout.write(String(require("node:module").getCompileCacheDir()))`,
+        ],
+        { encoding: "utf8", env: { PATH: process.env.PATH, ...env } },
+    ).stdout;
 
 describe("the module compile cache", () => {
     it("is on once the module loads, unless NODE_DISABLE_COMPILE_CACHE says no", () => {

@@ -78,10 +78,15 @@ describe("stack configuration", () => {
             }
             assert.fail("the config was accepted");
         };
-        const nested = message(set(homelab(), "authentik.email", { host: "smtp.example", username: "u", from: "a@example.com", password: "hunter2-in-plain-text" }));
+        const nested = message(
+            set(homelab(), "authentik.email", { host: "smtp.example", username: "u", from: "a@example.com", password: "hunter2-in-plain-text" }),
+        );
         assert.match(nested, /authentik-platform:authentik\.email\.password = "\[not shown: unknown key\]": is not a known key/);
         const top = message(set(homelab(), "bootstrapTokn", "hunter3-in-plain-text"));
-        assert.match(top, /authentik-platform:bootstrapTokn = "\[not shown: unknown key\]": is not a known key\n {4}fix: did you mean the credential "bootstrapToken"\? pulumi config rm bootstrapTokn, then pulumi config set --secret bootstrapToken <value>/);
+        assert.match(
+            top,
+            /authentik-platform:bootstrapTokn = "\[not shown: unknown key\]": is not a known key\n {4}fix: did you mean the credential "bootstrapToken"\? pulumi config rm bootstrapTokn, then pulumi config set --secret bootstrapToken <value>/,
+        );
         assert.doesNotMatch(nested + top, /hunter/);
         // A key nearer to a setting than to a credential keeps the setting's suggestion.
         expectIssue(set(homelab(), "namespce", "x"), "namespce", /did you mean "namespace"/);
@@ -217,7 +222,11 @@ describe("stack configuration", () => {
     });
 
     it("refuses a secure key that no credential reads, naming the credential source to change", () => {
-        const issue = expectIssue(set(homelab(), "bootstrapToken", { secure: "v1" }), "bootstrapToken", /credentials\.bootstrapToken is "generate", so nothing reads it.*set credentials\.bootstrapToken: config/);
+        const issue = expectIssue(
+            set(homelab(), "bootstrapToken", { secure: "v1" }),
+            "bootstrapToken",
+            /credentials\.bootstrapToken is "generate", so nothing reads it.*set credentials\.bootstrapToken: config/,
+        );
         assert.equal(issue.value, "[secret]");
         expectIssue(set(homelab(), "apiToken", { secure: "v1" }), "apiToken", /uses no apiToken.*pulumi config rm apiToken/);
     });
@@ -226,11 +235,18 @@ describe("stack configuration", () => {
         const issue = expectIssue(set(homelab(), "namespace", { secure: "v1" }), "namespace", /is stored as a secret, but it is a setting/);
         assert.equal(issue.value, "[secret]");
         assert.equal(issue.fix, "pulumi config set namespace <value> (without --secret), or move a credential to its own key");
-        assert.ok(!issuesOf(set(homelab(), "namespace", { secure: "v1" })).some((i) => JSON.stringify(i).includes("plan-secret")), "no placeholder leaks into any message");
+        assert.ok(
+            !issuesOf(set(homelab(), "namespace", { secure: "v1" })).some((i) => JSON.stringify(i).includes("plan-secret")),
+            "no placeholder leaks into any message",
+        );
     });
 
     it("never echoes a password put where a credential source belongs", () => {
-        const issue = expectIssue(set(homelab(), "credentials.databasePassword", "hunter2-hunter2"), "credentials.databasePassword", /is not a credential source/);
+        const issue = expectIssue(
+            set(homelab(), "credentials.databasePassword", "hunter2-hunter2"),
+            "credentials.databasePassword",
+            /is not a credential source/,
+        );
         assert.equal(issue.value, "[redacted]");
     });
 
@@ -245,7 +261,13 @@ describe("stack configuration", () => {
 
 describe("what a configuration implies", () => {
     const base = parse(homelab());
-    const noObjects: StackConfig = { ...base, apps: [], groups: [], consumers: [], outposts: { ...base.outposts, radius: undefined, proxy: { ...base.outposts.proxy, enabled: false } } };
+    const noObjects: StackConfig = {
+        ...base,
+        apps: [],
+        groups: [],
+        consumers: [],
+        outposts: { ...base.outposts, radius: undefined, proxy: { ...base.outposts.proxy, enabled: false } },
+    };
 
     it("the API is used when the stack declares any authentik object, each alone enough", () => {
         assert.equal(usesApi(noObjects), false);
@@ -258,12 +280,23 @@ describe("what a configuration implies", () => {
     });
 
     it("only the credentials something uses are generated or read", () => {
-        assert.deepEqual(credentialsInUse(base), ["databasePassword", "secretKey", "bootstrapToken", "bootstrapPassword", "smtpPassword", "radiusSharedSecret"]);
+        assert.deepEqual(credentialsInUse(base), [
+            "databasePassword",
+            "secretKey",
+            "bootstrapToken",
+            "bootstrapPassword",
+            "smtpPassword",
+            "radiusSharedSecret",
+        ]);
         const bare = credentialsInUse({ ...noObjects, authentik: { ...base.authentik, email: undefined, bootstrapCredentials: false } });
         assert.deepEqual(bare, ["databasePassword", "secretKey"]);
         const imported = { ...base, database: { ...base.database, bootstrap: { ...base.database.bootstrap, mode: "import" as const } } };
         assert.ok(credentialsInUse(imported).includes("importSourcePassword"));
         const bootstrapApi = { ...base, api: { ...base.api, token: "bootstrap" as const }, authentik: { ...base.authentik, bootstrapCredentials: false } };
-        assert.deepEqual(credentialsInUse(bootstrapApi).filter((n) => n.startsWith("bootstrap")), ["bootstrapToken", "bootstrapPassword"], "the bootstrap token the API path uses is kept");
+        assert.deepEqual(
+            credentialsInUse(bootstrapApi).filter((n) => n.startsWith("bootstrap")),
+            ["bootstrapToken", "bootstrapPassword"],
+            "the bootstrap token the API path uses is kept",
+        );
     });
 });

@@ -24,7 +24,11 @@ const clusterCrd = {
                     openAPIV3Schema: {
                         type: "object",
                         required: ["apiVersion", "kind"],
-                        properties: { apiVersion: { const: "postgresql.cnpg.io/v1" }, kind: { const: "Cluster" }, spec: { type: "object", required: ["instances"], properties: { instances: { type: "integer", minimum: 1 } } } },
+                        properties: {
+                            apiVersion: { const: "postgresql.cnpg.io/v1" },
+                            kind: { const: "Cluster" },
+                            spec: { type: "object", required: ["instances"], properties: { instances: { type: "integer", minimum: 1 } } },
+                        },
                     },
                 },
             },
@@ -44,22 +48,54 @@ const references: References = {
     configDefaults: { postgresql: { host: "localhost", read_replicas: {} }, log_level: "info" },
 };
 
-const release = (values: Record<string, unknown>, chart = "authentik", type = "kubernetes:helm.sh/v3:Release") => ({ type, name: "authentik", inputs: { chart, values } });
-const cluster = (spec: unknown) => ({ type: "kubernetes:postgresql.cnpg.io/v1:Cluster", name: "authentik-db", inputs: { metadata: { name: "authentik-db" }, spec } });
+const release = (values: Record<string, unknown>, chart = "authentik", type = "kubernetes:helm.sh/v3:Release") => ({
+    type,
+    name: "authentik",
+    inputs: { chart, values },
+});
+const cluster = (spec: unknown) => ({
+    type: "kubernetes:postgresql.cnpg.io/v1:Cluster",
+    name: "authentik-db",
+    inputs: { metadata: { name: "authentik-db" }, spec },
+});
 
 describe("conformance: CNPG objects against their CRD", () => {
     it("validates each object of a kind it has a CRD for, against the v1 schema, naming the path", () => {
         assert.deepEqual(conformance([cluster({ instances: 3 })], references), { checked: 1, failures: [] });
-        assert.deepEqual(conformance([cluster({ instances: "three" })], references), { checked: 1, failures: ["FAIL Cluster authentik-db: /spec/instances must be integer"] });
+        assert.deepEqual(conformance([cluster({ instances: "three" })], references), {
+            checked: 1,
+            failures: ["FAIL Cluster authentik-db: /spec/instances must be integer"],
+        });
         assert.deepEqual(conformance([cluster({})], references).failures, ["FAIL Cluster authentik-db: /spec must have required property 'instances'"]);
         // An error at the object's root is named "/".
         const rootless = { type: "kubernetes:postgresql.cnpg.io/v1:Cluster", name: "authentik-db", inputs: { extra: true } };
         const rooted = { spec: { versions: [{ name: "v1", schema: { openAPIV3Schema: { type: "object", required: ["spec"] } } }] } };
-        assert.deepEqual(conformance([rootless], { ...references, cnpgCrds: { Cluster: rooted } }).failures, ["FAIL Cluster authentik-db: / must have required property 'spec'"]);
+        assert.deepEqual(conformance([rootless], { ...references, cnpgCrds: { Cluster: rooted } }).failures, [
+            "FAIL Cluster authentik-db: / must have required property 'spec'",
+        ]);
     });
 
     it("reports at most ten errors an object", () => {
-        const crd = { spec: { versions: [{ name: "v1", schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}`, { type: "integer" }])) } } } } }] } };
+        const crd = {
+            spec: {
+                versions: [
+                    {
+                        name: "v1",
+                        schema: {
+                            openAPIV3Schema: {
+                                type: "object",
+                                properties: {
+                                    spec: {
+                                        type: "object",
+                                        properties: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}`, { type: "integer" }])),
+                                    },
+                                },
+                            },
+                        },
+                    },
+                ],
+            },
+        };
         const spec = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}`, "x"]));
         assert.equal(conformance([cluster(spec)], { ...references, cnpgCrds: { Cluster: crd } }).failures.length, 10);
     });
@@ -80,14 +116,22 @@ describe("conformance: the authentik release's values", () => {
         const values = {
             server: { replicas: 3, env: [{ name: "AUTHENTIK_LOG_LEVEL", value: "info" }, { name: "OTHER", value: "x" }, { value: "nameless" }] },
             additionalObjects: { anything: { at: "all" } },
-            authentik: { secret_key: "s", log_level: "debug", postgresql: { host: "db", conn_max_age: 60, read_replicas: { r1: { host: "x" } } }, error_reporting: { enabled: true } },
+            authentik: {
+                secret_key: "s",
+                log_level: "debug",
+                postgresql: { host: "db", conn_max_age: 60, read_replicas: { r1: { host: "x" } } },
+                error_reporting: { enabled: true },
+            },
         };
         assert.deepEqual(conformance([release(values)], references), { checked: 1, failures: [] });
     });
 
     it("names a value the chart does not have, at its full path", () => {
         const values = { server: { replicas: 3, replica: 3 }, serverr: {} };
-        assert.deepEqual(conformance([release(values)], references).failures, ["FAIL Release authentik: values.server.replica is not a value of the authentik chart", "FAIL Release authentik: values.serverr is not a value of the authentik chart"]);
+        assert.deepEqual(conformance([release(values)], references).failures, [
+            "FAIL Release authentik: values.server.replica is not a value of the authentik chart",
+            "FAIL Release authentik: values.serverr is not a value of the authentik chart",
+        ]);
     });
 
     it("names a configuration key or variable authentik does not read", () => {
@@ -103,7 +147,12 @@ describe("conformance: the authentik release's values", () => {
         const values = {
             redis: { enabled: true },
             authentik: { redis: { host: "r" }, worker: { concurrency: 4 }, broker: { url: "x" }, result_backend: { url: "y" } },
-            worker: { env: [{ name: "AUTHENTIK_REDIS__HOST", value: "r" }, { name: "AUTHENTIK_WORKER__CONCURRENCY", value: "2" }] },
+            worker: {
+                env: [
+                    { name: "AUTHENTIK_REDIS__HOST", value: "r" },
+                    { name: "AUTHENTIK_WORKER__CONCURRENCY", value: "2" },
+                ],
+            },
         };
         assert.deepEqual(conformance([release(values)], references).failures, [
             "FAIL Release authentik: values.redis: authentik has no Redis since 2025.10: cache, tasks and channels live in PostgreSQL",
@@ -115,16 +164,44 @@ describe("conformance: the authentik release's values", () => {
             "FAIL Release authentik: AUTHENTIK_WORKER__CONCURRENCY: renamed to worker.threads (authentik 2025.8)",
         ]);
         // A key that only starts like a removed one is judged on its own.
-        assert.deepEqual(conformance([release({ authentik: { redisish: 1 } })], references).failures, ["FAIL Release authentik: authentik.redisish is not an authentik configuration key"]);
+        assert.deepEqual(conformance([release({ authentik: { redisish: 1 } })], references).failures, [
+            "FAIL Release authentik: authentik.redisish is not an authentik configuration key",
+        ]);
     });
 
     it("reads every key authentik reads in code that default.yml does not list", () => {
-        const codeOnly = ["postgresql.conn_max_age", "postgresql.use_pgbouncer", "postgresql.disable_server_side_cursors", "postgresql.conn_options", "postgresql.sslrootcert", "postgresql.sslcert", "postgresql.sslkey", "secret_key", "bootstrap_password", "bootstrap_token", "bootstrap_email", "enabled", "existingSecret.secretName"];
+        const codeOnly = [
+            "postgresql.conn_max_age",
+            "postgresql.use_pgbouncer",
+            "postgresql.disable_server_side_cursors",
+            "postgresql.conn_options",
+            "postgresql.sslrootcert",
+            "postgresql.sslcert",
+            "postgresql.sslkey",
+            "secret_key",
+            "bootstrap_password",
+            "bootstrap_token",
+            "bootstrap_email",
+            "enabled",
+            "existingSecret.secretName",
+        ];
         // References that know none of them (an empty map would accept any key below it).
-        const bare: References = { ...references, chartValues: { server: {}, global: {}, worker: {}, authentik: { log_level: "info" } }, configDefaults: { log_level: "info" } };
-        assert.deepEqual(conformance([release({ authentik: { postgresql: { unknown: 1 } } })], bare).failures, ["FAIL Release authentik: authentik.postgresql.unknown is not an authentik configuration key"], "the references do not accept everything");
+        const bare: References = {
+            ...references,
+            chartValues: { server: {}, global: {}, worker: {}, authentik: { log_level: "info" } },
+            configDefaults: { log_level: "info" },
+        };
+        assert.deepEqual(
+            conformance([release({ authentik: { postgresql: { unknown: 1 } } })], bare).failures,
+            ["FAIL Release authentik: authentik.postgresql.unknown is not an authentik configuration key"],
+            "the references do not accept everything",
+        );
         const env = codeOnly.map((key) => ({ name: `AUTHENTIK_${key.toUpperCase().split(".").join("__")}`, value: "x" }));
-        assert.deepEqual(conformance([release({ global: { env } })], bare).failures.filter((f) => !/EXISTINGSECRET/.test(f)), [], "as variables");
+        assert.deepEqual(
+            conformance([release({ global: { env } })], bare).failures.filter((f) => !/EXISTINGSECRET/.test(f)),
+            [],
+            "as variables",
+        );
         for (const key of codeOnly) {
             const tree = key.split(".").reduceRight<unknown>((inner, part) => ({ [part]: inner }), "x");
             assert.deepEqual(conformance([release({ authentik: tree })], bare).failures, [], key);
@@ -139,9 +216,15 @@ describe("conformance: the authentik release's values", () => {
     });
 
     it("checks the authentik chart as a Helm v3 release or a v4 Chart, and no other chart", () => {
-        assert.equal(conformance([release({ bogus: 1 }, "authentik", "kubernetes:helm.sh/v4:Chart")], references).failures[0], "FAIL Chart authentik: values.bogus is not a value of the authentik chart");
+        assert.equal(
+            conformance([release({ bogus: 1 }, "authentik", "kubernetes:helm.sh/v4:Chart")], references).failures[0],
+            "FAIL Chart authentik: values.bogus is not a value of the authentik chart",
+        );
         assert.deepEqual(conformance([release({ bogus: 1 }, "cloudnative-pg")], references), { checked: 0, failures: [] });
-        assert.deepEqual(conformance([{ type: "kubernetes:helm.sh/v3:Release", name: "r", inputs: { chart: "authentik" } }], references), { checked: 1, failures: [] });
+        assert.deepEqual(conformance([{ type: "kubernetes:helm.sh/v3:Release", name: "r", inputs: { chart: "authentik" } }], references), {
+            checked: 1,
+            failures: [],
+        });
         const notARelease = { type: "kubernetes:core/v1:ConfigMap", name: "c", inputs: { chart: "authentik", values: { bogus: 1 } } };
         assert.deepEqual(conformance([notARelease], references), { checked: 0, failures: [] });
     });
@@ -152,7 +235,12 @@ describe("npm run conformance", () => {
     const run = (args: string[], env: NodeJS.ProcessEnv = {}) => {
         const out: string[] = [];
         const err: string[] = [];
-        const code = cli(args, env, (l) => out.push(l), (l) => err.push(l));
+        const code = cli(
+            args,
+            env,
+            (l) => out.push(l),
+            (l) => err.push(l),
+        );
         return { code, out, err };
     };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "conformance-"));
@@ -175,10 +263,17 @@ describe("npm run conformance", () => {
     it("exits 0 when every check passes, 1 on a finding or when nothing was checked, printing each finding and the count", (t) => {
         if (!referenceFile(t, "authentik/default.yml")) return;
         const env = { REFERENCE_DIR: process.env.REFERENCE_DIR, AUTHENTIK_CHART: process.env.AUTHENTIK_CHART };
-        assert.deepEqual(run([planFile({ resources: [release({ server: { replicas: 3 } })] })], env), { code: 0, out: ["conformance: 1 resources checked against upstream references, 0 findings"], err: [] });
+        assert.deepEqual(run([planFile({ resources: [release({ server: { replicas: 3 } })] })], env), {
+            code: 0,
+            out: ["conformance: 1 resources checked against upstream references, 0 findings"],
+            err: [],
+        });
         assert.deepEqual(run([planFile({ resources: [release({ bogus: 1 })] })], env), {
             code: 1,
-            out: ["FAIL Release authentik: values.bogus is not a value of the authentik chart", "conformance: 1 resources checked against upstream references, 1 findings"],
+            out: [
+                "FAIL Release authentik: values.bogus is not a value of the authentik chart",
+                "conformance: 1 resources checked against upstream references, 1 findings",
+            ],
             err: [],
         });
         assert.equal(run([planFile({ resources: [] })], env).code, 1, "a plan with nothing to check is no pass");

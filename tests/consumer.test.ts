@@ -28,7 +28,8 @@ describe("examples/consumer against the packaged contract", () => {
         fs.copyFileSync(path.join(ROOT, "packages", "contract", "package.json"), path.join(pkg, "package.json"));
         // Its peer dependency, as the consumer installs it (the same copy this process runs).
         fs.symlinkSync(path.join(ROOT, "node_modules", "@pulumi"), path.join(dir, "node_modules", "@pulumi"));
-        for (const f of ["index.ts", "tsconfig.json", "package.json", "Pulumi.yaml"]) fs.copyFileSync(path.join(ROOT, "examples", "consumer", f), path.join(dir, f));
+        for (const f of ["index.ts", "tsconfig.json", "package.json", "Pulumi.yaml"])
+            fs.copyFileSync(path.join(ROOT, "examples", "consumer", f), path.join(dir, f));
         tsc(path.join(dir, "tsconfig.json"));
     });
 

@@ -45,11 +45,24 @@ describe("CNPG Cluster", () => {
     });
 
     it("encrypts backups and reaches the store over HTTPS with its CA; the summary says when not", () => {
-        const store = (cluster.spec as unknown as { backup: { barmanObjectStore: Record<string, unknown> & { data: object; wal: object } } }).backup.barmanObjectStore;
+        const store = (cluster.spec as unknown as { backup: { barmanObjectStore: Record<string, unknown> & { data: object; wal: object } } }).backup
+            .barmanObjectStore;
         assert.deepEqual(store.endpointCA, { name: "minio-ca", key: "ca.crt" });
-        assert.deepEqual([store.data, store.wal], [{ compression: "gzip", encryption: "AES256" }, { compression: "gzip", encryption: "AES256" }]);
+        assert.deepEqual(
+            [store.data, store.wal],
+            [
+                { compression: "gzip", encryption: "AES256" },
+                { compression: "gzip", encryption: "AES256" },
+            ],
+        );
         assert.ok(backupSummary(config.database).ok);
-        const weak = parse(set(set(homelab(), "database.backup.objectStore.endpointURL", "http://minio.minio.svc.cluster.local:9000"), "database.backup.objectStore.encryption", "none"));
+        const weak = parse(
+            set(
+                set(homelab(), "database.backup.objectStore.endpointURL", "http://minio.minio.svc.cluster.local:9000"),
+                "database.backup.objectStore.encryption",
+                "none",
+            ),
+        );
         const summary = backupSummary(weak.database);
         assert.equal(summary.ok, false);
         assert.match(summary.text, /PLAIN HTTP.*NOT ENCRYPTED/);
@@ -71,7 +84,10 @@ describe("CNPG Cluster", () => {
 describe("backups", () => {
     it("reach the object store on its endpoint's port, HTTPS without one, and nowhere without an object store", () => {
         const db = (backup: unknown) => parse(set(homelab(), "database.backup", backup)).database;
-        const store = (endpointURL?: string) => ({ method: "objectStore", objectStore: { destinationPath: "s3://b/a", credentialsSecret: "s", ...(endpointURL ? { endpointURL } : {}) } });
+        const store = (endpointURL?: string) => ({
+            method: "objectStore",
+            objectStore: { destinationPath: "s3://b/a", credentialsSecret: "s", ...(endpointURL ? { endpointURL } : {}) },
+        });
         assert.equal(backupPortOf(config.database), 9000, "the homelab's MinIO");
         assert.equal(backupPortOf(db(store())), 443, "AWS S3");
         assert.equal(backupPortOf(db(store("https://s3.example.com"))), 443);
@@ -118,7 +134,8 @@ describe("PodMonitor", () => {
 
 describe("what operators rely on in each manifest, spelled out", () => {
     const labels = { "app.kubernetes.io/part-of": "authentik-platform" };
-    const store = () => (cluster.spec as unknown as { backup: { barmanObjectStore: Record<string, unknown> & { data: object; wal: object } } }).backup.barmanObjectStore;
+    const store = () =>
+        (cluster.spec as unknown as { backup: { barmanObjectStore: Record<string, unknown> & { data: object; wal: object } } }).backup.barmanObjectStore;
 
     it("requests the CPU and memory the scheduler reserves for each instance", () => {
         assert.deepEqual(cluster.spec.resources.requests, { cpu: "500m", memory: "3Gi" });
@@ -130,14 +147,25 @@ describe("what operators rely on in each manifest, spelled out", () => {
             accessKeyId: { name: "authentik-db-backup-s3", key: "ACCESS_KEY_ID" },
             secretAccessKey: { name: "authentik-db-backup-s3", key: "ACCESS_SECRET_KEY" },
         });
-        const none = clusterManifest({ namespace: "authentik", db: parse(set(homelab(), "database.backup.objectStore.encryption", "none")).database, credentialsSecret: "authentik-db-app", labels: {} });
+        const none = clusterManifest({
+            namespace: "authentik",
+            db: parse(set(homelab(), "database.backup.objectStore.encryption", "none")).database,
+            credentialsSecret: "authentik-db-app",
+            labels: {},
+        });
         const plain = (none.spec as unknown as { backup: { barmanObjectStore: { data: object; wal: object } } }).backup.barmanObjectStore;
-        assert.deepEqual([plain.data, plain.wal], [{ compression: "gzip" }, { compression: "gzip" }], "encryption none sets no encryption key (the bucket's policy applies)");
+        assert.deepEqual(
+            [plain.data, plain.wal],
+            [{ compression: "gzip" }, { compression: "gzip" }],
+            "encryption none sets no encryption key (the bucket's policy applies)",
+        );
     });
 
     it("says in one line how the data is protected, and each weakness separated", () => {
         assert.equal(backupSummary(config.database).text, 'object store s3://homelab-backups/authentik on "0 0 3 * * *", retention 30d, AES256 encryption');
-        const weak = parse(set(set(homelab(), "database.backup.objectStore.endpointURL", "http://minio:9000"), "database.backup.objectStore.encryption", "none"));
+        const weak = parse(
+            set(set(homelab(), "database.backup.objectStore.endpointURL", "http://minio:9000"), "database.backup.objectStore.encryption", "none"),
+        );
         assert.equal(
             backupSummary(weak.database).text,
             'object store s3://homelab-backups/authentik on "0 0 3 * * *", retention 30d, bucket-policy encryption; PLAIN HTTP to the object store (set an https:// endpointURL, with endpointCA for a private CA); NOT ENCRYPTED by the program (encryption: none leaves it to the bucket\'s policy)',
@@ -164,7 +192,14 @@ describe("what operators rely on in each manifest, spelled out", () => {
     });
 
     it("names the instances' NetworkPolicy after the cluster", () => {
-        const np = clusterNetworkPolicyManifest({ namespace: "authentik", cluster: "authentik-db", labels, clients: {}, operatorNamespace: "cnpg-system", monitoringNamespace: "monitoring" });
+        const np = clusterNetworkPolicyManifest({
+            namespace: "authentik",
+            cluster: "authentik-db",
+            labels,
+            clients: {},
+            operatorNamespace: "cnpg-system",
+            monitoringNamespace: "monitoring",
+        });
         assert.equal(np.metadata.name, "authentik-db-instances");
     });
 });

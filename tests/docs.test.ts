@@ -34,7 +34,10 @@ describe("README", () => {
             for (const line of text.split("\n").filter((l) => /pulumi stack output[^\n]*--show-secrets[^\n]*>/.test(l)))
                 assert.match(line, /> "\$out"/, `${doc}: ${line.trim()} writes the outputs into the working directory; use out="$(mktemp)"`);
         }
-        const ignored = execFileSync("git", ["check-ignore", "--no-index", "outputs.json", "outputs-homelab.json", "examples/consumer/outputs.json"], { cwd: ROOT, encoding: "utf8" });
+        const ignored = execFileSync("git", ["check-ignore", "--no-index", "outputs.json", "outputs-homelab.json", "examples/consumer/outputs.json"], {
+            cwd: ROOT,
+            encoding: "utf8",
+        });
         assert.deepEqual(ignored.trim().split("\n"), ["outputs.json", "outputs-homelab.json", "examples/consumer/outputs.json"]);
     });
 });
@@ -43,10 +46,15 @@ describe("cross-references", () => {
     it("every section of the README a document names exists, and every in-page link of the README has its heading", () => {
         const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
         const headings = [...readme.matchAll(/^#{2,4} (.+)$/gm)].map((m) => m[1].trim());
-        const anchor = (heading: string) => heading.toLowerCase().replace(/[^\w\s-]/g, "").replace(/\s/g, "-");
+        const anchor = (heading: string) =>
+            heading
+                .toLowerCase()
+                .replace(/[^\w\s-]/g, "")
+                .replace(/\s/g, "-");
         for (const doc of ["docs/testing.md", "docs/migration.md", "docs/plan-format.md", "README.md"]) {
             const text = fs.readFileSync(path.join(ROOT, doc), "utf8");
-            for (const [, name] of text.matchAll(/README's "([^"]+)" section/g)) assert.ok(headings.includes(name), `${doc} names the README's "${name}" section`);
+            for (const [, name] of text.matchAll(/README's "([^"]+)" section/g))
+                assert.ok(headings.includes(name), `${doc} names the README's "${name}" section`);
         }
         for (const [, target] of readme.matchAll(/\]\(#([\w-]+)\)/g)) assert.ok(headings.map(anchor).includes(target), `README links to #${target}`);
     });
@@ -64,7 +72,11 @@ describe("the Node version, said once everywhere", () => {
         assert.match(fs.readFileSync(path.join(ROOT, "README.md"), "utf8"), /Node\.js 22 \(≥ 22\.13\) or\s+24/);
         const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
         const commands = readme.slice(readme.indexOf("## The two commands"), readme.indexOf("```bash"));
-        assert.match(commands, /Both need Node\.js 22 \(≥ 22\.13\) or 24 \(`\.nvmrc`\); on an older Node\.js they stop at once/, "the two commands say which Node.js they need");
+        assert.match(
+            commands,
+            /Both need Node\.js 22 \(≥ 22\.13\) or 24 \(`\.nvmrc`\); on an older Node\.js they stop at once/,
+            "the two commands say which Node.js they need",
+        );
     });
 
     it("npm run docs says when nothing changed", () => {

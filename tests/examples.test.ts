@@ -15,7 +15,9 @@ import { ROOT } from "./support/helpers";
 
 const run = (command: string, args: string[], cwd: string) =>
     new Promise<{ code: number; output: string }>((resolve) =>
-        execFile(command, args, { cwd, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` })),
+        execFile(command, args, { cwd, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
+            resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
+        ),
     );
 
 /** examples/<name> copied to a new directory, its `file:` dependencies pointed back at this repository. */
@@ -41,14 +43,21 @@ describe("the examples, installed and built in their own directories", () => {
             assert.equal(pkg.dependencies["@pulumi/pulumi"], sdk, "the SDK the example pins");
             const install = await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], dir);
             assert.equal(install.code, 0, install.output);
-            assert.ok(fs.lstatSync(path.join(dir, "node_modules", "@authentik-platform", "contract")).isSymbolicLink(), "linked, as npm install <path> does, not copied");
+            assert.ok(
+                fs.lstatSync(path.join(dir, "node_modules", "@authentik-platform", "contract")).isSymbolicLink(),
+                "linked, as npm install <path> does, not copied",
+            );
             const compile = await run(process.execPath, [path.join(dir, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], dir);
             assert.equal(compile.code, 0, compile.output);
             assert.ok(fs.existsSync(path.join(dir, "bin", "index.js")));
             // At run time (Pulumi.yaml's nodeargs), the packages take the example's SDK: one copy of it.
             const sdkOf = `const seen = Object.keys(require.cache).filter((k) => k.endsWith("/@pulumi/pulumi/index.js")); console.log(JSON.stringify(seen.map((k) => require(require("path").join(k, "..", "package.json")).version + " " + k)))`;
             const packages = Object.keys(pkg.dependencies).filter((d) => d.startsWith("@authentik-platform/"));
-            const loaded = await run(process.execPath, ["--preserve-symlinks", "-e", `${packages.map((p) => `require(${JSON.stringify(p)});`).join("")}${sdkOf}`], dir);
+            const loaded = await run(
+                process.execPath,
+                ["--preserve-symlinks", "-e", `${packages.map((p) => `require(${JSON.stringify(p)});`).join("")}${sdkOf}`],
+                dir,
+            );
             assert.equal(loaded.code, 0, loaded.output);
             assert.deepEqual(JSON.parse(loaded.output), [`${sdk} ${path.join(dir, "node_modules", "@pulumi", "pulumi", "index.js")}`]);
             assert.match(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"), /^\s+nodeargs: --preserve-symlinks$/m, "Pulumi runs the program the same way");

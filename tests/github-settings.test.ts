@@ -8,8 +8,16 @@ import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import { Environment, main, settingsProblems } from "../tools/github-settings";
 
-const reviewed = (name: string): Environment => ({ name, protection_rules: [{ type: "required_reviewers", reviewers: [{ type: "User", reviewer: { login: "owner" } }] }], deployment_branch_policy: null });
-const mainOnly = (name: string): Environment => ({ name, protection_rules: [{ type: "branch_policy" }], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } });
+const reviewed = (name: string): Environment => ({
+    name,
+    protection_rules: [{ type: "required_reviewers", reviewers: [{ type: "User", reviewer: { login: "owner" } }] }],
+    deployment_branch_policy: null,
+});
+const mainOnly = (name: string): Environment => ({
+    name,
+    protection_rules: [{ type: "branch_policy" }],
+    deployment_branch_policy: { protected_branches: false, custom_branch_policies: true },
+});
 const GOOD = [reviewed("homelab-preview"), mainOnly("homelab"), mainOnly("homelab-drift")];
 const MAIN = { homelab: [{ name: "main", type: "branch" }], "homelab-drift": [{ name: "main", type: "branch" }] };
 
@@ -24,8 +32,14 @@ describe("the GitHub settings the workflow relies on", () => {
             "environment homelab does not exist, so its secrets are repository-wide: create it with Settings > Environments > homelab > Deployment branches and tags: Selected branches and tags, add main only",
             "environment homelab-drift does not exist, so its secrets are repository-wide: create it with Settings > Environments > homelab-drift > Deployment branches and tags: Selected branches and tags, add main only",
         ]);
-        const unreviewed = [{ ...reviewed("homelab-preview"), protection_rules: [{ type: "required_reviewers", reviewers: [] }, { type: "wait_timer" }] }, ...GOOD.slice(1)];
-        const alsoTimed = [{ ...reviewed("homelab-preview"), protection_rules: [{ type: "wait_timer" }, ...reviewed("x").protection_rules!] }, ...GOOD.slice(1)];
+        const unreviewed = [
+            { ...reviewed("homelab-preview"), protection_rules: [{ type: "required_reviewers", reviewers: [] }, { type: "wait_timer" }] },
+            ...GOOD.slice(1),
+        ];
+        const alsoTimed = [
+            { ...reviewed("homelab-preview"), protection_rules: [{ type: "wait_timer" }, ...reviewed("x").protection_rules!] },
+            ...GOOD.slice(1),
+        ];
         assert.deepEqual(settingsProblems(alsoTimed, MAIN), [], "a reviewer rule beside others");
         const timerOnly = [{ ...reviewed("homelab-preview"), protection_rules: [{ type: "wait_timer", reviewers: [{}] }] }, ...GOOD.slice(1)];
         assert.equal(settingsProblems(timerOnly, MAIN).length, 1, "only a required_reviewers rule counts");
@@ -38,10 +52,16 @@ describe("the GitHub settings the workflow relies on", () => {
         const fix = "Settings > Environments > homelab > Deployment branches and tags: Selected branches and tags, add main only";
         const homelab = (policy: Environment["deployment_branch_policy"]) => [GOOD[0], { ...GOOD[1], deployment_branch_policy: policy }, GOOD[2]];
         assert.deepEqual(settingsProblems(homelab(null), MAIN), [`environment homelab may be deployed from any branch: ${fix}`]);
-        assert.deepEqual(settingsProblems(homelab({ protected_branches: true, custom_branch_policies: false }), MAIN), [`environment homelab may be deployed from any protected branch: ${fix}`]);
+        assert.deepEqual(settingsProblems(homelab({ protected_branches: true, custom_branch_policies: false }), MAIN), [
+            `environment homelab may be deployed from any protected branch: ${fix}`,
+        ]);
         const custom = homelab({ protected_branches: false, custom_branch_policies: true });
-        assert.deepEqual(settingsProblems(custom, { ...MAIN, homelab: [{ name: "main" }, { name: "release/*", type: "branch" }] }), [`environment homelab may be deployed from branch:main, branch:release/*, not main only: ${fix}`]);
-        assert.deepEqual(settingsProblems(custom, { ...MAIN, homelab: [{ name: "main", type: "tag" }] }), [`environment homelab may be deployed from tag:main, not main only: ${fix}`]);
+        assert.deepEqual(settingsProblems(custom, { ...MAIN, homelab: [{ name: "main" }, { name: "release/*", type: "branch" }] }), [
+            `environment homelab may be deployed from branch:main, branch:release/*, not main only: ${fix}`,
+        ]);
+        assert.deepEqual(settingsProblems(custom, { ...MAIN, homelab: [{ name: "main", type: "tag" }] }), [
+            `environment homelab may be deployed from tag:main, not main only: ${fix}`,
+        ]);
         assert.deepEqual(settingsProblems(custom, { ...MAIN, homelab: [] }), [`environment homelab may be deployed from no branch, not main only: ${fix}`]);
         assert.deepEqual(settingsProblems(custom, { ...MAIN, homelab: [{ name: "main" }] }), [], "a policy without a type is a branch policy");
     });
@@ -68,7 +88,11 @@ describe("npm run settings against the API", () => {
     const run = async (env: NodeJS.ProcessEnv) => {
         const out: string[] = [];
         const err: string[] = [];
-        const code = await main(env, (l) => out.push(l), (l) => err.push(l));
+        const code = await main(
+            env,
+            (l) => out.push(l),
+            (l) => err.push(l),
+        );
         return { code, out, err };
     };
 
@@ -90,7 +114,11 @@ describe("npm run settings against the API", () => {
         assert.match(missing.err[0], /^FAIL {2}environment homelab-preview does not exist/);
         environments = GOOD;
         const wrong = await run({ GITHUB_REPOSITORY: "o/other", GITHUB_TOKEN: "t", GITHUB_API_URL: api });
-        assert.deepEqual(wrong, { code: 2, out: [], err: ["cannot read the settings of o/other: GET /repos/o/other/environments?per_page=100: HTTP 404 (the token needs actions: read)"] });
+        assert.deepEqual(wrong, {
+            code: 2,
+            out: [],
+            err: ["cannot read the settings of o/other: GET /repos/o/other/environments?per_page=100: HTTP 404 (the token needs actions: read)"],
+        });
         assert.equal((await run({ GITHUB_TOKEN: "t" })).code, 2);
         assert.match((await run({ GITHUB_REPOSITORY: "o/r" })).err[0], /needs GITHUB_REPOSITORY \(owner\/name\) and GITHUB_TOKEN/);
     });

@@ -52,7 +52,10 @@ describe("homelab graph", () => {
         for (const r of plan.resources.filter((x) => x !== stack)) {
             assert.ok(r.parent, `${r.name} has no parent`);
             if (r.parent === stack.urn) {
-                assert.ok(r.type.startsWith("authentik-platform:") || ["kubernetes:core/v1:Namespace", "pulumi:providers:kubernetes"].includes(r.type), `${r.type} ${r.name} is not inside a component`);
+                assert.ok(
+                    r.type.startsWith("authentik-platform:") || ["kubernetes:core/v1:Namespace", "pulumi:providers:kubernetes"].includes(r.type),
+                    `${r.type} ${r.name} is not inside a component`,
+                );
             }
         }
     });
@@ -137,7 +140,9 @@ describe("homelab graph", () => {
         const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
         const waitsFor = (r: PlanResource, target: string, seen = new Set<string>()): boolean =>
             r.dependsOn.some((d) => d === target || (!seen.has(d) && (seen.add(d), waitsFor(byUrn.get(d)!, target, seen))));
-        const namespaced = plan.resources.filter((r) => (r.inputs.metadata as { namespace?: string } | undefined)?.namespace === "authentik" || r.inputs.namespace === "authentik");
+        const namespaced = plan.resources.filter(
+            (r) => (r.inputs.metadata as { namespace?: string } | undefined)?.namespace === "authentik" || r.inputs.namespace === "authentik",
+        );
         const early = namespaced.filter((r) => !waitsFor(r, ns.urn)).map((r) => `${r.type} ${r.name}`);
         assert.deepEqual(early, []);
         assert.ok(namespaced.length > 15);
@@ -151,7 +156,10 @@ describe("homelab graph", () => {
         assert.equal(byUrn((await planStack(HOMELAB_FILE)).plan), byUrn(plan));
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twice-"));
         const runs = ["a.json", "b.json"].map((name) => {
-            const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "tools", "plan.js"), "--json", path.join(dir, name)], { cwd: ROOT, encoding: "utf8" });
+            const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "tools", "plan.js"), "--json", path.join(dir, name)], {
+                cwd: ROOT,
+                encoding: "utf8",
+            });
             assert.equal(r.status, 0, r.stderr);
             return fs.readFileSync(path.join(dir, name), "utf8");
         });
@@ -218,7 +226,10 @@ describe("authentik release in the graph", () => {
         assert.ok(!off.resources.some((r) => r.type.includes("monitoring.coreos.com") && r.name.startsWith("observability")));
         const deployment = find(off, "kubernetes:apps/v1:Deployment", "pgbouncer");
         const containers = (deployment.inputs.spec as { template: { spec: { containers: { name: string }[] } } }).template.spec.containers;
-        assert.deepEqual(containers.map((c) => c.name), ["pgbouncer"]);
+        assert.deepEqual(
+            containers.map((c) => c.name),
+            ["pgbouncer"],
+        );
     });
 });
 
@@ -249,7 +260,10 @@ describe("stateful replacement against a baseline", () => {
 
     it("fails a renamed database, a renamed namespace and shrunk storage, explaining each", async () => {
         const renamed = (await planStack(writeStack(set(homelab(), "database.name", "authentik-pg"), "homelab"))).plan;
-        assert.match(checkBaseline(baseline, renamed).findings.join("\n"), /Cluster authentik-db would be REPLACED: authentik\/authentik-db → authentik\/authentik-pg/);
+        assert.match(
+            checkBaseline(baseline, renamed).findings.join("\n"),
+            /Cluster authentik-db would be REPLACED: authentik\/authentik-db → authentik\/authentik-pg/,
+        );
         const moved = (await planStack(writeStack(set(homelab(), "namespace", "identity"), "homelab"))).plan;
         assert.match(checkBaseline(baseline, moved).findings.join("\n"), /Namespace namespace would be REPLACED/);
         const shrunk = (await planStack(writeStack(set(homelab(), "database.storage.size", "10Gi"), "homelab"))).plan;
@@ -275,16 +289,27 @@ describe("1Password modes", () => {
         assert.ok(ok);
         const creds = find(plan, EXTERNAL_SECRET, "authentik-db-credentials");
         assert.equal(creds.protect, true);
-        assert.deepEqual((creds.inputs.spec as { data: unknown }).data, [{ secretKey: "databasePassword", remoteRef: { key: "authentik-db", property: "password" } }]);
-        const auth = find(plan, EXTERNAL_SECRET, "pgbouncer-auth").inputs.spec as { data: unknown; target: { name: string; template: { data: Record<string, string> } } };
+        assert.deepEqual((creds.inputs.spec as { data: unknown }).data, [
+            { secretKey: "databasePassword", remoteRef: { key: "authentik-db", property: "password" } },
+        ]);
+        const auth = find(plan, EXTERNAL_SECRET, "pgbouncer-auth").inputs.spec as {
+            data: unknown;
+            target: { name: string; template: { data: Record<string, string> } };
+        };
         assert.equal(auth.target.name, "pgbouncer-auth");
         assert.deepEqual(auth.data, [{ secretKey: "databasePassword", remoteRef: { key: "authentik-db", property: "password" } }]);
-        assert.equal(auth.target.template.data["userlist.txt"], '"authentik" "{{ .databasePassword | replace "\\"" "\\"\\"" }}"\n"pgbouncer_stats" ""\n', "the 1Password value lands in the userlist, quoted for it");
+        assert.equal(
+            auth.target.template.data["userlist.txt"],
+            '"authentik" "{{ .databasePassword | replace "\\"" "\\"\\"" }}"\n"pgbouncer_stats" ""\n',
+            "the 1Password value lands in the userlist, quoted for it",
+        );
         assert.ok(!plan.resources.some((r) => r.name === "credentials-databasePassword"), "no password is generated");
     });
 
     it("provider: items are read through the provider, wrapped secret, and written back when asked", async () => {
-        const block = set(set(homelab(), "onepassword", { mode: "provider", vault: "vault-uuid", writeBack: true }), "onepassword:serviceAccountToken", { secure: "ops_token" });
+        const block = set(set(homelab(), "onepassword", { mode: "provider", vault: "vault-uuid", writeBack: true }), "onepassword:serviceAccountToken", {
+            secure: "ops_token",
+        });
         set(block, "credentials.databasePassword", { onepassword: { item: "authentik-db", field: "password" } });
         const { plan, ok, checks } = await planStack(writeStack(block));
         assert.ok(ok, JSON.stringify(checks));

@@ -35,15 +35,28 @@ describe("pinned images", () => {
     });
 
     it("a moving word anywhere in the tag unpins it; a word that only contains one does not", () => {
-        for (const tag of ["rc1.2", "1.2-latest", "17.6-stable", "1.2.dev", "2026.8_nightly", "1.0-main", "3.1-EDGE"]) assert.equal(isReleaseTag(tag), false, tag);
+        for (const tag of ["rc1.2", "1.2-latest", "17.6-stable", "1.2.dev", "2026.8_nightly", "1.0-main", "3.1-EDGE"])
+            assert.equal(isReleaseTag(tag), false, tag);
         for (const tag of ["17.6-system-trixie", "1.2-development", "2.0-mainline", "1.24.1-p1"]) assert.equal(isReleaseTag(tag), true, tag);
     });
 
     it("only a well-formed reference pins: no space, newline, upper-case path or empty component", () => {
-        for (const image of ["x:1.2.3 ", " x:1.2.3", "x:1.2.3\n", "x:1.2 3", "x/Y:1.2.3", "x//y:1.2.3", "x/:1.2.3", "x:1.2.3:1.2.4", `x:1.2.3@sha256:${HEX} `, "x:-1.2"]) {
+        for (const image of [
+            "x:1.2.3 ",
+            " x:1.2.3",
+            "x:1.2.3\n",
+            "x:1.2 3",
+            "x/Y:1.2.3",
+            "x//y:1.2.3",
+            "x/:1.2.3",
+            "x:1.2.3:1.2.4",
+            `x:1.2.3@sha256:${HEX} `,
+            "x:-1.2",
+        ]) {
             assert.equal(isPinnedImage(image), false, JSON.stringify(image));
         }
-        for (const image of ["x:1.2.3", "Registry.Local:5000/a/b__c/d-e.f:1.2.3", `x:1.2.3@sha256:${HEX}`, "localhost/x:v1.2"]) assert.equal(isPinnedImage(image), true, image);
+        for (const image of ["x:1.2.3", "Registry.Local:5000/a/b__c/d-e.f:1.2.3", `x:1.2.3@sha256:${HEX}`, "localhost/x:v1.2"])
+            assert.equal(isPinnedImage(image), true, image);
     });
 
     it("a chart digest is sha256: and 64 hex digits, nothing around them", () => {
@@ -62,12 +75,34 @@ describe("CIDR networks", () => {
         assert.deepEqual(parseCidr("::1"), { family: 6, first: 1n, last: 1n });
         assert.deepEqual(parseCidr("10.0.0.240/28"), { family: 4, first: 0x0a0000f0n, last: 0x0a0000ffn });
         assert.deepEqual(parseCidr("1:2:3:4:5:6:7::"), { family: 6, first: 0x00010002000300040005000600070000n, last: 0x00010002000300040005000600070000n });
-        assert.deepEqual(parseCidr("1:2:3:4:5:6:7:8/128"), { family: 6, first: 0x00010002000300040005000600070008n, last: 0x00010002000300040005000600070008n });
+        assert.deepEqual(parseCidr("1:2:3:4:5:6:7:8/128"), {
+            family: 6,
+            first: 0x00010002000300040005000600070008n,
+            last: 0x00010002000300040005000600070008n,
+        });
         assert.deepEqual(parseCidr("fe80::1:2/64"), { family: 6, first: 0xfe80n << 112n, last: (0xfe80n << 112n) + (1n << 64n) - 1n });
     });
 
     it("refuses what is not a network", () => {
-        for (const text of ["10.0.0.0/a8", "10.0.0.0/8a", "10.0.10", "10.0.10.256/24", "10.0.010.0/24", "wifi", "10.0.0.0/8/8", "10.0.0.0/x", "10.0.0.0/", "::/129", "1::2::3", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "1:2:3:4:5:6:7::8", "g::/8", "12345::/16", ""]) {
+        for (const text of [
+            "10.0.0.0/a8",
+            "10.0.0.0/8a",
+            "10.0.10",
+            "10.0.10.256/24",
+            "10.0.010.0/24",
+            "wifi",
+            "10.0.0.0/8/8",
+            "10.0.0.0/x",
+            "10.0.0.0/",
+            "::/129",
+            "1::2::3",
+            "1:2:3:4:5:6:7:8:9",
+            "1:2:3:4:5:6:7",
+            "1:2:3:4:5:6:7::8",
+            "g::/8",
+            "12345::/16",
+            "",
+        ]) {
             assert.equal(parseCidr(text), undefined, text);
         }
     });
@@ -76,11 +111,36 @@ describe("CIDR networks", () => {
         const nets = ["10.0.0.0/9", "10.0.0.0/8", "10.128.0.0/9", "10.0.0.0/24", "192.168.0.0/16", "192.168.0.0/17", "fd00::/64"].map((t) => parseCidr(t)!);
         assert.equal(coveredAddresses(nets, 4), (1n << 24n) + (1n << 16n));
         assert.equal(coveredAddresses(nets, 6), 1n << 64n);
-        assert.equal(coveredAddresses(["0.0.0.0/1", "128.0.0.0/1"].map((t) => parseCidr(t)!), 4), 1n << 32n);
-        assert.equal(coveredAddresses(["10.0.0.0/25", "10.0.0.128/25", "10.0.0.64/26"].map((t) => parseCidr(t)!), 4), 256n);
+        assert.equal(
+            coveredAddresses(
+                ["0.0.0.0/1", "128.0.0.0/1"].map((t) => parseCidr(t)!),
+                4,
+            ),
+            1n << 32n,
+        );
+        assert.equal(
+            coveredAddresses(
+                ["10.0.0.0/25", "10.0.0.128/25", "10.0.0.64/26"].map((t) => parseCidr(t)!),
+                4,
+            ),
+            256n,
+        );
         assert.equal(coveredAddresses([], 4), 0n);
-        assert.equal(coveredAddresses(["10.0.0.128/25", "10.0.0.0/24"].map((t) => parseCidr(t)!), 4), 256n, "given in any order");
-        assert.equal(coveredAddresses(["10.1.0.0/16", "10.0.0.0/16", "10.0.0.0/24"].map((t) => parseCidr(t)!), 4), 2n * 65536n);
+        assert.equal(
+            coveredAddresses(
+                ["10.0.0.128/25", "10.0.0.0/24"].map((t) => parseCidr(t)!),
+                4,
+            ),
+            256n,
+            "given in any order",
+        );
+        assert.equal(
+            coveredAddresses(
+                ["10.1.0.0/16", "10.0.0.0/16", "10.0.0.0/24"].map((t) => parseCidr(t)!),
+                4,
+            ),
+            2n * 65536n,
+        );
     });
 });
 
@@ -143,7 +203,12 @@ describe("labels, NetworkPolicy blocks, importable kinds, secret outputs", () =>
             spec: { podSelector: { matchLabels: { app: "a" } }, policyTypes: ["Ingress"], ingress },
         });
         const egress = [{ to: ANYWHERE }];
-        assert.deepEqual(networkPolicy({ name: "n", namespace: "authentik", labels: {}, podSelector: { app: "a" }, ingress: [], egress }).spec, { podSelector: { matchLabels: { app: "a" } }, policyTypes: ["Ingress", "Egress"], ingress: [], egress });
+        assert.deepEqual(networkPolicy({ name: "n", namespace: "authentik", labels: {}, podSelector: { app: "a" }, ingress: [], egress }).spec, {
+            podSelector: { matchLabels: { app: "a" } },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [],
+            egress,
+        });
         assert.deepEqual(defaultDenyPolicy("authentik", { l: "v" }), {
             apiVersion: "networking.k8s.io/v1",
             kind: "NetworkPolicy",

@@ -37,7 +37,12 @@ const inCidr = (ip: string, cidr: string) => {
 /** Whether `policies` let `pod` talk in `direction` with `other` on `port/protocol`. */
 function allows(policies: Policy[], pod: Peer, direction: "Ingress" | "Egress", other: Peer, port: number, protocol: string): boolean {
     if (pod.ip) return true;
-    const selecting = policies.filter((p) => p.metadata.namespace === pod.namespace && matches(p.spec.podSelector.matchLabels, pod.labels) && (p.spec.policyTypes ?? ["Ingress"]).includes(direction));
+    const selecting = policies.filter(
+        (p) =>
+            p.metadata.namespace === pod.namespace &&
+            matches(p.spec.podSelector.matchLabels, pod.labels) &&
+            (p.spec.policyTypes ?? ["Ingress"]).includes(direction),
+    );
     if (selecting.length === 0) return true;
     return selecting.some((p) =>
         ((direction === "Ingress" ? p.spec.ingress : p.spec.egress) ?? []).some((rule) => {
@@ -48,7 +53,9 @@ function allows(policies: Policy[], pod: Peer, direction: "Ingress" | "Egress", 
                 peers.some((peer) => {
                     if (peer.ipBlock) return !!other.ip && inCidr(other.ip, peer.ipBlock.cidr);
                     if (other.ip) return false;
-                    const nsOk = peer.namespaceSelector ? matches(peer.namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": other.namespace }) : other.namespace === p.metadata.namespace;
+                    const nsOk = peer.namespaceSelector
+                        ? matches(peer.namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": other.namespace })
+                        : other.namespace === p.metadata.namespace;
                     return nsOk && (!peer.podSelector || matches(peer.podSelector.matchLabels, other.labels));
                 });
             return portOk && peerOk;
@@ -62,8 +69,16 @@ function admitted(policies: Policy[], from: Peer, to: Peer, port: number, protoc
 }
 
 const pod = (namespace: string, labels: Labels, ip?: string): Peer => ({ namespace, labels, ip });
-const authentikServer = pod("authentik", { "app.kubernetes.io/name": "authentik", "app.kubernetes.io/instance": "authentik", "app.kubernetes.io/component": "server" });
-const authentikWorker = pod("authentik", { "app.kubernetes.io/name": "authentik", "app.kubernetes.io/instance": "authentik", "app.kubernetes.io/component": "worker" });
+const authentikServer = pod("authentik", {
+    "app.kubernetes.io/name": "authentik",
+    "app.kubernetes.io/instance": "authentik",
+    "app.kubernetes.io/component": "server",
+});
+const authentikWorker = pod("authentik", {
+    "app.kubernetes.io/name": "authentik",
+    "app.kubernetes.io/instance": "authentik",
+    "app.kubernetes.io/component": "worker",
+});
 const pgbouncer = pod("authentik", { "app.kubernetes.io/name": "pgbouncer", "app.kubernetes.io/component": "database-pooler" });
 const postgres = pod("authentik", { "cnpg.io/cluster": "authentik-db", "cnpg.io/instanceName": "authentik-db-1" });
 const operator = pod("cnpg-system", { "app.kubernetes.io/name": "cloudnative-pg" });
@@ -129,7 +144,12 @@ describe("NetworkPolicies in a default-deny namespace", () => {
             ["another namespace → authentik directly", stranger, authentikServer, 9000],
             ["anyone → the worker", traefik, authentikWorker, 9000],
             ["the internet → RADIUS", pod("wan", {}, "203.0.113.9"), radiusOutpost, 1812, "UDP"],
-            ["a pod wearing outpost labels in another namespace → authentik", pod("apps", { "app.kubernetes.io/managed-by": "goauthentik.io" }), authentikServer, 9000],
+            [
+                "a pod wearing outpost labels in another namespace → authentik",
+                pod("apps", { "app.kubernetes.io/managed-by": "goauthentik.io" }),
+                authentikServer,
+                9000,
+            ],
             ["PgBouncer → the internet", pgbouncer, internet, 443],
             ["PostgreSQL → the internet (SMTP)", postgres, internet, 25],
             ["PostgreSQL → another namespace's pods on another port", postgres, stranger, 8080],
@@ -157,12 +177,21 @@ describe("NetworkPolicies in a default-deny namespace", () => {
         const tiers = plan.resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && !r.name.endsWith("-default-deny"));
         for (const d of denies) for (const t of tiers) assert.ok(d.dependsOn.includes(t.urn), `${d.name} waits for ${t.name}`);
         const notOwned = (await planStack(writeStack(set(homelab(), "createNamespace", false)))).plan;
-        assert.deepEqual(notOwned.resources.filter((r) => r.name.endsWith("-default-deny")), [], "a namespace someone else made keeps its own rules");
+        assert.deepEqual(
+            notOwned.resources.filter((r) => r.name.endsWith("-default-deny")),
+            [],
+            "a namespace someone else made keeps its own rules",
+        );
     });
 
     it("renders valid NetworkPolicy objects, one switch for all of them", async () => {
         assert.ok(policies.length >= 6);
-        for (const p of policies) assert.deepEqual(await validateObject("kubernetes:networking.k8s.io/v1:NetworkPolicy", p as unknown as Record<string, unknown>), [], p.metadata.name);
+        for (const p of policies)
+            assert.deepEqual(
+                await validateObject("kubernetes:networking.k8s.io/v1:NetworkPolicy", p as unknown as Record<string, unknown>),
+                [],
+                p.metadata.name,
+            );
         expectIssue(set(homelab(), "pgbouncer.networkPolicy", true), "pgbouncer.networkPolicy", /moved to networkPolicies\.enabled/);
     });
 });

@@ -6,7 +6,16 @@
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { LOCAL_CLUSTER, applicationSpec, managedOutpostConfig, oidcUrls, outpostPatches, previousNames, providerSpec, retryPolicyOf } from "../components/authentik-objects/model";
+import {
+    LOCAL_CLUSTER,
+    applicationSpec,
+    managedOutpostConfig,
+    oidcUrls,
+    outpostPatches,
+    previousNames,
+    providerSpec,
+    retryPolicyOf,
+} from "../components/authentik-objects/model";
 import { homelab, parse } from "./support/helpers";
 
 describe("outposts authentik deploys", () => {
@@ -15,9 +24,21 @@ describe("outposts authentik deploys", () => {
             deployment: [
                 { op: "add", path: "/spec/template/spec/volumes", value: [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } }] },
                 { op: "add", path: "/spec/template/spec/containers/0/volumeMounts", value: [{ name: "dshm", mountPath: "/dev/shm" }] },
-                { op: "add", path: "/spec/template/spec/securityContext", value: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } } },
-                { op: "add", path: "/spec/template/spec/containers/0/securityContext", value: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } },
-                { op: "add", path: "/spec/template/spec/containers/0/resources", value: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
+                {
+                    op: "add",
+                    path: "/spec/template/spec/securityContext",
+                    value: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+                },
+                {
+                    op: "add",
+                    path: "/spec/template/spec/containers/0/securityContext",
+                    value: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                },
+                {
+                    op: "add",
+                    path: "/spec/template/spec/containers/0/resources",
+                    value: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+                },
                 { op: "add", path: "/spec/template/spec/automountServiceAccountToken", value: false },
             ],
         });
@@ -31,8 +52,16 @@ describe("outposts authentik deploys", () => {
             { op: "add", path: "/spec/externalTrafficPolicy", value: "Local" },
         ]);
         assert.equal(radius.kubernetes_service_type, "LoadBalancer");
-        assert.equal("service" in managedOutpostConfig({ ...base, serviceType: "LoadBalancer" }).kubernetes_json_patches, false, "no networks: no firewall patch");
-        assert.equal("service" in managedOutpostConfig({ ...base, serviceType: "ClusterIP", clientNetworks: ["10.0.10.0/24"] }).kubernetes_json_patches, false, "not a LoadBalancer");
+        assert.equal(
+            "service" in managedOutpostConfig({ ...base, serviceType: "LoadBalancer" }).kubernetes_json_patches,
+            false,
+            "no networks: no firewall patch",
+        );
+        assert.equal(
+            "service" in managedOutpostConfig({ ...base, serviceType: "ClusterIP", clientNetworks: ["10.0.10.0/24"] }).kubernetes_json_patches,
+            false,
+            "not a LoadBalancer",
+        );
     });
 
     it("deploys through authentik's own service connection, by its default name", () => {

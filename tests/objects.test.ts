@@ -49,7 +49,13 @@ describe("object model", () => {
     });
 
     it("supports regex redirect URIs", () => {
-        const c = parse(set(set(homelab(), "apps", [{ name: "A", slug: "a", mode: "oidc", host: "a.example.com", redirectUris: ["regex:https://a\\.example\\.com/.*"] }]), "outposts.proxy.enabled", false));
+        const c = parse(
+            set(
+                set(homelab(), "apps", [{ name: "A", slug: "a", mode: "oidc", host: "a.example.com", redirectUris: ["regex:https://a\\.example\\.com/.*"] }]),
+                "outposts.proxy.enabled",
+                false,
+            ),
+        );
         assert.deepEqual(providerSpec(c.apps[0]).spec.redirectUris, [{ matchingMode: "regex", url: "https://a\\.example\\.com/.*" }]);
     });
 
@@ -57,17 +63,34 @@ describe("object model", () => {
         const deployment = { spec: { template: { spec: { containers: [{ name: "proxy" }] } } } };
         const once = applyAdds(deployment, outpostPatches("64Mi").deployment);
         assert.deepEqual(applyAdds(once, outpostPatches("64Mi").deployment), once);
-        assert.deepEqual((once as { spec: { template: { spec: { volumes: unknown } } } }).spec.template.spec.volumes, [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } }]);
-        const patched = applyAdds(deployment, outpostPatches("64Mi").deployment) as { spec: { template: { spec: Record<string, unknown> & { containers: { name: string; securityContext: Record<string, unknown> }[] } } } };
+        assert.deepEqual((once as { spec: { template: { spec: { volumes: unknown } } } }).spec.template.spec.volumes, [
+            { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
+        ]);
+        const patched = applyAdds(deployment, outpostPatches("64Mi").deployment) as {
+            spec: { template: { spec: Record<string, unknown> & { containers: { name: string; securityContext: Record<string, unknown> }[] } } };
+        };
         const pod = patched.spec.template.spec;
-        assert.deepEqual(restrictedViolations(pod.securityContext as Record<string, unknown>, pod.containers), [], "an outpost meets Pod Security restricted through its patches");
+        assert.deepEqual(
+            restrictedViolations(pod.securityContext as Record<string, unknown>, pod.containers),
+            [],
+            "an outpost meets Pod Security restricted through its patches",
+        );
         assert.equal(pod.automountServiceAccountToken, false);
-        const config = managedOutpostConfig({ authentikUrl: "https://auth.example.com", namespace: "authentik", replicas: 1, shmSizeLimit: "64Mi", serviceType: "LoadBalancer" });
+        const config = managedOutpostConfig({
+            authentikUrl: "https://auth.example.com",
+            namespace: "authentik",
+            replicas: 1,
+            shmSizeLimit: "64Mi",
+            serviceType: "LoadBalancer",
+        });
         assert.equal(config.kubernetes_service_type, "LoadBalancer");
     });
 
     it("derives the OIDC issuer and discovery URLs", () => {
-        assert.deepEqual(oidcUrls("https://auth.example.com", "grafana").discovery, "https://auth.example.com/application/o/grafana/.well-known/openid-configuration");
+        assert.deepEqual(
+            oidcUrls("https://auth.example.com", "grafana").discovery,
+            "https://auth.example.com/application/o/grafana/.well-known/openid-configuration",
+        );
     });
 });
 
@@ -115,8 +138,16 @@ describe("app rules reject bad input", () => {
         assert.doesNotThrow(() => parse(set(homelab(), "api.url", "https://auth.homelab.example")));
     });
     it("dropping the bootstrap credentials while the program still uses the bootstrap token", () => {
-        expectIssue(set(homelab(), "authentik.bootstrapCredentials", false), "authentik.bootstrapCredentials", /still uses \(api\.token: scoped, api\.admin: bootstrap\).*set api\.admin: none/);
-        expectIssue(set(set(homelab(), "api.token", "bootstrap"), "authentik.bootstrapCredentials", false), "authentik.bootstrapCredentials", /api\.token: bootstrap\)/);
+        expectIssue(
+            set(homelab(), "authentik.bootstrapCredentials", false),
+            "authentik.bootstrapCredentials",
+            /still uses \(api\.token: scoped, api\.admin: bootstrap\).*set api\.admin: none/,
+        );
+        expectIssue(
+            set(set(homelab(), "api.token", "bootstrap"), "authentik.bootstrapCredentials", false),
+            "authentik.bootstrapCredentials",
+            /api\.token: bootstrap\)/,
+        );
         assert.doesNotThrow(() => parse(set(set(homelab(), "api.admin", "none"), "authentik.bootstrapCredentials", false)));
     });
     it("by default, a scoped token made with the bootstrap token", () => {
@@ -133,7 +164,11 @@ describe("app rules reject bad input", () => {
         const apiAdmin = set(set(set(homelab(), "api.admin", "apiToken"), "credentials.apiToken", "config"), "apiToken", { secure: "v1" });
         assert.ok(inUse(apiAdmin).includes("apiToken"), "api.admin apiToken reads credentials.apiToken");
         const dropped = set(set(homelab(), "api.admin", "none"), "authentik.bootstrapCredentials", false);
-        assert.deepEqual(inUse(dropped).filter((c) => /bootstrap|apiToken/.test(c)), [], "no bootstrap or admin credential at all");
+        assert.deepEqual(
+            inUse(dropped).filter((c) => /bootstrap|apiToken/.test(c)),
+            [],
+            "no bootstrap or admin credential at all",
+        );
         assert.ok(inUse(set(homelab(), "api.admin", "none")).includes("bootstrapPassword"), "bootstrap credentials stay until bootstrapCredentials: false");
     });
     it("an admin credential that is not set", () => {
@@ -163,7 +198,19 @@ describe("authentik objects in the graph", () => {
 
     it("uses exactly the kind names as dynamic resource types (module authentik)", () => {
         const kinds = new Set(dynamic(plan).map((r) => r.type.slice(DYNAMIC.length)));
-        assert.deepEqual([...kinds].sort(), ["Application", "AutomationToken", "Group", "OAuth2Provider", "Outpost", "OutpostMember", "PolicyBinding", "ProxyProvider", "RadiusProvider", "Role", "ServiceAccount"]);
+        assert.deepEqual([...kinds].sort(), [
+            "Application",
+            "AutomationToken",
+            "Group",
+            "OAuth2Provider",
+            "Outpost",
+            "OutpostMember",
+            "PolicyBinding",
+            "ProxyProvider",
+            "RadiusProvider",
+            "Role",
+            "ServiceAccount",
+        ]);
     });
 
     it("creates every object after the release, with the API token secret", () => {
@@ -181,12 +228,16 @@ describe("authentik objects in the graph", () => {
         const role = named(plan, "automation-role");
         const bootstrap = named(plan, "credentials-bootstrapToken");
         assert.ok(token.dependsOn.includes(role.urn), "the role holds its permissions before the token is used");
-        for (const r of [named(plan, "automation-account"), role, token]) assert.ok(r.dependsOn.includes(bootstrap.urn), `${r.name} is made with the bootstrap token`);
+        for (const r of [named(plan, "automation-account"), role, token])
+            assert.ok(r.dependsOn.includes(bootstrap.urn), `${r.name} is made with the bootstrap token`);
         assert.equal(role.retainOnDelete, true, "dropping the admin credential leaves the role in authentik");
         assert.equal(named(plan, "automation-account").retainOnDelete, true);
         const spec = role.inputs.spec as { name: string; permissions: string[]; initialPermissions: string[] };
         assert.equal(spec.name, "authentik-platform-automation");
-        assert.ok(!spec.permissions.includes("authentik_core.enable_group_superuser"), "homelab-admins is a superuser group, and still the token may not set superuser status");
+        assert.ok(
+            !spec.permissions.includes("authentik_core.enable_group_superuser"),
+            "homelab-admins is a superuser group, and still the token may not set superuser status",
+        );
         assert.ok(!spec.permissions.includes("authentik_core.change_group"), "nor change any group (its members)");
         assert.ok(!spec.permissions.includes("authentik_providers_proxy.change_proxyprovider"), "no global change: another stack's provider is out of reach");
         assert.ok(spec.permissions.includes("authentik_providers_proxy.add_proxyprovider"));
@@ -203,7 +254,13 @@ describe("authentik objects in the graph", () => {
         const role = named(plan, "consumer-wiki-role");
         const spec = role.inputs.spec as { name: string; permissions: string[] };
         assert.equal(spec.name, "authentik-platform-consumer-wiki");
-        for (const needed of ["authentik_core.add_application", "authentik_policies.add_policybinding", "authentik_providers_proxy.add_proxyprovider", "authentik_core.view_group", "authentik_outposts.view_outpost"]) {
+        for (const needed of [
+            "authentik_core.add_application",
+            "authentik_policies.add_policybinding",
+            "authentik_providers_proxy.add_proxyprovider",
+            "authentik_core.view_group",
+            "authentik_outposts.view_outpost",
+        ]) {
             assert.ok(spec.permissions.includes(needed), needed);
         }
         for (const never of [
@@ -218,7 +275,10 @@ describe("authentik objects in the graph", () => {
         ]) {
             assert.ok(!spec.permissions.includes(never), `${never}: not globally`);
         }
-        assert.ok((role.inputs.spec as { initialPermissions: string[] }).initialPermissions.includes("authentik_policies.delete_policybinding"), "on what its ProtectedApps create");
+        assert.ok(
+            (role.inputs.spec as { initialPermissions: string[] }).initialPermissions.includes("authentik_policies.delete_policybinding"),
+            "on what its ProtectedApps create",
+        );
         // The outposts its apps attach to are shared with it (change), once its role exists.
         for (const outpost of ["outpost-embedded", "outpost-proxy"]) {
             const r = named(plan, outpost);
@@ -246,7 +306,11 @@ describe("authentik objects in the graph", () => {
         assert.equal(revocation(plan), undefined, "api.admin bootstrap: the program still uses it");
         for (const block of [
             set(homelab(), "api.admin", "none"),
-            set(set(set(set(homelab(), "api.admin", "apiToken"), "credentials.apiToken", "config"), "apiToken", { secure: "v1" }), "authentik.bootstrapCredentials", false),
+            set(
+                set(set(set(homelab(), "api.admin", "apiToken"), "credentials.apiToken", "config"), "apiToken", { secure: "v1" }),
+                "authentik.bootstrapCredentials",
+                false,
+            ),
         ]) {
             const planned = (await planStack(writeStack(block))).plan;
             const r = revocation(planned);
@@ -277,9 +341,17 @@ describe("authentik objects in the graph", () => {
         assert.deepEqual(member.inputs.spec, { outpost: "outpost-embedded-pk", outpostName: "authentik Embedded Outpost", provider: "app-sonarr-provider-pk" });
         assert.ok(member.dependsOn.includes(embedded.urn) && member.dependsOn.includes(provider.urn));
         const proxy = named(plan, "outpost-proxy");
-        assert.deepEqual((proxy.inputs.spec as { initialProviders: string[] }).initialProviders, ["app-uptime-kuma-provider-pk"], "created with its first providers");
+        assert.deepEqual(
+            (proxy.inputs.spec as { initialProviders: string[] }).initialProviders,
+            ["app-uptime-kuma-provider-pk"],
+            "created with its first providers",
+        );
         assert.equal((named(plan, "app-uptime-kuma-on-outpost").inputs.spec as { outpost: string }).outpost, "outpost-proxy-pk");
-        assert.equal(plan.resources.filter((r) => r.type === `${DYNAMIC}OutpostMember`).length, 4, "homelab-domain, sonarr, uptime-kuma and RADIUS: OIDC apps need no outpost");
+        assert.equal(
+            plan.resources.filter((r) => r.type === `${DYNAMIC}OutpostMember`).length,
+            4,
+            "homelab-domain, sonarr, uptime-kuma and RADIUS: OIDC apps need no outpost",
+        );
     });
 
     it("adopts every kind from config; memberships need no adopt (an existing one is taken as is)", async () => {
@@ -288,8 +360,14 @@ describe("authentik objects in the graph", () => {
         block["authentik-platform:apps"] = (block["authentik-platform:apps"] as object[]).map((a) => ({ ...a, adopt: true }));
         block = set(set(block, "outposts.proxy.adopt", true), "outposts.radius.adopt", true);
         const adopted = (await planStack(writeStack(block))).plan;
-        const notAdopted = dynamic(adopted).filter((r) => r.inputs.adopt !== true).map((r) => r.type.slice(DYNAMIC.length));
-        assert.deepEqual([...new Set(notAdopted)].sort(), ["AutomationToken", "OutpostMember", "Role", "ServiceAccount"], "the automation account is the stack's own: found by name, never adopted");
+        const notAdopted = dynamic(adopted)
+            .filter((r) => r.inputs.adopt !== true)
+            .map((r) => r.type.slice(DYNAMIC.length));
+        assert.deepEqual(
+            [...new Set(notAdopted)].sort(),
+            ["AutomationToken", "OutpostMember", "Role", "ServiceAccount"],
+            "the automation account is the stack's own: found by name, never adopted",
+        );
         assert.equal(named(plan, "outpost-radius").inputs.adopt, false, "adopt defaults to off");
         assert.equal(named(adopted, "radius-radius-allow-wifi-users").inputs.adopt, true);
     });
@@ -297,11 +375,18 @@ describe("authentik objects in the graph", () => {
     it("moves a renamed app's objects with Pulumi aliases (renamedFrom), and the baseline check explains a rename without it", async () => {
         const rename = (extra: object) => {
             const block = homelab();
-            block["authentik-platform:apps"] = (block["authentik-platform:apps"] as { slug: string }[]).map((a) => (a.slug === "sonarr" ? { ...a, slug: "sonarr-tv", ...extra } : a));
+            block["authentik-platform:apps"] = (block["authentik-platform:apps"] as { slug: string }[]).map((a) =>
+                a.slug === "sonarr" ? { ...a, slug: "sonarr-tv", ...extra } : a,
+            );
             return writeStack(block, "homelab");
         };
         const moved = (await planStack(rename({ renamedFrom: ["sonarr"] }))).plan;
-        for (const [now, before] of [["app-sonarr-tv-provider", "app-sonarr-provider"], ["app-sonarr-tv", "app-sonarr"], ["app-sonarr-tv-allow-media-admins", "app-sonarr-allow-media-admins"], ["app-sonarr-tv-on-outpost", "app-sonarr-on-outpost"]]) {
+        for (const [now, before] of [
+            ["app-sonarr-tv-provider", "app-sonarr-provider"],
+            ["app-sonarr-tv", "app-sonarr"],
+            ["app-sonarr-tv-allow-media-admins", "app-sonarr-allow-media-admins"],
+            ["app-sonarr-tv-on-outpost", "app-sonarr-on-outpost"],
+        ]) {
             assert.deepEqual(named(moved, now).aliases, [named(plan, before).urn], now);
         }
         assert.deepEqual(checkBaseline(plan, moved).findings, []);
@@ -322,10 +407,14 @@ describe("authentik objects in the graph", () => {
         const outpost = named(plan, "outpost-radius").inputs.spec as { type: string; config: { kubernetes_service_type: string } };
         assert.deepEqual([outpost.type, outpost.config.kubernetes_service_type], ["radius", "LoadBalancer"]);
         const patches = (outpost.config as unknown as { kubernetes_json_patches: { service: unknown[] } }).kubernetes_json_patches.service;
-        assert.deepEqual(patches, [
-            { op: "add", path: "/spec/loadBalancerSourceRanges", value: ["10.0.10.0/24"] },
-            { op: "add", path: "/spec/externalTrafficPolicy", value: "Local" },
-        ], "only the NAS networks reach RADIUS, with their real source address");
+        assert.deepEqual(
+            patches,
+            [
+                { op: "add", path: "/spec/loadBalancerSourceRanges", value: ["10.0.10.0/24"] },
+                { op: "add", path: "/spec/externalTrafficPolicy", value: "Local" },
+            ],
+            "only the NAS networks reach RADIUS, with their real source address",
+        );
         assert.deepEqual(plan.outputs.radius, { host: "ak-outpost-radius.authentik-outposts.svc.cluster.local", port: 1812 });
     });
 
@@ -338,7 +427,12 @@ describe("authentik objects in the graph", () => {
             issuer: "https://auth.homelab.example/application/o/grafana/",
             discovery: "https://auth.homelab.example/application/o/grafana/.well-known/openid-configuration",
         });
-        assert.deepEqual(apps["uptime-kuma"], { mode: "forward_single", url: "https://status.homelab.example/", providerId: "app-uptime-kuma-provider-pk", outpost: "homelab-proxy" });
+        assert.deepEqual(apps["uptime-kuma"], {
+            mode: "forward_single",
+            url: "https://status.homelab.example/",
+            providerId: "app-uptime-kuma-provider-pk",
+            outpost: "homelab-proxy",
+        });
     });
 
     it("removes an app's provider, application, bindings and outpost attachment when it leaves the config", async () => {
@@ -346,10 +440,15 @@ describe("authentik objects in the graph", () => {
         const apps = block["authentik-platform:apps"] as { slug: string }[];
         block["authentik-platform:apps"] = apps.filter((a) => a.slug !== "sonarr");
         const without = (await planStack(writeStack(block, "homelab"))).plan;
-        assert.deepEqual(without.resources.filter((r) => r.name.startsWith("app-sonarr")), []);
+        assert.deepEqual(
+            without.resources.filter((r) => r.name.startsWith("app-sonarr")),
+            [],
+        );
         assert.ok(plan.resources.some((r) => r.name.startsWith("app-sonarr")));
         assert.deepEqual(
-            without.resources.filter((r) => r.type === `${DYNAMIC}OutpostMember` && (r.inputs.spec as { outpost: string }).outpost === "outpost-embedded-pk").map((r) => r.name),
+            without.resources
+                .filter((r) => r.type === `${DYNAMIC}OutpostMember` && (r.inputs.spec as { outpost: string }).outpost === "outpost-embedded-pk")
+                .map((r) => r.name),
             ["app-homelab-domain-on-outpost"],
             "only its own membership goes; the catch-all stays attached",
         );

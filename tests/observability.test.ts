@@ -11,7 +11,11 @@ import type { PlanResource } from "../tools/harness";
 
 const config = parse(homelab());
 const meta = { namespace: "authentik", labels: { release: "kube-prometheus-stack" } };
-const rule = prometheusRule({ ...meta, config, jobs: { authentik: "authentik/authentik", pgbouncer: "authentik/pgbouncer", database: "authentik/authentik-db" } });
+const rule = prometheusRule({
+    ...meta,
+    config,
+    jobs: { authentik: "authentik/authentik", pgbouncer: "authentik/pgbouncer", database: "authentik/authentik-db" },
+});
 const rules = rule.spec.groups.flatMap((g) => g.rules);
 
 describe("monitors", () => {
@@ -42,10 +46,23 @@ describe("monitors", () => {
     });
 
     it("run the exporter as a pinned, hardened sidecar, as the stats-only user with no credential", async () => {
-        const d = deploymentManifest({ namespace: "authentik", pgbouncer: config.pgbouncer, configMapName: "c", secretName: "pgbouncer-auth", caSecretName: "authentik-db-ca", configChecksum: checksum("x"), exporterImage: "prometheuscommunity/pgbouncer-exporter:v0.11.0" });
+        const d = deploymentManifest({
+            namespace: "authentik",
+            pgbouncer: config.pgbouncer,
+            configMapName: "c",
+            secretName: "pgbouncer-auth",
+            caSecretName: "authentik-db-ca",
+            configChecksum: checksum("x"),
+            exporterImage: "prometheuscommunity/pgbouncer-exporter:v0.11.0",
+        });
         assert.deepEqual(await validateObject("kubernetes:apps/v1:Deployment", d), []);
-        const exporter = d.spec.template.spec.containers.find((c) => c.name === "exporter") as { env: unknown[]; securityContext: { readOnlyRootFilesystem: boolean } };
-        assert.deepEqual(exporter.env, [{ name: "PGBOUNCER_EXPORTER_CONNECTION_STRING", value: "host=127.0.0.1 port=6432 dbname=pgbouncer user=pgbouncer_stats sslmode=disable" }]);
+        const exporter = d.spec.template.spec.containers.find((c) => c.name === "exporter") as {
+            env: unknown[];
+            securityContext: { readOnlyRootFilesystem: boolean };
+        };
+        assert.deepEqual(exporter.env, [
+            { name: "PGBOUNCER_EXPORTER_CONNECTION_STRING", value: "host=127.0.0.1 port=6432 dbname=pgbouncer user=pgbouncer_stats sslmode=disable" },
+        ]);
         assert.equal(exporter.securityContext.readOnlyRootFilesystem, true);
     });
 });
@@ -83,7 +100,12 @@ describe("PrometheusRule", () => {
         const deployments = 'namespace="authentik",deployment=~"authentik-server|authentik-worker|pgbouncer"';
         const table = Object.fromEntries(rules.filter((r) => r.alert).map((r) => [r.alert, [r.expr, r.for, r.labels?.severity, r.annotations?.summary]]));
         assert.deepEqual(table, {
-            AuthentikDown: ['sum(up{job="authentik/authentik"}) == 0 or absent(up{job="authentik/authentik"})', "5m", "critical", "No authentik pod is scraped as up: logins fail."],
+            AuthentikDown: [
+                'sum(up{job="authentik/authentik"}) == 0 or absent(up{job="authentik/authentik"})',
+                "5m",
+                "critical",
+                "No authentik pod is scraped as up: logins fail.",
+            ],
             AuthentikServer5xxRate: [
                 'sum(rate(django_http_responses_total_by_status_total{job="authentik/authentik",status=~"5.."}[5m])) / sum(rate(django_http_responses_total_by_status_total{job="authentik/authentik"}[5m])) > 0.05',
                 "10m",
@@ -102,24 +124,48 @@ describe("PrometheusRule", () => {
                 "warning",
                 "Outpost {{ $labels.pod }} is near its memory limit, which includes its memory-backed /dev/shm: /dev/shm will fill (ENOSPC).",
             ],
-            PgBouncerClientsWaiting: ['sum by (pod) (pgbouncer_pools_client_waiting_connections{job="authentik/pgbouncer"}) > 0', "2m", "warning", "Clients wait for a server connection on {{ $labels.pod }}: the pool is exhausted."],
-            PgBouncerPoolSaturated: ['sum by (pod) (pgbouncer_pools_server_active_connections{job="authentik/pgbouncer"}) / 45 > 0.9', "10m", "warning", "PgBouncer {{ $labels.pod }} uses over 90% of default_pool_size (45)."],
+            PgBouncerClientsWaiting: [
+                'sum by (pod) (pgbouncer_pools_client_waiting_connections{job="authentik/pgbouncer"}) > 0',
+                "2m",
+                "warning",
+                "Clients wait for a server connection on {{ $labels.pod }}: the pool is exhausted.",
+            ],
+            PgBouncerPoolSaturated: [
+                'sum by (pod) (pgbouncer_pools_server_active_connections{job="authentik/pgbouncer"}) / 45 > 0.9',
+                "10m",
+                "warning",
+                "PgBouncer {{ $labels.pod }} uses over 90% of default_pool_size (45).",
+            ],
             CNPGInstanceDown: ['up{job="authentik/authentik-db"} == 0', "5m", "critical", "PostgreSQL instance {{ $labels.pod }} is down."],
-            CNPGReplicationLag: ['max by (pod) (cnpg_pg_replication_lag{job="authentik/authentik-db"}) > 30', "5m", "warning", "Replica {{ $labels.pod }} lags more than 30s behind the primary."],
+            CNPGReplicationLag: [
+                'max by (pod) (cnpg_pg_replication_lag{job="authentik/authentik-db"}) > 30',
+                "5m",
+                "warning",
+                "Replica {{ $labels.pod }} lags more than 30s behind the primary.",
+            ],
         });
-        assert.deepEqual(rule.spec.groups.map((g) => g.name), ["authentik", "pgbouncer", "cloudnative-pg"]);
+        assert.deepEqual(
+            rule.spec.groups.map((g) => g.name),
+            ["authentik", "pgbouncer", "cloudnative-pg"],
+        );
         assert.deepEqual(rule.metadata, { name: "authentik-platform", namespace: "authentik", labels: { release: "kube-prometheus-stack" } });
     });
 
     it("records flow execution time in seconds (the upstream histogram reports nanoseconds)", () => {
         const rec = rules.find((r) => r.record === "authentik:flow_execution_duration_seconds:rate5m");
         assert.ok(rec);
-        assert.equal(rec.expr, "sum by (flow_slug) (rate(authentik_flow_execution_duration_sum[5m])) / sum by (flow_slug) (rate(authentik_flow_execution_duration_count[5m])) / 1e9");
+        assert.equal(
+            rec.expr,
+            "sum by (flow_slug) (rate(authentik_flow_execution_duration_sum[5m])) / sum by (flow_slug) (rate(authentik_flow_execution_duration_count[5m])) / 1e9",
+        );
     });
 
     it("leaves out groups whose targets are switched off", () => {
         const only = prometheusRule({ ...meta, config, jobs: { authentik: "authentik/authentik" } });
-        assert.deepEqual(only.spec.groups.map((g) => g.name), ["authentik"]);
+        assert.deepEqual(
+            only.spec.groups.map((g) => g.name),
+            ["authentik"],
+        );
     });
 });
 
@@ -129,11 +175,16 @@ function workloads(resources: PlanResource[]): { namespace: string; deployment: 
     for (const r of resources) {
         // eslint-disable-next-line @typescript-eslint/no-explicit-any -- plan inputs of several kinds, read by path
         const i = r.inputs as Record<string, any>;
-        if (r.type === "kubernetes:apps/v1:Deployment") out.push({ namespace: i.metadata.namespace, deployment: i.metadata.name, pod: `${i.metadata.name}-0a1b2c3d4e-x1y2z` });
+        if (r.type === "kubernetes:apps/v1:Deployment")
+            out.push({ namespace: i.metadata.namespace, deployment: i.metadata.name, pod: `${i.metadata.name}-0a1b2c3d4e-x1y2z` });
         if (r.type === "kubernetes:helm.sh/v3:Release")
             for (const c of ["server", "worker"]) out.push({ namespace: i.namespace, deployment: `${i.name}-${c}`, pod: `${i.name}-${c}-0a1b2c3d4e-x1y2z` });
         if (r.type === "pulumi-nodejs:dynamic/authentik:Outpost" && i.spec.config.kubernetes_namespace)
-            out.push({ namespace: i.spec.config.kubernetes_namespace, deployment: `ak-outpost-${i.spec.name}`, pod: `ak-outpost-${i.spec.name}-0a1b2c3d4e-x1y2z` });
+            out.push({
+                namespace: i.spec.config.kubernetes_namespace,
+                deployment: `ak-outpost-${i.spec.name}`,
+                pod: `ak-outpost-${i.spec.name}-0a1b2c3d4e-x1y2z`,
+            });
         if (r.type === "kubernetes:postgresql.cnpg.io/v1:Cluster") out.push({ namespace: i.metadata.namespace, deployment: "", pod: `${i.metadata.name}-1` });
     }
     return out;

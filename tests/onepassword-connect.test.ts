@@ -47,8 +47,14 @@ describe("the Connect stand-in, through @1password/connect", () => {
         const summaries = await client.listItemsByTitle(vault.id!, "authentik-db");
         assert.equal(summaries.length, 1, "one item of that title in this vault (the other vault's is not listed)");
         const filter = encodeURIComponent('title eq "authentik-db"');
-        const listing = (await (await fetch(`${connect.url}/v1/vaults/${vault.id}/items?filter=${filter}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as object[];
-        assert.deepEqual(listing.map((i) => Object.keys(i).includes("fields")), [false], "a listing carries no field values");
+        const listing = (await (
+            await fetch(`${connect.url}/v1/vaults/${vault.id}/items?filter=${filter}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+        ).json()) as object[];
+        assert.deepEqual(
+            listing.map((i) => Object.keys(i).includes("fields")),
+            [false],
+            "a listing carries no field values",
+        );
         const item = await client.getItemById(vault.id!, summaries[0].id!);
         assert.deepEqual(
             item.fields!.map((f: { label?: string; value?: string }) => [f.label, f.value]),
@@ -75,7 +81,11 @@ describe("the Connect stand-in, through @1password/connect", () => {
         assert.deepEqual(await client.listItemsByTitle(vault.id!, "no-such-item"), []);
         const other = await client.getVaultByTitle("other");
         const foreign = (await client.listItemsByTitle(other.id!, "authentik-db"))[0];
-        assert.deepEqual(await rejection(client.getItemById(vault.id!, foreign.id!)), { status: 404, message: "Item not found" }, "an item is found only in its own vault");
+        assert.deepEqual(
+            await rejection(client.getItemById(vault.id!, foreign.id!)),
+            { status: 404, message: "Item not found" },
+            "an item is found only in its own vault",
+        );
     });
 
     it("serves an edit made in 1Password with a higher version, and forgets a deleted item", async () => {
@@ -99,8 +109,14 @@ describe("the Connect stand-in, through @1password/connect", () => {
         assert.equal((await fetch(`${connect.url}/v1/vaults?filter=${encodeURIComponent('id eq "x"')}`, { headers: auth })).status, 400);
         assert.equal((await fetch(`${connect.url}/v1/vaults/${vault.id}/items?filter=${encodeURIComponent('name eq "x"')}`, { headers: auth })).status, 400);
         assert.equal((await fetch(`${connect.url}/v1/vaults?filter=bogus`, { headers: auth })).status, 400);
-        const byName = (await (await fetch(`${connect.url}/v1/vaults?filter=${encodeURIComponent('name eq "homelab"')}`, { headers: auth })).json()) as { id: string }[];
-        assert.deepEqual(byName.map((v) => v.id), [vault.id], "the reference's own example filter, by name");
+        const byName = (await (await fetch(`${connect.url}/v1/vaults?filter=${encodeURIComponent('name eq "homelab"')}`, { headers: auth })).json()) as {
+            id: string;
+        }[];
+        assert.deepEqual(
+            byName.map((v) => v.id),
+            [vault.id],
+            "the reference's own example filter, by name",
+        );
     });
 
     it("reads SCIM eq filters, with an escaped quote in the value", () => {

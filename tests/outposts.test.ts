@@ -17,7 +17,13 @@ interface Manifest {
     subjects?: object[];
 }
 const granted = (m: Manifest | undefined) => new Set((m?.rules ?? []).flatMap((r) => r.resources));
-const values = (block = homelab()) => releaseValues({ config: parse(block), databaseHost: "pgbouncer.authentik.svc.cluster.local", databasePort: 6432, credentialSecrets: { secretKey: "s", databasePassword: "s", bootstrapToken: "s", bootstrapPassword: "s", smtpPassword: "s" } });
+const values = (block = homelab()) =>
+    releaseValues({
+        config: parse(block),
+        databaseHost: "pgbouncer.authentik.svc.cluster.local",
+        databasePort: 6432,
+        credentialSecrets: { secretKey: "s", databasePassword: "s", bootstrapToken: "s", bootstrapPassword: "s", smtpPassword: "s" },
+    });
 
 describe("managed outposts in a namespace of their own", () => {
     const manifests = outpostAccessManifests(parse(homelab())) as unknown as Manifest[];
@@ -25,7 +31,8 @@ describe("managed outposts in a namespace of their own", () => {
 
     it("let the worker write Secrets and Deployments only in the outposts' namespace", () => {
         const outposts = granted(role("authentik-outposts"));
-        for (const resource of ["secrets", "deployments", "services", "ingresses", "middlewares", "servicemonitors"]) assert.ok(outposts.has(resource), resource);
+        for (const resource of ["secrets", "deployments", "services", "ingresses", "middlewares", "servicemonitors"])
+            assert.ok(outposts.has(resource), resource);
         const home = granted(role("authentik"));
         assert.ok(!home.has("secrets"), "no Secret in authentik's namespace (database credentials, CA, backup keys) is the worker's");
         assert.ok(!home.has("deployments"));
@@ -68,7 +75,12 @@ describe("managed outposts in a namespace of their own", () => {
         for (const m of manifests) {
             assert.deepEqual(
                 (m.metadata as { labels?: Record<string, string> }).labels,
-                { "app.kubernetes.io/name": "authentik", "app.kubernetes.io/component": "worker", "app.kubernetes.io/part-of": "authentik-platform", "app.kubernetes.io/managed-by": "pulumi" },
+                {
+                    "app.kubernetes.io/name": "authentik",
+                    "app.kubernetes.io/component": "worker",
+                    "app.kubernetes.io/part-of": "authentik-platform",
+                    "app.kubernetes.io/managed-by": "pulumi",
+                },
                 `${m.kind} is labelled as the worker's`,
             );
             assert.equal(m.apiVersion, m.kind === "ServiceAccount" ? "v1" : "rbac.authorization.k8s.io/v1", `${m.kind}'s API`);
@@ -109,6 +121,7 @@ describe("managed outposts in a namespace of their own", () => {
         const embedded = (plan.resources.find((r) => r.name === "outpost-embedded")!.inputs.spec as { config: Record<string, unknown> }).config;
         assert.deepEqual(embedded.kubernetes_disabled_components, ["secret"]);
         const release = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release")!;
-        for (const r of plan.resources.filter((x) => x.type.startsWith("kubernetes:rbac.authorization.k8s.io/v1:Role"))) assert.ok(release.dependsOn.includes(r.urn), `${r.name} exists before the worker starts`);
+        for (const r of plan.resources.filter((x) => x.type.startsWith("kubernetes:rbac.authorization.k8s.io/v1:Role")))
+            assert.ok(release.dependsOn.includes(r.urn), `${r.name} exists before the worker starts`);
     });
 });

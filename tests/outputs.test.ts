@@ -12,7 +12,10 @@ const homelab = PUBLISHED_OUTPUTS;
 const published: Record<string, { outputs: Record<string, unknown>; secretOutputNames: string[] }> = {
     "org/authentik-platform/homelab": { outputs: homelab, secretOutputNames: ["oidcClientSecrets"] },
     "org/authentik-platform/future": { outputs: { ...homelab, contractVersion: 2 }, secretOutputNames: ["oidcClientSecrets"] },
-    "org/authentik-platform/partial": { outputs: { contractVersion: 1, authentik: homelab.authentik, consumerTokens: homelab.consumerTokens }, secretOutputNames: ["consumerTokens"] },
+    "org/authentik-platform/partial": {
+        outputs: { contractVersion: 1, authentik: homelab.authentik, consumerTokens: homelab.consumerTokens },
+        secretOutputNames: ["consumerTokens"],
+    },
 };
 
 const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
@@ -46,11 +49,25 @@ describe("readPlatformOutputs", () => {
         assert.equal((await value(platform.authentik)).url, "https://auth.example.com");
         assert.equal(await secret(platform.consumerTokens), true, "consumer tokens are secret");
         assert.equal((await value(platform.consumerTokens)).wiki, "wiki-t0ken");
-        assert.deepEqual(Object.keys(platform).sort(), ["apps", "authentik", "capacity", "consumerTokens", "contractVersion", "database", "namespace", "oidcClientSecrets", "pgbouncer", "radius"]);
+        assert.deepEqual(Object.keys(platform).sort(), [
+            "apps",
+            "authentik",
+            "capacity",
+            "consumerTokens",
+            "contractVersion",
+            "database",
+            "namespace",
+            "oidcClientSecrets",
+            "pgbouncer",
+            "radius",
+        ]);
     });
 
     it("refuses a contract version it does not know, naming the stack", async () => {
-        assert.throws(() => checkContract("org/authentik-platform/future", { contractVersion: 2 }), /stack org\/authentik-platform\/future exports contract version 2, this code reads version 1/);
+        assert.throws(
+            () => checkContract("org/authentik-platform/future", { contractVersion: 2 }),
+            /stack org\/authentik-platform\/future exports contract version 2, this code reads version 1/,
+        );
         assert.equal(checkContract("s", homelab).namespace, "authentik");
         // Through a StackReference the failure surfaces as the program's error: run one in its own process.
         const script = `

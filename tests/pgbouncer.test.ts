@@ -20,7 +20,14 @@ import { planStack } from "../tools/plan";
 
 const config = parse(homelab());
 const ini = renderIni({ pgbouncer: config.pgbouncer, databaseHost: "authentik-db-rw.authentik.svc.cluster.local", databasePort: 5432, database: "authentik" });
-const deployment = deploymentManifest({ namespace: "authentik", pgbouncer: config.pgbouncer, configMapName: "pgbouncer-config", secretName: "pgbouncer-auth", caSecretName: "authentik-db-ca", configChecksum: checksum(ini) });
+const deployment = deploymentManifest({
+    namespace: "authentik",
+    pgbouncer: config.pgbouncer,
+    configMapName: "pgbouncer-config",
+    secretName: "pgbouncer-auth",
+    caSecretName: "authentik-db-ca",
+    configChecksum: checksum(ini),
+});
 const pod = deployment.spec.template.spec;
 const container = pgbouncerContainer(config.pgbouncer);
 
@@ -108,7 +115,10 @@ describe("PgBouncer Deployment", () => {
 
     it("rolls pods when the config changes, and only then (checksum annotation, as the component computes it)", async () => {
         const annotation = async (block: ReturnType<typeof homelab>) =>
-            ((await planStack(writeStack(block))).plan.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "pgbouncer")!.inputs as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations["checksum/config"];
+            (
+                (await planStack(writeStack(block))).plan.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "pgbouncer")!
+                    .inputs as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } }
+            ).spec.template.metadata.annotations["checksum/config"];
         const base = await annotation(homelab());
         assert.match(base, /^[0-9a-f]{64}$/);
         assert.notEqual(await annotation(set(homelab(), "pgbouncer.serverIdleTimeout", 601)), base, "server_idle_timeout is in the ini");
@@ -140,7 +150,12 @@ describe("PgBouncer Service, PDB and NetworkPolicy", () => {
     });
 
     it("lets only authentik in and only the database and DNS out", async () => {
-        const np = networkPolicyManifest({ namespace: "authentik", clientSelector: { "app.kubernetes.io/name": "authentik" }, databaseCluster: "authentik-db", databasePort: 5432 });
+        const np = networkPolicyManifest({
+            namespace: "authentik",
+            clientSelector: { "app.kubernetes.io/name": "authentik" },
+            databaseCluster: "authentik-db",
+            databasePort: 5432,
+        });
         assert.deepEqual(np.spec.ingress[0].from, [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "authentik" } } }]);
         assert.deepEqual(np.spec.egress[0].to, [{ podSelector: { matchLabels: { "cnpg.io/cluster": "authentik-db" } } }]);
         assert.deepEqual(np.spec.egress[0].ports, [{ port: 5432, protocol: "TCP" }]);
@@ -149,20 +164,27 @@ describe("PgBouncer Service, PDB and NetworkPolicy", () => {
 });
 
 describe("PgBouncer rolls when its auth Secret changes", () => {
-    const pgbouncerOf = async (block: ReturnType<typeof homelab>) => (await planStack(writeStack(block))).plan.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "pgbouncer")!;
+    const pgbouncerOf = async (block: ReturnType<typeof homelab>) =>
+        (await planStack(writeStack(block))).plan.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "pgbouncer")!;
     type Deployment = { metadata: { annotations: Record<string, string> }; spec: { template: { metadata: { annotations: Record<string, string> } } } };
 
     it("a digest of the Pulumi-held password in the pod template, that changes with it", async () => {
         const digest = async (secure: string) =>
-            ((await pgbouncerOf(set(set(homelab(), "credentials.databasePassword", "config"), "databasePassword", { secure }))).inputs as unknown as Deployment).spec.template.metadata.annotations["authentik-platform/credentials-digest"];
+            ((await pgbouncerOf(set(set(homelab(), "credentials.databasePassword", "config"), "databasePassword", { secure }))).inputs as unknown as Deployment)
+                .spec.template.metadata.annotations["authentik-platform/credentials-digest"];
         const v1 = await digest("v1");
         assert.match(v1, /^[0-9a-f]{64}$/);
         assert.notEqual(await digest("v2"), v1);
     });
 
     it("Reloader's annotation when External Secrets writes the Secret", async () => {
-        const d = (await pgbouncerOf(set(homelab(), "credentials.databasePassword", { onepassword: { item: "authentik-db", field: "password" } }))).inputs as unknown as Deployment;
-        assert.equal(d.metadata.annotations["secret.reloader.stakater.com/reload"], "pgbouncer-auth,authentik-db-ca", "and CNPG's CA, which PgBouncer verifies the server with");
+        const d = (await pgbouncerOf(set(homelab(), "credentials.databasePassword", { onepassword: { item: "authentik-db", field: "password" } })))
+            .inputs as unknown as Deployment;
+        assert.equal(
+            d.metadata.annotations["secret.reloader.stakater.com/reload"],
+            "pgbouncer-auth,authentik-db-ca",
+            "and CNPG's CA, which PgBouncer verifies the server with",
+        );
         assert.equal(d.spec.template.metadata.annotations["authentik-platform/credentials-digest"], undefined);
     });
 });
@@ -170,7 +192,15 @@ describe("PgBouncer rolls when its auth Secret changes", () => {
 // Found by `npm run mutate` (docs/testing.md): each of these was a change no test noticed.
 describe("what the PgBouncer pod mounts, opens and reaches", () => {
     const deploy = (c: typeof config, exporterImage?: string) =>
-        deploymentManifest({ namespace: "authentik", pgbouncer: c.pgbouncer, configMapName: "pgbouncer-config", secretName: "pgbouncer-auth", caSecretName: "authentik-db-ca", configChecksum: "0", exporterImage });
+        deploymentManifest({
+            namespace: "authentik",
+            pgbouncer: c.pgbouncer,
+            configMapName: "pgbouncer-config",
+            secretName: "pgbouncer-auth",
+            caSecretName: "authentik-db-ca",
+            configChecksum: "0",
+            exporterImage,
+        });
     const requireTls = parse(set(homelab(), "pgbouncer.serverTls", "require"));
 
     it("mounts the ini, the HBA, the credentials and the CA's certificate read-only, and a writable /tmp", () => {
@@ -181,11 +211,18 @@ describe("what the PgBouncer pod mounts, opens and reaches", () => {
             { name: "database-ca", mountPath: "/etc/pgbouncer/ca", readOnly: true },
             { name: "tmp", mountPath: "/tmp" },
         ]);
-        assert.deepEqual(pod.volumes.find((v) => v.name === "database-ca"), {
-            name: "database-ca",
-            secret: { secretName: "authentik-db-ca", items: [{ key: "ca.crt", path: "ca.crt" }], defaultMode: 0o444 },
-        }, "only ca.crt of CNPG's CA Secret, never ca.key");
-        assert.deepEqual(pod.volumes.find((v) => v.name === "tmp"), { name: "tmp", emptyDir: { sizeLimit: "16Mi" } });
+        assert.deepEqual(
+            pod.volumes.find((v) => v.name === "database-ca"),
+            {
+                name: "database-ca",
+                secret: { secretName: "authentik-db-ca", items: [{ key: "ca.crt", path: "ca.crt" }], defaultMode: 0o444 },
+            },
+            "only ca.crt of CNPG's CA Secret, never ca.key",
+        );
+        assert.deepEqual(
+            pod.volumes.find((v) => v.name === "tmp"),
+            { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
+        );
     });
 
     it("points the ini at what is mounted: the HBA, the CA, TCP only", () => {
@@ -203,21 +240,34 @@ describe("what the PgBouncer pod mounts, opens and reaches", () => {
         assert.equal(iniValue(reqIni, "server_tls_sslmode"), "require");
         assert.equal(iniValue(reqIni, "server_tls_ca_file"), undefined);
         const d = deploy(requireTls);
-        assert.deepEqual(d.spec.template.spec.volumes.map((v) => v.name), ["config", "auth", "tmp"]);
-        assert.deepEqual(pgbouncerContainer(requireTls.pgbouncer).volumeMounts.map((m) => m.name), ["config", "config", "auth", "tmp"]);
+        assert.deepEqual(
+            d.spec.template.spec.volumes.map((v) => v.name),
+            ["config", "auth", "tmp"],
+        );
+        assert.deepEqual(
+            pgbouncerContainer(requireTls.pgbouncer).volumeMounts.map((m) => m.name),
+            ["config", "config", "auth", "tmp"],
+        );
         assert.deepEqual(d.metadata.annotations, { "policy.homelab.io/critical": "true" });
-        assert.equal((deploy(config).metadata.annotations as Record<string, string>)["secret.reloader.stakater.com/reload"], "authentik-db-ca", "a renewed CA rolls PgBouncer");
+        assert.equal(
+            (deploy(config).metadata.annotations as Record<string, string>)["secret.reloader.stakater.com/reload"],
+            "authentik-db-ca",
+            "a renewed CA rolls PgBouncer",
+        );
     });
 
     it("lets the stats user in from loopback only, everyone else with SCRAM", () => {
-        assert.equal(renderHba(), [
-            "host pgbouncer pgbouncer_stats 127.0.0.1/32 trust",
-            "host all pgbouncer_stats 0.0.0.0/0 reject",
-            "host all pgbouncer_stats ::/0 reject",
-            "host all all 0.0.0.0/0 scram-sha-256",
-            "host all all ::/0 scram-sha-256",
-            "",
-        ].join("\n"));
+        assert.equal(
+            renderHba(),
+            [
+                "host pgbouncer pgbouncer_stats 127.0.0.1/32 trust",
+                "host all pgbouncer_stats 0.0.0.0/0 reject",
+                "host all pgbouncer_stats ::/0 reject",
+                "host all all 0.0.0.0/0 scram-sha-256",
+                "host all all ::/0 scram-sha-256",
+                "",
+            ].join("\n"),
+        );
     });
 
     it("opens 6432 by name; the Service adds 9127 only with the exporter", () => {
@@ -240,13 +290,21 @@ describe("what the PgBouncer pod mounts, opens and reaches", () => {
     });
 
     it("restricts both directions and lets DNS out on 53 over UDP and TCP", () => {
-        const np = networkPolicyManifest({ namespace: "authentik", clientSelector: { "app.kubernetes.io/name": "authentik" }, databaseCluster: "authentik-db", databasePort: 5432 });
+        const np = networkPolicyManifest({
+            namespace: "authentik",
+            clientSelector: { "app.kubernetes.io/name": "authentik" },
+            databaseCluster: "authentik-db",
+            databasePort: 5432,
+        });
         assert.deepEqual(np.spec.policyTypes, ["Ingress", "Egress"]);
         assert.ok(selectorMatches(np.spec.podSelector.matchLabels, labels.all));
         assert.ok(Object.keys(np.spec.podSelector.matchLabels).length > 0, "an empty selector would pick every pod");
         assert.deepEqual(np.spec.egress[1], {
             to: [{ namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-            ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }],
+            ports: [
+                { port: 53, protocol: "UDP" },
+                { port: 53, protocol: "TCP" },
+            ],
         });
     });
 });

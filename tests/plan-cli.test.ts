@@ -12,7 +12,8 @@ import { ROOT, homelab, set, writeStack } from "./support/helpers";
 const PLAN = path.join(ROOT, "bin", "tools", "plan.js");
 const run = (...args: string[]) => spawnSync(process.execPath, [PLAN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, INIT_CWD: ROOT } });
 /** As `npm run plan` from another directory: npm runs in the package root and sets INIT_CWD. */
-const runFrom = (dir: string, ...args: string[]) => spawnSync(process.execPath, [PLAN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, INIT_CWD: dir } });
+const runFrom = (dir: string, ...args: string[]) =>
+    spawnSync(process.execPath, [PLAN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, INIT_CWD: dir } });
 
 describe("npm run plan", () => {
     it("prints the tree and checks and writes the documented JSON", () => {
@@ -38,7 +39,19 @@ describe("npm run plan", () => {
         assert.equal(plan.project, "authentik-platform");
         assert.equal(plan.stack, "homelab");
         for (const r of plan.resources) {
-            assert.deepEqual(Object.keys(r), ["urn", "type", "name", "parent", "dependsOn", "protect", "retainOnDelete", "import", "aliases", "provider", "inputs"]);
+            assert.deepEqual(Object.keys(r), [
+                "urn",
+                "type",
+                "name",
+                "parent",
+                "dependsOn",
+                "protect",
+                "retainOnDelete",
+                "import",
+                "aliases",
+                "provider",
+                "inputs",
+            ]);
         }
     });
 
@@ -144,8 +157,14 @@ describe("npm run plan", () => {
         assert.match(section, /PgBouncer → PostgreSQL verify-full against CNPG's CA/);
         assert.match(section, /HTTPS only \(Traefik websecure entrypoint, HSTS\)/);
         assert.match(section, /Backups: .*AES256 encryption/);
-        assert.match(section, /Chart: authentik 2026\.8\.0 values and templates sha256:e1a5f2560fae8958bf5a5f3cfbefc285e0ea8e5943d100cf1c5b302d68099e61 \(what the tests render; every up checks the package https:\/\/charts\.goauthentik\.io serves against it before Helm installs it\)/);
-        assert.match(run("--config", writeStack(set(set(homelab(), "authentik.chartVersion", "2026.10.1"), "authentik.chartDigest", "b".repeat(64)))).stdout, /Chart: authentik 2026\.10\.1 has no recorded digest: this program was not tested with it \(every up checks the package against authentik\.chartDigest before Helm installs it\)/);
+        assert.match(
+            section,
+            /Chart: authentik 2026\.8\.0 values and templates sha256:e1a5f2560fae8958bf5a5f3cfbefc285e0ea8e5943d100cf1c5b302d68099e61 \(what the tests render; every up checks the package https:\/\/charts\.goauthentik\.io serves against it before Helm installs it\)/,
+        );
+        assert.match(
+            run("--config", writeStack(set(set(homelab(), "authentik.chartVersion", "2026.10.1"), "authentik.chartDigest", "b".repeat(64)))).stdout,
+            /Chart: authentik 2026\.10\.1 has no recorded digest: this program was not tested with it \(every up checks the package against authentik\.chartDigest before Helm installs it\)/,
+        );
     });
 
     it("prints the namespace first and each dependency once", () => {

@@ -13,8 +13,15 @@ import { DESTRUCTIVE_OPS, destructiveStatefulSteps, main, stepsOfPreview } from 
 import { ROOT } from "./support/helpers";
 
 const URN = "urn:pulumi:homelab::authentik-platform::";
-const cluster = { type: "kubernetes:postgresql.cnpg.io/v1:Cluster", inputs: { metadata: { name: "authentik-db", namespace: "authentik" }, spec: { bootstrap: { initdb: { secret: { name: "authentik-db-app" } } } } } };
-const step = (op: string, urn: string, old?: { type: string; inputs: Record<string, unknown> }) => ({ op, urn: `${URN}${urn}`, ...(old ? { oldState: { urn: `${URN}${urn}`, custom: true, ...old } } : {}) });
+const cluster = {
+    type: "kubernetes:postgresql.cnpg.io/v1:Cluster",
+    inputs: { metadata: { name: "authentik-db", namespace: "authentik" }, spec: { bootstrap: { initdb: { secret: { name: "authentik-db-app" } } } } },
+};
+const step = (op: string, urn: string, old?: { type: string; inputs: Record<string, unknown> }) => ({
+    op,
+    urn: `${URN}${urn}`,
+    ...(old ? { oldState: { urn: `${URN}${urn}`, custom: true, ...old } } : {}),
+});
 const PREVIEW = {
     config: {},
     steps: [
@@ -25,11 +32,23 @@ const PREVIEW = {
             type: "kubernetes:core/v1:Secret",
             inputs: { metadata: { name: "authentik-db-app", namespace: "authentik" } },
         }),
-        step("delete", "authentik-platform:secrets:Credentials$random:index/randomPassword:RandomPassword::credentials-secretKey", { type: "random:index/randomPassword:RandomPassword", inputs: { length: 64 } }),
-        step("delete", "kubernetes:core/v1:PersistentVolumeClaim::authentik-media", { type: "kubernetes:core/v1:PersistentVolumeClaim", inputs: { metadata: { name: "authentik-media" } } }),
+        step("delete", "authentik-platform:secrets:Credentials$random:index/randomPassword:RandomPassword::credentials-secretKey", {
+            type: "random:index/randomPassword:RandomPassword",
+            inputs: { length: 64 },
+        }),
+        step("delete", "kubernetes:core/v1:PersistentVolumeClaim::authentik-media", {
+            type: "kubernetes:core/v1:PersistentVolumeClaim",
+            inputs: { metadata: { name: "authentik-media" } },
+        }),
         // Not stateful: an app's OIDC client secret, a ConfigMap, a Secret no cluster bootstraps from.
-        step("delete", "authentik-platform:authentik:AuthentikObjects$random:index/randomPassword:RandomPassword::app-grafana-client-secret", { type: "random:index/randomPassword:RandomPassword", inputs: {} }),
-        step("replace", "authentik-platform:pgbouncer:PgBouncer$kubernetes:core/v1:ConfigMap::pgbouncer-config", { type: "kubernetes:core/v1:ConfigMap", inputs: {} }),
+        step("delete", "authentik-platform:authentik:AuthentikObjects$random:index/randomPassword:RandomPassword::app-grafana-client-secret", {
+            type: "random:index/randomPassword:RandomPassword",
+            inputs: {},
+        }),
+        step("replace", "authentik-platform:pgbouncer:PgBouncer$kubernetes:core/v1:ConfigMap::pgbouncer-config", {
+            type: "kubernetes:core/v1:ConfigMap",
+            inputs: {},
+        }),
         step("delete", "authentik-platform:pgbouncer:PgBouncer$authentik-platform:secrets:CredentialSecret$kubernetes:core/v1:Secret::pgbouncer-auth", {
             type: "kubernetes:core/v1:Secret",
             inputs: { metadata: { name: "pgbouncer-auth", namespace: "authentik" } },
@@ -53,7 +72,10 @@ describe("the preview guard", () => {
                 "delete: kubernetes:core/v1:PersistentVolumeClaim authentik-media",
             ],
         );
-        assert.match(findings[0], /\(urn:pulumi:homelab::[^)]*::authentik-db\) holds data; restore its config, move it with an alias, or take it out of the stack deliberately/);
+        assert.match(
+            findings[0],
+            /\(urn:pulumi:homelab::[^)]*::authentik-db\) holds data; restore its config, move it with an alias, or take it out of the stack deliberately/,
+        );
     });
 
     it("counts every operation that loses the old object, each on its own", () => {
@@ -61,7 +83,8 @@ describe("the preview guard", () => {
         for (const op of ["delete", "replace", "create-replacement", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace"]) {
             assert.equal(destructiveStatefulSteps([{ op, urn: `${URN}kubernetes:core/v1:PersistentVolumeClaim::media`, old }]).length, 1, op);
         }
-        for (const op of ["same", "update", "create", "read", "refresh", "import"]) assert.deepEqual(destructiveStatefulSteps([{ op, urn: `${URN}x::media`, old }]), [], op);
+        for (const op of ["same", "update", "create", "read", "refresh", "import"])
+            assert.deepEqual(destructiveStatefulSteps([{ op, urn: `${URN}x::media`, old }]), [], op);
         assert.equal(DESTRUCTIVE_OPS.length, 7);
     });
 
@@ -92,7 +115,9 @@ describe("the preview guard", () => {
     it("reads only pulumi preview --json's output", () => {
         assert.throws(() => stepsOfPreview(JSON.stringify({ resources: [] })), /not the output of pulumi preview --json \(no steps\)/);
         assert.throws(() => stepsOfPreview("null"), /no steps/);
-        assert.deepEqual(stepsOfPreview(JSON.stringify({ steps: [{ op: "delete", urn: "u", oldState: { type: "t" } }] })), [{ op: "delete", urn: "u", old: { type: "t", inputs: {} } }]);
+        assert.deepEqual(stepsOfPreview(JSON.stringify({ steps: [{ op: "delete", urn: "u", oldState: { type: "t" } }] })), [
+            { op: "delete", urn: "u", old: { type: "t", inputs: {} } },
+        ]);
     });
 
     it("npm run guard exits 1 naming them, 0 when nothing stateful goes, 2 on a file that is not a preview", () => {
@@ -101,10 +126,18 @@ describe("the preview guard", () => {
             fs.writeFileSync(path.join(dir, name), typeof value === "string" ? value : JSON.stringify(value));
             return name;
         };
-        const guard = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "bin", "tools", "preview-guard.js"), ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, INIT_CWD: dir } });
+        const guard = (...args: string[]) =>
+            spawnSync(process.execPath, [path.join(ROOT, "bin", "tools", "preview-guard.js"), ...args], {
+                cwd: ROOT,
+                encoding: "utf8",
+                env: { ...process.env, INIT_CWD: dir },
+            });
         const failed = guard(write("bad.json", PREVIEW));
         assert.equal(failed.status, 1);
-        assert.match(failed.stderr, /^guard FAILED: this preview deletes or replaces what holds data:\n {2}replace: kubernetes:postgresql\.cnpg\.io\/v1:Cluster authentik-db /);
+        assert.match(
+            failed.stderr,
+            /^guard FAILED: this preview deletes or replaces what holds data:\n {2}replace: kubernetes:postgresql\.cnpg\.io\/v1:Cluster authentik-db /,
+        );
         const passed = guard(write("good.json", { steps: PREVIEW.steps.slice(-2) }));
         assert.equal(passed.status, 0);
         assert.equal(passed.stdout, "guard ok: 2 steps, no stateful resource deleted or replaced\n");

@@ -21,7 +21,15 @@ useFakeAuthentik((started) => (fake = started));
 const policy = { deadlineMs: 4000, baseDelayMs: 5, maxDelayMs: 40, requestTimeoutMs: 400 };
 const EMBEDDED = "authentik Embedded Outpost";
 const flows = { authorizationFlow: SEED.flows[0], invalidationFlow: "default-provider-invalidation-flow" };
-const object = (kind: string, spec: Record<string, unknown>, token = ADMIN_TOKEN): ObjectInputs => ({ kind, apiUrl: fake.url, apiToken: token, policy, spec, adopt: false, engineVersion: ENGINE_VERSION });
+const object = (kind: string, spec: Record<string, unknown>, token = ADMIN_TOKEN): ObjectInputs => ({
+    kind,
+    apiUrl: fake.url,
+    apiToken: token,
+    policy,
+    spec,
+    adopt: false,
+    engineVersion: ENGINE_VERSION,
+});
 async function create(i: ObjectInputs) {
     const r = await p.create!(i);
     return { id: r.id, outs: r.outs as ObjectOutputs };
@@ -30,7 +38,9 @@ async function create(i: ObjectInputs) {
 /** What one consuming stack's ProtectedApp creates for a forward-auth app (the same kinds and specs). */
 async function consumer(slug: string, owner: string, groups: string[] = ["users"]) {
     const provider = await create(object("ProxyProvider", { name: slug, mode: "forward_single", externalHost: `https://${slug}.example.com`, ...flows }));
-    const app = await create(object("Application", { name: slug, slug, provider: provider.outs.pk, metaPublisher: owner, metaLaunchUrl: `https://${slug}.example.com/` }));
+    const app = await create(
+        object("Application", { name: slug, slug, provider: provider.outs.pk, metaPublisher: owner, metaLaunchUrl: `https://${slug}.example.com/` }),
+    );
     const bindings = [];
     for (const [order, groupName] of groups.entries()) bindings.push(await create(object("PolicyBinding", { target: app.outs.uuid, groupName, order })));
     const member = await create(object("OutpostMember", { outpostName: EMBEDDED, provider: provider.outs.pk }));
@@ -67,7 +77,13 @@ describe("objects of another stack, by name", () => {
         resetEngineCache(); // b's `pulumi destroy` is a process of its own
         for (const o of b.all) await p.delete!(o.id, o.outs);
         assert.deepEqual([...attached()].sort(), [a, c].map((x) => Number(x.provider.outs.pk)).sort());
-        assert.deepEqual(fake.objects("core_applications").map((x) => x.slug).sort(), ["a", "c"]);
+        assert.deepEqual(
+            fake
+                .objects("core_applications")
+                .map((x) => x.slug)
+                .sort(),
+            ["a", "c"],
+        );
         assert.equal(fake.objects("policies_bindings").length, 2, "b's binding went with it, the others stay");
     });
 
@@ -90,7 +106,12 @@ describe("objects of another stack, by name", () => {
 
     it("a group that does not exist fails the preview (check) with its name", async () => {
         const check = await p.check!({} as ObjectInputs, object("PolicyBinding", { target: "x", groupName: "no-such-group", order: 0 }));
-        assert.deepEqual(check.failures, [{ property: "spec.groupName", reason: 'group "no-such-group" does not exist in authentik: create it first (the platform stack\'s groups config), or remove it from the app\'s groups' }]);
+        assert.deepEqual(check.failures, [
+            {
+                property: "spec.groupName",
+                reason: "group \"no-such-group\" does not exist in authentik: create it first (the platform stack's groups config), or remove it from the app's groups",
+            },
+        ]);
         await create(object("Group", { name: "users" }));
         assert.deepEqual((await p.check!({} as ObjectInputs, object("PolicyBinding", { target: "x", groupName: "users", order: 0 }))).failures, []);
     });
@@ -112,29 +133,57 @@ describe("objects of another stack, by name", () => {
         await create(object("Group", { name: "users" }));
         // The platform adopts its outposts, sharing the embedded one with the consumers (admin credential).
         const embedded = fake.embedded();
-        await create({ ...object("Outpost", { name: EMBEDDED, type: "proxy", managed: SEED.embeddedOutpost, config: {} }), adopt: true, adminToken: ADMIN_TOKEN, sharedWith: [wiki.role, radarr.role] });
+        await create({
+            ...object("Outpost", { name: EMBEDDED, type: "proxy", managed: SEED.embeddedOutpost, config: {} }),
+            adopt: true,
+            adminToken: ADMIN_TOKEN,
+            sharedWith: [wiki.role, radarr.role],
+        });
         const platformApp = await create(object("Application", { name: "platform", slug: "platform" }));
         const radius = await create(object("RadiusProvider", { name: "wifi", clientNetworks: "10.0.0.0/24", sharedSecret: "r".repeat(32), ...flows }));
-        await create(object("Outpost", { name: "wifi", type: "radius", serviceConnection: SEED.serviceConnection, initialProviders: [radius.outs.pk], config: {} }));
+        await create(
+            object("Outpost", { name: "wifi", type: "radius", serviceConnection: SEED.serviceConnection, initialProviders: [radius.outs.pk], config: {} }),
+        );
 
         const as = (token: string) => (i: ObjectInputs) => ({ ...i, apiToken: token });
         const mine = as(wiki.token);
-        const provider = await create(mine(object("ProxyProvider", { name: "wiki", mode: "forward_single", externalHost: "https://wiki.example.com", ...flows })));
+        const provider = await create(
+            mine(object("ProxyProvider", { name: "wiki", mode: "forward_single", externalHost: "https://wiki.example.com", ...flows })),
+        );
         const app = await create(mine(object("Application", { name: "wiki", slug: "wiki", provider: provider.outs.pk, metaPublisher: "pulumi:wiki/prod" })));
         const binding = await create(mine(object("PolicyBinding", { target: app.outs.uuid, groupName: "users", order: 0 })));
         const member = await create(mine(object("OutpostMember", { outpostName: EMBEDDED, provider: provider.outs.pk })));
         assert.deepEqual(attached(), [Number(provider.outs.pk)], "attached to the shared outpost");
-        await p.update!(app.id, app.outs, mine(object("Application", { name: "Wiki", slug: "wiki", provider: provider.outs.pk, metaPublisher: "pulumi:wiki/prod" })));
+        await p.update!(
+            app.id,
+            app.outs,
+            mine(object("Application", { name: "Wiki", slug: "wiki", provider: provider.outs.pk, metaPublisher: "pulumi:wiki/prod" })),
+        );
 
         const call = (token: string, method: string, path: string, body?: unknown) => fake.status(token, method, path, body);
         const refused: [string, number][] = [
-            ["the platform's application", await call(wiki.token, "PATCH", `/core/applications/${platformApp.id}/`, { meta_launch_url: "https://evil.example/" })],
+            [
+                "the platform's application",
+                await call(wiki.token, "PATCH", `/core/applications/${platformApp.id}/`, { meta_launch_url: "https://evil.example/" }),
+            ],
             ["another consumer's binding", await call(radarr.token, "DELETE", `/policies/bindings/${binding.id}/`)],
-            ["another consumer's provider", await call(radarr.token, "PATCH", `/providers/proxy/${provider.id}/`, { mode: "forward_single", external_host: "https://evil.example" })],
-            ["an outpost not shared with it", await call(wiki.token, "PATCH", `/outposts/instances/${fake.objects("outposts_instances").find((o) => o.name === "wifi")!.pk}/`, { config: { kubernetes_json_patches: {} } })],
+            [
+                "another consumer's provider",
+                await call(radarr.token, "PATCH", `/providers/proxy/${provider.id}/`, { mode: "forward_single", external_host: "https://evil.example" }),
+            ],
+            [
+                "an outpost not shared with it",
+                await call(wiki.token, "PATCH", `/outposts/instances/${fake.objects("outposts_instances").find((o) => o.name === "wifi")!.pk}/`, {
+                    config: { kubernetes_json_patches: {} },
+                }),
+            ],
             ["a group", await call(wiki.token, "PATCH", `/core/groups/${fake.objects("core_groups")[0].pk}/`, { users: [1] })],
         ];
-        assert.deepEqual(refused.filter(([, status]) => status !== 403), [], "every one answered 403");
+        assert.deepEqual(
+            refused.filter(([, status]) => status !== 403),
+            [],
+            "every one answered 403",
+        );
         assert.equal(fake.collections.core_applications.items.get("wiki")!.name, "Wiki", "its own it changed");
         for (const o of [member, binding, app, provider]) await p.delete!(o.id, mine(o.outs as ObjectInputs) as ObjectOutputs);
         assert.deepEqual(attached(), [], "and removed");
@@ -146,7 +195,10 @@ describe("objects of another stack, by name", () => {
         const token = fake.issueToken(account.pk);
         const provider = object("ProxyProvider", { name: "x", mode: "forward_single", externalHost: "https://x.example.com", ...flows }, token);
         // authentik lists only what one may view (ObjectFilter): a token without view_flow finds no flow.
-        await assert.rejects(create(provider), /flow "default-provider-authorization-implicit-consent": expected one match in authentik, found 0 \(it does not exist, or the token may not view it\)/);
+        await assert.rejects(
+            create(provider),
+            /flow "default-provider-authorization-implicit-consent": expected one match in authentik, found 0 \(it does not exist, or the token may not view it\)/,
+        );
         fake.rolePermissions.set("consumer-role", new Set(["authentik_flows.view_flow"]));
         fake.roleUsers.set("consumer-role", new Set([account.pk]));
         resetEngineCache();
@@ -165,7 +217,10 @@ describe("examples/protected-app against the packaged ProtectedApp", () => {
                 newResource: (args) => {
                     registered.push({ type: args.type, name: args.name, inputs: args.inputs });
                     if (args.type === "pulumi:pulumi:StackReference") {
-                        return { id: String(args.inputs.name), state: { ...args.inputs, outputs: PUBLISHED_OUTPUTS, secretOutputNames: ["oidcClientSecrets", "consumerTokens"] } };
+                        return {
+                            id: String(args.inputs.name),
+                            state: { ...args.inputs, outputs: PUBLISHED_OUTPUTS, secretOutputNames: ["oidcClientSecrets", "consumerTokens"] },
+                        };
                     }
                     return { id: `${args.name}-id`, state: { ...args.inputs, pk: `${args.name}-pk`, uuid: `${args.name}-uuid` } };
                 },
@@ -178,19 +233,33 @@ describe("examples/protected-app against the packaged ProtectedApp", () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require(path.join(dir, "bin", "index.js")) as Record<string, pulumi.Output<unknown>>;
         const auth = await new Promise<Record<string, unknown>>((resolve) => program.wikiAuth.apply((v) => resolve(v as Record<string, unknown>)));
-        assert.deepEqual(auth, { mode: "forward_single", url: "https://wiki.homelab.example/", providerId: "wiki-provider-pk", outpost: "authentik Embedded Outpost" });
+        assert.deepEqual(auth, {
+            mode: "forward_single",
+            url: "https://wiki.homelab.example/",
+            providerId: "wiki-provider-pk",
+            outpost: "authentik Embedded Outpost",
+        });
         // Registrations whose inputs wait for the provider's pk come after the outputs above.
-        for (let i = 0; i < 100 && registered.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/")).length < 4; i++) await new Promise((r) => setTimeout(r, 20));
+        for (let i = 0; i < 100 && registered.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/")).length < 4; i++)
+            await new Promise((r) => setTimeout(r, 20));
         const dynamic = registered.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/authentik:")).map((r) => `${r.type.split(":").pop()} ${r.name}`);
-        assert.deepEqual(dynamic.sort(), ["Application wiki-application", "OutpostMember wiki-on-outpost", "PolicyBinding wiki-allow-homelab-users", "ProxyProvider wiki-provider"]);
+        assert.deepEqual(dynamic.sort(), [
+            "Application wiki-application",
+            "OutpostMember wiki-on-outpost",
+            "PolicyBinding wiki-allow-homelab-users",
+            "ProxyProvider wiki-provider",
+        ]);
         const application = registered.find((r) => r.name === "wiki-application")!;
         assert.equal((application.inputs.spec as Record<string, unknown>).metaPublisher, "pulumi:wiki-protected-app/dev");
-        assert.equal((application.inputs.apiUrl as string), "https://auth.example.com", "the platform's authentik URL, from the StackReference");
+        assert.equal(application.inputs.apiUrl as string, "https://auth.example.com", "the platform's authentik URL, from the StackReference");
         // The token the platform issued it (consumerTokens.wiki), registered as a secret.
         assert.deepEqual(application.inputs.apiToken, { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "wiki-t0ken" });
         const binding = registered.find((r) => r.name === "wiki-allow-homelab-users")!;
         assert.deepEqual(binding.inputs.spec, { target: "wiki-application-uuid", groupName: "homelab-users", order: 0 });
-        assert.deepEqual(registered.find((r) => r.name === "wiki-on-outpost")!.inputs.spec, { outpostName: "authentik Embedded Outpost", provider: "wiki-provider-pk" });
+        assert.deepEqual(registered.find((r) => r.name === "wiki-on-outpost")!.inputs.spec, {
+            outpostName: "authentik Embedded Outpost",
+            provider: "wiki-provider-pk",
+        });
         // A mode change is a provider of another kind under the same name: its app tells the engine which provider steps aside.
         assert.equal((registered.find((r) => r.name === "wiki-provider")!.inputs.spec as Record<string, unknown>).application, "wiki");
     });

@@ -35,14 +35,18 @@ function render(t: SkippableTest, plan: Plan): Obj[] | undefined {
     const inputs = release.inputs as { name: string; namespace: string; values: Obj; version: string };
     const values = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "values-")), "values.json");
     fs.writeFileSync(values, JSON.stringify(inputs.values));
-    const out = execFileSync(helm, ["template", inputs.name, chart, "--namespace", inputs.namespace, "--values", values], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const out = execFileSync(helm, ["template", inputs.name, chart, "--namespace", inputs.namespace, "--values", values], {
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+    });
     return YAML.parseAllDocuments(out)
         .map((d) => d.toJS() as Obj)
         .filter(Boolean);
 }
 
 const byKind = (objects: Obj[], kind: string) => objects.filter((o) => o.kind === kind);
-const deployment = (objects: Obj[], component: string) => byKind(objects, "Deployment").find((d) => d.metadata.labels["app.kubernetes.io/component"] === component)!;
+const deployment = (objects: Obj[], component: string) =>
+    byKind(objects, "Deployment").find((d) => d.metadata.labels["app.kubernetes.io/component"] === component)!;
 const containers = (d: Obj): Obj[] => d.spec.template.spec.containers;
 const names = (plan: Plan, types: string[]) =>
     new Set(plan.resources.filter((r: PlanResource) => types.includes(r.type)).map((r) => (r.inputs.metadata as { name: string }).name));
@@ -69,7 +73,10 @@ describe("the authentik release rendered by the real chart and Helm 3", () => {
     it("reads every credential from a Secret the plan creates (or the chart's own), never as a literal", (t) => {
         const objects = render(t, plan);
         if (!objects) return;
-        const available = new Set([...names(plan, ["kubernetes:core/v1:Secret", "kubernetes:external-secrets.io/v1:ExternalSecret"]), ...byKind(objects, "Secret").map((s) => s.metadata.name)]);
+        const available = new Set([
+            ...names(plan, ["kubernetes:core/v1:Secret", "kubernetes:external-secrets.io/v1:ExternalSecret"]),
+            ...byKind(objects, "Secret").map((s) => s.metadata.name),
+        ]);
         const refs: string[] = [];
         for (const d of byKind(objects, "Deployment")) {
             for (const c of containers(d)) {
@@ -95,28 +102,46 @@ describe("the authentik release rendered by the real chart and Helm 3", () => {
         assert.equal(c.livenessProbe.httpGet.path, "/-/health/live/");
         assert.equal(c.readinessProbe.httpGet.path, "/-/health/ready/");
         assert.ok(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds >= 290, "about 5 minutes to start");
-        for (const d of byKind(objects, "Deployment")) for (const x of containers(d)) assert.equal(x.command, undefined, `${d.metadata.name}/${x.name} overrides command`);
+        for (const d of byKind(objects, "Deployment"))
+            for (const x of containers(d)) assert.equal(x.command, undefined, `${d.metadata.name}/${x.name} overrides command`);
     });
 
-    it("meets Pod Security \"restricted\" in every rendered pod, and the server mounts no API token", (t) => {
+    it('meets Pod Security "restricted" in every rendered pod, and the server mounts no API token', (t) => {
         const objects = render(t, plan);
         if (!objects) return;
         for (const d of byKind(objects, "Deployment")) {
             const pod = d.spec.template.spec;
-            assert.deepEqual(restrictedViolations(pod.securityContext ?? {}, pod.containers.map((c: Obj) => ({ name: c.name, securityContext: c.securityContext ?? {} }))), [], d.metadata.name);
+            assert.deepEqual(
+                restrictedViolations(
+                    pod.securityContext ?? {},
+                    pod.containers.map((c: Obj) => ({ name: c.name, securityContext: c.securityContext ?? {} })),
+                ),
+                [],
+                d.metadata.name,
+            );
             assert.equal(pod.securityContext.runAsUser, 1000, "the image's user (adduser --uid 1000)");
         }
         const server = deployment(objects, "server").spec.template.spec;
         assert.deepEqual([server.serviceAccountName, server.automountServiceAccountToken], ["authentik-server", false]);
-        assert.notEqual(deployment(objects, "worker").spec.template.spec.automountServiceAccountToken, false, "the worker deploys outposts: it keeps its token");
-        const sa = plan.resources.find((r) => r.type === "kubernetes:core/v1:ServiceAccount" && (r.inputs.metadata as { name: string }).name === "authentik-server");
+        assert.notEqual(
+            deployment(objects, "worker").spec.template.spec.automountServiceAccountToken,
+            false,
+            "the worker deploys outposts: it keeps its token",
+        );
+        const sa = plan.resources.find(
+            (r) => r.type === "kubernetes:core/v1:ServiceAccount" && (r.inputs.metadata as { name: string }).name === "authentik-server",
+        );
         assert.equal(sa?.inputs.automountServiceAccountToken, false, "the program creates the server's service account");
     });
 
     it("gives the worker no Role over authentik's namespace: it runs as the account whose Roles the plan creates", (t) => {
         const objects = render(t, plan);
         if (!objects) return;
-        assert.deepEqual(byKind(objects, "Role").concat(byKind(objects, "RoleBinding"), byKind(objects, "ClusterRole"), byKind(objects, "ServiceAccount")), [], "the chart renders no RBAC of its own");
+        assert.deepEqual(
+            byKind(objects, "Role").concat(byKind(objects, "RoleBinding"), byKind(objects, "ClusterRole"), byKind(objects, "ServiceAccount")),
+            [],
+            "the chart renders no RBAC of its own",
+        );
         const worker = deployment(objects, "worker").spec.template.spec;
         assert.equal(worker.serviceAccountName, "authentik-worker");
         const accounts = names(plan, ["kubernetes:core/v1:ServiceAccount"]);
@@ -141,12 +166,17 @@ describe("the authentik release rendered by the real chart and Helm 3", () => {
                 const svc = services.find((s) => s.metadata.name === backend.name);
                 assert.ok(svc, `no Service ${backend.name}`);
                 assert.ok(
-                    svc.spec.ports.some((port: Obj) => port.port === backend.port.number || (backend.port.name !== undefined && port.name === backend.port.name)),
+                    svc.spec.ports.some(
+                        (port: Obj) => port.port === backend.port.number || (backend.port.name !== undefined && port.name === backend.port.name),
+                    ),
                     `${backend.name}:${JSON.stringify(backend.port)} is not a port of the Service`,
                 );
             }
         }
-        assert.deepEqual(ingress.spec.rules.map((r: Obj) => r.host), ["auth.homelab.example"]);
+        assert.deepEqual(
+            ingress.spec.rules.map((r: Obj) => r.host),
+            ["auth.homelab.example"],
+        );
     });
 
     it("rolls server and worker when a credential changes: a digest of Pulumi-held values, Reloader for 1Password's", async (t) => {

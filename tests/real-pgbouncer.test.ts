@@ -20,7 +20,17 @@ import { SkippableTest, realTool } from "./support/tools";
 
 const config = parse(homelab());
 /** Every character that broke a quoting rule somewhere, and non-ASCII. */
-const PASSWORDS = ["plain-Alnum123", `pa"ss`, `it's`, String.raw`back\slash`, "with space", "%=$", "{{ databasePassword }}", "pässwörd-ß", String.raw`all"'\ %=$ {{x}} ü`];
+const PASSWORDS = [
+    "plain-Alnum123",
+    `pa"ss`,
+    `it's`,
+    String.raw`back\slash`,
+    "with space",
+    "%=$",
+    "{{ databasePassword }}",
+    "pässwörd-ß",
+    String.raw`all"'\ %=$ {{x}} ü`,
+];
 
 interface Tools {
     bin: string;
@@ -34,7 +44,10 @@ function postgresBin(): string | undefined {
     if (process.env.PG_BIN && fs.existsSync(path.join(process.env.PG_BIN, "postgres"))) return process.env.PG_BIN;
     const root = "/usr/lib/postgresql";
     if (!fs.existsSync(root)) return undefined;
-    const major = fs.readdirSync(root).sort((a, b) => Number(b) - Number(a)).find((v) => fs.existsSync(path.join(root, v, "bin", "postgres")));
+    const major = fs
+        .readdirSync(root)
+        .sort((a, b) => Number(b) - Number(a))
+        .find((v) => fs.existsSync(path.join(root, v, "bin", "postgres")));
     return major ? path.join(root, major, "bin") : undefined;
 }
 
@@ -54,7 +67,8 @@ function tools(t: SkippableTest): Tools | undefined {
 }
 
 /** PostgreSQL and PgBouncer refuse to run as root: then everything runs as the `postgres` user. */
-const asServiceUser = (command: string, args: string[]) => (process.getuid?.() === 0 ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args]) as [string, string[]];
+const asServiceUser = (command: string, args: string[]) =>
+    (process.getuid?.() === 0 ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args]) as [string, string[]];
 
 /** Where the kernel's ephemeral ports (every other test's listeners and clients) begin. */
 const EPHEMERAL_START = (() => {
@@ -81,7 +95,11 @@ describe("real PgBouncer in front of real PostgreSQL", () => {
         return execFileSync(c, a, { encoding: "utf8", input, cwd: dir, env: { ...process.env, ...extraEnv }, stdio: ["pipe", "pipe", "pipe"] });
     };
     const psql = (conninfo: string, sql: string, password?: string) =>
-        execFileSync(env!.psql, [conninfo, "-X", "-A", "-t", "-c", sql], { encoding: "utf8", env: { ...process.env, ...(password !== undefined ? { PGPASSWORD: password } : {}) }, stdio: ["ignore", "pipe", "pipe"] }).trim();
+        execFileSync(env!.psql, [conninfo, "-X", "-A", "-t", "-c", sql], {
+            encoding: "utf8",
+            env: { ...process.env, ...(password !== undefined ? { PGPASSWORD: password } : {}) },
+            stdio: ["ignore", "pipe", "pipe"],
+        }).trim();
 
     /** Starts PgBouncer with the generated ini, HBA and `userlist`; resolves once it listens. */
     async function startPgBouncer(userlist: string, caFile = `${dir}/ca.crt`): Promise<ChildProcess> {
@@ -124,13 +142,67 @@ describe("real PgBouncer in front of real PostgreSQL", () => {
         if (process.getuid?.() === 0) execFileSync("chown", ["postgres:postgres", dir]);
         pgPort = freePort() + 1;
         // A CA (as CNPG's <cluster>-ca) and a server certificate it signed for the address PgBouncer dials.
-        run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=test-ca", "-days", "1", "-keyout", `${dir}/ca.key`, "-out", `${dir}/ca.crt`]);
-        run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=other-ca", "-days", "1", "-keyout", `${dir}/other.key`, "-out", `${dir}/other-ca.crt`]);
+        run("openssl", [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=test-ca",
+            "-days",
+            "1",
+            "-keyout",
+            `${dir}/ca.key`,
+            "-out",
+            `${dir}/ca.crt`,
+        ]);
+        run("openssl", [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=other-ca",
+            "-days",
+            "1",
+            "-keyout",
+            `${dir}/other.key`,
+            "-out",
+            `${dir}/other-ca.crt`,
+        ]);
         run("openssl", ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=authentik-db-rw", "-keyout", `${dir}/server.key`, "-out", `${dir}/server.csr`]);
         fs.writeFileSync(`${dir}/san.ext`, "subjectAltName=IP:127.0.0.1,DNS:authentik-db-rw.authentik.svc.cluster.local\n");
-        run("openssl", ["x509", "-req", "-in", `${dir}/server.csr`, "-CA", `${dir}/ca.crt`, "-CAkey", `${dir}/ca.key`, "-CAcreateserial", "-days", "1", "-extfile", `${dir}/san.ext`, "-out", `${dir}/server.crt`]);
+        run("openssl", [
+            "x509",
+            "-req",
+            "-in",
+            `${dir}/server.csr`,
+            "-CA",
+            `${dir}/ca.crt`,
+            "-CAkey",
+            `${dir}/ca.key`,
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            `${dir}/san.ext`,
+            "-out",
+            `${dir}/server.crt`,
+        ]);
         run("chmod", ["600", `${dir}/server.key`]);
-        run(path.join(env.bin, "initdb"), ["-D", `${dir}/data`, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"]);
+        run(path.join(env.bin, "initdb"), [
+            "-D",
+            `${dir}/data`,
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ]);
         // TLS only over TCP, as the CNPG cluster serves PgBouncer.
         fs.writeFileSync(`${dir}/data/pg_hba.conf`, "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\nhostnossl all all 0.0.0.0/0 reject\n");
         const parameters = { ...postgresParameters(config.database), shared_preload_libraries: "pg_stat_statements" };
@@ -170,7 +242,21 @@ describe("real PgBouncer in front of real PostgreSQL", () => {
 
     it("runs PostgreSQL with the Cluster's parameters verbatim", async (t) => {
         if (!(await setup(t))) return;
-        const shown = run(env!.psql, ["-h", dir, "-p", String(pgPort), "-U", "postgres", "-d", "postgres", "-X", "-A", "-t", "-c", "SHOW max_connections; SHOW shared_buffers; SHOW pg_stat_statements.track"]);
+        const shown = run(env!.psql, [
+            "-h",
+            dir,
+            "-p",
+            String(pgPort),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-X",
+            "-A",
+            "-t",
+            "-c",
+            "SHOW max_connections; SHOW shared_buffers; SHOW pg_stat_statements.track",
+        ]);
         assert.deepEqual(shown.trim().split("\n"), ["200", "768MB", "all"]);
     });
 
@@ -181,7 +267,11 @@ describe("real PgBouncer in front of real PostgreSQL", () => {
             const userlist = fillTemplates(authTemplates(), { databasePassword: password });
             const bouncer = await startPgBouncer(userlist[USERLIST_KEY]);
             try {
-                assert.equal(psql(through(), "SELECT current_user || ' ' || ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", password), "authentik true", "PgBouncer's server connection uses TLS");
+                assert.equal(
+                    psql(through(), "SELECT current_user || ' ' || ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", password),
+                    "authentik true",
+                    "PgBouncer's server connection uses TLS",
+                );
                 assert.throws(() => psql(through(), "SELECT 1", `${password}x`), /password authentication failed|SASL authentication failed/);
                 // The exporter's DSN, as rendered (port rewritten), reaches the admin console with no password.
                 assert.match(psql(exporterDsn(), "SHOW LISTS"), /^databases\|\d+$/m);
@@ -208,8 +298,15 @@ describe("real PgBouncer in front of real PostgreSQL", () => {
             refreshInterval: "1h",
         });
         const renderEso = (databasePassword: string) =>
-            JSON.parse(execFileSync(eso, { input: JSON.stringify({ templates: manifest.spec.target.template.data, data: { databasePassword } }), encoding: "utf8" })) as Record<string, string>;
-        for (const p of PASSWORDS) assert.deepEqual(renderEso(p), fillTemplates(authTemplates(), { databasePassword: p }), `both render paths write the same bytes for ${JSON.stringify(p)}`);
+            JSON.parse(
+                execFileSync(eso, { input: JSON.stringify({ templates: manifest.spec.target.template.data, data: { databasePassword } }), encoding: "utf8" }),
+            ) as Record<string, string>;
+        for (const p of PASSWORDS)
+            assert.deepEqual(
+                renderEso(p),
+                fillTemplates(authTemplates(), { databasePassword: p }),
+                `both render paths write the same bytes for ${JSON.stringify(p)}`,
+            );
         const rendered = renderEso(password);
         const bouncer = await startPgBouncer(rendered[USERLIST_KEY]);
         try {
@@ -235,7 +332,10 @@ describe("real PgBouncer in front of real PostgreSQL", () => {
         setPassword("stats-check-1");
         const bouncer = await startPgBouncer(fillTemplates(authTemplates(), { databasePassword: "stats-check-1" })[USERLIST_KEY]);
         try {
-            assert.throws(() => psql(`host=127.0.0.1 port=${bouncerPort} dbname=pgbouncer user=authentik sslmode=disable`, "SHOW CONFIG", "stats-check-1"), /not allowed|admin/i);
+            assert.throws(
+                () => psql(`host=127.0.0.1 port=${bouncerPort} dbname=pgbouncer user=authentik sslmode=disable`, "SHOW CONFIG", "stats-check-1"),
+                /not allowed|admin/i,
+            );
             assert.throws(() => psql(exporterDsn(), "SET default_pool_size = 1"), /admin access needed|not allowed/i, "stats only: no admin command");
         } finally {
             bouncer.kill();
@@ -248,8 +348,15 @@ describe("real PgBouncer in front of real PostgreSQL", () => {
         const userlist = fillTemplates(authTemplates(), { databasePassword: "pool-check-1" });
         const bouncer = await startPgBouncer(userlist[USERLIST_KEY]);
         try {
-            const settings = Object.fromEntries(psql(exporterDsn(), "SHOW CONFIG").split("\n").map((l) => l.split("|").slice(0, 2)));
-            assert.deepEqual([settings.default_pool_size, settings.reserve_pool_size, settings.max_client_conn, settings.pool_mode, settings.server_tls_sslmode], ["45", "3", "400", "session", "verify-full"]);
+            const settings = Object.fromEntries(
+                psql(exporterDsn(), "SHOW CONFIG")
+                    .split("\n")
+                    .map((l) => l.split("|").slice(0, 2)),
+            );
+            assert.deepEqual(
+                [settings.default_pool_size, settings.reserve_pool_size, settings.max_client_conn, settings.pool_mode, settings.server_tls_sslmode],
+                ["45", "3", "400", "session", "verify-full"],
+            );
             const model = capacityOf(config).connections;
             assert.equal(Number(settings.default_pool_size), model.poolNeededPerPod, "the pool the spread needs");
             assert.equal(Number(settings.default_pool_size) + Number(settings.reserve_pool_size), model.poolPerPod);

@@ -37,7 +37,14 @@ function demoChart(format: "ustar" | "pax", longName = false): Buffer {
     return fs.readFileSync(tgz);
 }
 
-const chartReference = (sha256: string): ReferenceFile => ({ file: "demo/demo-1.0.0.tgz", version: "the demo chart 1.0.0", url: "https://charts.example", helm: { chart: "demo", version: "1.0.0" }, sha256, digest: "chart" });
+const chartReference = (sha256: string): ReferenceFile => ({
+    file: "demo/demo-1.0.0.tgz",
+    version: "the demo chart 1.0.0",
+    url: "https://charts.example",
+    helm: { chart: "demo", version: "1.0.0" },
+    sha256,
+    digest: "chart",
+});
 
 describe("reading a packaged chart", () => {
     it("lists every regular file of a ustar archive with its bytes, directories left out", () => {
@@ -107,7 +114,10 @@ describe("where a reference comes from, and its provenance", () => {
         const forged = tmp();
         fs.mkdirSync(path.join(forged, "authentik"));
         fs.writeFileSync(path.join(forged, "authentik", "default.yml"), "postgresql: {}\n");
-        assert.throws(() => checkedReferencePath("authentik/default.yml", { REFERENCE_DIR: forged }), /default\.yml is not authentik's configuration defaults .*: its sha256 is [0-9a-f]{64}, tools\/reference\.json records d0a7effcd173c21044ad2feebf2fe80ebda0468d3ccaa3e6b1213366535f2b4b$/);
+        assert.throws(
+            () => checkedReferencePath("authentik/default.yml", { REFERENCE_DIR: forged }),
+            /default\.yml is not authentik's configuration defaults .*: its sha256 is [0-9a-f]{64}, tools\/reference\.json records d0a7effcd173c21044ad2feebf2fe80ebda0468d3ccaa3e6b1213366535f2b4b$/,
+        );
     });
 
     it("reads a file of the checked chart, and names one it does not have", (t) => {
@@ -162,7 +172,9 @@ describe("npm run reference: filling a directory", () => {
     /** The command, run asynchronously: the upstream it fetches from is this process's server. */
     const fill = (...args: string[]) =>
         new Promise<{ status: number; stderr: string }>((resolve) =>
-            execFile(process.execPath, [path.join(ROOT, "bin", "tools", "fetch-reference.js"), ...args], { cwd: ROOT }, (error, _stdout, stderr) => resolve({ status: error ? (error.code as number) : 0, stderr })),
+            execFile(process.execPath, [path.join(ROOT, "bin", "tools", "fetch-reference.js"), ...args], { cwd: ROOT }, (error, _stdout, stderr) =>
+                resolve({ status: error ? (error.code as number) : 0, stderr }),
+            ),
         );
 
     it("takes each file from upstream, else from the fallback, checks each, and keeps what is already there", async () => {
@@ -176,7 +188,12 @@ describe("npm run reference: filling a directory", () => {
         const dir = tmp();
         const first = await fill(dir, "--fallback", fallback, "--manifest", list);
         assert.equal(first.status, 0, first.stderr);
-        assert.match(first.stderr, new RegExp(`^reference: ${dir}: 0 already there, 1 from upstream, 1 from ${fallback} \\(upstream unreachable: ${base}/gone\\.yaml: HTTP 404\\); each checked against `));
+        assert.match(
+            first.stderr,
+            new RegExp(
+                `^reference: ${dir}: 0 already there, 1 from upstream, 1 from ${fallback} \\(upstream unreachable: ${base}/gone\\.yaml: HTTP 404\\); each checked against `,
+            ),
+        );
         assert.equal(fs.readFileSync(path.join(dir, "a", "a.yaml"), "utf8"), "kind: A\n");
         assert.equal(fs.readFileSync(path.join(dir, "b", "b.yaml"), "utf8"), "kind: B\n");
         const again = await fill(dir, "--manifest", list);
@@ -194,7 +211,10 @@ describe("npm run reference: filling a directory", () => {
         assert.equal(run.status, 1);
         const lines = run.stderr.trim().split("\n");
         assert.equal(lines[0], `reference: 2 upstream file(s) could not be provided in ${dir}:`);
-        assert.match(lines[1], new RegExp(`^  ${dir}/f/forged\\.yaml is not f/forged\\.yaml 1\\.0 \\(${base}/forged\\.yaml\\): its sha256 is ${sha("kind: Forged\n")}, `));
+        assert.match(
+            lines[1],
+            new RegExp(`^  ${dir}/f/forged\\.yaml is not f/forged\\.yaml 1\\.0 \\(${base}/forged\\.yaml\\): its sha256 is ${sha("kind: Forged\n")}, `),
+        );
         assert.equal(lines[2], `  g/gone.yaml (g/gone.yaml 1.0): ${base}/gone.yaml: HTTP 404`);
         assert.match(lines[3], /^set REFERENCE_DIR to a directory holding the upstream files/);
         assert.ok(!fs.existsSync(path.join(dir, "f", "forged.yaml")), "the forged copy is removed");
@@ -217,7 +237,12 @@ describe("the checkout stands on its own", { skip: !checkout && "not a git check
             .trim()
             .split("\n")
             // (this file names what it forbids)
-            .filter((f) => /\.(ts|js|mjs|sh|go|json|ya?ml)$|^\.ci\//.test(f) && !["package-lock.json", "tests/reference.test.ts"].includes(f) && fs.existsSync(path.join(ROOT, f)));
+            .filter(
+                (f) =>
+                    /\.(ts|js|mjs|sh|go|json|ya?ml)$|^\.ci\//.test(f) &&
+                    !["package-lock.json", "tests/reference.test.ts"].includes(f) &&
+                    fs.existsSync(path.join(ROOT, f)),
+            );
     const naming = (pattern: RegExp) => code().filter((f) => pattern.test(fs.readFileSync(path.join(ROOT, f), "utf8")));
 
     it("no tracked program, test, script or workflow names a directory beside the checkout, except .ci/run's offline fallback", () => {

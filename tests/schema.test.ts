@@ -20,7 +20,11 @@ describe("schema language: leaves", () => {
         assert.deepEqual(run(name, "").issues, [["p:x", "", "is not a string", "use a string"]]);
         assert.deepEqual(run(name, "a"), { value: "a", issues: [] });
         const host = str({ doc: "d", pattern: /^[a-z]+$/, patternText: "lower-case letters", default: "abc" });
-        assert.deepEqual(run(host, "ABC"), { value: "abc", issues: [["p:x", "ABC", "is not lower-case letters", "use lower-case letters"]] }, "the default stands in, so later rules judge a sane value");
+        assert.deepEqual(
+            run(host, "ABC"),
+            { value: "abc", issues: [["p:x", "ABC", "is not lower-case letters", "use lower-case letters"]] },
+            "the default stands in, so later rules judge a sane value",
+        );
         assert.deepEqual(run(host, undefined), { value: "abc", issues: [] });
     });
 
@@ -54,7 +58,9 @@ describe("schema language: leaves", () => {
     it("oneOf: only the listed values, named in the fix", () => {
         const mode = oneOf(["session", "transaction"] as const, { doc: "d" });
         assert.equal(run(mode, "transaction").value, "transaction");
-        assert.deepEqual(run(mode, "statement").issues, [["p:x", "statement", 'is not one of "session", "transaction"', 'use one of "session", "transaction"']]);
+        assert.deepEqual(run(mode, "statement").issues, [
+            ["p:x", "statement", 'is not one of "session", "transaction"', 'use one of "session", "transaction"'],
+        ]);
         assert.deepEqual(run(mode, 1).issues, [["p:x", 1, 'is not one of "session", "transaction"', 'use one of "session", "transaction"']]);
     });
 
@@ -94,10 +100,17 @@ describe("schema language: lists, maps and objects", () => {
     });
 
     it("obj: an unknown key is an error, with the nearest known key or the list of them, and its value never shown", () => {
-        const o = obj({ replicas: int({ doc: "d", default: 1 }), image: str({ doc: "d", default: "i" }) }, { doc: "d", retired: { concurrency: "renamed to threads" } });
+        const o = obj(
+            { replicas: int({ doc: "d", default: 1 }), image: str({ doc: "d", default: "i" }) },
+            { doc: "d", retired: { concurrency: "renamed to threads" } },
+        );
         // Its value may be a credential in the wrong place: the issue never carries it.
-        assert.deepEqual(run(o, { replica: 2 }).issues, [["p:x.replica", "[not shown: unknown key]", "is not a known key", 'did you mean "replicas"? Known keys: replicas, image']]);
-        assert.deepEqual(run(o, { zzzzzz: "hunter2" }).issues, [["p:x.zzzzzz", "[not shown: unknown key]", "is not a known key", "remove it; known keys: replicas, image"]]);
+        assert.deepEqual(run(o, { replica: 2 }).issues, [
+            ["p:x.replica", "[not shown: unknown key]", "is not a known key", 'did you mean "replicas"? Known keys: replicas, image'],
+        ]);
+        assert.deepEqual(run(o, { zzzzzz: "hunter2" }).issues, [
+            ["p:x.zzzzzz", "[not shown: unknown key]", "is not a known key", "remove it; known keys: replicas, image"],
+        ]);
         assert.deepEqual(run(o, { concurrency: 4 }).issues, [["p:x.concurrency", "[not shown: unknown key]", "renamed to threads", "remove it"]]);
         const top = obj({ namespace: str({ doc: "d", default: "n" }) }, { doc: "d" });
         const log = new IssueLog();
@@ -123,12 +136,15 @@ describe("schema language: lists, maps and objects", () => {
 describe("schema language: the error", () => {
     it("lists every problem with key, value and fix, in one message", () => {
         const one = formatIssues([{ key: "p:a", value: 3, problem: "is too big", fix: "use 2" }]);
-        assert.equal(one, 'invalid stack configuration (1 problem):\n  - p:a = 3: is too big\n    fix: use 2');
+        assert.equal(one, "invalid stack configuration (1 problem):\n  - p:a = 3: is too big\n    fix: use 2");
         const two = formatIssues([
             { key: "p:a", value: undefined, problem: "is required", fix: "set it" },
             { key: "p:b", value: "x", problem: "is wrong", fix: "use y" },
         ]);
-        assert.equal(two, 'invalid stack configuration (2 problems):\n  - p:a = (not set): is required\n    fix: set it\n  - p:b = "x": is wrong\n    fix: use y');
+        assert.equal(
+            two,
+            'invalid stack configuration (2 problems):\n  - p:a = (not set): is required\n    fix: set it\n  - p:b = "x": is wrong\n    fix: use y',
+        );
         const e = new ConfigError([{ key: "p:a", value: 3, problem: "is too big", fix: "use 2" }]);
         assert.equal(e.name, "ConfigError");
         assert.equal(e.message, one);

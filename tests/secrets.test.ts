@@ -1,6 +1,13 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { credentialsDigest, externalSecretManifest, fillTemplates, generatedCredentialSpec, placeholdersOf, rolloutAnnotations } from "../components/secrets/render";
+import {
+    credentialsDigest,
+    externalSecretManifest,
+    fillTemplates,
+    generatedCredentialSpec,
+    placeholdersOf,
+    rolloutAnnotations,
+} from "../components/secrets/render";
 import { validateObject } from "../tools/schemas";
 
 const templates = { username: "authentik", password: "{{databasePassword}}", "userlist.txt": '"authentik" "{{databasePassword}}"' };
@@ -50,7 +57,17 @@ describe("credential templates", () => {
             },
         });
         assert.throws(
-            () => externalSecretManifest({ name: "x", namespace: "authentik", labels: {}, secretType: "Opaque", templates, refs: {}, store: "s", refreshInterval: "1h" }),
+            () =>
+                externalSecretManifest({
+                    name: "x",
+                    namespace: "authentik",
+                    labels: {},
+                    secretType: "Opaque",
+                    templates,
+                    refs: {},
+                    store: "s",
+                    refreshInterval: "1h",
+                }),
             /^Error: ExternalSecret x uses databasePassword, which is not a 1Password reference$/,
         );
         assert.deepEqual(await validateObject("kubernetes:external-secrets.io/v1:ExternalSecret", m), []);
@@ -60,7 +77,16 @@ describe("credential templates", () => {
         const t = { userlist: '"authentik" "{{databasePassword|userlist}}"' };
         assert.deepEqual(fillTemplates(t, { databasePassword: String.raw`a"b'c\d` }), { userlist: String.raw`"authentik" "a""b'c\d"` });
         assert.throws(() => fillTemplates({ x: "{{databasePassword|yaml}}" }, { databasePassword: "p" }), /unknown escape \|yaml/);
-        const eso = externalSecretManifest({ name: "n", namespace: "ns", labels: {}, secretType: "Opaque", templates: t, refs: { databasePassword: { item: "i", field: "f" } }, store: "s", refreshInterval: "1h" });
+        const eso = externalSecretManifest({
+            name: "n",
+            namespace: "ns",
+            labels: {},
+            secretType: "Opaque",
+            templates: t,
+            refs: { databasePassword: { item: "i", field: "f" } },
+            store: "s",
+            refreshInterval: "1h",
+        });
         assert.equal(eso.spec.target.template.data.userlist, String.raw`"authentik" "{{ .databasePassword | replace "\"" "\"\"" }}"`);
     });
 
@@ -84,15 +110,29 @@ describe("credential templates", () => {
         });
         assert.deepEqual(rolloutAnnotations([]), { pod: {}, deployment: {} });
         const b = credentialsDigest({ password: "hunter2" }, "pgbouncer-auth", KEY);
-        const both = rolloutAnnotations([{ digest: a, reloadSecrets: ["one"] }, { digest: b, reloadSecrets: ["two"] }]);
+        const both = rolloutAnnotations([
+            { digest: a, reloadSecrets: ["one"] },
+            { digest: b, reloadSecrets: ["two"] },
+        ]);
         assert.deepEqual(both.deployment, { "secret.reloader.stakater.com/reload": "one,two" });
         const combined = both.pod["authentik-platform/credentials-digest"];
         assert.match(combined, /^[0-9a-f]{64}$/, "two Secrets: one digest over both");
         assert.ok(combined !== a && combined !== b);
-        assert.notEqual(both.pod["authentik-platform/credentials-digest"], rolloutAnnotations([{ digest: a, reloadSecrets: [] }, { digest: a, reloadSecrets: [] }]).pod["authentik-platform/credentials-digest"], "either one changing rolls the pods");
+        assert.notEqual(
+            both.pod["authentik-platform/credentials-digest"],
+            rolloutAnnotations([
+                { digest: a, reloadSecrets: [] },
+                { digest: a, reloadSecrets: [] },
+            ]).pod["authentik-platform/credentials-digest"],
+            "either one changing rolls the pods",
+        );
         assert.equal(credentialsDigest({ a: "1", b: "2" }, "s", KEY), credentialsDigest({ b: "2", a: "1" }, "s", KEY), "key order does not roll the pods");
         assert.notEqual(credentialsDigest({ a: "1", b: "2" }, "s", KEY), credentialsDigest({ a: "2", b: "1" }, "s", KEY), "which value sits in which key does");
-        assert.notEqual(credentialsDigest({ a: "1", b: "2" }, "s", KEY), credentialsDigest({ a: "1b=2" }, "s", KEY), "entries stay apart: no two contents digest alike");
+        assert.notEqual(
+            credentialsDigest({ a: "1", b: "2" }, "s", KEY),
+            credentialsDigest({ a: "1b=2" }, "s", KEY),
+            "entries stay apart: no two contents digest alike",
+        );
     });
 
     it("generates long credentials without characters that need quoting", () => {

@@ -19,7 +19,14 @@ import type { StackConfig } from "../config";
 
 const FIXTURE = path.join(ROOT, "tests", "fixtures", "terraform", "terraform.tfstate");
 /** Every secret the fixture holds in plain text, as Terraform states do. */
-const SECRETS = ["tf-Plaintext-DB-pass-42", "tf-Secret-Key-in-values-9", "tf-Grafana-client-secret-3", "tf-Radius-shared-secret-5", "tf-Smtp-pass-7", "tf-Random-result-8"];
+const SECRETS = [
+    "tf-Plaintext-DB-pass-42",
+    "tf-Secret-Key-in-values-9",
+    "tf-Grafana-client-secret-3",
+    "tf-Radius-shared-secret-5",
+    "tf-Smtp-pass-7",
+    "tf-Random-result-8",
+];
 
 type State = { resources: { type: string; name: string; mode: string; instances: { attributes: Record<string, unknown> }[] }[] };
 const fixture = () => JSON.parse(fs.readFileSync(FIXTURE, "utf8")) as State;
@@ -74,30 +81,49 @@ describe("takeover plan from the Terraform state", () => {
             assert.match(m.detail, why);
             assert.match(m.detail, new RegExp(`terraform destroy would delete it\\): terraform state rm ${address.replace(".", "\\.")} to keep it`));
         }
-        assert.deepEqual(r.unknown, [{ terraform: "random_password.smtp", type: "random_password" }], "unknown types are listed, data sources are not resources");
+        assert.deepEqual(
+            r.unknown,
+            [{ terraform: "random_password.smtp", type: "random_password" }],
+            "unknown types are listed, data sources are not resources",
+        );
     });
 
     it("shows what the first up changes", () => {
         const r = report();
         assert.deepEqual(mapping(r, "kubernetes_deployment_v1.pgbouncer").differences, [
-            { field: "selector", terraform: '{"app":"pgbouncer"}', program: '{"app.kubernetes.io/component":"database-pooler","app.kubernetes.io/name":"pgbouncer"}' },
+            {
+                field: "selector",
+                terraform: '{"app":"pgbouncer"}',
+                program: '{"app.kubernetes.io/component":"database-pooler","app.kubernetes.io/name":"pgbouncer"}',
+            },
             { field: "container pgbouncer image", terraform: "edoburu/pgbouncer:latest", program: "edoburu/pgbouncer:v1.24.1-p1" },
         ]);
-        assert.deepEqual(mapping(r, "authentik_provider_radius.radius").differences, [{ field: "client_networks", terraform: "0.0.0.0/0", program: "10.0.10.0/24" }]);
+        assert.deepEqual(mapping(r, "authentik_provider_radius.radius").differences, [
+            { field: "client_networks", terraform: "0.0.0.0/0", program: "10.0.10.0/24" },
+        ]);
         assert.equal(mapping(r, "authentik_application.sonarr").differences[0].field, "meta_icon");
         assert.deepEqual(mapping(r, "authentik_application.grafana").differences, [], "an unchanged app changes nothing");
     });
 
     it("flags the stateful and availability risks", () => {
         const r = report();
-        assert.match(mapping(r, "kubectl_manifest.cnpg_cluster").risks.join(), /a database replaced: .*databases\/postgres keeps the data .* EMPTY cluster authentik\/authentik-db; set database\.bootstrap\.mode: import/);
+        assert.match(
+            mapping(r, "kubectl_manifest.cnpg_cluster").risks.join(),
+            /a database replaced: .*databases\/postgres keeps the data .* EMPTY cluster authentik\/authentik-db; set database\.bootstrap\.mode: import/,
+        );
         assert.match(mapping(r, "helm_release.goauthentik").risks.join(), /set authentik\.releaseName: goauthentik/);
         assert.match(mapping(r, "authentik_provider_oauth2.grafana").risks.join(), /a secret rotated/);
         assert.match(mapping(r, "authentik_provider_radius.radius").risks.join(), /a secret rotated: .*RADIUS shared secret/);
-        assert.match(mapping(r, "authentik_outpost.embedded").risks.join(), /a provider detached from an outpost: .*terraform state rm authentik_outpost\.embedded before the first up/);
+        assert.match(
+            mapping(r, "authentik_outpost.embedded").risks.join(),
+            /a provider detached from an outpost: .*terraform state rm authentik_outpost\.embedded before the first up/,
+        );
         assert.match(mapping(r, "kubernetes_persistent_volume_claim_v1.media").risks.join(), /a volume replaced: storage class longhorn → longhorn-rwx/);
         const pgbouncer = mapping(r, "kubernetes_deployment_v1.pgbouncer");
-        assert.match(pgbouncer.risks.join(), /an import that cannot work: its selector \{"app":"pgbouncer"\} → \{"app.kubernetes.io\/component":"database-pooler","app.kubernetes.io\/name":"pgbouncer"\} cannot change on a Deployment.*kubectl -n authentik delete deployment pgbouncer/);
+        assert.match(
+            pgbouncer.risks.join(),
+            /an import that cannot work: its selector \{"app":"pgbouncer"\} → \{"app.kubernetes.io\/component":"database-pooler","app.kubernetes.io\/name":"pgbouncer"\} cannot change on a Deployment.*kubectl -n authentik delete deployment pgbouncer/,
+        );
         assert.equal(pgbouncer.how, "recreate", "not import: tooling reading the JSON must not count it as taken over in place");
         assert.match(pgbouncer.detail, /^recreate authentik\/pgbouncer/);
         const printed = renderTakeover(r, plan);
@@ -125,7 +151,11 @@ describe("takeover plan from the Terraform state", () => {
         assert.deepEqual((fragment["authentik-platform:import"] as string[]).length, 6);
         const adopted = (fragment["authentik-platform:apps"] as { slug: string; adopt?: boolean }[]).filter((a) => a.adopt).map((a) => a.slug);
         assert.deepEqual(adopted.sort(), ["grafana", "homelab-domain", "sonarr", "uptime-kuma"]);
-        assert.deepEqual(fragment["authentik-platform:outposts"], { ...(raw()["authentik-platform:outposts"] as object), proxy: { enabled: true, name: "homelab-proxy", replicas: 2, adopt: true }, radius: { name: "radius", clientNetworks: ["10.0.10.0/24"], groups: ["wifi-users"], adopt: true } });
+        assert.deepEqual(fragment["authentik-platform:outposts"], {
+            ...(raw()["authentik-platform:outposts"] as object),
+            proxy: { enabled: true, name: "homelab-proxy", replicas: 2, adopt: true },
+            radius: { name: "radius", clientNetworks: ["10.0.10.0/24"], groups: ["wifi-users"], adopt: true },
+        });
         const takenOver = (await planStack(writeStack({ ...raw(), ...fragment }, "homelab"))).plan;
         // Every Kubernetes object but PgBouncer's Deployment, whose selector cannot change.
         assert.equal(takenOver.resources.filter((x) => x.import).length, 6);
@@ -137,7 +167,9 @@ describe("takeover plan from the Terraform state", () => {
 describe("mutated states", () => {
     it("an app renamed in the program: Terraform's application is left alone, its provider flagged by name", async () => {
         const block = homelab();
-        block["authentik-platform:apps"] = (block["authentik-platform:apps"] as { slug: string }[]).map((a) => (a.slug === "sonarr" ? { ...a, slug: "sonarr-tv" } : a));
+        block["authentik-platform:apps"] = (block["authentik-platform:apps"] as { slug: string }[]).map((a) =>
+            a.slug === "sonarr" ? { ...a, slug: "sonarr-tv" } : a,
+        );
         const outcome = await planStack(writeStack(block, "homelab"));
         const r = report(fixture(), outcome.plan, outcome.config);
         assert.equal(mapping(r, "authentik_application.sonarr").how, "none");
@@ -151,7 +183,10 @@ describe("mutated states", () => {
         extra.name = "jellyfin";
         extra.instances[0].attributes = { ...extra.instances[0].attributes, id: "99", name: "Jellyfin" };
         state.resources.push(extra);
-        assert.match(mapping(report(state), "authentik_provider_proxy.jellyfin").detail, /no ProxyProvider named "Jellyfin".*terraform state rm authentik_provider_proxy\.jellyfin to keep it/);
+        assert.match(
+            mapping(report(state), "authentik_provider_proxy.jellyfin").detail,
+            /no ProxyProvider named "Jellyfin".*terraform state rm authentik_provider_proxy\.jellyfin to keep it/,
+        );
     });
 
     it("a database that would be replaced: the same cluster, larger than the program's", async () => {
@@ -161,7 +196,10 @@ describe("mutated states", () => {
         const r = report(state);
         const m = mapping(r, "kubectl_manifest.cnpg_cluster");
         assert.equal(m.how, "import");
-        assert.deepEqual(m.differences.find((d) => d.field === "storage.size"), { field: "storage.size", terraform: "40Gi", program: "20Gi" });
+        assert.deepEqual(
+            m.differences.find((d) => d.field === "storage.size"),
+            { field: "storage.size", terraform: "40Gi", program: "20Gi" },
+        );
         assert.match(m.risks.join(), /a database volume replaced: 20Gi is smaller than 40Gi/);
     });
 

@@ -53,7 +53,10 @@ describe("importing the Terraform stack's Kubernetes objects", () => {
     });
 
     it("keeps imported stateful objects protected, so a change that would replace one fails the preview", () => {
-        for (const [type, name] of [["kubernetes:core/v1:Namespace", "namespace"], ["kubernetes:core/v1:PersistentVolumeClaim", "authentik-media"]]) {
+        for (const [type, name] of [
+            ["kubernetes:core/v1:Namespace", "namespace"],
+            ["kubernetes:core/v1:PersistentVolumeClaim", "authentik-media"],
+        ]) {
             const r = find(plan, type, name);
             assert.ok(r.import && r.protect && r.retainOnDelete, type);
         }
@@ -61,14 +64,26 @@ describe("importing the Terraform stack's Kubernetes objects", () => {
 
     it("leaves an imported Service's cluster IP alone: a changed clusterIP replaces a Service, and an import cannot be replaced", () => {
         const transform = importTransformation(["Service/authentik/pgbouncer", "Deployment/authentik/pgbouncer"], new Set());
-        const service = { type: "kubernetes:core/v1:Service", name: "pgbouncer", props: { metadata: { name: "pgbouncer", namespace: "authentik" } }, opts: { ignoreChanges: ["metadata.annotations"] } } as unknown as ResourceTransformationArgs;
-        assert.deepEqual(transform(service)?.opts, { import: "authentik/pgbouncer", ignoreChanges: ["metadata.annotations", "spec.clusterIP", "spec.clusterIPs"] });
+        const service = {
+            type: "kubernetes:core/v1:Service",
+            name: "pgbouncer",
+            props: { metadata: { name: "pgbouncer", namespace: "authentik" } },
+            opts: { ignoreChanges: ["metadata.annotations"] },
+        } as unknown as ResourceTransformationArgs;
+        assert.deepEqual(transform(service)?.opts, {
+            import: "authentik/pgbouncer",
+            ignoreChanges: ["metadata.annotations", "spec.clusterIP", "spec.clusterIPs"],
+        });
         const deployment = { ...service, type: "kubernetes:apps/v1:Deployment", opts: {} } as ResourceTransformationArgs;
         assert.deepEqual(transform(deployment)?.opts, { import: "authentik/pgbouncer", ignoreChanges: [] });
     });
 
     it("applies an imported object with force: its fields belong to the tool that made it, and server-side apply would stop on each", () => {
-        for (const [type, name] of [["kubernetes:apps/v1:Deployment", "pgbouncer"], ["kubernetes:core/v1:Service", "pgbouncer"], ["kubernetes:core/v1:Namespace", "namespace"]]) {
+        for (const [type, name] of [
+            ["kubernetes:apps/v1:Deployment", "pgbouncer"],
+            ["kubernetes:core/v1:Service", "pgbouncer"],
+            ["kubernetes:core/v1:Namespace", "namespace"],
+        ]) {
             const annotations = (find(plan, type, name).inputs.metadata as { annotations?: Record<string, string> }).annotations ?? {};
             assert.equal(annotations["pulumi.com/patchForce"], "true", type);
         }
@@ -82,7 +97,10 @@ describe("importing the Terraform stack's Kubernetes objects", () => {
     });
 
     it("refuses an entry that names no object of this program, naming it", async () => {
-        await assert.rejects(planStack(writeStack(set(homelab(), "import", ["Deployment/authentik/pgbouncr"]))), /import lists "Deployment\/authentik\/pgbouncr", which this program does not create/);
+        await assert.rejects(
+            planStack(writeStack(set(homelab(), "import", ["Deployment/authentik/pgbouncr"]))),
+            /import lists "Deployment\/authentik\/pgbouncr", which this program does not create/,
+        );
         expectIssue(set(homelab(), "import", ["Deployment/pgbouncer/x/y"]), "import[0]", /<Kind>\/<namespace>\/<name>/);
         expectIssue(set(homelab(), "import", ["CronJob/authentik/pg-dump"]), "import[0]", /Kind one of/);
     });
@@ -101,12 +119,23 @@ describe("the old database's data", () => {
         const plan = (await planStack(writeStack(block))).plan;
         const spec = find(plan, CLUSTER).inputs.spec as Record<string, unknown>;
         assert.deepEqual(spec.bootstrap, {
-            initdb: { database: "authentik", owner: "authentik", secret: { name: "authentik-db-app" }, import: { type: "microservice", databases: ["authentik"], source: { externalCluster: "import-source" } } },
+            initdb: {
+                database: "authentik",
+                owner: "authentik",
+                secret: { name: "authentik-db-app" },
+                import: { type: "microservice", databases: ["authentik"], source: { externalCluster: "import-source" } },
+            },
         });
         assert.deepEqual(spec.externalClusters, [
             {
                 name: "import-source",
-                connectionParameters: { host: "postgres.databases.svc.cluster.local", port: "5432", user: "authentik", dbname: "authentik", sslmode: "require" },
+                connectionParameters: {
+                    host: "postgres.databases.svc.cluster.local",
+                    port: "5432",
+                    user: "authentik",
+                    dbname: "authentik",
+                    sslmode: "require",
+                },
                 password: { name: "authentik-db-import-source", key: "password" },
             },
         ]);
@@ -119,10 +148,18 @@ describe("the old database's data", () => {
     });
 
     it("recovers from this stack's object-store backups (disaster recovery), to a point in time", async (t) => {
-        const plan = (await planStack(writeStack(withBootstrap({ mode: "recovery", recovery: { serverName: "authentik-db-old", targetTime: "2026-11-30T03:00:00Z" } })))).plan;
+        const plan = (
+            await planStack(writeStack(withBootstrap({ mode: "recovery", recovery: { serverName: "authentik-db-old", targetTime: "2026-11-30T03:00:00Z" } })))
+        ).plan;
         const spec = find(plan, CLUSTER).inputs.spec as { bootstrap: object; externalClusters: { barmanObjectStore: Record<string, unknown> }[] };
         assert.deepEqual(spec.bootstrap, {
-            recovery: { source: "backup-source", database: "authentik", owner: "authentik", secret: { name: "authentik-db-app" }, recoveryTarget: { targetTime: "2026-11-30T03:00:00Z" } },
+            recovery: {
+                source: "backup-source",
+                database: "authentik",
+                owner: "authentik",
+                secret: { name: "authentik-db-app" },
+                recoveryTarget: { targetTime: "2026-11-30T03:00:00Z" },
+            },
         });
         assert.equal(spec.externalClusters[0].barmanObjectStore.destinationPath, "s3://homelab-backups/authentik");
         assert.equal(spec.externalClusters[0].barmanObjectStore.serverName, "authentik-db-old");
@@ -177,7 +214,10 @@ describe("a backup before every chart version", () => {
 
     it("takes a new one when the chart version changes", async () => {
         const next = (await planStack(writeStack(set(set(homelab(), "authentik.chartVersion", "2026.10.1"), "authentik.chartDigest", "b".repeat(64))))).plan;
-        assert.equal((find(next, "kubernetes:postgresql.cnpg.io/v1:Backup").inputs.metadata as { name: string }).name, "authentik-db-before-authentik-2026-10-1");
+        assert.equal(
+            (find(next, "kubernetes:postgresql.cnpg.io/v1:Backup").inputs.metadata as { name: string }).name,
+            "authentik-db-before-authentik-2026-10-1",
+        );
     });
 
     it("is switchable, and absent without backups", async () => {

@@ -27,7 +27,10 @@ const healthy = (): Behaviour => ({
     ready: 200,
     token: "good-token",
     flowComponent: "ak-stage-identification",
-    apps: { sonarr: { status: 302, location: "/outpost.goauthentik.io/start?rd=https%3A%2F%2Fsonarr" }, wiki: { status: 302, location: "AUTHENTIK/application/o/authorize/?x=1" } },
+    apps: {
+        sonarr: { status: 302, location: "/outpost.goauthentik.io/start?rd=https%3A%2F%2Fsonarr" },
+        wiki: { status: 302, location: "AUTHENTIK/application/o/authorize/?x=1" },
+    },
     outpostStates: [{ last_seen: new Date().toISOString(), version: "2026.8.3", version_outdated: false }],
     slowMs: 0,
 });
@@ -108,7 +111,8 @@ const outputs = (): VerifyOptions["outputs"] => ({
     database: { cluster: "authentik-db", host: "", port: 5432, database: "authentik", user: "authentik", credentialsSecret: "", backup: "" },
     radius: null,
 });
-const run = (extra: Partial<VerifyOptions> = {}) => verify({ outputs: outputs(), token: "good-token", timeoutMs: 2000, kubectl: kubectlStub(3, "Cluster in healthy state"), ...extra });
+const run = (extra: Partial<VerifyOptions> = {}) =>
+    verify({ outputs: outputs(), token: "good-token", timeoutMs: 2000, kubectl: kubectlStub(3, "Cluster in healthy state"), ...extra });
 const status = (outcomes: CheckOutcome[]) => Object.fromEntries(outcomes.map((c) => [c.name, c.status]));
 const failed = (outcomes: CheckOutcome[]) => outcomes.filter((c) => c.status === "FAIL").map((c) => `${c.name}: ${c.detail}`);
 
@@ -132,7 +136,10 @@ describe("npm run verify", () => {
     });
 
     it("keeps a kubectl failure to one line: its error line, else its last, cut at 300 characters", () => {
-        assert.equal(kubectlReason("I1204 noise\nError from server (Forbidden): deployments.apps is forbidden\nmore\n"), "Error from server (Forbidden): deployments.apps is forbidden");
+        assert.equal(
+            kubectlReason("I1204 noise\nError from server (Forbidden): deployments.apps is forbidden\nmore\n"),
+            "Error from server (Forbidden): deployments.apps is forbidden",
+        );
         assert.equal(kubectlReason("first\n\nlast line\n"), "last line");
         assert.equal(kubectlReason("  \n"), undefined);
         const long = kubectlReason(`error: ${"x".repeat(400)}`)!;
@@ -150,7 +157,10 @@ describe("npm run verify", () => {
         assert.equal(parseArgs(["--outputs", "o.json"], env).context, undefined, "no Pulumi.homelab.yaml here: kubectl's current context");
         assert.throws(() => parseArgs(["--outputs", "o.json", "--config", "Pulumi.none.yaml"], env), /--config .*Pulumi\.none\.yaml: no such stack file/);
         fs.writeFileSync(path.join(dir, "Pulumi.bare.yaml"), "config: {}\n");
-        assert.throws(() => parseArgs(["--outputs", "o.json", "--config", "Pulumi.bare.yaml"], env), /Pulumi\.bare\.yaml names no kubernetes:context: pass --context/);
+        assert.throws(
+            () => parseArgs(["--outputs", "o.json", "--config", "Pulumi.bare.yaml"], env),
+            /Pulumi\.bare\.yaml names no kubernetes:context: pass --context/,
+        );
     });
 
     it("passes every check on a healthy platform", async () => {
@@ -203,7 +213,9 @@ describe("npm run verify", () => {
 
     it("fails PgBouncer or a database that is not ready, and skips those checks without kubectl", async () => {
         assert.deepEqual(failed(await run({ kubectl: kubectlStub(1, "Cluster in healthy state") })), ["PgBouncer ready: 1/3 ready"]);
-        assert.deepEqual(failed(await run({ kubectl: kubectlStub(3, "Waiting for the instances to become active") })), ["CNPG cluster authentik-db ready: 3/3 instances, Waiting for the instances to become active"]);
+        assert.deepEqual(failed(await run({ kubectl: kubectlStub(3, "Waiting for the instances to become active") })), [
+            "CNPG cluster authentik-db ready: 3/3 instances, Waiting for the instances to become active",
+        ]);
         const none = await run({ kubectl: undefined });
         assert.equal(status(none)["PgBouncer ready"], "SKIP");
     });
@@ -214,41 +226,83 @@ describe("npm run verify", () => {
         // condition, and a Warning event with the provider's error (pkg/controllers/externalsecret, markAsFailed).
         const warnings = [
             { involvedObject: { name: "authentik-credentials-1password" }, message: "an older warning", lastTimestamp: at(1) },
-            { involvedObject: { name: "authentik-credentials-1password" }, message: "error processing spec.data[2] (key: smtp-relay), err: key not found in 1Password Vaults: smtp-relay in: map[homelab:1]", lastTimestamp: at(5) },
+            {
+                involvedObject: { name: "authentik-credentials-1password" },
+                message: "error processing spec.data[2] (key: smtp-relay), err: key not found in 1Password Vaults: smtp-relay in: map[homelab:1]",
+                lastTimestamp: at(5),
+            },
             { involvedObject: { name: "authentik-credentials-1password" }, message: "a warning without a time" },
             { involvedObject: { name: "pgbouncer-auth" }, message: "another ExternalSecret's warning", lastTimestamp: at(9) },
         ];
-        const kubectl = kubectlStub(3, "Cluster in healthy state", [externalSecret("authentik-credentials-1password", false), externalSecret("pgbouncer-auth")], warnings);
+        const kubectl = kubectlStub(
+            3,
+            "Cluster in healthy state",
+            [externalSecret("authentik-credentials-1password", false), externalSecret("pgbouncer-auth")],
+            warnings,
+        );
         assert.deepEqual(failed(await run({ kubectl, context: "lab" })), [
             "ExternalSecrets synced: 1 of 2 not Ready: authentik-credentials-1password SecretSyncedError: could not get secret data from provider (last warning: error processing spec.data[2] (key: smtp-relay), err: key not found in 1Password Vaults: smtp-relay in: map[homelab:1])",
         ]);
         const calls = fs.readFileSync(`${kubectl}.calls`, "utf8");
-        assert.match(calls, /^get externalsecrets\.external-secrets\.io --selector app\.kubernetes\.io\/part-of=authentik-platform --namespace authentik --context lab --output json$/m, "only the stack's ExternalSecrets");
-        assert.match(calls, /^get events --field-selector involvedObject\.kind=ExternalSecret,type=Warning --namespace authentik --context lab --output json$/m);
+        assert.match(
+            calls,
+            /^get externalsecrets\.external-secrets\.io --selector app\.kubernetes\.io\/part-of=authentik-platform --namespace authentik --context lab --output json$/m,
+            "only the stack's ExternalSecrets",
+        );
+        assert.match(
+            calls,
+            /^get events --field-selector involvedObject\.kind=ExternalSecret,type=Warning --namespace authentik --context lab --output json$/m,
+        );
         const synced = kubectlStub(3, "Cluster in healthy state");
-        assert.equal((await run({ kubectl: synced })).find((c) => c.name === "ExternalSecrets synced")!.detail, "2 Ready: authentik-credentials-1password, pgbouncer-auth");
+        assert.equal(
+            (await run({ kubectl: synced })).find((c) => c.name === "ExternalSecrets synced")!.detail,
+            "2 Ready: authentik-credentials-1password, pgbouncer-auth",
+        );
         assert.doesNotMatch(fs.readFileSync(`${synced}.calls`, "utf8"), /get events/, "events are read only for a failure");
     });
 
     it("says when External Secrets has not reconciled an ExternalSecret yet, and skips a stack without any", async () => {
         const fresh = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", [{ metadata: { name: "pgbouncer-auth" } }]) });
-        assert.deepEqual(failed(fresh), ["ExternalSecrets synced: 1 of 1 not Ready: pgbouncer-auth not reconciled yet (is the External Secrets controller running?)"]);
-        const bare = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", [{ metadata: { name: "z-bare" }, status: { conditions: [{ type: "Ready", status: "False" }] } }]) });
+        assert.deepEqual(failed(fresh), [
+            "ExternalSecrets synced: 1 of 1 not Ready: pgbouncer-auth not reconciled yet (is the External Secrets controller running?)",
+        ]);
+        const bare = await run({
+            kubectl: kubectlStub(3, "Cluster in healthy state", [
+                { metadata: { name: "z-bare" }, status: { conditions: [{ type: "Ready", status: "False" }] } },
+            ]),
+        });
         assert.deepEqual(failed(bare), ["ExternalSecrets synced: 1 of 1 not Ready: z-bare not Ready"], "a condition without reason or message, and no warning");
         // Only the Ready condition counts; the names are listed sorted.
-        const deleted = { metadata: { name: "a-first" }, status: { conditions: [{ type: "Deleted", status: "False" }, { type: "Ready", status: "True" }] } };
+        const deleted = {
+            metadata: { name: "a-first" },
+            status: {
+                conditions: [
+                    { type: "Deleted", status: "False" },
+                    { type: "Ready", status: "True" },
+                ],
+            },
+        };
         const sorted = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", [externalSecret("m-middle"), deleted]) });
         assert.equal(sorted.find((c) => c.name === "ExternalSecrets synced")!.detail, "2 Ready: a-first, m-middle");
         const none = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", []) });
-        assert.deepEqual([status(none)["ExternalSecrets synced"], none.find((c) => c.name === "ExternalSecrets synced")!.detail], ["SKIP", "the stack manages no ExternalSecret (onepassword.mode is not external-secrets)"]);
+        assert.deepEqual(
+            [status(none)["ExternalSecrets synced"], none.find((c) => c.name === "ExternalSecrets synced")!.detail],
+            ["SKIP", "the stack manages no ExternalSecret (onepassword.mode is not external-secrets)"],
+        );
         const noCrd = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", `error: the server doesn't have a resource type "externalsecrets"`) });
         assert.deepEqual(
             [status(noCrd)["ExternalSecrets synced"], noCrd.find((c) => c.name === "ExternalSecrets synced")!.detail],
             ["SKIP", "External Secrets is not installed (onepassword.mode is not external-secrets)"],
             "no External Secrets in the cluster: a stack in another mode",
         );
-        const denied = await run({ kubectl: kubectlStub(3, "Cluster in healthy state", "Error from server (Forbidden): externalsecrets.external-secrets.io is forbidden") });
-        assert.match(failed(denied).join("\n"), /^ExternalSecrets synced: kubectl-\d+ get externalsecrets\.external-secrets\.io --selector: Error from server \(Forbidden\): externalsecrets\.external-secrets\.io is forbidden$/, "any other kubectl failure fails the check");
+        const denied = await run({
+            kubectl: kubectlStub(3, "Cluster in healthy state", "Error from server (Forbidden): externalsecrets.external-secrets.io is forbidden"),
+        });
+        assert.match(
+            failed(denied).join("\n"),
+            /^ExternalSecrets synced: kubectl-\d+ get externalsecrets\.external-secrets\.io --selector: Error from server \(Forbidden\): externalsecrets\.external-secrets\.io is forbidden$/,
+            "any other kubectl failure fails the check",
+        );
     });
 
     it("gives each check its own timeout, and names a refused connection", async () => {
@@ -269,8 +323,11 @@ describe("npm run verify", () => {
         // Asynchronous: the server answers from this process's event loop.
         const cli = (args: string[], env: Record<string, string> = {}) =>
             new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
-                execFile(process.execPath, [path.join(ROOT, "bin", "tools", "verify.js"), ...args], { encoding: "utf8", env: { ...process.env, PATH: "/nonexistent", ...env } }, (error, stdout, stderr) =>
-                    resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+                execFile(
+                    process.execPath,
+                    [path.join(ROOT, "bin", "tools", "verify.js"), ...args],
+                    { encoding: "utf8", env: { ...process.env, PATH: "/nonexistent", ...env } },
+                    (error, stdout, stderr) => resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
                 ),
             );
         const ok = await cli(["--outputs", file], { AUTHENTIK_TOKEN: "good-token" });

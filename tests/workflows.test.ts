@@ -26,7 +26,12 @@ type Job = {
 };
 const FILE = path.join(ROOT, ".github", "workflows", "pulumi.yml");
 const ACTION = path.join(ROOT, ".github", "actions", "pulumi-access", "action.yml");
-const workflow = YAML.parse(fs.readFileSync(FILE, "utf8")) as { on: Record<string, unknown>; concurrency?: unknown; permissions: unknown; jobs: Record<string, Job> };
+const workflow = YAML.parse(fs.readFileSync(FILE, "utf8")) as {
+    on: Record<string, unknown>;
+    concurrency?: unknown;
+    permissions: unknown;
+    jobs: Record<string, Job>;
+};
 const jobs = workflow.jobs;
 const action = YAML.parse(fs.readFileSync(ACTION, "utf8")) as { runs: { steps: Step[] } };
 const remote = (steps: Step[]) => steps.filter((s) => s.uses && !s.uses.startsWith("./"));
@@ -42,11 +47,16 @@ describe("the pulumi workflow", () => {
     });
 
     it("keeps forks off the homelab runner and its secrets, and gives preview its own environment", () => {
-        for (const name of ["preview", "runner"]) assert.match(jobs[name].if!, /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/, name);
+        for (const name of ["preview", "runner"])
+            assert.match(jobs[name].if!, /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/, name);
         assert.equal(jobs.preview.environment, "homelab-preview");
         assert.equal(jobs.deploy.environment, "homelab");
         assert.equal(jobs.drift.environment, "homelab-drift", "its own, main-only: a daily run waits for no reviewer, and no branch gets its secrets");
-        assert.deepEqual(Object.keys(jobs.test).filter((k) => k === "environment"), [], "tests get no secrets");
+        assert.deepEqual(
+            Object.keys(jobs.test).filter((k) => k === "environment"),
+            [],
+            "tests get no secrets",
+        );
         assert.ok(!JSON.stringify(jobs.test).includes("secrets."), "tests get no secrets");
     });
 
@@ -62,7 +72,9 @@ describe("the pulumi workflow", () => {
         assert.deepEqual(workflow.permissions, {});
         assert.deepEqual(jobs.test.permissions, { contents: "read", actions: "read" }, "actions: read for npm run settings");
         assert.deepEqual(jobs.runner.permissions, {});
-        const writers = Object.entries(jobs).filter(([, j]) => j.permissions?.["pull-requests"] === "write").map(([n]) => n);
+        const writers = Object.entries(jobs)
+            .filter(([, j]) => j.permissions?.["pull-requests"] === "write")
+            .map(([n]) => n);
         assert.deepEqual(writers, ["preview"], "only the job that comments writes to pull requests");
         for (const [name, job] of Object.entries(jobs)) {
             assert.ok(job["timeout-minutes"], `${name} has a timeout`);
@@ -82,7 +94,13 @@ describe("the pulumi workflow", () => {
         for (const job of ["preview", "deploy"]) {
             const guard = jobs[job].steps.find((s) => s.name === "nothing stateful deleted or replaced (npm run guard)")!;
             assert.match(guard.run!, /^pulumi preview --stack "\$PULUMI_STACK" --json > "\$RUNNER_TEMP\/preview\.json"\n/, job);
-            assert.match(guard.run!, job === "preview" ? /\(cd policy-base && npm run guard -- "\$RUNNER_TEMP\/preview\.json"\)/ : /\nnpm run guard -- "\$RUNNER_TEMP\/preview\.json"\n$/, job);
+            assert.match(
+                guard.run!,
+                job === "preview"
+                    ? /\(cd policy-base && npm run guard -- "\$RUNNER_TEMP\/preview\.json"\)/
+                    : /\nnpm run guard -- "\$RUNNER_TEMP\/preview\.json"\n$/,
+                job,
+            );
             const up = jobs[job].steps.findIndex((s) => s.with?.command === "up");
             if (job === "deploy") assert.ok(jobs[job].steps.indexOf(guard) < up, "the deploy's guard runs before its up");
         }
@@ -111,8 +129,11 @@ describe("the pulumi workflow", () => {
         assert.ok(uses.length >= 10);
         for (const s of uses) assert.match(s.uses!, /^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/, s.uses);
         const raw = fs.readFileSync(FILE, "utf8") + fs.readFileSync(ACTION, "utf8");
-        for (const line of raw.split("\n").filter((l) => /uses: [\w.-]+\/[\w.-]+@/.test(l))) assert.match(line, /@[0-9a-f]{40} # v\d+\.\d+\.\d+$/, `a version comment: ${line}`);
-        for (const s of Object.values(jobs).flatMap((j) => j.steps).filter((s) => s.uses?.startsWith("actions/checkout@"))) {
+        for (const line of raw.split("\n").filter((l) => /uses: [\w.-]+\/[\w.-]+@/.test(l)))
+            assert.match(line, /@[0-9a-f]{40} # v\d+\.\d+\.\d+$/, `a version comment: ${line}`);
+        for (const s of Object.values(jobs)
+            .flatMap((j) => j.steps)
+            .filter((s) => s.uses?.startsWith("actions/checkout@"))) {
             assert.equal(s.with?.["persist-credentials"], false);
         }
     });
@@ -125,7 +146,10 @@ describe("the pulumi workflow", () => {
         assert.ok(!/~\/\.kube/.test(write));
         for (const name of ["preview", "deploy", "drift"]) {
             const steps = jobs[name].steps;
-            assert.ok(steps.some((s) => s.uses === "./.github/actions/pulumi-access"), name);
+            assert.ok(
+                steps.some((s) => s.uses === "./.github/actions/pulumi-access"),
+                name,
+            );
             const last = steps[steps.length - 1];
             assert.deepEqual([last.if, last.run], ["always()", 'rm -f "$RUNNER_TEMP/kubeconfig"'], `${name} removes it last`);
         }
@@ -133,7 +157,9 @@ describe("the pulumi workflow", () => {
 
     it("takes the Pulumi CLI version from package.json, runs the policy pack, checks drift daily and the baseline on every PR", () => {
         assert.match(action.runs.steps[0].run!, /require\('\.\/package\.json'\)\.dependencies\['@pulumi\/pulumi'\]/);
-        const pulumiSteps = Object.fromEntries(["preview", "deploy", "drift"].map((n) => [n, jobs[n].steps.find((s) => s.uses?.startsWith("pulumi/actions@"))!]));
+        const pulumiSteps = Object.fromEntries(
+            ["preview", "deploy", "drift"].map((n) => [n, jobs[n].steps.find((s) => s.uses?.startsWith("pulumi/actions@"))!]),
+        );
         for (const s of Object.values(pulumiSteps)) assert.equal(s.with!["pulumi-version"], "${{ steps.access.outputs.pulumi-version }}");
         assert.equal(pulumiSteps.preview.with!.policyPacks, "policy-base/policy", "the base branch's pack");
         assert.equal(pulumiSteps.deploy.with!.policyPacks, "policy");
@@ -143,8 +169,13 @@ describe("the pulumi workflow", () => {
         const baseline = jobs.test.steps.find((s) => s.run?.includes("--baseline"))!;
         assert.equal(baseline.if, "github.event_name == 'pull_request'");
         assert.match(baseline.run!, /git worktree add "\$RUNNER_TEMP\/base" "\$BASE_SHA"/);
-        assert.ok(jobs.test.steps.some((s) => s.run === "bash .ci/run"), "CI runs exactly what .ci/run runs");
-        const nodes = Object.values(jobs).flatMap((j) => j.steps).filter((s) => s.uses?.startsWith("actions/setup-node@"));
+        assert.ok(
+            jobs.test.steps.some((s) => s.run === "bash .ci/run"),
+            "CI runs exactly what .ci/run runs",
+        );
+        const nodes = Object.values(jobs)
+            .flatMap((j) => j.steps)
+            .filter((s) => s.uses?.startsWith("actions/setup-node@"));
         assert.ok(nodes.length >= 4 && nodes.every((s) => s.with?.["node-version-file"] === ".nvmrc"), "Node as the project pins it");
     });
 
@@ -166,7 +197,11 @@ describe("the pulumi workflow", () => {
         assert.equal(jobs.test.if, "github.event_name != 'schedule' && !(github.event_name == 'workflow_dispatch' && inputs.command == 'drift')");
         assert.deepEqual(jobs.drift.needs, "runner", "the drift check waits for no test");
         const cache = jobs.test.steps.find((s) => s.uses?.startsWith("actions/cache@"))!;
-        assert.match(String(cache.with!.path), /~\/go\/pkg\/mod[\s\S]*~\/\.cache\/go-build[\s\S]*~\/\.cache\/authentik-platform-tools/, "Go's caches and the built programs");
+        assert.match(
+            String(cache.with!.path),
+            /~\/go\/pkg\/mod[\s\S]*~\/\.cache\/go-build[\s\S]*~\/\.cache\/authentik-platform-tools/,
+            "Go's caches and the built programs",
+        );
     });
 
     it("passes actionlint (with shellcheck over every run: script when it is installed)", (t) => {

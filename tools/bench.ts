@@ -26,7 +26,13 @@ export function withSyntheticApps(stackFile: string, apps: number): string {
     doc.config["authentik-platform:groups"] = [...groups, { name: "bench-users" }];
     doc.config[key] = [
         ...existing,
-        ...Array.from({ length: apps }, (_, i) => ({ name: `Bench ${i}`, slug: `bench-${i}`, mode: "forward_single", host: `bench-${i}.homelab.example`, groups: ["bench-users"] })),
+        ...Array.from({ length: apps }, (_, i) => ({
+            name: `Bench ${i}`,
+            slug: `bench-${i}`,
+            mode: "forward_single",
+            host: `bench-${i}.homelab.example`,
+            groups: ["bench-users"],
+        })),
     ];
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
     fs.copyFileSync(path.join(path.dirname(stackFile), "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));

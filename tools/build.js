@@ -15,7 +15,11 @@ const BIN = path.join(ROOT, "bin");
 
 /** Whether `version` (e.g. "22.13.0") is in `range`: alternatives "^X.Y.Z" or ">=X[.Y.Z]" joined by "||". */
 function satisfies(version, range) {
-    const parse = (v) => v.replace(/^v/, "").split(".").map((n) => Number(n) || 0);
+    const parse = (v) =>
+        v
+            .replace(/^v/, "")
+            .split(".")
+            .map((n) => Number(n) || 0);
     const atLeast = (v, min) => {
         for (let i = 0; i < 3; i++) if ((v[i] || 0) !== (min[i] || 0)) return (v[i] || 0) > (min[i] || 0);
         return true;

@@ -102,8 +102,13 @@ function providerNameCollisions(previous: Plan, current: Plan, now: Map<string, 
         const after = current.resources.find((r) => PROVIDER_KINDS.includes(r.type) && providerName(r) === providerName(before));
         if (!after) continue;
         const [was, is] = [slugOf(before), slugOf(after)];
-        const fix = was && is ? `add renamedFrom: [${was}] to the app ${is}, so its objects are updated in place` : "keep the old resource name, or rename the provider too";
-        findings.push(`provider "${providerName(before)}" would be created again as ${after.name} while ${before.name} still holds its name: authentik refuses a second provider of that name; ${fix}`);
+        const fix =
+            was && is
+                ? `add renamedFrom: [${was}] to the app ${is}, so its objects are updated in place`
+                : "keep the old resource name, or rename the provider too";
+        findings.push(
+            `provider "${providerName(before)}" would be created again as ${after.name} while ${before.name} still holds its name: authentik refuses a second provider of that name; ${fix}`,
+        );
     }
     return findings;
 }
@@ -127,10 +132,15 @@ export function checkBackups(plan: Plan): CheckResult {
         .map((r) => `NO BACKUP: database ${nsOf(r)}/${nameOf(r)} has no ScheduledBackup (set database.backup)`);
     // Backups hold signing keys and password hashes: say when they travel or rest unprotected.
     for (const r of plan.resources.filter((x) => x.type === CNPG_CLUSTER)) {
-        const store = (r.inputs as { spec?: { backup?: { barmanObjectStore?: { endpointURL?: string; data?: { encryption?: string } } } } }).spec?.backup?.barmanObjectStore;
+        const store = (r.inputs as { spec?: { backup?: { barmanObjectStore?: { endpointURL?: string; data?: { encryption?: string } } } } }).spec?.backup
+            ?.barmanObjectStore;
         if (!store) continue;
-        if (store.endpointURL?.startsWith("http://")) findings.push(`${nsOf(r)}/${nameOf(r)}: backups go to ${store.endpointURL} in PLAIN HTTP (use https://, with database.backup.objectStore.endpointCA for a private CA)`);
-        if (!store.data?.encryption) findings.push(`${nsOf(r)}/${nameOf(r)}: backups are NOT ENCRYPTED by the program (database.backup.objectStore.encryption)`);
+        if (store.endpointURL?.startsWith("http://"))
+            findings.push(
+                `${nsOf(r)}/${nameOf(r)}: backups go to ${store.endpointURL} in PLAIN HTTP (use https://, with database.backup.objectStore.endpointCA for a private CA)`,
+            );
+        if (!store.data?.encryption)
+            findings.push(`${nsOf(r)}/${nameOf(r)}: backups are NOT ENCRYPTED by the program (database.backup.objectStore.encryption)`);
     }
     return { name: "database backups", severity: "warn", findings, passed: "every database has a ScheduledBackup over HTTPS, encrypted" };
 }

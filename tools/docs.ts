@@ -19,7 +19,8 @@ export function renderConfigReference(): string {
         "|---|---|---|---|",
         ...rows.map((r) => `| \`${r.key}\` | ${cell(r.type)} | ${r.default ? `\`${cell(r.default)}\`` : ""} | ${cell(r.doc)} |`),
         ...CREDENTIAL_NAMES.map(
-            (n) => `| \`${PROJECT}:${n}\` | secret (\`pulumi config set --secret ${n} …\`) | unset | Value of credential ${n}, read only when \`credentials.${n}\` is \`config\` (set otherwise, it is refused as unread). Plaintext is rejected. |`,
+            (n) =>
+                `| \`${PROJECT}:${n}\` | secret (\`pulumi config set --secret ${n} …\`) | unset | Value of credential ${n}, read only when \`credentials.${n}\` is \`config\` (set otherwise, it is refused as unread). Plaintext is rejected. |`,
         ),
     ];
     return lines.join("\n");

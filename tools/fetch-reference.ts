@@ -18,7 +18,10 @@ async function fromUpstream(reference: ReferenceFile, target: string): Promise<s
         if (reference.helm) {
             const work = fs.mkdtempSync(path.join(os.tmpdir(), "reference-"));
             const helm = process.env.HELM ?? "helm";
-            execFileSync(helm, ["pull", reference.helm.chart, "--repo", reference.url, "--version", reference.helm.version, "--destination", work], { stdio: "pipe", timeout: 120_000 });
+            execFileSync(helm, ["pull", reference.helm.chart, "--repo", reference.url, "--version", reference.helm.version, "--destination", work], {
+                stdio: "pipe",
+                timeout: 120_000,
+            });
             fs.copyFileSync(path.join(work, path.basename(reference.file)), target);
             fs.rmSync(work, { recursive: true, force: true });
         } else {
@@ -76,7 +79,9 @@ async function main(args: string[]): Promise<number> {
         return 1;
     }
     const why = unreachable.size > 0 ? ` (upstream unreachable: ${[...unreachable][0]}${unreachable.size > 1 ? ", …" : ""})` : "";
-    console.error(`reference: ${dir}: ${sources.present} already there, ${sources.upstream} from upstream, ${sources.fallback} from ${fallback ?? "no fallback"}${why}; each checked against ${path.relative(process.cwd(), manifest)}`);
+    console.error(
+        `reference: ${dir}: ${sources.present} already there, ${sources.upstream} from upstream, ${sources.fallback} from ${fallback ?? "no fallback"}${why}; each checked against ${path.relative(process.cwd(), manifest)}`,
+    );
     return 0;
 }
 

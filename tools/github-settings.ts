@@ -34,9 +34,14 @@ export function settingsProblems(environments: Environment[], policies: Record<s
     const problems: string[] = [];
     for (const name of REVIEWED_ENVIRONMENTS) {
         const env = byName.get(name);
-        if (!env) problems.push(`environment ${name} does not exist, so a pull request's preview would run without approval: create it (${where(name)}) with required reviewers`);
+        if (!env)
+            problems.push(
+                `environment ${name} does not exist, so a pull request's preview would run without approval: create it (${where(name)}) with required reviewers`,
+            );
         else if (!(env.protection_rules ?? []).some((r) => r.type === "required_reviewers" && (r.reviewers ?? []).length > 0)) {
-            problems.push(`environment ${name} has no required reviewer, so a branch's code meets its secrets unapproved: ${where(name)} > Required reviewers, add the maintainers`);
+            problems.push(
+                `environment ${name} has no required reviewer, so a branch's code meets its secrets unapproved: ${where(name)} > Required reviewers, add the maintainers`,
+            );
         }
     }
     for (const name of MAIN_ONLY_ENVIRONMENTS) {
@@ -48,14 +53,18 @@ export function settingsProblems(environments: Environment[], policies: Record<s
         }
         const policy = env.deployment_branch_policy;
         const branches = (policies[name] ?? []).map((p) => `${p.type ?? "branch"}:${p.name}`);
-        if (!policy || !policy.custom_branch_policies) problems.push(`environment ${name} may be deployed from ${policy?.protected_branches ? "any protected branch" : "any branch"}: ${fix}`);
-        else if (branches.length !== 1 || branches[0] !== "branch:main") problems.push(`environment ${name} may be deployed from ${branches.join(", ") || "no branch"}, not main only: ${fix}`);
+        if (!policy || !policy.custom_branch_policies)
+            problems.push(`environment ${name} may be deployed from ${policy?.protected_branches ? "any protected branch" : "any branch"}: ${fix}`);
+        else if (branches.length !== 1 || branches[0] !== "branch:main")
+            problems.push(`environment ${name} may be deployed from ${branches.join(", ") || "no branch"}, not main only: ${fix}`);
     }
     return problems;
 }
 
 async function getJson(api: string, token: string, path: string): Promise<unknown> {
-    const response = await fetch(`${api}${path}`, { headers: { authorization: `Bearer ${token}`, accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28" } });
+    const response = await fetch(`${api}${path}`, {
+        headers: { authorization: `Bearer ${token}`, accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28" },
+    });
     if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status} (the token needs actions: read)`);
     return response.json();
 }
@@ -73,7 +82,11 @@ export async function main(env: NodeJS.ProcessEnv, out: (line: string) => void, 
         const { environments } = (await getJson(api, token, `/repos/${repo}/environments?per_page=100`)) as { environments: Environment[] };
         const policies: Record<string, BranchPolicy[]> = {};
         for (const e of environments.filter((x) => MAIN_ONLY_ENVIRONMENTS.includes(x.name) && x.deployment_branch_policy?.custom_branch_policies)) {
-            policies[e.name] = ((await getJson(api, token, `/repos/${repo}/environments/${encodeURIComponent(e.name)}/deployment-branch-policies?per_page=100`)) as { branch_policies: BranchPolicy[] }).branch_policies;
+            policies[e.name] = (
+                (await getJson(api, token, `/repos/${repo}/environments/${encodeURIComponent(e.name)}/deployment-branch-policies?per_page=100`)) as {
+                    branch_policies: BranchPolicy[];
+                }
+            ).branch_policies;
         }
         problems = settingsProblems(environments, policies);
     } catch (e) {

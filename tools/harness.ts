@@ -111,7 +111,8 @@ interface RegisterRequest {
 interface WireAlias {
     hasUrn(): boolean;
     getUrn(): string;
-    getSpec(): { getName(): string; getType(): string; hasParenturn(): boolean; getParenturn(): string; hasNoparent(): boolean; getNoparent(): boolean } | undefined;
+    getSpec():
+        { getName(): string; getType(): string; hasParenturn(): boolean; getParenturn(): string; hasNoparent(): boolean; getNoparent(): boolean } | undefined;
 }
 interface OutputsRequest {
     getUrn(): string;
@@ -175,11 +176,14 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
             aliases: req.getAliasesList().map((a) => {
                 if (a.hasUrn()) return a.getUrn();
                 const spec = a.getSpec()!;
-                const aliasParent = spec.hasNoparent() && spec.getNoparent() ? null : spec.hasParenturn() ? (toEngine.get(spec.getParenturn()) ?? spec.getParenturn()) : parent;
+                const aliasParent =
+                    spec.hasNoparent() && spec.getNoparent() ? null : spec.hasParenturn() ? (toEngine.get(spec.getParenturn()) ?? spec.getParenturn()) : parent;
                 return engineUrn(stack, project, aliasParent, spec.getType() || req.getType(), spec.getName() || req.getName());
             }),
             // A provider reference is `<urn>::<id>`.
-            provider: req.getProvider() ? (toEngine.get(req.getProvider().split("::").slice(0, -1).join("::")) ?? req.getProvider().split("::").slice(0, -1).join("::")) : null,
+            provider: req.getProvider()
+                ? (toEngine.get(req.getProvider().split("::").slice(0, -1).join("::")) ?? req.getProvider().split("::").slice(0, -1).join("::"))
+                : null,
             // The wire form keeps secret and resource-reference markers, which scrub() rewrites.
             inputs: scrub(req.getObject().toJavaScript()) as Record<string, unknown>,
         });

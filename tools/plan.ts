@@ -62,7 +62,11 @@ function mockInvoke(config: StackConfig, token: string, inputs: Record<string, u
         ...inputs,
         id: `plan-${inputs.title}`,
         sections: [
-            { id: "plan", label: "plan", fields: labels.map((label) => ({ id: label, label, value: `${SECRET_PLACEHOLDER_PREFIX}op-${inputs.title}-${label}` })) },
+            {
+                id: "plan",
+                label: "plan",
+                fields: labels.map((label) => ({ id: label, label, value: `${SECRET_PLACEHOLDER_PREFIX}op-${inputs.title}-${label}` })),
+            },
         ],
     };
 }
@@ -72,8 +76,7 @@ function mockInvoke(config: StackConfig, token: string, inputs: Record<string, u
 // ---------------------------------------------------------------------------------------------
 
 type Obj = Record<string, unknown>;
-const get = (o: unknown, ...keys: string[]): unknown =>
-    keys.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Obj)[k] : undefined), o);
+const get = (o: unknown, ...keys: string[]): unknown => keys.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Obj)[k] : undefined), o);
 
 /** The few settings that matter for each kind, for the tree. */
 export function summarize(r: PlanResource): string {
@@ -104,7 +107,11 @@ export function summarize(r: PlanResource): string {
             break;
         }
         case "PodDisruptionBudget":
-            parts.push(get(i, "spec", "minAvailable") !== undefined ? `minAvailable=${get(i, "spec", "minAvailable")}` : `maxUnavailable=${get(i, "spec", "maxUnavailable")}`);
+            parts.push(
+                get(i, "spec", "minAvailable") !== undefined
+                    ? `minAvailable=${get(i, "spec", "minAvailable")}`
+                    : `maxUnavailable=${get(i, "spec", "maxUnavailable")}`,
+            );
             break;
         case "Secret":
             parts.push(`type=${i.type ?? "Opaque"}`, "values secret");
@@ -137,11 +144,15 @@ export function summarize(r: PlanResource): string {
 /** authentik objects: their natural key and the settings that matter. */
 function summarizeAuthentikObject(i: Obj, aliases: string[] = []): string {
     // The automation token: whose, and when it rotates (its key is never in the plan).
-    if (i.account !== undefined) return `API token of ${i.account}, expiring; rotated after ${Math.round(Number(i.rotateAfter) * 100)}% of its lifetime${i.user === "" ? ", by itself (no admin credential)" : ""}`;
+    if (i.account !== undefined)
+        return `API token of ${i.account}, expiring; rotated after ${Math.round(Number(i.rotateAfter) * 100)}% of its lifetime${i.user === "" ? ", by itself (no admin credential)" : ""}`;
     const spec = i.spec === "[secret]" ? {} : ((i.spec as Obj) ?? {});
     if (spec.username !== undefined) return `service account ${spec.username}`;
     if (Array.isArray(spec.permissions)) return `role ${spec.name}: ${spec.permissions.length} global permissions (${spec.permissions.join(", ")})`;
-    const key = spec.outpostName !== undefined ? `provider ${spec.provider} on ${spec.outpostName} (only this provider is attached or detached)` : `${spec.target} ← ${spec.group}`;
+    const key =
+        spec.outpostName !== undefined
+            ? `provider ${spec.provider} on ${spec.outpostName} (only this provider is attached or detached)`
+            : `${spec.target} ← ${spec.group}`;
     const parts = [String(spec.name ?? spec.slug ?? key)];
     for (const k of ["mode", "slug", "externalHost", "cookieDomain", "clientId", "clientNetworks", "type", "serviceConnection"]) {
         if (spec[k] !== undefined && spec[k] !== spec.name) parts.push(`${k}=${spec[k]}`);
@@ -202,7 +213,8 @@ export function securitySummary(c: StackConfig, plan: Plan): string[] {
 /** What the tests know of chart `version`: the digest of the values and templates they render, if any. */
 function chartTested(version: string): string {
     const tested = referenceFiles().find((r) => r.helm?.version === version);
-    if (!tested) return "has no recorded digest: this program was not tested with it (every up checks the package against authentik.chartDigest before Helm installs it)";
+    if (!tested)
+        return "has no recorded digest: this program was not tested with it (every up checks the package against authentik.chartDigest before Helm installs it)";
     return `values and templates sha256:${tested.sha256} (what the tests render; every up checks the package ${CHART_REPO} serves against it before Helm installs it)`;
 }
 
@@ -282,7 +294,8 @@ function readBaseline(file: string): Plan {
         throw new UsageError(`--baseline ${file}: not JSON (${(e as Error).message}); it must be a plan written with --json`);
     }
     const plan = parsed as Partial<Plan>;
-    if (!Array.isArray(plan.resources) || typeof plan.project !== "string") throw new UsageError(`--baseline ${file}: not a plan written with --json (no project or resources)`);
+    if (!Array.isArray(plan.resources) || typeof plan.project !== "string")
+        throw new UsageError(`--baseline ${file}: not a plan written with --json (no project or resources)`);
     return plan as Plan;
 }
 
@@ -328,11 +341,21 @@ async function main(): Promise<number> {
     const { plan, checks, ok } = outcome;
     console.log(`Plan for stack ${plan.project}/${plan.stack} (${plan.resources.length} resources, offline, Pulumi mocks)\n`);
     console.log(renderTree(plan));
-    console.log(`\nCapacity (session pooling budget, memory):\n${describeCapacity(outcome.config).map((l) => `  ${l}`).join("\n")}`);
+    console.log(
+        `\nCapacity (session pooling budget, memory):\n${describeCapacity(outcome.config)
+            .map((l) => `  ${l}`)
+            .join("\n")}`,
+    );
     console.log(`\nStack outputs:\n${JSON.stringify(plan.outputs, null, 2)}`);
-    console.log(`\nSecurity:\n${securitySummary(outcome.config, plan).map((l) => `  ${l}`).join("\n")}`);
+    console.log(
+        `\nSecurity:\n${securitySummary(outcome.config, plan)
+            .map((l) => `  ${l}`)
+            .join("\n")}`,
+    );
     const deploy = deployLimit(outcome.config);
-    console.log(`\nDeploy (the longest an up may wait; the workflow's deploy job gets this limit from the plan):\n${deploy.waits.map((w) => `  ${w.minutes} min  ${w.stage}`).join("\n")}\n  ${deploy.timeoutMinutes} min in all`);
+    console.log(
+        `\nDeploy (the longest an up may wait; the workflow's deploy job gets this limit from the plan):\n${deploy.waits.map((w) => `  ${w.minutes} min  ${w.stage}`).join("\n")}\n  ${deploy.timeoutMinutes} min in all`,
+    );
     console.log(`\nChecks:\n${renderChecks(checks)}`);
     let takeover: TakeoverReport | undefined;
     if (terraform) {
@@ -340,7 +363,10 @@ async function main(): Promise<number> {
         console.log(`\n${renderTakeover(takeover, plan)}`);
         if (args["takeover-config"]) {
             const file = fromUser(args["takeover-config"]);
-            fs.writeFileSync(file, `# From npm run plan -- --from-terraform: review, then put these keys in ${path.basename(stackFile)}.\n${YAML.stringify({ config: takeover.configFragment })}`);
+            fs.writeFileSync(
+                file,
+                `# From npm run plan -- --from-terraform: review, then put these keys in ${path.basename(stackFile)}.\n${YAML.stringify({ config: takeover.configFragment })}`,
+            );
             console.log(`\nwrote the takeover config fragment to ${file}`);
         }
     }

@@ -29,7 +29,9 @@ export function destructiveStatefulSteps(steps: GuardStep[]): string[] {
     for (const s of steps) {
         if (!DESTRUCTIVE_OPS.includes(s.op) || !stateful.has(s.urn) || seen.has(s.urn)) continue;
         seen.add(s.urn);
-        out.push(`${s.op}: ${s.old!.type} ${s.urn.split("::").pop()} (${s.urn}) holds data; restore its config, move it with an alias, or take it out of the stack deliberately (docs: Data safety)`);
+        out.push(
+            `${s.op}: ${s.old!.type} ${s.urn.split("::").pop()} (${s.urn}) holds data; restore its config, move it with an alias, or take it out of the stack deliberately (docs: Data safety)`,
+        );
     }
     return out;
 }

@@ -67,7 +67,9 @@ export function provenanceProblem(reference: ReferenceFile, where: string): stri
     } catch (e) {
         return `${where} cannot be read as ${reference.version}: ${(e as Error).message}`;
     }
-    return got === reference.sha256 ? undefined : `${where} is not ${reference.version} (${reference.url}): its sha256 is ${got}, tools/reference.json records ${reference.sha256}`;
+    return got === reference.sha256
+        ? undefined
+        : `${where} is not ${reference.version} (${reference.url}): its sha256 is ${got}, tools/reference.json records ${reference.sha256}`;
 }
 
 /** Where the reference `file` is, once checked against its provenance; throws naming what to provide. */

@@ -43,9 +43,7 @@ export async function validateObject(type: string, inputs: Record<string, unknow
         const errors = (e as { errors?: { instancePath: string; message: string }[] }).errors;
         if (!errors) return [String((e as Error).message)];
         // A redacted secret cannot be shape-checked offline; every other error counts.
-        return errors
-            .filter((err) => valueAt(inputs, err.instancePath) !== SECRET)
-            .map((err) => `${err.instancePath || "/"} ${err.message}`);
+        return errors.filter((err) => valueAt(inputs, err.instancePath) !== SECRET).map((err) => `${err.instancePath || "/"} ${err.message}`);
     }
 }
 
@@ -82,6 +80,8 @@ export async function checkKubernetesSchemas(plan: Plan): Promise<CheckResult> {
         findings,
         passed:
             `${count - [...kubernetesObjects(plan)].filter((r) => unchecked.has(parseKubernetesType(r.type)?.kind ?? "")).length} objects valid against kubernetes-models (${[...checked].sort().join(", ")})` +
-            (unchecked.size ? `; ${[...unchecked].sort().join(", ")} have no published model: CNPG's are checked against their upstream CRDs by the conformance check in CI, the Helm release by rendering the real chart in the tests, Traefik's Middleware by its test` : ""),
+            (unchecked.size
+                ? `; ${[...unchecked].sort().join(", ")} have no published model: CNPG's are checked against their upstream CRDs by the conformance check in CI, the Helm release by rendering the real chart in the tests, Traefik's Middleware by its test`
+                : ""),
     };
 }

@@ -36,10 +36,7 @@ function besideOrProject(stackFile: string): string {
 }
 
 /** Pulumi's config map from a stack file's `config:` block. Pure. */
-export function flattenConfig(
-    project: string,
-    block: Record<string, unknown>,
-): { config: Record<string, string>; secretKeys: string[] } {
+export function flattenConfig(project: string, block: Record<string, unknown>): { config: Record<string, string>; secretKeys: string[] } {
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
     for (const [rawKey, value] of Object.entries(block)) {

@@ -36,7 +36,8 @@ export function readTerraformState(text: string): { version: string; serial: num
     } catch (e) {
         throw new Error(`not a Terraform state (not JSON: ${(e as Error).message}); write one with terraform state pull > terraform.tfstate`);
     }
-    if (doc.version !== 4 || !Array.isArray(doc.resources)) throw new Error(`not a Terraform state in format version 4 (version ${doc.version}); terraform state pull writes one`);
+    if (doc.version !== 4 || !Array.isArray(doc.resources))
+        throw new Error(`not a Terraform state in format version 4 (version ${doc.version}); terraform state pull writes one`);
     const resources: TerraformResource[] = [];
     for (const r of doc.resources as { mode: string; type: string; name: string; module?: string; instances: { index_key?: unknown; attributes: Attrs }[] }[]) {
         if (r.mode !== "managed") continue; // data sources own nothing
@@ -91,7 +92,11 @@ export interface TakeoverReport {
 const list0 = (v: unknown): Attrs => (Array.isArray(v) && v[0] && typeof v[0] === "object" ? (v[0] as Attrs) : {});
 const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
 /** Content shown only as a digest prefix. */
-export const digest = (v: unknown) => `sha256:${createHash("sha256").update(typeof v === "string" ? v : JSON.stringify(v)).digest("hex").slice(0, 12)}`;
+export const digest = (v: unknown) =>
+    `sha256:${createHash("sha256")
+        .update(typeof v === "string" ? v : JSON.stringify(v))
+        .digest("hex")
+        .slice(0, 12)}`;
 
 const K8S_KINDS: Record<string, string> = {
     kubernetes_namespace: "Namespace",
@@ -152,7 +157,12 @@ function programIndex(plan: Plan) {
     return { byIdentity, externalSecrets, authentik, spec, kindOf, referenced };
 }
 
-export function takeoverReport(state: ReturnType<typeof readTerraformState>, plan: Plan, config: StackConfig, rawConfig: Record<string, unknown>): TakeoverReport {
+export function takeoverReport(
+    state: ReturnType<typeof readTerraformState>,
+    plan: Plan,
+    config: StackConfig,
+    rawConfig: Record<string, unknown>,
+): TakeoverReport {
     const p = programIndex(plan);
     const mappings: Mapping[] = [];
     const unknown: TakeoverReport["unknown"] = [];
@@ -189,8 +199,18 @@ export function takeoverReport(state: ReturnType<typeof readTerraformState>, pla
                 taken.add(target.urn);
                 const { differences, risks, importable } = kubernetesDifferences(r, target, config);
                 if (importable) imports.push(identity);
-                const detail = importable ? `import ${importIdOf(identity)}, then terraform state rm ${r.address}` : `recreate ${importIdOf(identity)} (see the risk), then terraform state rm ${r.address}`;
-                mappings.push({ terraform: r.address, type: r.type, how: importable ? "import" : "recreate", resource: target.urn, detail, differences, risks });
+                const detail = importable
+                    ? `import ${importIdOf(identity)}, then terraform state rm ${r.address}`
+                    : `recreate ${importIdOf(identity)} (see the risk), then terraform state rm ${r.address}`;
+                mappings.push({
+                    terraform: r.address,
+                    type: r.type,
+                    how: importable ? "import" : "recreate",
+                    resource: target.urn,
+                    detail,
+                    differences,
+                    risks,
+                });
                 continue;
             }
             const external = p.externalSecrets.get(identity);
@@ -203,13 +223,22 @@ export function takeoverReport(state: ReturnType<typeof readTerraformState>, pla
                     resource: external.urn,
                     detail: `External Secrets rewrites this Secret from 1Password (the program's ExternalSecret of the same name); terraform state rm ${r.address} first`,
                     differences: [],
-                    risks: [`a secret rotated: Secret ${identity.slice("Secret/".length)} gets 1Password's values in place of Terraform's (${Object.keys((r.attributes.data as Attrs) ?? {}).sort().join(", ")})`],
+                    risks: [
+                        `a secret rotated: Secret ${identity.slice("Secret/".length)} gets 1Password's values in place of Terraform's (${Object.keys(
+                            (r.attributes.data as Attrs) ?? {},
+                        )
+                            .sort()
+                            .join(", ")})`,
+                    ],
                 });
                 continue;
             }
             const kind = identity.split("/")[0];
             const ours = [...p.byIdentity.keys()].filter((k) => k.startsWith(`${kind}/`));
-            const mapping = leftAlone(r, `this program creates no ${identity}${ours.length ? ` (its ${kind}: ${ours.map((o) => o.slice(kind.length + 1)).join(", ")})` : ""}`);
+            const mapping = leftAlone(
+                r,
+                `this program creates no ${identity}${ours.length ? ` (its ${kind}: ${ours.map((o) => o.slice(kind.length + 1)).join(", ")})` : ""}`,
+            );
             if (kind === "Cluster") {
                 mapping.risks.push(
                     config.database.bootstrap.mode === "import"
@@ -217,7 +246,10 @@ export function takeoverReport(state: ReturnType<typeof readTerraformState>, pla
                         : `a database replaced: Terraform's CNPG cluster ${identity.slice(8)} keeps the data while this program starts a new, EMPTY cluster ${config.namespace}/${config.database.name}; set database.bootstrap.mode: import (source: its -rw service) to start with the data`,
                 );
             }
-            if (kind === "Release") mapping.risks.push(`two authentik releases: this program installs ${[...p.byIdentity.keys()].find((k) => k.startsWith("Release/"))?.slice(8)} beside Terraform's ${identity.slice(8)}; set authentik.releaseName: ${identity.split("/").pop()} to take Terraform's over instead`);
+            if (kind === "Release")
+                mapping.risks.push(
+                    `two authentik releases: this program installs ${[...p.byIdentity.keys()].find((k) => k.startsWith("Release/"))?.slice(8)} beside Terraform's ${identity.slice(8)}; set authentik.releaseName: ${identity.split("/").pop()} to take Terraform's over instead`,
+                );
             mappings.push(mapping);
             continue;
         }
@@ -232,7 +264,15 @@ export function takeoverReport(state: ReturnType<typeof readTerraformState>, pla
             if (m.adopt?.app) adoptApps.add(m.adopt.app);
             if (m.adopt?.group) adoptGroups.add(m.adopt.group);
             if (m.adopt?.outpost) adoptOutposts.add(m.adopt.outpost);
-            mappings.push({ terraform: r.address, type: r.type, how: "adopt", resource: m.target.urn, detail: `${m.detail}, then terraform state rm ${r.address}`, differences: m.differences, risks: m.risks });
+            mappings.push({
+                terraform: r.address,
+                type: r.type,
+                how: "adopt",
+                resource: m.target.urn,
+                detail: `${m.detail}, then terraform state rm ${r.address}`,
+                differences: m.differences,
+                risks: m.risks,
+            });
             continue;
         }
         if (r.type.startsWith("authentik_")) {
@@ -245,7 +285,14 @@ export function takeoverReport(state: ReturnType<typeof readTerraformState>, pla
     const creates = plan.resources
         .filter((r) => !taken.has(r.urn) && (r.type.startsWith(DYNAMIC) || (r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes")))
         .map((r) => ({ resource: r.urn, type: r.type, name: r.name }));
-    return { terraformVersion: state.version, serial: state.serial, mappings, creates, unknown, configFragment: fragment(rawConfig, imports, adoptApps, adoptGroups, adoptOutposts) };
+    return {
+        terraformVersion: state.version,
+        serial: state.serial,
+        mappings,
+        creates,
+        unknown,
+        configFragment: fragment(rawConfig, imports, adoptApps, adoptGroups, adoptOutposts),
+    };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,7 +300,11 @@ export function takeoverReport(state: ReturnType<typeof readTerraformState>, pla
 // ---------------------------------------------------------------------------------------------
 
 /** What the first up changes on a taken-over object, its risks, and whether Pulumi can import it as it is. */
-function kubernetesDifferences(r: TerraformResource, target: PlanResource, config: StackConfig): { differences: Difference[]; risks: string[]; importable: boolean } {
+function kubernetesDifferences(
+    r: TerraformResource,
+    target: PlanResource,
+    config: StackConfig,
+): { differences: Difference[]; risks: string[]; importable: boolean } {
     const differences: Difference[] = [];
     const risks: string[] = [];
     let importable = true;
@@ -292,14 +343,18 @@ function kubernetesDifferences(r: TerraformResource, target: PlanResource, confi
             const was = str(list0(spec.resources).requests && (list0(spec.resources).requests as Attrs).storage);
             const is = str(inputs.spec?.resources?.requests?.storage);
             diff("storage", was, is);
-            if (was && is && parseQuantity(is)! < parseQuantity(was)!) risks.push(`a volume replaced: ${is} is smaller than the existing ${was}, and volumes cannot shrink; keep ${was} or more`);
+            if (was && is && parseQuantity(is)! < parseQuantity(was)!)
+                risks.push(`a volume replaced: ${is} is smaller than the existing ${was}, and volumes cannot shrink; keep ${was} or more`);
             const modes = ((spec.access_modes as string[]) ?? []).join(",");
             const ourModes = ((inputs.spec?.accessModes as string[]) ?? []).join(",");
             if (modes !== ourModes) risks.push(`a volume replaced: access modes ${modes} → ${ourModes} cannot change on a claim`);
             diff("access modes", modes, ourModes);
             const ourClass = str(inputs.spec?.storageClassName ?? "");
             diff("storage class", spec.storage_class_name, ourClass || "(cluster default)");
-            if (ourClass && str(spec.storage_class_name) !== ourClass) risks.push(`a volume replaced: storage class ${str(spec.storage_class_name)} → ${ourClass} cannot change on a claim; keep ${str(spec.storage_class_name)}`);
+            if (ourClass && str(spec.storage_class_name) !== ourClass)
+                risks.push(
+                    `a volume replaced: storage class ${str(spec.storage_class_name)} → ${ourClass} cannot change on a claim; keep ${str(spec.storage_class_name)}`,
+                );
             break;
         }
         case "PodDisruptionBudget":
@@ -310,19 +365,35 @@ function kubernetesDifferences(r: TerraformResource, target: PlanResource, confi
             // Content only as digests: the Terraform stack kept a password in its ini.
             const data = (a.data as Attrs) ?? {};
             for (const k of new Set([...Object.keys(data), ...Object.keys((inputs.data as Attrs) ?? {})])) {
-                if (data[k] !== inputs.data?.[k]) differences.push({ field: `data.${k}`, terraform: k in data ? digest(data[k]) : "(none)", program: inputs.data?.[k] !== undefined ? digest(inputs.data[k]) : "(none)" });
+                if (data[k] !== inputs.data?.[k])
+                    differences.push({
+                        field: `data.${k}`,
+                        terraform: k in data ? digest(data[k]) : "(none)",
+                        program: inputs.data?.[k] !== undefined ? digest(inputs.data[k]) : "(none)",
+                    });
             }
-            if (Object.values(data).some((v) => /password\s*=/i.test(str(v)))) risks.push("a credential in a ConfigMap (Terraform's): the program's holds none");
+            if (Object.values(data).some((v) => /password\s*=/i.test(str(v))))
+                risks.push("a credential in a ConfigMap (Terraform's): the program's holds none");
             break;
         }
         case "Secret":
-            differences.push({ field: "data", terraform: `keys ${Object.keys((a.data as Attrs) ?? {}).sort().join(", ")}`, program: "the program's (secret)" });
+            differences.push({
+                field: "data",
+                terraform: `keys ${Object.keys((a.data as Attrs) ?? {})
+                    .sort()
+                    .join(", ")}`,
+                program: "the program's (secret)",
+            });
             risks.push(
                 `a secret rotated: the program writes its own values into ${target.name} (from credential databasePassword, now ${JSON.stringify(config.credentials.databasePassword?.kind ?? "unset")}); give it Terraform's value (credentials.databasePassword: config or 1Password) before the first up`,
             );
             break;
         case "Service":
-            diff("ports", ((spec.port as Attrs[]) ?? []).map((x) => x.port).join(","), ((inputs.spec?.ports as { port: number }[]) ?? []).map((x) => x.port).join(","));
+            diff(
+                "ports",
+                ((spec.port as Attrs[]) ?? []).map((x) => x.port).join(","),
+                ((inputs.spec?.ports as { port: number }[]) ?? []).map((x) => x.port).join(","),
+            );
             break;
         case "Cluster": {
             const body = YAML.parse(str(a.yaml_body)) as { spec?: { instances?: number; storage?: { size?: string }; imageName?: string } };
@@ -330,7 +401,8 @@ function kubernetesDifferences(r: TerraformResource, target: PlanResource, confi
             diff("storage.size", body.spec?.storage?.size, inputs.spec?.storage?.size);
             const was = body.spec?.storage?.size;
             const is = inputs.spec?.storage?.size as string | undefined;
-            if (was && is && parseQuantity(is)! < parseQuantity(was)!) risks.push(`a database volume replaced: ${is} is smaller than ${was}; keep ${was} or more`);
+            if (was && is && parseQuantity(is)! < parseQuantity(was)!)
+                risks.push(`a database volume replaced: ${is} is smaller than ${was}; keep ${was} or more`);
             break;
         }
     }
@@ -382,13 +454,23 @@ function authentikMapping(
             if (kind === "OAuth2Provider") {
                 diff("client_id", a.client_id, spec.clientId);
                 diff("client_type", a.client_type, spec.clientType);
-                const uris = (v: unknown) => ((v as { url: string }[]) ?? []).map((u) => u.url).sort().join(" ");
+                const uris = (v: unknown) =>
+                    ((v as { url: string }[]) ?? [])
+                        .map((u) => u.url)
+                        .sort()
+                        .join(" ");
                 diff("redirect URIs", uris(a.allowed_redirect_uris ?? a.redirect_uris), uris(spec.redirectUris));
-                if (spec.clientType === "confidential") risks.push(`a secret rotated: the program sets its own generated client secret on "${a.name}"; every client of it (${a.client_id}) needs the new one (stack output oidcClientSecrets) at the first up`);
+                if (spec.clientType === "confidential")
+                    risks.push(
+                        `a secret rotated: the program sets its own generated client secret on "${a.name}"; every client of it (${a.client_id}) needs the new one (stack output oidcClientSecrets) at the first up`,
+                    );
             }
             if (kind === "RadiusProvider") {
                 diff("client_networks", a.client_networks, spec.clientNetworks);
-                if (config.credentials.radiusSharedSecret?.kind === "generate") risks.push(`a secret rotated: the program generates a new RADIUS shared secret; every NAS and access point must get it, or set credentials.radiusSharedSecret to Terraform's value (config or 1Password)`);
+                if (config.credentials.radiusSharedSecret?.kind === "generate")
+                    risks.push(
+                        `a secret rotated: the program generates a new RADIUS shared secret; every NAS and access point must get it, or set credentials.radiusSharedSecret to Terraform's value (config or 1Password)`,
+                    );
             }
             const slug = kind === "RadiusProvider" ? undefined : appOfProvider(target);
             return {
@@ -409,7 +491,13 @@ function authentikMapping(
             diff("meta_description", a.meta_description, spec.metaDescription ?? "");
             diff("policy_engine_mode", a.policy_engine_mode, spec.policyEngineMode ?? "any");
             const isRadius = radius && a.slug === radius.name;
-            return { target, detail: `adopt by slug "${a.slug}" (${isRadius ? "outposts.radius.adopt" : `apps[slug=${a.slug}].adopt`}: true)`, differences, risks: [], adopt: isRadius ? { outpost: "radius" } : { app: str(a.slug) } };
+            return {
+                target,
+                detail: `adopt by slug "${a.slug}" (${isRadius ? "outposts.radius.adopt" : `apps[slug=${a.slug}].adopt`}: true)`,
+                differences,
+                risks: [],
+                adopt: isRadius ? { outpost: "radius" } : { app: str(a.slug) },
+            };
         }
         case "Group": {
             const target = ofKind.find((x) => p.spec(x).name === a.name);
@@ -421,17 +509,32 @@ function authentikMapping(
             const app = tf.tfApps.get(str(a.target));
             const group = tf.tfGroups.get(str(a.group));
             if (!app || !group) return undefined;
-            const target = ofKind.find((x) => p.referenced(p.spec(x).target)?.inputs && (p.spec(p.referenced(p.spec(x).target)!).slug === app.slug) && p.spec(p.referenced(p.spec(x).group)!).name === group.name);
+            const target = ofKind.find(
+                (x) =>
+                    p.referenced(p.spec(x).target)?.inputs &&
+                    p.spec(p.referenced(p.spec(x).target)!).slug === app.slug &&
+                    p.spec(p.referenced(p.spec(x).group)!).name === group.name,
+            );
             if (!target) return undefined;
             diff("order", a.order, p.spec(target).order);
             const isRadius = radius && app.slug === radius.name;
-            return { target, detail: `adopt by target "${app.slug}" and group "${group.name}" (with ${isRadius ? "outposts.radius" : `apps[slug=${app.slug}]`}.adopt)`, differences, risks: [], adopt: isRadius ? { outpost: "radius" } : { app: str(app.slug) } };
+            return {
+                target,
+                detail: `adopt by target "${app.slug}" and group "${group.name}" (with ${isRadius ? "outposts.radius" : `apps[slug=${app.slug}]`}.adopt)`,
+                differences,
+                risks: [],
+                adopt: isRadius ? { outpost: "radius" } : { app: str(app.slug) },
+            };
         }
         case "Outpost": {
             const target = ofKind.find((x) => (a.name === EMBEDDED ? p.spec(x).managed !== undefined : p.spec(x).name === a.name));
             if (!target) return undefined;
             const names = ((a.protocol_providers as number[]) ?? []).map((id) => str(tf.tfProviders.get(String(id))?.name ?? `#${id}`));
-            const declared = new Set(p.authentik.filter((x) => p.kindOf(x) === "OutpostMember" && p.referenced(p.spec(x).outpost) === target).map((x) => str(p.spec(p.referenced(p.spec(x).provider)!).name)));
+            const declared = new Set(
+                p.authentik
+                    .filter((x) => p.kindOf(x) === "OutpostMember" && p.referenced(p.spec(x).outpost) === target)
+                    .map((x) => str(p.spec(p.referenced(p.spec(x).provider)!).name)),
+            );
             const others = names.filter((n) => !declared.has(n));
             const risks = [
                 `a provider detached from an outpost: Terraform's authentik_outpost writes the whole provider list, so its next apply would detach what this program attaches: terraform state rm ${r.address} before the first up`,
@@ -469,7 +572,13 @@ function notDeclared(r: TerraformResource, kind: string, tf: { tfApps: Map<strin
 const PROJECT = "authentik-platform";
 
 /** The stack file's own entries with import and adopt set: review, then paste over the stack file's keys. */
-function fragment(raw: Record<string, unknown>, imports: string[], apps: Set<string>, groups: Set<string>, outposts: Set<"proxy" | "radius">): Record<string, unknown> {
+function fragment(
+    raw: Record<string, unknown>,
+    imports: string[],
+    apps: Set<string>,
+    groups: Set<string>,
+    outposts: Set<"proxy" | "radius">,
+): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const existing = ((raw[`${PROJECT}:import`] as string[]) ?? []).filter((e) => !imports.includes(e));
     if (imports.length) out[`${PROJECT}:import`] = [...existing, ...imports];
@@ -501,7 +610,9 @@ const HEADINGS: Record<Mapping["how"], string> = {
 
 export function renderTakeover(report: TakeoverReport, plan: Plan): string {
     const name = (urn: string | null) => (urn ? (plan.resources.find((r) => r.urn === urn)?.name ?? urn) : "");
-    const lines = [`Takeover from Terraform ${report.terraformVersion} state (serial ${report.serial}): ${report.mappings.length} resources, ${report.unknown.length} of unknown type`];
+    const lines = [
+        `Takeover from Terraform ${report.terraformVersion} state (serial ${report.serial}): ${report.mappings.length} resources, ${report.unknown.length} of unknown type`,
+    ];
     for (const [how, heading] of Object.entries(HEADINGS)) {
         const group = report.mappings.filter((m) => m.how === how);
         if (!group.length) continue;
@@ -512,7 +623,8 @@ export function renderTakeover(report: TakeoverReport, plan: Plan): string {
             for (const r of m.risks) lines.push(`      RISK ${r}`);
         }
     }
-    if (report.unknown.length) lines.push("", "Unknown types (not covered, listed so nothing is dropped silently):", ...report.unknown.map((u) => `  ${u.terraform}`));
+    if (report.unknown.length)
+        lines.push("", "Unknown types (not covered, listed so nothing is dropped silently):", ...report.unknown.map((u) => `  ${u.terraform}`));
     lines.push("", `Will be created (${report.creates.length}): ${report.creates.map((c) => c.name).join(", ") || "nothing"}`);
     return lines.join("\n");
 }

@@ -59,7 +59,8 @@ const skip = (detail: string) => ({ status: "SKIP" as const, detail });
 
 export async function verify(o: VerifyOptions): Promise<CheckOutcome[]> {
     const base = (o.url ?? o.outputs.authentik.url).replace(/\/+$/, "");
-    const api = (p: string, signal: AbortSignal) => fetch(`${base}/api/v3${p}`, { signal, headers: { authorization: `Bearer ${o.token}`, accept: "application/json" } });
+    const api = (p: string, signal: AbortSignal) =>
+        fetch(`${base}/api/v3${p}`, { signal, headers: { authorization: `Bearer ${o.token}`, accept: "application/json" } });
     const checks: Promise<CheckOutcome>[] = [];
 
     for (const probe of ["live", "ready"]) {
@@ -75,7 +76,8 @@ export async function verify(o: VerifyOptions): Promise<CheckOutcome[]> {
         timed("API with the token", o.timeoutMs, async (signal) => {
             if (!o.token) return skip("set AUTHENTIK_TOKEN to check the API and the outposts");
             const res = await api("/core/users/me/", signal);
-            if (!res.ok) return fail(`GET /api/v3/core/users/me/ answered ${res.status}${res.status === 403 ? " (the token is wrong, expired or revoked)" : ""}`);
+            if (!res.ok)
+                return fail(`GET /api/v3/core/users/me/ answered ${res.status}${res.status === 403 ? " (the token is wrong, expired or revoked)" : ""}`);
             const me = (await res.json()) as { user?: { username?: string } };
             return pass(`authenticated as ${me.user?.username ?? "?"}`);
         }),
@@ -86,7 +88,8 @@ export async function verify(o: VerifyOptions): Promise<CheckOutcome[]> {
             const res = await fetch(`${base}/api/v3/flows/executor/default-authentication-flow/?query=`, { signal, headers: { accept: "application/json" } });
             if (!res.ok) return fail(`the flow executor answered ${res.status}`);
             const stage = (await res.json()) as { component?: string };
-            if (!stage.component || stage.component === "ak-stage-access-denied" || stage.component === "ak-stage-flow-error") return fail(`the flow answered ${stage.component ?? "no stage"}`);
+            if (!stage.component || stage.component === "ak-stage-access-denied" || stage.component === "ak-stage-flow-error")
+                return fail(`the flow answered ${stage.component ?? "no stage"}`);
             return pass(`first stage ${stage.component}`);
         }),
     );
@@ -99,9 +102,14 @@ export async function verify(o: VerifyOptions): Promise<CheckOutcome[]> {
             timed(`${slug} sends anonymous visitors to authentik`, o.timeoutMs, async (signal) => {
                 const res = await fetch(app.url, { signal, redirect: "manual" });
                 const location = res.headers.get("location") ?? "";
-                const toAuthentik = location.includes(authentikHost) || (publicHost !== undefined && location.includes(publicHost)) || location.includes("/outpost.goauthentik.io/");
+                const toAuthentik =
+                    location.includes(authentikHost) ||
+                    (publicHost !== undefined && location.includes(publicHost)) ||
+                    location.includes("/outpost.goauthentik.io/");
                 if (res.status >= 300 && res.status < 400 && toAuthentik) return pass(`${app.url} → ${res.status} ${location.split("?")[0]}`);
-                return fail(`${app.url} answered ${res.status}${location ? ` → ${location}` : ""}: an anonymous visitor is not sent to authentik (is the forward-auth middleware on its ingress?)`);
+                return fail(
+                    `${app.url} answered ${res.status}${location ? ` → ${location}` : ""}: an anonymous visitor is not sent to authentik (is the forward-auth middleware on its ingress?)`,
+                );
             }),
         );
     }
@@ -139,7 +147,9 @@ export async function verify(o: VerifyOptions): Promise<CheckOutcome[]> {
             (d) => {
                 const spec = d.spec as { replicas?: number };
                 const status = d.status as { readyReplicas?: number };
-                return (status.readyReplicas ?? 0) >= (spec.replicas ?? 1) ? pass(`${status.readyReplicas}/${spec.replicas} ready`) : fail(`${status.readyReplicas ?? 0}/${spec.replicas} ready`);
+                return (status.readyReplicas ?? 0) >= (spec.replicas ?? 1)
+                    ? pass(`${status.readyReplicas}/${spec.replicas} ready`)
+                    : fail(`${status.readyReplicas ?? 0}/${spec.replicas} ready`);
             },
         ],
         [
@@ -149,12 +159,17 @@ export async function verify(o: VerifyOptions): Promise<CheckOutcome[]> {
                 const spec = c.spec as { instances?: number };
                 const status = c.status as { readyInstances?: number; phase?: string };
                 const healthy = status.phase === "Cluster in healthy state" && (status.readyInstances ?? 0) >= (spec.instances ?? 1);
-                return healthy ? pass(`${status.readyInstances}/${spec.instances} instances, ${status.phase}`) : fail(`${status.readyInstances ?? 0}/${spec.instances} instances, ${status.phase ?? "no phase"}`);
+                return healthy
+                    ? pass(`${status.readyInstances}/${spec.instances} instances, ${status.phase}`)
+                    : fail(`${status.readyInstances ?? 0}/${spec.instances} instances, ${status.phase ?? "no phase"}`);
             },
         ],
     ];
     const noKubectl = "no kubectl (pass --kubectl, or put it on PATH) or no namespace in the outputs";
-    const kubectl = async (args: string[]) => JSON.parse(await run(o.kubectl!, [...args, "--namespace", ns!, ...(o.context ? ["--context", o.context] : []), "--output", "json"], o.timeoutMs)) as unknown;
+    const kubectl = async (args: string[]) =>
+        JSON.parse(
+            await run(o.kubectl!, [...args, "--namespace", ns!, ...(o.context ? ["--context", o.context] : []), "--output", "json"], o.timeoutMs),
+        ) as unknown;
     for (const [name, args, judge] of kubectlChecks) {
         checks.push(
             timed(name, o.timeoutMs, async () => {
@@ -168,9 +183,15 @@ export async function verify(o: VerifyOptions): Promise<CheckOutcome[]> {
             if (!o.kubectl || !ns) return skip(noKubectl);
             let list: { items: ExternalSecretStatus[] };
             try {
-                list = (await kubectl(["get", "externalsecrets.external-secrets.io", "--selector", "app.kubernetes.io/part-of=authentik-platform"])) as typeof list;
+                list = (await kubectl([
+                    "get",
+                    "externalsecrets.external-secrets.io",
+                    "--selector",
+                    "app.kubernetes.io/part-of=authentik-platform",
+                ])) as typeof list;
             } catch (e) {
-                if (/doesn't have a resource type/.test(causeOf(e))) return skip("External Secrets is not installed (onepassword.mode is not external-secrets)");
+                if (/doesn't have a resource type/.test(causeOf(e)))
+                    return skip("External Secrets is not installed (onepassword.mode is not external-secrets)");
                 throw e;
             }
             const warnings = list.items.some((i) => readyOf(i)?.status !== "True")
@@ -212,17 +233,26 @@ export function externalSecretsOutcome(items: ExternalSecretStatus[], warnings: 
         .map((i) => {
             const ready = readyOf(i);
             const latest = warnings.filter((w) => w.involvedObject.name === i.metadata.name).sort((a, b) => when(b) - when(a))[0];
-            const why = ready ? `${ready.reason ?? "not Ready"}: ${ready.message ?? ""}`.replace(/: $/, "") : "not reconciled yet (is the External Secrets controller running?)";
+            const why = ready
+                ? `${ready.reason ?? "not Ready"}: ${ready.message ?? ""}`.replace(/: $/, "")
+                : "not reconciled yet (is the External Secrets controller running?)";
             return `${i.metadata.name} ${why}${latest?.message ? ` (last warning: ${latest.message})` : ""}`;
         });
     if (problems.length) return fail(`${problems.length} of ${items.length} not Ready: ${problems.join("; ")}`);
-    return pass(`${items.length} Ready: ${items.map((i) => i.metadata.name).sort().join(", ")}`);
+    return pass(
+        `${items.length} Ready: ${items
+            .map((i) => i.metadata.name)
+            .sort()
+            .join(", ")}`,
+    );
 }
 
 function run(command: string, args: string[], timeoutMs: number): Promise<string> {
     return new Promise((resolve, reject) =>
         execFile(command, args, { timeout: timeoutMs, encoding: "utf8" }, (error, stdout, stderr) =>
-            error ? reject(new Error(`${path.basename(command)} ${args.slice(0, 3).join(" ")}: ${kubectlReason(stderr) ?? error.message.split("\n")[0]}`)) : resolve(stdout),
+            error
+                ? reject(new Error(`${path.basename(command)} ${args.slice(0, 3).join(" ")}: ${kubectlReason(stderr) ?? error.message.split("\n")[0]}`))
+                : resolve(stdout),
         ),
     );
 }
@@ -232,7 +262,10 @@ function run(command: string, args: string[], timeoutMs: number): Promise<string
  * klog lines around it), else its last line, cut at 300 characters.
  */
 export function kubectlReason(stderr: string): string | undefined {
-    const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+    const lines = stderr
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean);
     const line = lines.find((l) => /^(error|Error from server)\b/.test(l)) ?? lines[lines.length - 1];
     return line === undefined ? undefined : line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
@@ -266,7 +299,8 @@ export function parseArgs(
         if (argv[i] === "--help" || argv[i] === "-h") return { outputsFile: "", timeoutMs: 0, help: true };
         const flag = argv[i];
         const value = argv[i + 1];
-        if (!["--outputs", "--url", "--timeout", "--kubectl", "--context", "--config"].includes(flag) || value === undefined) throw new Error(`unknown or incomplete option ${flag}\n${USAGE}`);
+        if (!["--outputs", "--url", "--timeout", "--kubectl", "--context", "--config"].includes(flag) || value === undefined)
+            throw new Error(`unknown or incomplete option ${flag}\n${USAGE}`);
         flags[flag.slice(2)] = value;
         i++;
     }
@@ -276,7 +310,14 @@ export function parseArgs(
     // npm runs scripts from the package root and says where the user typed the command in INIT_CWD.
     const stackFile = path.resolve(env.INIT_CWD ?? process.cwd(), flags.config ?? `Pulumi.${env.PULUMI_STACK ?? "homelab"}.yaml`);
     const context = flags.context ?? stackContext(stackFile, flags.config !== undefined);
-    return { outputsFile: flags.outputs, url: flags.url, timeoutMs: timeout * 1000, kubectl: flags.kubectl ?? findOnPath("kubectl", env), context, help: false };
+    return {
+        outputsFile: flags.outputs,
+        url: flags.url,
+        timeoutMs: timeout * 1000,
+        kubectl: flags.kubectl ?? findOnPath("kubectl", env),
+        context,
+        help: false,
+    };
 }
 
 /** The `kubernetes:context` a stack file names; a stack file named explicitly must exist and name one. */
@@ -318,7 +359,14 @@ async function main(): Promise<number> {
         console.error(`cannot read the stack outputs from ${args.outputsFile}: ${(e as Error).message}\n${USAGE}`);
         return 2;
     }
-    const outcomes = await verify({ outputs, url: args.url, token: process.env.AUTHENTIK_TOKEN, timeoutMs: args.timeoutMs, kubectl: args.kubectl, context: args.context });
+    const outcomes = await verify({
+        outputs,
+        url: args.url,
+        token: process.env.AUTHENTIK_TOKEN,
+        timeoutMs: args.timeoutMs,
+        kubectl: args.kubectl,
+        context: args.context,
+    });
     console.log(renderOutcomes(outcomes));
     const failed = outcomes.filter((c) => c.status === "FAIL").length;
     console.log(failed ? `\n${failed} check(s) FAILED` : "\nverified");

@@ -38,7 +38,11 @@ export interface RevocationOutputs {
 
 /** Deletes the bootstrap token with whichever credential the stack holds; says whether it is gone. */
 async function revoke(i: RevocationInputs): Promise<RevocationOutputs> {
-    const credential = i.bootstrapToken ? { token: i.bootstrapToken, by: "itself" as const } : i.adminToken ? { token: i.adminToken, by: "admin" as const } : undefined;
+    const credential = i.bootstrapToken
+        ? { token: i.bootstrapToken, by: "itself" as const }
+        : i.adminToken
+          ? { token: i.adminToken, by: "admin" as const }
+          : undefined;
     if (!credential) return { apiUrl: i.apiUrl, revoked: false };
     const api = await readyApis({ url: i.apiUrl, token: credential.token, policy: i.policy });
     try {

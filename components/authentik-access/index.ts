@@ -64,7 +64,15 @@ export class AutomationAccess extends pulumi.ComponentResource {
             // Retained: dropping the admin credential removes them from the program, not from authentik.
             const keep = { parent: this, dependsOn: args.dependsOn, retainOnDelete: true };
             const account = new AuthentikObject("ServiceAccount", `${name}-account`, { connection: admin, spec: { username: args.account } }, keep);
-            const role = new AuthentikObject("Role", `${name}-role`, { connection: admin, spec: { name: args.account, permissions: args.permissions, initialPermissions: args.initialPermissions, user: account.pk } }, keep);
+            const role = new AuthentikObject(
+                "Role",
+                `${name}-role`,
+                {
+                    connection: admin,
+                    spec: { name: args.account, permissions: args.permissions, initialPermissions: args.initialPermissions, user: account.pk },
+                },
+                keep,
+            );
             user = account.pk;
             after.push(role);
         }

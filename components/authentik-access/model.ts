@@ -41,7 +41,13 @@ export function consumerInitialPermissions(): string[] {
 }
 
 /** The models the automation token writes: every managed one but the admin's (ADMIN_WRITES). */
-const WRITTEN_MODELS: readonly string[] = [...new Set(Object.keys(kinds).filter((kind) => !ADMIN_WRITES.includes(kind)).flatMap((kind) => modelOfKind(kind) ?? []))];
+const WRITTEN_MODELS: readonly string[] = [
+    ...new Set(
+        Object.keys(kinds)
+            .filter((kind) => !ADMIN_WRITES.includes(kind))
+            .flatMap((kind) => modelOfKind(kind) ?? []),
+    ),
+];
 
 /**
  * The automation role's global permissions, sorted: view on every managed and referenced model,
@@ -103,7 +109,8 @@ export function accessSummary(a: {
     managesObjects: boolean;
 }): string {
     if (!a.managesObjects) return "API token: none (the stack manages no authentik objects)";
-    if (a.token === "bootstrap") return "API token: the bootstrap token: a superuser token that never expires, in Pulumi state and the pods (api.token: scoped replaces it)";
+    if (a.token === "bootstrap")
+        return "API token: the bootstrap token: a superuser token that never expires, in Pulumi state and the pods (api.token: scoped replaces it)";
     if (a.token === "apiToken") return "API token: credentials.apiToken: its permissions and expiry are as you created it (api.token: scoped replaces it)";
     const reach = `${automationPermissions().length} global permissions (view; add on what it writes), change and delete only on the objects its role owns (those its token created, and those the admin credential handed it)`;
     const groups = a.superuserGroups.length

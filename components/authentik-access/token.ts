@@ -66,7 +66,8 @@ const expiryOf = (token: { expiring?: boolean; expires?: Date | null }) => (toke
 const chainOver = (olds: TokenOutputs, news: TokenInputs, now: Date) => now.getTime() >= Date.parse(olds.chainStarted ?? olds.issued) + news.maxSelfRenewalMs;
 
 /** A new token is due: the stored one was refused, has lived past the rotation point, or its chain is over. */
-const dueForRotation = (olds: TokenOutputs, news: TokenInputs, now: Date) => olds.refused === true || rotationDue(olds, now, news.rotateAfter) || chainOver(olds, news, now);
+const dueForRotation = (olds: TokenOutputs, news: TokenInputs, now: Date) =>
+    olds.refused === true || rotationDue(olds, now, news.rotateAfter) || chainOver(olds, news, now);
 
 const connect = (url: string, token: string, policy: RetryPolicy, failFast = false) => readyApis({ url, token, policy }, { failFast });
 
@@ -77,8 +78,14 @@ const connect = (url: string, token: string, policy: RetryPolicy, failFast = fal
 async function issue(i: TokenInputs, credential: { own: string } | { admin: string }, now: Date) {
     const identifier = tokenIdentifier(i.account, now);
     const api = await connect(i.apiUrl, "own" in credential ? credential.own : credential.admin, i.policy);
-    if ("admin" in credential && !i.user) throw new PermanentError(`automation token for ${i.account}: the account's pk is unknown (api.admin is none); set api.admin for one run`);
-    const request = { identifier, intent: "api" as never, description: DESCRIPTION, ...("admin" in credential ? { user: Number(i.user), expiring: true } : {}) };
+    if ("admin" in credential && !i.user)
+        throw new PermanentError(`automation token for ${i.account}: the account's pk is unknown (api.admin is none); set api.admin for one run`);
+    const request = {
+        identifier,
+        intent: "api" as never,
+        description: DESCRIPTION,
+        ...("admin" in credential ? { user: Number(i.user), expiring: true } : {}),
+    };
     const made = await withRetry(`automation token ${identifier}: create`, () => api.core.coreTokensCreate({ tokenRequest: request }), i.policy);
     const { key } = await withRetry(`automation token ${identifier}: key`, () => api.core.coreTokensViewKeyRetrieve({ identifier }), i.policy);
     return { key, identifier, issued: now.toISOString(), expires: expiryOf(made) };
@@ -104,7 +111,9 @@ async function discard(i: TokenInputs, token: string, identifiers: (string | und
 async function sweep(i: TokenInputs, token: string, keep: (string | undefined)[]) {
     const api = apisFor({ url: i.apiUrl, token, policy: i.policy });
     const what = `API tokens of ${i.account}`;
-    const own = await listAll(what, (p) => withRetry(`${what}: list`, () => api.core.coreTokensList({ userUsername: i.account, intent: "api" as never, ...p }), i.policy));
+    const own = await listAll(what, (p) =>
+        withRetry(`${what}: list`, () => api.core.coreTokensList({ userUsername: i.account, intent: "api" as never, ...p }), i.policy),
+    );
     const others = own.filter((t) => t.intent === "api" && !keep.includes(t.identifier)).map((t) => t.identifier);
     await discard(i, token, others);
 }
@@ -128,7 +137,9 @@ export const automationTokenProvider: pulumi.dynamic.ResourceProvider = {
 
     async diff(_id: string, olds: TokenOutputs, news: TokenInputs) {
         const due = dueForRotation(olds, news, new Date());
-        const inputsChanged = ["apiUrl", "adminToken", "account", "user", "rotateAfter", "maxSelfRenewalMs", "engineVersion"].some((k) => olds[k as keyof TokenInputs] !== news[k as keyof TokenInputs]);
+        const inputsChanged = ["apiUrl", "adminToken", "account", "user", "rotateAfter", "maxSelfRenewalMs", "engineVersion"].some(
+            (k) => olds[k as keyof TokenInputs] !== news[k as keyof TokenInputs],
+        );
         return { changes: due || inputsChanged, replaces: olds.account !== news.account ? ["account"] : [], deleteBeforeReplace: false };
     },
 
@@ -142,7 +153,11 @@ export const automationTokenProvider: pulumi.dynamic.ResourceProvider = {
     async read(id: string, props: TokenOutputs) {
         const api = await connect(props.apiUrl, props.key, props.policy, true);
         try {
-            const token = await withRetry(`automation token ${props.identifier}: read`, () => api.core.coreTokensRetrieve({ identifier: props.identifier }), props.policy);
+            const token = await withRetry(
+                `automation token ${props.identifier}: read`,
+                () => api.core.coreTokensRetrieve({ identifier: props.identifier }),
+                props.policy,
+            );
             return { id, props: { ...props, expires: expiryOf(token), refused: false } };
         } catch (e) {
             if (isRefused(e)) return { id, props: { ...props, refused: true } };
@@ -158,14 +173,29 @@ export const automationTokenProvider: pulumi.dynamic.ResourceProvider = {
         const byAdmin = olds.refused === true || chainOver(olds, news, now);
         if (byAdmin && !news.adminToken) {
             const days = Math.round(news.maxSelfRenewalMs / 86_400_000);
-            throw new PermanentError(noIssuerMessage(news.account, olds.refused ? REFUSED : `it has renewed itself for ${days} days since the admin credential last issued it (api.automation.maxSelfRenewalDays)`));
+            throw new PermanentError(
+                noIssuerMessage(
+                    news.account,
+                    olds.refused
+                        ? REFUSED
+                        : `it has renewed itself for ${days} days since the admin credential last issued it (api.automation.maxSelfRenewalDays)`,
+                ),
+            );
         }
         const issued = await issue(news, byAdmin ? { admin: news.adminToken } : { own: olds.key }, now);
         // Self-renewal keeps the previous token valid until it expires, for any object whose state
         // still holds it (a run that failed half-way); a new chain keeps nothing a stolen key could have read.
         const previous = byAdmin ? undefined : olds.identifier;
         await sweep(news, issued.key, [issued.identifier, previous]);
-        return { outs: { ...news, ...issued, previous, refused: false, chainStarted: byAdmin ? issued.issued : (olds.chainStarted ?? olds.issued) } satisfies TokenOutputs };
+        return {
+            outs: {
+                ...news,
+                ...issued,
+                previous,
+                refused: false,
+                chainStarted: byAdmin ? issued.issued : (olds.chainStarted ?? olds.issued),
+            } satisfies TokenOutputs,
+        };
     },
 
     async delete(_id: string, props: TokenOutputs) {

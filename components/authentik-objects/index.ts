@@ -65,18 +65,39 @@ export class AuthentikObjects extends pulumi.ComponentResource {
         /** Groups are written with the admin credential when there is one; everything else with the token. */
         const connectionFor = (kind: KindName) => (ADMIN_WRITES.includes(kind) ? (args.adminConnection ?? args.connection) : args.connection);
         /** One authentik object; `formerly` are its resource names under an app's previous slugs. */
-        const object = (kind: KindName, resourceName: string, spec: pulumi.Input<Record<string, pulumi.Input<unknown>>>, adopt: boolean, formerly: string[] = [], shared = false) =>
+        const object = (
+            kind: KindName,
+            resourceName: string,
+            spec: pulumi.Input<Record<string, pulumi.Input<unknown>>>,
+            adopt: boolean,
+            formerly: string[] = [],
+            shared = false,
+        ) =>
             new AuthentikObject(
                 kind,
                 resourceName,
-                { connection: connectionFor(kind), spec, adopt, ...(ADMIN_WRITES.includes(kind) ? {} : { grant: shared && consumers ? { ...args.grant, sharedWith: consumers.roles } : args.grant }) },
-                { parent: this, dependsOn: shared && consumers ? [...args.dependsOn, ...consumers.made] : args.dependsOn, aliases: formerly.map((n) => ({ name: n })) },
+                {
+                    connection: connectionFor(kind),
+                    spec,
+                    adopt,
+                    ...(ADMIN_WRITES.includes(kind) ? {} : { grant: shared && consumers ? { ...args.grant, sharedWith: consumers.roles } : args.grant }),
+                },
+                {
+                    parent: this,
+                    dependsOn: shared && consumers ? [...args.dependsOn, ...consumers.made] : args.dependsOn,
+                    aliases: formerly.map((n) => ({ name: n })),
+                },
             );
         const consumers = args.consumers?.roles.length ? args.consumers : undefined;
 
         const groups = new Map(c.groups.map((g) => [g.name, object("Group", `group-${g.name}`, { name: g.name, isSuperuser: g.superuser }, g.adopt)]));
-        const bind = (target: AuthentikObject, groupNames: string[], names: (g: string) => string, adopt: boolean, formerly: (g: string) => string[] = () => []) =>
-            groupNames.map((g, order) => object("PolicyBinding", names(g), { target: target.uuid, group: groups.get(g)!.pk, order }, adopt, formerly(g)));
+        const bind = (
+            target: AuthentikObject,
+            groupNames: string[],
+            names: (g: string) => string,
+            adopt: boolean,
+            formerly: (g: string) => string[] = () => [],
+        ) => groupNames.map((g, order) => object("PolicyBinding", names(g), { target: target.uuid, group: groups.get(g)!.pk, order }, adopt, formerly(g)));
         /** Attaches one provider to an outpost and detaches only it on removal: other members stay. */
         const member = (resourceName: string, outpost: AuthentikObject, outpostName: string, provider: AuthentikObject, formerly: string[] = []) =>
             object("OutpostMember", resourceName, { outpost: outpost.pk, outpostName, provider: provider.pk }, false, formerly);
@@ -87,7 +108,12 @@ export class AuthentikObjects extends pulumi.ComponentResource {
             "Outpost",
             "outpost-embedded",
             // Its Secret reconciler is off: the worker may not write Secrets in authentik's namespace.
-            { name: EMBEDDED_OUTPOST.name, type: "proxy", managed: EMBEDDED_OUTPOST.managed, config: { authentik_host: args.authentikUrl, kubernetes_disabled_components: EMBEDDED_DISABLED_COMPONENTS } },
+            {
+                name: EMBEDDED_OUTPOST.name,
+                type: "proxy",
+                managed: EMBEDDED_OUTPOST.managed,
+                config: { authentik_host: args.authentikUrl, kubernetes_disabled_components: EMBEDDED_DISABLED_COMPONENTS },
+            },
             true,
             [],
             true,
@@ -135,26 +161,44 @@ export class AuthentikObjects extends pulumi.ComponentResource {
                     type: "proxy",
                     serviceConnection: LOCAL_CLUSTER,
                     initialProviders: onProxy.map((p) => p.pk),
-                    config: managedOutpostConfig({ authentikUrl: args.authentikUrl, namespace: c.outposts.namespace, replicas: c.outposts.proxy.replicas, shmSizeLimit: c.outposts.shmSizeLimit }),
+                    config: managedOutpostConfig({
+                        authentikUrl: args.authentikUrl,
+                        namespace: c.outposts.namespace,
+                        replicas: c.outposts.proxy.replicas,
+                        shmSizeLimit: c.outposts.shmSizeLimit,
+                    }),
                 },
                 c.outposts.proxy.adopt,
                 [],
                 true,
             );
-            for (const app of appsOn("proxy")) member(resourceNames(app.slug).member, proxy, c.outposts.proxy.name, providers.get(app.slug)!, previousNames(app).member);
+            for (const app of appsOn("proxy"))
+                member(resourceNames(app.slug).member, proxy, c.outposts.proxy.name, providers.get(app.slug)!, previousNames(app).member);
         }
 
         const radius = c.outposts.radius;
         if (radius) {
             const secret = args.radiusSharedSecret;
-            if (!secret || secret.kind !== "value") throw new Error("the RADIUS shared secret must be held by Pulumi (generate, config or 1Password provider mode)");
+            if (!secret || secret.kind !== "value")
+                throw new Error("the RADIUS shared secret must be held by Pulumi (generate, config or 1Password provider mode)");
             const provider = object(
                 "RadiusProvider",
                 `radius-${radius.name}-provider`,
-                { name: radius.name, authorizationFlow: radius.authenticationFlow, invalidationFlow: INVALIDATION_FLOW, clientNetworks: radius.clientNetworks.join(","), sharedSecret: secret.value },
+                {
+                    name: radius.name,
+                    authorizationFlow: radius.authenticationFlow,
+                    invalidationFlow: INVALIDATION_FLOW,
+                    clientNetworks: radius.clientNetworks.join(","),
+                    sharedSecret: secret.value,
+                },
                 radius.adopt,
             );
-            const application = object("Application", `radius-${radius.name}`, { name: radius.name, slug: radius.name, provider: provider.pk, policyEngineMode: "any" }, radius.adopt);
+            const application = object(
+                "Application",
+                `radius-${radius.name}`,
+                { name: radius.name, slug: radius.name, provider: provider.pk, policyEngineMode: "any" },
+                radius.adopt,
+            );
             bind(application, radius.groups, (g) => `radius-${radius.name}-allow-${g}`, radius.adopt);
             const outpost = object(
                 "Outpost",

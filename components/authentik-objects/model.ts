@@ -31,8 +31,16 @@ export function outpostPatches(sizeLimit: string) {
             { op: "add", path: "/spec/template/spec/containers/0/volumeMounts", value: [{ name: "dshm", mountPath: "/dev/shm" }] },
             // Pod Security "restricted" (the namespace enforces it) and no Kubernetes API token: an
             // outpost talks only to authentik. The outpost images run as uid 1000 too.
-            { op: "add", path: "/spec/template/spec/securityContext", value: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } } },
-            { op: "add", path: "/spec/template/spec/containers/0/securityContext", value: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } },
+            {
+                op: "add",
+                path: "/spec/template/spec/securityContext",
+                value: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+            },
+            {
+                op: "add",
+                path: "/spec/template/spec/containers/0/securityContext",
+                value: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+            },
             // Requests and a limit that holds the memory-backed /dev/shm as well.
             { op: "add", path: "/spec/template/spec/containers/0/resources", value: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
             { op: "add", path: "/spec/template/spec/automountServiceAccountToken", value: false },
@@ -50,16 +58,17 @@ export function managedOutpostConfig(args: {
     /** A LoadBalancer outpost (RADIUS): only these networks reach it, with their own source address kept. */
     clientNetworks?: string[];
 }) {
-    const loadBalancer = args.serviceType === "LoadBalancer" && args.clientNetworks
-        ? {
-              // The cloud/MetalLB firewall admits only the NAS networks, and Local keeps the client's
-              // address (RADIUS checks it against client_networks; Cluster would SNAT it away).
-              service: [
-                  { op: "add", path: "/spec/loadBalancerSourceRanges", value: args.clientNetworks },
-                  { op: "add", path: "/spec/externalTrafficPolicy", value: "Local" },
-              ],
-          }
-        : {};
+    const loadBalancer =
+        args.serviceType === "LoadBalancer" && args.clientNetworks
+            ? {
+                  // The cloud/MetalLB firewall admits only the NAS networks, and Local keeps the client's
+                  // address (RADIUS checks it against client_networks; Cluster would SNAT it away).
+                  service: [
+                      { op: "add", path: "/spec/loadBalancerSourceRanges", value: args.clientNetworks },
+                      { op: "add", path: "/spec/externalTrafficPolicy", value: "Local" },
+                  ],
+              }
+            : {};
     return {
         authentik_host: args.authentikUrl,
         kubernetes_namespace: args.namespace,
@@ -68,7 +77,6 @@ export function managedOutpostConfig(args: {
         kubernetes_json_patches: { ...outpostPatches(args.shmSizeLimit), ...loadBalancer },
     };
 }
-
 
 /**
  * The names an app's objects had under each slug in `renamedFrom`, per object, so a slug change

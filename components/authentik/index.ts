@@ -11,7 +11,17 @@ import type { Rollout } from "../secrets/render";
 import { appLabels } from "../../lib/k8s";
 import { outpostAccessManifests } from "./outposts";
 import { PROVENANCE_ENGINE_VERSION, ProvenanceInputs, chartProvenanceProvider } from "./provenance";
-import { CHART, CHART_REPO, authentikCredentials, authentikNetworkPolicies, hstsMiddlewareManifest, mediaClaimName, releaseValues, serverServiceAccountName, releaseTimeoutSeconds } from "./values";
+import {
+    CHART,
+    CHART_REPO,
+    authentikCredentials,
+    authentikNetworkPolicies,
+    hstsMiddlewareManifest,
+    mediaClaimName,
+    releaseValues,
+    serverServiceAccountName,
+    releaseTimeoutSeconds,
+} from "./values";
 import { expectedChartDigest, httpsOnlyAnnotations, isTraefik } from "../../config";
 
 export interface AuthentikReleaseArgs {
@@ -110,7 +120,10 @@ export class AuthentikRelease extends pulumi.ComponentResource {
         // The chart uses it only by name: the server's pods mount no token.
         const serverAccount = new k8s.core.v1.ServiceAccount(
             `${name}-server`,
-            { metadata: { name: serverServiceAccountName(a.releaseName), namespace: ns, labels: appLabels("authentik", "server").all }, automountServiceAccountToken: false },
+            {
+                metadata: { name: serverServiceAccountName(a.releaseName), namespace: ns, labels: appLabels("authentik", "server").all },
+                automountServiceAccountToken: false,
+            },
             { parent: this, dependsOn: args.dependsOn },
         );
 
@@ -132,9 +145,11 @@ export class AuthentikRelease extends pulumi.ComponentResource {
             }
         });
 
-        const values$ = pulumi.all([args.database.host, pulumi.all(rollouts)]).apply(([host, rollout]) =>
-            releaseValues({ config: c, databaseHost: host, databasePort: args.database.port, credentialSecrets: secretOf, rollout }),
-        );
+        const values$ = pulumi
+            .all([args.database.host, pulumi.all(rollouts)])
+            .apply(([host, rollout]) =>
+                releaseValues({ config: c, databaseHost: host, databasePort: args.database.port, credentialSecrets: secretOf, rollout }),
+            );
         const digest = expectedChartDigest(c);
         if (!digest) throw new Error(`authentik.chartVersion ${a.chartVersion} has no recorded digest (the config rules say how to set authentik.chartDigest)`);
         // Helm installs only a package whose values and templates are the ones recorded.

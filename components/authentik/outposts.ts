@@ -63,7 +63,13 @@ export function outpostAccessManifests(c: StackConfig) {
     const subject = [{ kind: "ServiceAccount", name: account, namespace: c.namespace }];
     const role = (name: string, namespace: string, rules: object[]) => [
         { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name, namespace, labels }, rules },
-        { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name, namespace, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name }, subjects: subject },
+        {
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "RoleBinding",
+            metadata: { name, namespace, labels },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+            subjects: subject,
+        },
     ];
     const clusterName = `${release}-${c.namespace}-outpost-controller`;
     return [

@@ -101,7 +101,9 @@ export function releaseValues(i: ValuesInput) {
 
     return {
         global: {
-            ...(a.imageTag || a.imageDigest ? { image: { ...(a.imageTag ? { tag: a.imageTag } : {}), ...(a.imageDigest ? { digest: a.imageDigest } : {}) } } : {}),
+            ...(a.imageTag || a.imageDigest
+                ? { image: { ...(a.imageTag ? { tag: a.imageTag } : {}), ...(a.imageDigest ? { digest: a.imageDigest } : {}) } }
+                : {}),
             env,
             ...annotationsOf(i.rollout ?? []),
         },
@@ -258,21 +260,47 @@ export function authentikNetworkPolicies(c: StackConfig) {
     // authentik talks to whatever it integrates with (SMTP, LDAP, SCIM, webhooks, OAuth sources, the
     // Kubernetes API for outposts): its egress stays open, and what it must not reach admits only its own clients.
     const anywhere = [{ to: ANYWHERE }];
-    const policy = (name: string, podSelector: Record<string, string>, ingress: { from: object[]; ports: object[] }[], egress: object[], namespace = c.namespace) =>
-        networkPolicy({ name: `${c.authentik.releaseName}-${name}`, namespace, labels, podSelector, ingress, egress });
+    const policy = (
+        name: string,
+        podSelector: Record<string, string>,
+        ingress: { from: object[]; ports: object[] }[],
+        egress: object[],
+        namespace = c.namespace,
+    ) => networkPolicy({ name: `${c.authentik.releaseName}-${name}`, namespace, labels, podSelector, ingress, egress });
     const radius = c.outposts.radius;
     // Outposts reach authentik at authentik_host: through the ingress controller, or the server directly.
-    const toAuthentik = [DNS_EGRESS, { to: [fromNamespace(n.ingressNamespace)] }, { to: [fromNamespace(c.namespace, podSelector(c.authentik.releaseName, "server"))], ports: web }, { to: ANYWHERE, ports: [tcp(443)] }];
+    const toAuthentik = [
+        DNS_EGRESS,
+        { to: [fromNamespace(n.ingressNamespace)] },
+        { to: [fromNamespace(c.namespace, podSelector(c.authentik.releaseName, "server"))], ports: web },
+        { to: ANYWHERE, ports: [tcp(443)] },
+    ];
     return [
         policy(
             "server",
             podSelector(c.authentik.releaseName, "server"),
-            [{ from: [fromNamespace(n.ingressNamespace), fromNamespace(c.outposts.namespace, MANAGED_OUTPOST_LABELS), ...n.apiClientNamespaces.map((ns) => fromNamespace(ns))], ports: web }, metrics],
+            [
+                {
+                    from: [
+                        fromNamespace(n.ingressNamespace),
+                        fromNamespace(c.outposts.namespace, MANAGED_OUTPOST_LABELS),
+                        ...n.apiClientNamespaces.map((ns) => fromNamespace(ns)),
+                    ],
+                    ports: web,
+                },
+                metrics,
+            ],
             anywhere,
         ),
         policy("worker", podSelector(c.authentik.releaseName, "worker"), [metrics], anywhere),
         // A proxy outpost forwards to each app's upstream, wherever it runs.
-        policy("proxy-outposts", { ...MANAGED_OUTPOST_LABELS, "goauthentik.io/outpost-type": "proxy" }, [{ from: [fromNamespace(n.ingressNamespace)], ports: web }, metrics], anywhere, c.outposts.namespace),
+        policy(
+            "proxy-outposts",
+            { ...MANAGED_OUTPOST_LABELS, "goauthentik.io/outpost-type": "proxy" },
+            [{ from: [fromNamespace(n.ingressNamespace)], ports: web }, metrics],
+            anywhere,
+            c.outposts.namespace,
+        ),
         ...(radius
             ? [
                   policy(

@@ -117,7 +117,13 @@ export class Database extends pulumi.ComponentResource {
         const backup = scheduledBackupManifest({ namespace: args.namespace, db, labels });
         if (backup) new k8s.apiextensions.CustomResource(`${name}-backup`, backup, { parent: this, dependsOn: [this.cluster] });
         if (args.networkPolicy) {
-            const np = clusterNetworkPolicyManifest({ namespace: args.namespace, cluster: db.name, labels, backupPort: backupPortOf(db), ...args.networkPolicy });
+            const np = clusterNetworkPolicyManifest({
+                namespace: args.namespace,
+                cluster: db.name,
+                labels,
+                backupPort: backupPortOf(db),
+                ...args.networkPolicy,
+            });
             new k8s.networking.v1.NetworkPolicy(`${name}-network`, { metadata: np.metadata, spec: np.spec }, { parent: this, dependsOn: args.dependsOn });
         }
         const beforeUpgrade = preUpgradeBackupManifest({ namespace: args.namespace, db, chartVersion: args.chartVersion, labels });

@@ -77,12 +77,7 @@ export function bootstrapSpec(db: DatabaseConfig, credentialsSecret: string) {
 /** pg_hba rules added after CNPG's: a client that does not use TLS is refused. */
 export const PG_HBA = ["hostnossl all all all reject"];
 
-export function clusterManifest(args: {
-    namespace: string;
-    db: DatabaseConfig;
-    credentialsSecret: string;
-    labels: Record<string, string>;
-}) {
+export function clusterManifest(args: { namespace: string; db: DatabaseConfig; credentialsSecret: string; labels: Record<string, string> }) {
     const { db } = args;
     return {
         apiVersion: "postgresql.cnpg.io/v1",
@@ -242,7 +237,10 @@ export function clusterNetworkPolicyManifest(args: {
         // The instances and CNPG's jobs (initdb, join), which carry the cluster's label too.
         podSelector: instances,
         ingress: [
-            { from: [{ podSelector: { matchLabels: args.clients } }, { podSelector: { matchLabels: instances } }, fromNamespace(args.operatorNamespace)], ports: [tcp(CNPG_PORTS.postgres)] },
+            {
+                from: [{ podSelector: { matchLabels: args.clients } }, { podSelector: { matchLabels: instances } }, fromNamespace(args.operatorNamespace)],
+                ports: [tcp(CNPG_PORTS.postgres)],
+            },
             { from: [fromNamespace(args.operatorNamespace)], ports: [tcp(CNPG_PORTS.instanceManager)] },
             { from: [fromNamespace(args.monitoringNamespace)], ports: [tcp(CNPG_PORTS.metrics)] },
         ],

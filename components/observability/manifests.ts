@@ -68,7 +68,13 @@ export function prometheusRule(i: RuleInput) {
     const outposts = `namespace="${c.outposts.namespace}",pod=~"ak-outpost-.*",container!=""`;
     const deployments = [`${c.authentik.releaseName}-server`, `${c.authentik.releaseName}-worker`, "pgbouncer"].join("|");
     const authentikRules: Rule[] = [
-        alert("AuthentikDown", `sum(up{job="${i.jobs.authentik}"}) == 0 or absent(up{job="${i.jobs.authentik}"})`, "5m", "critical", "No authentik pod is scraped as up: logins fail."),
+        alert(
+            "AuthentikDown",
+            `sum(up{job="${i.jobs.authentik}"}) == 0 or absent(up{job="${i.jobs.authentik}"})`,
+            "5m",
+            "critical",
+            "No authentik pod is scraped as up: logins fail.",
+        ),
         alert(
             "AuthentikServer5xxRate",
             `sum(rate(django_http_responses_total_by_status_total{job="${i.jobs.authentik}",status=~"5.."}[5m])) / sum(rate(django_http_responses_total_by_status_total{job="${i.jobs.authentik}"}[5m])) > 0.05`,
@@ -101,7 +107,13 @@ export function prometheusRule(i: RuleInput) {
         groups.push({
             name: "pgbouncer",
             rules: [
-                alert("PgBouncerClientsWaiting", `sum by (pod) (pgbouncer_pools_client_waiting_connections{job="${i.jobs.pgbouncer}"}) > 0`, "2m", "warning", "Clients wait for a server connection on {{ $labels.pod }}: the pool is exhausted."),
+                alert(
+                    "PgBouncerClientsWaiting",
+                    `sum by (pod) (pgbouncer_pools_client_waiting_connections{job="${i.jobs.pgbouncer}"}) > 0`,
+                    "2m",
+                    "warning",
+                    "Clients wait for a server connection on {{ $labels.pod }}: the pool is exhausted.",
+                ),
                 alert(
                     "PgBouncerPoolSaturated",
                     `sum by (pod) (pgbouncer_pools_server_active_connections{job="${i.jobs.pgbouncer}"}) / ${pool} > 0.9`,
@@ -117,7 +129,13 @@ export function prometheusRule(i: RuleInput) {
             name: "cloudnative-pg",
             rules: [
                 alert("CNPGInstanceDown", `up{job="${i.jobs.database}"} == 0`, "5m", "critical", "PostgreSQL instance {{ $labels.pod }} is down."),
-                alert("CNPGReplicationLag", `max by (pod) (cnpg_pg_replication_lag{job="${i.jobs.database}"}) > 30`, "5m", "warning", "Replica {{ $labels.pod }} lags more than 30s behind the primary."),
+                alert(
+                    "CNPGReplicationLag",
+                    `max by (pod) (cnpg_pg_replication_lag{job="${i.jobs.database}"}) > 30`,
+                    "5m",
+                    "warning",
+                    "Replica {{ $labels.pod }} lags more than 30s behind the primary.",
+                ),
             ],
         });
     }

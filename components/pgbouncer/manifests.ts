@@ -202,14 +202,13 @@ export function deploymentManifest(i: DeploymentInput) {
                             ],
                         },
                     },
-                    containers: [
-                        pgbouncerContainer(p),
-                        ...(i.exporterImage ? [exporterContainer(i.exporterImage)] : []),
-                    ],
+                    containers: [pgbouncerContainer(p), ...(i.exporterImage ? [exporterContainer(i.exporterImage)] : [])],
                     volumes: [
                         { name: "config", configMap: { name: i.configMapName } },
                         { name: "auth", secret: { secretName: i.secretName, defaultMode: 0o440 } },
-                        ...(p.serverTls === "verify-full" ? [{ name: "database-ca", secret: { secretName: i.caSecretName, items: [{ key: "ca.crt", path: "ca.crt" }], defaultMode: 0o444 } }] : []),
+                        ...(p.serverTls === "verify-full"
+                            ? [{ name: "database-ca", secret: { secretName: i.caSecretName, items: [{ key: "ca.crt", path: "ca.crt" }], defaultMode: 0o444 } }]
+                            : []),
                         { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
                     ],
                 },

@@ -12,19 +12,10 @@ import * as random from "@pulumi/random";
 import * as onepassword from "@1password/pulumi-onepassword";
 import type { CredentialName, CredentialSource, StackConfig } from "../../config";
 import { rolloutKeyProvider } from "./rollout-key";
-import {
-    OnePasswordRef,
-    credentialsDigest,
-    externalSecretManifest,
-    fillTemplates,
-    generatedCredentialSpec,
-    placeholdersOf,
-} from "./render";
+import { OnePasswordRef, credentialsDigest, externalSecretManifest, fillTemplates, generatedCredentialSpec, placeholdersOf } from "./render";
 
 /** A credential as the graph sees it: a secret Output, or a reference resolved in-cluster. */
-export type CredentialValue =
-    | { kind: "value"; value: pulumi.Output<string> }
-    | { kind: "reference"; ref: OnePasswordRef };
+export type CredentialValue = { kind: "value"; value: pulumi.Output<string> } | { kind: "reference"; ref: OnePasswordRef };
 
 export interface CredentialsArgs {
     /** Source of each credential; absent credentials are simply not available. */
@@ -61,11 +52,12 @@ export class Credentials extends pulumi.ComponentResource {
             if (!source) continue;
             switch (source.kind) {
                 case "generate": {
-                    const password = new random.RandomPassword(
-                        `${name}-${credential}`,
-                        generatedCredentialSpec(credential),
-                        { parent: this, protect: true, retainOnDelete: true, additionalSecretOutputs: ["result"] },
-                    );
+                    const password = new random.RandomPassword(`${name}-${credential}`, generatedCredentialSpec(credential), {
+                        parent: this,
+                        protect: true,
+                        retainOnDelete: true,
+                        additionalSecretOutputs: ["result"],
+                    });
                     const value = pulumi.secret(password.result);
                     this.values[credential] = { kind: "value", value };
                     if (op.writeBack && op.mode === "provider") {
@@ -172,9 +164,7 @@ export class CredentialSecret extends pulumi.ComponentResource {
         const used = placeholdersOf(args.templates);
         const kinds = new Set(used.map((c) => requireCredential(args, c).kind));
         if (kinds.size > 1) {
-            throw new Error(
-                `secret ${args.secretName} mixes Pulumi-held credentials and 1Password references (${used.join(", ")}); split it by source`,
-            );
+            throw new Error(`secret ${args.secretName} mixes Pulumi-held credentials and 1Password references (${used.join(", ")}); split it by source`);
         }
         const childOpts: pulumi.CustomResourceOptions = {
             parent: this,
@@ -186,9 +176,7 @@ export class CredentialSecret extends pulumi.ComponentResource {
         const secretType = args.secretType ?? "Opaque";
         if (kinds.has("reference")) {
             if (!args.externalSecrets) throw new Error(`secret ${args.secretName} needs External Secrets settings`);
-            const refs = Object.fromEntries(
-                used.map((c) => [c, (requireCredential(args, c) as { ref: OnePasswordRef }).ref]),
-            );
+            const refs = Object.fromEntries(used.map((c) => [c, (requireCredential(args, c) as { ref: OnePasswordRef }).ref]));
             const manifest = externalSecretManifest({
                 name: args.secretName,
                 namespace: args.namespace,
@@ -205,14 +193,10 @@ export class CredentialSecret extends pulumi.ComponentResource {
             this.makeDigest = () => pulumi.output(undefined);
             this.reloadSecrets = [args.secretName];
         } else {
-            const values = Object.fromEntries(
-                used.map((c) => [c, (requireCredential(args, c) as { value: pulumi.Output<string> }).value]),
-            );
+            const values = Object.fromEntries(used.map((c) => [c, (requireCredential(args, c) as { value: pulumi.Output<string> }).value]));
             const filled = pulumi.all(values).apply((v) => fillTemplates(args.templates, v));
             // One secret Output per key: the keys stay visible in plans, every value stays secret.
-            const stringData = Object.fromEntries(
-                Object.keys(args.templates).map((k) => [k, pulumi.secret(filled.apply((f) => f[k]))]),
-            );
+            const stringData = Object.fromEntries(Object.keys(args.templates).map((k) => [k, pulumi.secret(filled.apply((f) => f[k]))]));
             const secret = new k8s.core.v1.Secret(
                 name,
                 { metadata: { name: args.secretName, namespace: args.namespace, labels: args.labels }, type: secretType, stringData },

@@ -40,10 +40,7 @@ export function placeholdersOf(templates: Record<string, string>): CredentialNam
 }
 
 /** Fills the placeholders with values (used inside an Output.apply over secret values). */
-export function fillTemplates(
-    templates: Record<string, string>,
-    values: Partial<Record<CredentialName, string>>,
-): Record<string, string> {
+export function fillTemplates(templates: Record<string, string>, values: Partial<Record<CredentialName, string>>): Record<string, string> {
     return Object.fromEntries(
         Object.entries(templates).map(([k, t]) => [
             k,

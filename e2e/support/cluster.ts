@@ -38,7 +38,14 @@ export interface Cluster {
 export interface KubeObject {
     apiVersion: string;
     kind: string;
-    metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string>; uid?: string; resourceVersion?: string };
+    metadata: {
+        name: string;
+        namespace?: string;
+        annotations?: Record<string, string>;
+        labels?: Record<string, string>;
+        uid?: string;
+        resourceVersion?: string;
+    };
     [key: string]: unknown;
 }
 
@@ -151,11 +158,15 @@ export async function startCluster(bin: string, dir: string, crds: string[]): Pr
         for (const crd of YAML.parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJS() as KubeObject | null)) {
             if (!crd) continue;
             await cluster.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
-            await until(async () => {
-                const got = await cluster.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
-                const conditions = ((got?.status as { conditions?: { type: string; status: string }[] })?.conditions ?? []);
-                return conditions.some((c) => c.type === "Established" && c.status === "True");
-            }, `CRD ${crd.metadata.name} is established`, logs);
+            await until(
+                async () => {
+                    const got = await cluster.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
+                    const conditions = (got?.status as { conditions?: { type: string; status: string }[] })?.conditions ?? [];
+                    return conditions.some((c) => c.type === "Established" && c.status === "True");
+                },
+                `CRD ${crd.metadata.name} is established`,
+                logs,
+            );
         }
     }
     return cluster;

@@ -28,7 +28,14 @@ export function traefikMiddlewareCrd(dir: string): string {
                 group: "traefik.io",
                 scope: "Namespaced",
                 names: { kind: "Middleware", listKind: "MiddlewareList", plural: "middlewares", singular: "middleware" },
-                versions: [{ name: "v1alpha1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+                versions: [
+                    {
+                        name: "v1alpha1",
+                        served: true,
+                        storage: true,
+                        schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+                    },
+                ],
             },
         }),
     );

@@ -54,7 +54,8 @@ export interface Project {
 export function e2eBin(): string {
     const bin = process.env.E2E_BIN;
     assert.ok(bin && fs.existsSync(path.join(bin, "pulumi")), "E2E_BIN must name the directory e2e/build-tools.sh prints (npm run e2e sets it)");
-    if (!process.env.PATH?.startsWith(`${bin}${path.delimiter}`)) process.env.PATH = `${bin}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`;
+    if (!process.env.PATH?.startsWith(`${bin}${path.delimiter}`))
+        process.env.PATH = `${bin}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`;
     return bin;
 }
 
@@ -183,7 +184,9 @@ export function homelabConfigFor(url: string): Record<string, unknown> {
     config["authentik-platform:onepassword"] = { mode: "none" };
     config["authentik-platform:authentik"] = { ...(config["authentik-platform:authentik"] as object), email: undefined };
     const apps = config["authentik-platform:apps"] as { mode: string; clientType?: string; outpost?: string }[];
-    config["authentik-platform:apps"] = apps.filter((a) => a.mode !== "oidc" || a.clientType === "public").map((a) => ({ ...a, outpost: a.outpost === "proxy" ? "embedded" : a.outpost }));
+    config["authentik-platform:apps"] = apps
+        .filter((a) => a.mode !== "oidc" || a.clientType === "public")
+        .map((a) => ({ ...a, outpost: a.outpost === "proxy" ? "embedded" : a.outpost }));
     config["authentik-platform:outposts"] = { proxy: { enabled: false } };
     return JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
 }
@@ -195,7 +198,8 @@ export function homelabConfigFor(url: string): Record<string, unknown> {
 export async function initStack(project: Project, name: string, config: Record<string, unknown>, secrets: Record<string, string>): Promise<void> {
     fs.writeFileSync(path.join(project.dir, `Pulumi.${name}.yaml`), YAML.stringify({ config }));
     ok(await project.run("stack", "init", name), "stack init");
-    for (const [key, value] of Object.entries(secrets)) ok(await project.run("config", "set", "--secret", `authentik-platform:${key}`, value), `config set --secret ${key}`);
+    for (const [key, value] of Object.entries(secrets))
+        ok(await project.run("config", "set", "--secret", `authentik-platform:${key}`, value), `config set --secret ${key}`);
 }
 
 /**
@@ -205,7 +209,27 @@ export async function initStack(project: Project, name: string, config: Record<s
 export async function standInAuthentik(project: Project): Promise<FakeAuthentik> {
     const key = path.join(project.dir, "key.pem");
     const cert = path.join(project.dir, "cert.pem");
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], { stdio: "ignore" });
+    execFileSync(
+        "openssl",
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+        { stdio: "ignore" },
+    );
     project.env.NODE_EXTRA_CA_CERTS = cert;
     return FakeAuthentik.start({ tls: { key: fs.readFileSync(key, "utf8"), cert: fs.readFileSync(cert, "utf8") } });
 }

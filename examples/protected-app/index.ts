@@ -17,11 +17,14 @@ const wiki = new ProtectedApp("wiki", {
     // Where this machine reaches authentik's API, when not at its public URL.
     apiUrl: config.get("authentikApiUrl"),
     // This stack's own token: the one the platform issues it (config `consumers` there), or one set here.
-    token: config.getSecret("authentikToken") ?? platform.consumerTokens.apply((tokens) => {
-        const name = config.get("consumerName") ?? "wiki";
-        if (!tokens[name]) throw new Error(`the platform stack issues no token for consumer "${name}": add {name: ${name}} to its consumers, or set authentikToken`);
-        return tokens[name];
-    }),
+    token:
+        config.getSecret("authentikToken") ??
+        platform.consumerTokens.apply((tokens) => {
+            const name = config.get("consumerName") ?? "wiki";
+            if (!tokens[name])
+                throw new Error(`the platform stack issues no token for consumer "${name}": add {name: ${name}} to its consumers, or set authentikToken`);
+            return tokens[name];
+        }),
     app: {
         name: "Wiki",
         slug: "wiki",

@@ -73,7 +73,6 @@ export function applicationSpec(app: AppInput): Record<string, unknown> {
     };
 }
 
-
 /** Deterministic Pulumi resource names for an app's objects (stable URNs: keyed by slug). */
 export function resourceNames(slug: string) {
     return {

@@ -18,8 +18,9 @@ export type Apis = ReturnType<typeof apisFor>;
 export function apisFor(conn: Connection) {
     // Loaded here, not at import: only the dynamic-provider host calls this, and the package is
     // ~1000 modules that every `pulumi preview` would otherwise load for nothing.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { Configuration, CoreApi, CryptoApi, FlowsApi, OutpostsApi, PoliciesApi, PropertymappingsApi, ProvidersApi, RbacApi } = require("@goauthentik/api") as typeof Authentik;
+    const { Configuration, CoreApi, CryptoApi, FlowsApi, OutpostsApi, PoliciesApi, PropertymappingsApi, ProvidersApi, RbacApi } =
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require("@goauthentik/api") as typeof Authentik;
     const configuration = new Configuration({
         basePath: `${conn.url.replace(/\/+$/, "")}/api/v3`,
         accessToken: conn.token,

@@ -115,7 +115,11 @@ export function resetEngineCache(): void {
 function memo<T>(api: Apis, key: string, load: () => Promise<T>): Promise<T> {
     const refs = engineCache().refs;
     const k = `${api.baseUrl}|${key}`;
-    if (!refs.has(k)) refs.set(k, load().catch((e) => (refs.delete(k), Promise.reject(e))));
+    if (!refs.has(k))
+        refs.set(
+            k,
+            load().catch((e) => (refs.delete(k), Promise.reject(e))),
+        );
     return refs.get(k) as Promise<T>;
 }
 
@@ -131,7 +135,14 @@ async function only<T>(what: string, results: T[]): Promise<T> {
  * process. `missing`, when given, is what to say when there is none: authentik itself says it does
  * not exist (a "gone" answer, so a preview's check can tell it from an unreachable authentik).
  */
-function pkWhere<T extends { pk: string }>(api: Apis, what: string, field: string, value: string, list: (paging: { page: number; pageSize: number }) => Promise<Page<T>>, missing?: string): Promise<string> {
+function pkWhere<T extends { pk: string }>(
+    api: Apis,
+    what: string,
+    field: string,
+    value: string,
+    list: (paging: { page: number; pageSize: number }) => Promise<Page<T>>,
+    missing?: string,
+): Promise<string> {
     return memo(api, what, async () => {
         const found = (await listAll(what, list)).filter((r) => (r as unknown as Remote)[field] === value);
         if (found.length === 0 && missing) throw new PermanentError(missing, 404, true);
@@ -148,7 +159,17 @@ export async function scopeMappingPks(api: Apis, scopes: string[]): Promise<stri
     const managed = scopes.map((scope) => `goauthentik.io/providers/oauth2/scope-${scope}`);
     return memo(api, `scopes|${managed.join(",")}`, async () => {
         const results = await listAll("scope mappings", (p) => api.propertyMappings.propertymappingsProviderScopeList({ managed, ...p }));
-        return Promise.all(managed.map(async (id) => (await only(`scope mapping ${id}`, results.filter((m) => m.managed === id))).pk));
+        return Promise.all(
+            managed.map(
+                async (id) =>
+                    (
+                        await only(
+                            `scope mapping ${id}`,
+                            results.filter((m) => m.managed === id),
+                        )
+                    ).pk,
+            ),
+        );
     });
 }
 
@@ -162,12 +183,26 @@ function serviceConnectionPk(api: Apis, name: string): Promise<string> {
 
 /** A group's pk by its exact name (ProtectedApp binds groups the platform stack owns). */
 export function groupPk(api: Apis, name: string): Promise<string> {
-    return pkWhere(api, `group "${name}"`, "name", name, (p) => api.core.coreGroupsList({ name, includeUsers: false, ...p }), `group "${name}" does not exist in authentik: create it first (the platform stack's groups config), or remove it from the app's groups`);
+    return pkWhere(
+        api,
+        `group "${name}"`,
+        "name",
+        name,
+        (p) => api.core.coreGroupsList({ name, includeUsers: false, ...p }),
+        `group "${name}" does not exist in authentik: create it first (the platform stack's groups config), or remove it from the app's groups`,
+    );
 }
 
 /** An outpost's uuid by its exact name (ProtectedApp attaches to an outpost the platform stack owns). */
 function outpostUuid(api: Apis, name: string): Promise<string> {
-    return pkWhere(api, `outpost "${name}"`, "name", name, (p) => api.outposts.outpostsInstancesList({ nameIexact: name, ...p }), `outpost "${name}" does not exist in authentik: use the outpost name the platform stack publishes (its apps output)`);
+    return pkWhere(
+        api,
+        `outpost "${name}"`,
+        "name",
+        name,
+        (p) => api.outposts.outpostsInstancesList({ nameIexact: name, ...p }),
+        `outpost "${name}" does not exist in authentik: use the outpost name the platform stack publishes (its apps output)`,
+    );
 }
 
 /**
@@ -235,7 +270,10 @@ function crud(
     requestKey: string,
     idParam: string,
     toId: (id: string) => unknown = (id) => id,
-): Pick<KindSpec, "create" | "retrieve" | "update"> & { destroy(api: Apis, id: string): Promise<void>; list(api: Apis, filter: Record<string, unknown>): Promise<Remote[]> } {
+): Pick<KindSpec, "create" | "retrieve" | "update"> & {
+    destroy(api: Apis, id: string): Promise<void>;
+    list(api: Apis, filter: Record<string, unknown>): Promise<Remote[]>;
+} {
     return {
         list: (api, filter) => listAll(`${prefix} look-up`, (p) => method(api, group, `${prefix}List`)({ ...filter, ...p }) as Promise<Page<Remote>>),
         create: async (api, body) => (await method(api, group, `${prefix}Create`)({ [requestKey]: body })) as Remote,
@@ -260,7 +298,14 @@ type RenameCarries = (holder: Remote) => Body;
  * name: the engine renames the old one `<name> (replaced, pk <pk>)` first (nameHolder), and Pulumi
  * deletes it once nothing points at it.
  */
-function providerKind(self: (typeof PROVIDER_KINDS)[number], prefix: string, requestKey: string, nameFilter: "name" | "nameIexact", rest: Pick<KindSpec, "body"> & Partial<KindSpec>, renameCarries: RenameCarries = () => ({})): KindSpec & { renameCarries: RenameCarries } {
+function providerKind(
+    self: (typeof PROVIDER_KINDS)[number],
+    prefix: string,
+    requestKey: string,
+    nameFilter: "name" | "nameIexact",
+    rest: Pick<KindSpec, "body"> & Partial<KindSpec>,
+    renameCarries: RenameCarries = () => ({}),
+): KindSpec & { renameCarries: RenameCarries } {
     const { list, ...ops } = crud("providers", prefix, requestKey, "id", Number);
     return {
         naturalKey: byName,
@@ -362,7 +407,6 @@ const parseMemberId = (id: string) => {
     return { outpost: id.slice(0, at), provider: Number(id.slice(at + 1)) };
 };
 
-
 const stableList = (v: unknown) => JSON.stringify([...((v as string[]) ?? [])].sort());
 
 /** The InitialPermissions object named after a role (this engine names it so), if there is one. */
@@ -378,7 +422,12 @@ async function permissionIds(api: Apis, permissions: string[]): Promise<number[]
             const [appLabel, codename] = perm.split(".");
             return memo(api, `permission ${perm}`, async () => {
                 const found = await listAll(`permission ${perm}`, (p) => api.rbac.rbacPermissionsList({ codename, contentTypeAppLabel: appLabel, ...p }));
-                return (await only(`permission ${perm}`, found.filter((r) => r.codename === codename && r.appLabel === appLabel))).id;
+                return (
+                    await only(
+                        `permission ${perm}`,
+                        found.filter((r) => r.codename === codename && r.appLabel === appLabel),
+                    )
+                ).id;
             });
         }),
     );
@@ -411,20 +460,27 @@ export async function assignObjectPermissions(api: Apis, role: string, model: st
 }
 
 export const kinds: Record<string, KindSpec> = {
-    ProxyProvider: providerKind("ProxyProvider", "providersProxy", "proxyProviderRequest", "nameIexact", {
-        model: "authentik_providers_proxy.proxyprovider",
-        async body(api, spec) {
-            return {
-                name: spec.name,
-                ...(await providerFlows(api, spec)),
-                // Always sent: a missing mode means "proxy", which needs internal_host.
-                mode: spec.mode,
-                externalHost: spec.externalHost,
-                internalHost: clearable(spec.internalHost),
-                cookieDomain: clearable(spec.cookieDomain),
-            };
+    ProxyProvider: providerKind(
+        "ProxyProvider",
+        "providersProxy",
+        "proxyProviderRequest",
+        "nameIexact",
+        {
+            model: "authentik_providers_proxy.proxyprovider",
+            async body(api, spec) {
+                return {
+                    name: spec.name,
+                    ...(await providerFlows(api, spec)),
+                    // Always sent: a missing mode means "proxy", which needs internal_host.
+                    mode: spec.mode,
+                    externalHost: spec.externalHost,
+                    internalHost: clearable(spec.internalHost),
+                    cookieDomain: clearable(spec.cookieDomain),
+                };
+            },
         },
-    }, (holder) => ({ mode: holder.mode, internalHost: holder.internalHost })),
+        (holder) => ({ mode: holder.mode, internalHost: holder.internalHost }),
+    ),
     OAuth2Provider: providerKind("OAuth2Provider", "providersOauth2", "oAuth2ProviderRequest", "name", {
         model: "authentik_providers_oauth2.oauth2provider",
         async body(api, spec) {
@@ -578,7 +634,10 @@ export const kinds: Record<string, KindSpec> = {
                 // Our config keys go over the outpost's current config, so keys we do not manage stay.
                 const current = await api.outposts.outpostsInstancesRetrieve({ uuid: id });
                 const config = { ...(current.config as Record<string, unknown>), ...(body.config as Record<string, unknown>) };
-                return (await api.outposts.outpostsInstancesPartialUpdate({ uuid: id, patchedOutpostRequest: { ...body, config } as never })) as unknown as Remote;
+                return (await api.outposts.outpostsInstancesPartialUpdate({
+                    uuid: id,
+                    patchedOutpostRequest: { ...body, config } as never,
+                })) as unknown as Remote;
             },
             async destroy(api, id, spec) {
                 // authentik's own (embedded) outpost is never deleted, and its members detach themselves.
@@ -607,7 +666,8 @@ export const kinds: Record<string, KindSpec> = {
         async retrieve(api, id) {
             const { outpost, provider } = parseMemberId(id);
             const remote = await api.outposts.outpostsInstancesRetrieve({ uuid: outpost });
-            if (!remote.providers.includes(provider)) throw new PermanentError(`provider ${provider} is no longer attached to outpost ${remote.name}`, 404, true);
+            if (!remote.providers.includes(provider))
+                throw new PermanentError(`provider ${provider} is no longer attached to outpost ${remote.name}`, 404, true);
             return { pk: id, outpost, provider };
         },
         async update(api, _id, body) {
@@ -691,7 +751,8 @@ export const kinds: Record<string, KindSpec> = {
             const missing = want.filter((p) => !held.includes(p));
             const extra = held.filter((p) => !want.includes(p));
             if (missing.length) await api.rbac.rbacPermissionsAssignedByRolesAssign({ uuid: id, permissionAssignRequest: { permissions: missing } });
-            if (extra.length) await api.rbac.rbacPermissionsAssignedByRolesUnassignPartialUpdate({ uuid: id, patchedPermissionAssignRequest: { permissions: extra } });
+            if (extra.length)
+                await api.rbac.rbacPermissionsAssignedByRolesUnassignPartialUpdate({ uuid: id, patchedPermissionAssignRequest: { permissions: extra } });
             const initial = body.initialPermissions as string[];
             if (stableList(current.initialPermissions) !== stableList(initial)) await setInitialPermissions(api, id, s(body.name), initial);
             if (current.user !== body.user) await api.rbac.rbacRolesAddUserCreate({ uuid: id, userAccountSerializerForRoleRequest: { pk: Number(body.user) } });

@@ -22,7 +22,19 @@ import type * as pulumi from "@pulumi/pulumi";
 import { Apis, Connection, apisFor } from "./client";
 import { KindSpec, Remote, assignObjectPermissions, engineCache, groupPk, kinds } from "./kinds";
 import { ADMIN_WRITES, modelOf, objectPermissionsFor, permissionFor, referencePermissions } from "./permissions";
-import { PermanentError, ReadinessOptions, RetryPolicy, isGone, isRefused, isUnreachable, mayHaveCommitted, realClock, statusOf, waitForReady, withRetry } from "./retry";
+import {
+    PermanentError,
+    ReadinessOptions,
+    RetryPolicy,
+    isGone,
+    isRefused,
+    isUnreachable,
+    mayHaveCommitted,
+    realClock,
+    statusOf,
+    waitForReady,
+    withRetry,
+} from "./retry";
 
 /** Bump when the engine's behaviour changes, so existing objects are re-applied. */
 export const ENGINE_VERSION = "2";
@@ -112,7 +124,9 @@ export function project(applied: unknown, remote: unknown, key = ""): unknown {
         return remote.length === applied.length ? applied.map((a, i) => project(a, remote[i])) : remote;
     }
     if (applied && typeof applied === "object" && remote && typeof remote === "object" && !Array.isArray(remote)) {
-        return Object.fromEntries(Object.keys(applied).map((k) => [k, project((applied as Record<string, unknown>)[k], (remote as Record<string, unknown>)[k], k)]));
+        return Object.fromEntries(
+            Object.keys(applied).map((k) => [k, project((applied as Record<string, unknown>)[k], (remote as Record<string, unknown>)[k], k)]),
+        );
     }
     return remote;
 }
@@ -194,7 +208,11 @@ export function refreshedInputs(props: ObjectOutputs, drift: string[], remote: R
     for (const field of drift) {
         if (field === DUPLICATES) continue;
         const key = SPEC_KEY_OF[field] ?? field;
-        spec[key] = SECRET_FIELDS.includes(field) ? "(changed in authentik)" : REFERENCE_FIELDS.includes(field) ? `(changed in authentik: ${JSON.stringify(remote[field])})` : observed[field];
+        spec[key] = SECRET_FIELDS.includes(field)
+            ? "(changed in authentik)"
+            : REFERENCE_FIELDS.includes(field)
+              ? `(changed in authentik: ${JSON.stringify(remote[field])})`
+              : observed[field];
     }
     return { ...Object.fromEntries(INPUT_KEYS.filter((k) => props[k] !== undefined).map((k) => [k, props[k]])), spec };
 }
@@ -208,7 +226,16 @@ interface Granted {
 function outputsOf(inputs: ObjectInputs, kind: KindSpec, remote: Remote, body: Record<string, unknown>, granted: Granted): ObjectOutputs {
     const applied = redactBody(body);
     const digest = sha256(stableJson(applied));
-    return { ...inputs, ...(kind.outputs?.(remote) ?? {}), pk: String(remote.pk), applied, appliedDigest: digest, observedDigest: digest, drift: [], ...grantedOutputs(granted) };
+    return {
+        ...inputs,
+        ...(kind.outputs?.(remote) ?? {}),
+        pk: String(remote.pk),
+        applied,
+        appliedDigest: digest,
+        observedDigest: digest,
+        drift: [],
+        ...grantedOutputs(granted),
+    };
 }
 
 /** Granted as outputs: no undefined value (the engine's protobuf Struct refuses one: "Unexpected struct type"). */
@@ -225,7 +252,10 @@ function ownedPermissions(inputs: ObjectInputs): string[] {
 function handOverDue(olds: Partial<ObjectOutputs>, news: ObjectInputs): { owner: boolean; shared: string[] } {
     if (!news.adminToken) return { owner: false, shared: [] };
     const held = olds.sharedGranted ?? [];
-    return { owner: ownedPermissions(news).length > 0 && olds.grantedTo !== news.grantTo, shared: (news.sharedWith ?? []).filter((role) => !held.includes(role)) };
+    return {
+        owner: ownedPermissions(news).length > 0 && olds.grantedTo !== news.grantTo,
+        shared: (news.sharedWith ?? []).filter((role) => !held.includes(role)),
+    };
 }
 
 const isDue = (due: { owner: boolean; shared: string[] }) => due.owner || due.shared.length > 0;
@@ -245,7 +275,11 @@ async function handOver(inputs: ObjectInputs, what: string, objectPk: unknown, d
     }
     const admin = apisFor({ url: inputs.apiUrl, token: inputs.adminToken, policy: inputs.policy });
     const assign = (role: string, permissions: string[]) =>
-        withRetry(`${what}: handing it to role ${role}`, () => assignObjectPermissions(admin, role, modelOf(permissions[0]), String(objectPk), permissions), inputs.policy);
+        withRetry(
+            `${what}: handing it to role ${role}`,
+            () => assignObjectPermissions(admin, role, modelOf(permissions[0]), String(objectPk), permissions),
+            inputs.policy,
+        );
     if (owned.length) await assign(inputs.grantTo!, owned);
     const change = permissionFor(inputs.kind, "change");
     for (const role of due.shared) if (change) await assign(role, [change]);
@@ -281,7 +315,8 @@ async function removeDuplicates(inputs: ObjectInputs, kind: KindSpec, api: Apis,
 function needs<T>(kind: string, verb: "view" | "add" | "change" | "delete" | "references", operation: Promise<T>): Promise<T> {
     return operation.catch((e: unknown) => {
         const single = verb === "references" ? undefined : permissionFor(kind, verb);
-        const lacking = verb === "references" ? `a view permission on what it references (${referencePermissions().join(", ")})` : single && `the permission ${single}`;
+        const lacking =
+            verb === "references" ? `a view permission on what it references (${referencePermissions().join(", ")})` : single && `the permission ${single}`;
         const adminOnly = verb !== "view" && verb !== "references" && ADMIN_WRITES.includes(kind);
         const owned = (verb === "change" || verb === "delete") && !adminOnly;
         const hint = adminOnly
@@ -307,7 +342,10 @@ async function ownerOf(api: Apis, existing: Remote): Promise<string | undefined>
 
 /** "already exists" for an object this stack does not manage, with what to do about it. */
 function conflictMessage(what: string, existing: Remote, owner: string | undefined): string {
-    const servedApp = typeof existing.assignedApplicationSlug === "string" && existing.assignedApplicationSlug ? ` and serves application "${existing.assignedApplicationSlug}"` : "";
+    const servedApp =
+        typeof existing.assignedApplicationSlug === "string" && existing.assignedApplicationSlug
+            ? ` and serves application "${existing.assignedApplicationSlug}"`
+            : "";
     const rename = servedApp
         ? `; if that application is this app under its old slug (you changed the slug in the config), add renamedFrom: [${existing.assignedApplicationSlug}] to the app so the same objects are updated in place`
         : "";
@@ -318,8 +356,16 @@ function conflictMessage(what: string, existing: Remote, owner: string | undefin
 async function createOrAdopt(inputs: ObjectInputs, api: Apis): Promise<{ id: string; outs: ObjectOutputs }> {
     const kind = kindOf(inputs);
     const what = `${inputs.kind} ${kind.naturalKey(inputs.spec)}`;
-    const body = await needs(inputs.kind, "references", withRetry(`${what}: resolving references`, () => kind.body(api, inputs.spec), inputs.policy));
-    const existing = await needs(inputs.kind, "view", withRetry(`${what}: lookup`, () => kind.find(api, inputs.spec), inputs.policy));
+    const body = await needs(
+        inputs.kind,
+        "references",
+        withRetry(`${what}: resolving references`, () => kind.body(api, inputs.spec), inputs.policy),
+    );
+    const existing = await needs(
+        inputs.kind,
+        "view",
+        withRetry(`${what}: lookup`, () => kind.find(api, inputs.spec), inputs.policy),
+    );
     if (existing && !inputs.adopt && !kind.existingIsOwn) throw new PermanentError(conflictMessage(what, existing, await ownerOf(api, existing)));
     // A provider changing kind meets its predecessor's name (unique across provider kinds). The
     // predecessor is the provider serving this one's application: it steps aside, renamed, and
@@ -331,8 +377,12 @@ async function createOrAdopt(inputs: ObjectInputs, api: Apis): Promise<{ id: str
             const holder = statusOf(e) === 400 && kind.nameHolder ? await kind.nameHolder(api, inputs.spec) : undefined;
             if (!holder) throw e;
             const serves = inputs.spec.application !== undefined && holder.remote.assignedApplicationSlug === inputs.spec.application;
-            if (serves && inputs.adopt) throw new PermanentError(`${what}: the provider serving application "${String(inputs.spec.application)}" (pk ${String(holder.remote.pk)}) is of another kind; adopt takes over an object of the same kind only: adopt with the app's current mode, then change the mode in a later run`);
-            if (!serves) throw new PermanentError(conflictMessage(`${what}: the name, unique across provider kinds,`, holder.remote, await ownerOf(api, holder.remote)));
+            if (serves && inputs.adopt)
+                throw new PermanentError(
+                    `${what}: the provider serving application "${String(inputs.spec.application)}" (pk ${String(holder.remote.pk)}) is of another kind; adopt takes over an object of the same kind only: adopt with the app's current mode, then change the mode in a later run`,
+                );
+            if (!serves)
+                throw new PermanentError(conflictMessage(`${what}: the name, unique across provider kinds,`, holder.remote, await ownerOf(api, holder.remote)));
             await holder.stepAside();
             return kind.create(api, body, inputs.spec);
         }
@@ -350,27 +400,37 @@ async function createOrAdopt(inputs: ObjectInputs, api: Apis): Promise<{ id: str
     };
     let retried = false;
     const remote = existing
-        ? await needs(inputs.kind, "change", withRetry(`${what}: adopt`, () => takeOver(existing), inputs.policy))
-        : await needs(inputs.kind, "add", withRetry(
-              `${what}: create`,
-              async (attempt, previousError) => {
-                  if (attempt === 1) return createMakingWay();
-                  retried = true;
-                  // The previous POST may have committed before its answer was lost, or may still be
-                  // queued behind a slow server: then keep looking for a while before posting again.
-                  const committed = mayHaveCommitted(previousError) ? await findSettled(kind, api, inputs.spec, inputs.policy) : await kind.find(api, inputs.spec);
-                  if (committed) return kind.update(api, kind.idOf(committed), body);
-                  try {
-                      return await createMakingWay();
-                  } catch (e) {
-                      // A unique key taken since our look-up: an earlier attempt committed late.
-                      const late = statusOf(e) === 400 ? await kind.find(api, inputs.spec) : undefined;
-                      if (late) return kind.update(api, kind.idOf(late), body);
-                      throw e;
-                  }
-              },
-              inputs.policy,
-          ));
+        ? await needs(
+              inputs.kind,
+              "change",
+              withRetry(`${what}: adopt`, () => takeOver(existing), inputs.policy),
+          )
+        : await needs(
+              inputs.kind,
+              "add",
+              withRetry(
+                  `${what}: create`,
+                  async (attempt, previousError) => {
+                      if (attempt === 1) return createMakingWay();
+                      retried = true;
+                      // The previous POST may have committed before its answer was lost, or may still be
+                      // queued behind a slow server: then keep looking for a while before posting again.
+                      const committed = mayHaveCommitted(previousError)
+                          ? await findSettled(kind, api, inputs.spec, inputs.policy)
+                          : await kind.find(api, inputs.spec);
+                      if (committed) return kind.update(api, kind.idOf(committed), body);
+                      try {
+                          return await createMakingWay();
+                      } catch (e) {
+                          // A unique key taken since our look-up: an earlier attempt committed late.
+                          const late = statusOf(e) === 400 ? await kind.find(api, inputs.spec) : undefined;
+                          if (late) return kind.update(api, kind.idOf(late), body);
+                          throw e;
+                      }
+                  },
+                  inputs.policy,
+              ),
+          );
     const id = kind.idOf(remote);
     // Only a retried create can have left a twin; an adopted object may come with the old tool's.
     if (retried || existing) await removeDuplicates(inputs, kind, api, id);
@@ -379,7 +439,10 @@ async function createOrAdopt(inputs: ObjectInputs, api: Apis): Promise<{ id: str
     // now or on the next run that has one.
     const shared = handOverDue({}, inputs).shared;
     if (shared.length) await handOver(inputs, what, remote.pk, { owner: false, shared });
-    return { id, outs: outputsOf(inputs, kind, remote, body, { grantedTo: ownedPermissions(inputs).length ? inputs.grantTo : undefined, sharedGranted: shared }) };
+    return {
+        id,
+        outs: outputsOf(inputs, kind, remote, body, { grantedTo: ownedPermissions(inputs).length ? inputs.grantTo : undefined, sharedGranted: shared }),
+    };
 }
 
 /** Whether the last read found authentik holding something else than was applied. */
@@ -419,7 +482,8 @@ export const authentikProvider: pulumi.dynamic.ResourceProvider = {
         const changes = isDrifted(olds) || rotated || adminChanged || desired(olds) !== desired(news) || isDue(handOverDue(olds, news));
         const replaceOn = kinds[news.kind]?.replaceOn ?? [];
         // Name the field that forces the replacement (a property path), so the preview says why.
-        const replaces = olds.kind !== news.kind ? ["kind"] : replaceOn.filter((f) => stableJson(olds.spec?.[f]) !== stableJson(news.spec?.[f])).map((f) => `spec.${f}`);
+        const replaces =
+            olds.kind !== news.kind ? ["kind"] : replaceOn.filter((f) => stableJson(olds.spec?.[f]) !== stableJson(news.spec?.[f])).map((f) => `spec.${f}`);
         // Pulumi reads deleteBeforeReplace only when something replaces.
         return { changes, replaces, deleteBeforeReplace: kinds[news.kind]?.deleteBeforeReplace ?? false };
     },
@@ -456,7 +520,10 @@ async function readObject(id: string, props: ObjectOutputs): Promise<pulumi.dyna
     const api = await ready(props, { failFast: true });
     try {
         // One request: the object, and for kinds with duplicates, its twins with it.
-        const read = () => (kind.readWithDuplicates ? kind.readWithDuplicates(api, id, props.spec) : kind.retrieve(api, id, props.spec).then((remote) => ({ remote, duplicates: [] as string[] })));
+        const read = () =>
+            kind.readWithDuplicates
+                ? kind.readWithDuplicates(api, id, props.spec)
+                : kind.retrieve(api, id, props.spec).then((remote) => ({ remote, duplicates: [] as string[] }));
         // The token in state may have been rotated or revoked since: say so instead of failing the refresh.
         const found = await withRetry(`${props.kind} ${id}: read`, read, props.policy).then(
             (r) => r,
@@ -491,10 +558,18 @@ async function updateObject(id: string, olds: ObjectOutputs, news: ObjectInputs)
         return { outs: { ...olds, ...news, authRefused: false, ...grantedOutputs(granted) } };
     }
     const api = await ready(news);
-    const body = await needs(news.kind, "references", withRetry(`${news.kind} ${id}: resolving references`, () => kind.body(api, news.spec), news.policy));
+    const body = await needs(
+        news.kind,
+        "references",
+        withRetry(`${news.kind} ${id}: resolving references`, () => kind.body(api, news.spec), news.policy),
+    );
     // An object deleted outside Pulumi was already reported gone by read (refresh: always) and is
     // created again by the engine; an update never has to change the id.
-    const remote = await needs(news.kind, "change", withRetry(`${news.kind} ${id}: update`, () => kind.update(api, id, body), news.policy));
+    const remote = await needs(
+        news.kind,
+        "change",
+        withRetry(`${news.kind} ${id}: update`, () => kind.update(api, id, body), news.policy),
+    );
     if (olds.drift?.includes(DUPLICATES)) await removeDuplicates(news, kind, api, id);
     return { outs: outputsOf(news, kind, remote, body, granted) };
 }
@@ -505,7 +580,11 @@ async function deleteObject(id: string, props: ObjectOutputs): Promise<void> {
     // Duplicates first: removing a group's access must remove every binding that grants it.
     await removeDuplicates(props, kind, api, id);
     try {
-        await needs(props.kind, "delete", withRetry(`${props.kind} ${id}: delete`, () => kind.destroy(api, id, props.spec), props.policy));
+        await needs(
+            props.kind,
+            "delete",
+            withRetry(`${props.kind} ${id}: delete`, () => kind.destroy(api, id, props.spec), props.policy),
+        );
     } catch (e) {
         if (isGone(e)) return; // already gone
         throw e;

@@ -52,7 +52,13 @@ export class AuthentikObject extends pulumi.dynamic.Resource {
                 spec: args.spec,
                 adopt: args.adopt ?? false,
                 engineVersion: ENGINE_VERSION,
-                ...(args.grant ? { ...(args.grant.role ? { grantTo: args.grant.role } : {}), adminToken: pulumi.secret(args.grant.adminToken ?? ""), ...(args.grant.sharedWith?.length ? { sharedWith: args.grant.sharedWith } : {}) } : {}),
+                ...(args.grant
+                    ? {
+                          ...(args.grant.role ? { grantTo: args.grant.role } : {}),
+                          adminToken: pulumi.secret(args.grant.adminToken ?? ""),
+                          ...(args.grant.sharedWith?.length ? { sharedWith: args.grant.sharedWith } : {}),
+                      }
+                    : {}),
                 pk: undefined,
                 uuid: undefined,
                 clientId: undefined,

@@ -107,7 +107,18 @@ export interface PlatformOutputs {
 }
 
 /** Every top-level key of the contract, for consumers that validate what they read. */
-export const OUTPUT_KEYS: readonly (keyof PlatformOutputs)[] = ["contractVersion", "namespace", "database", "pgbouncer", "authentik", "capacity", "apps", "oidcClientSecrets", "consumerTokens", "radius"];
+export const OUTPUT_KEYS: readonly (keyof PlatformOutputs)[] = [
+    "contractVersion",
+    "namespace",
+    "database",
+    "pgbouncer",
+    "authentik",
+    "capacity",
+    "apps",
+    "oidcClientSecrets",
+    "consumerTokens",
+    "radius",
+];
 
 /** The keys the platform exports as secrets; every other key is plain. */
 export const SECRET_OUTPUT_KEYS: readonly (keyof PlatformOutputs)[] = ["oidcClientSecrets", "consumerTokens"];

@@ -76,7 +76,9 @@ export class ProtectedApp extends pulumi.ComponentResource {
             ...args.app,
         };
         if (app.mode === "oidc" && app.clientType === "confidential" && args.clientSecret === undefined) {
-            throw new Error(`ProtectedApp ${name}: a confidential OIDC client needs clientSecret (e.g. new random.RandomPassword(...).result), or clientType: "public"`);
+            throw new Error(
+                `ProtectedApp ${name}: a confidential OIDC client needs clientSecret (e.g. new random.RandomPassword(...).result), or clientType: "public"`,
+            );
         }
         const connection = { url: args.apiUrl ?? args.authentikUrl, token: pulumi.secret(args.token), policy: { ...DEFAULT_POLICY, ...args.policy } };
         const adopt = args.adopt ?? false;
@@ -93,7 +95,9 @@ export class ProtectedApp extends pulumi.ComponentResource {
         if (outpost) object("OutpostMember", "on-outpost", { outpostName: outpost, provider: provider.pk });
 
         this.clientSecret = secret;
-        this.outputs = pulumi.all([args.authentikUrl, provider.pk, provider.clientId]).apply(([url, pk, clientId]) => publishedApp(app, { pk, clientId }, { authentikUrl: url, outpost }));
+        this.outputs = pulumi
+            .all([args.authentikUrl, provider.pk, provider.clientId])
+            .apply(([url, pk, clientId]) => publishedApp(app, { pk, clientId }, { authentikUrl: url, outpost }));
         this.registerOutputs({ outputs: this.outputs, clientSecret: this.clientSecret });
     }
 }

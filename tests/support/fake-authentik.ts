@@ -19,7 +19,8 @@ import { resetEngineCache } from "../../lib/authentik-api/kinds";
 import { OpenAPIBackend, type Context } from "openapi-backend";
 
 /** Operations the fake serves (the rest of authentik's API is pruned, so unknown calls fail loudly). */
-const SERVED = /^\/(providers\/(proxy|oauth2|radius|ldap)|core\/(applications|groups|users|tokens)|policies\/bindings|outposts\/(instances|service_connections\/kubernetes)|flows\/instances|propertymappings\/provider\/scope|crypto\/certificatekeypairs|rbac\/(roles|permissions|initial_permissions))\//;
+const SERVED =
+    /^\/(providers\/(proxy|oauth2|radius|ldap)|core\/(applications|groups|users|tokens)|policies\/bindings|outposts\/(instances|service_connections\/kubernetes)|flows\/instances|propertymappings\/provider\/scope|crypto\/certificatekeypairs|rbac\/(roles|permissions|initial_permissions))\//;
 
 /**
  * - 503/429: answered at once, nothing done; reset: connection dropped, nothing done;
@@ -86,7 +87,15 @@ const PERMISSION_OF_ID = new Map([...PERMISSION_IDS].map(([perm, id]) => [id, pe
 /** A permission as the API shows it (PermissionSerializer). */
 const permissionView = (perm: string) => {
     const [app, codename] = perm.split(".");
-    return { id: PERMISSION_IDS.get(perm)!, name: codename, codename, model: modelOfPermission(perm).split(".")[1], app_label: app, app_label_verbose: app, model_verbose: codename };
+    return {
+        id: PERMISSION_IDS.get(perm)!,
+        name: codename,
+        codename,
+        model: modelOfPermission(perm).split(".")[1],
+        app_label: app,
+        app_label_verbose: app,
+        model_verbose: codename,
+    };
 };
 const DENIED = { status: 403, body: { detail: "You do not have permission to perform this action." } };
 /** authentik's default token duration ("days=1", authentik/tenants/models.py). */
@@ -113,7 +122,13 @@ const SERIALIZER_DEFAULTS: Record<string, Obj> = { core_groups: { users: [] } };
 const OUTPOST_TYPE_OF: Record<string, string> = { providers_proxy: "proxy", providers_radius: "radius", providers_ldap: "ldap" };
 
 export const SEED = {
-    flows: ["default-provider-authorization-implicit-consent", "default-provider-authorization-explicit-consent", "default-provider-invalidation-flow", "default-authentication-flow", "default-invalidation-flow"],
+    flows: [
+        "default-provider-authorization-implicit-consent",
+        "default-provider-authorization-explicit-consent",
+        "default-provider-invalidation-flow",
+        "default-authentication-flow",
+        "default-invalidation-flow",
+    ],
     scopes: ["openid", "email", "profile", "offline_access"],
     certificate: "authentik Self-signed Certificate",
     serviceConnection: "Local Kubernetes Cluster",
@@ -251,8 +266,26 @@ export class FakeAuthentik {
 
     /** Empties the store and seeds what a fresh authentik has. */
     reset() {
-        for (const name of [...PROVIDER_KINDS, "core_applications", "core_groups", "policies_bindings", "outposts_instances", "core_users", "rbac_roles", "rbac_initial_permissions"]) {
-            const [param, field] = name.startsWith("providers") || name === "core_users" || name === "rbac_initial_permissions" ? ["id", "pk"] : name === "core_applications" ? ["slug", "slug"] : name === "core_groups" ? ["group_uuid", "pk"] : name === "policies_bindings" ? ["policy_binding_uuid", "pk"] : ["uuid", "pk"];
+        for (const name of [
+            ...PROVIDER_KINDS,
+            "core_applications",
+            "core_groups",
+            "policies_bindings",
+            "outposts_instances",
+            "core_users",
+            "rbac_roles",
+            "rbac_initial_permissions",
+        ]) {
+            const [param, field] =
+                name.startsWith("providers") || name === "core_users" || name === "rbac_initial_permissions"
+                    ? ["id", "pk"]
+                    : name === "core_applications"
+                      ? ["slug", "slug"]
+                      : name === "core_groups"
+                        ? ["group_uuid", "pk"]
+                        : name === "policies_bindings"
+                          ? ["policy_binding_uuid", "pk"]
+                          : ["uuid", "pk"];
             this.collections[name] = { param, field, items: new Map() };
         }
         this.users.clear();
@@ -264,7 +297,18 @@ export class FakeAuthentik {
         this.tokenDurationMs = DEFAULT_TOKEN_DURATION_MS;
         this.writes.length = 0;
         this.addUser("akadmin", { isSuperuser: true, type: "internal" });
-        this.tokens.set("authentik-bootstrap-token", { pk: randomUUID(), identifier: "authentik-bootstrap-token", key: ADMIN_TOKEN, user: 1, intent: "api", expiring: false, expires: null, description: "", managed: null, viewers: [] });
+        this.tokens.set("authentik-bootstrap-token", {
+            pk: randomUUID(),
+            identifier: "authentik-bootstrap-token",
+            key: ADMIN_TOKEN,
+            user: 1,
+            intent: "api",
+            expiring: false,
+            expires: null,
+            description: "",
+            managed: null,
+            viewers: [],
+        });
         this.violations.length = 0;
         this.calls.length = 0;
         this.healthChecks = 0;
@@ -274,7 +318,15 @@ export class FakeAuthentik {
         this.beforeHandle = undefined;
         this.afterHandle = undefined;
         this.undeclared.clear();
-        const embedded = { pk: randomUUID(), name: "authentik Embedded Outpost", type: "proxy", providers: [], managed: SEED.embeddedOutpost, service_connection: null, config: this.defaultConfig() };
+        const embedded = {
+            pk: randomUUID(),
+            name: "authentik Embedded Outpost",
+            type: "proxy",
+            providers: [],
+            managed: SEED.embeddedOutpost,
+            service_connection: null,
+            config: this.defaultConfig(),
+        };
         this.collections.outposts_instances.items.set(embedded.pk, embedded);
     }
 
@@ -304,9 +356,26 @@ export class FakeAuthentik {
 
     /** A user; the collection holds what the API shows of it. */
     addUser(username: string, opts: { isSuperuser?: boolean; type?: string; attributes?: Obj } = {}): User {
-        const user: User = { pk: this.users.size + 1, username, isSuperuser: opts.isSuperuser ?? false, type: opts.type ?? "internal", attributes: opts.attributes ?? {} };
+        const user: User = {
+            pk: this.users.size + 1,
+            username,
+            isSuperuser: opts.isSuperuser ?? false,
+            type: opts.type ?? "internal",
+            attributes: opts.attributes ?? {},
+        };
         this.users.set(user.pk, user);
-        this.collections.core_users.items.set(String(user.pk), { pk: user.pk, username, name: username, is_active: true, is_superuser: user.isSuperuser, type: user.type, path: user.type === "service_account" ? "goauthentik.io/service-accounts" : "users", attributes: user.attributes, groups: [], roles: [] });
+        this.collections.core_users.items.set(String(user.pk), {
+            pk: user.pk,
+            username,
+            name: username,
+            is_active: true,
+            is_superuser: user.isSuperuser,
+            type: user.type,
+            path: user.type === "service_account" ? "goauthentik.io/service-accounts" : "users",
+            attributes: user.attributes,
+            groups: [],
+            roles: [],
+        });
         return user;
     }
 
@@ -315,7 +384,18 @@ export class FakeAuthentik {
         const key = randomUUID().replace(/-/g, "");
         const identifier = opts.identifier ?? `token-${this.tokens.size + 1}`;
         const expiring = opts.expiring ?? true;
-        this.tokens.set(identifier, { pk: randomUUID(), identifier, key, user, intent: "api", expiring, expires: expiring ? new Date(this.now() + this.tokenDurationMs).toISOString() : null, description: "", managed: null, viewers: [user] });
+        this.tokens.set(identifier, {
+            pk: randomUUID(),
+            identifier,
+            key,
+            user,
+            intent: "api",
+            expiring,
+            expires: expiring ? new Date(this.now() + this.tokenDurationMs).toISOString() : null,
+            description: "",
+            managed: null,
+            viewers: [user],
+        });
         return key;
     }
 
@@ -329,7 +409,9 @@ export class FakeAuthentik {
     private authenticate(header: unknown): User | undefined {
         const key = typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7) : undefined;
         if (!key) return undefined;
-        const token = [...this.tokens.values()].find((t) => t.key === key && t.intent === "api" && (!t.expiring || (t.expires !== null && Date.parse(t.expires) > this.now())));
+        const token = [...this.tokens.values()].find(
+            (t) => t.key === key && t.intent === "api" && (!t.expiring || (t.expires !== null && Date.parse(t.expires) > this.now())),
+        );
         return token ? this.users.get(token.user) : undefined;
     }
 
@@ -346,7 +428,9 @@ export class FakeAuthentik {
     hasPermission(user: User, permission: string, objectPk?: unknown): boolean {
         if (user.isSuperuser) return true;
         return this.rolesOf(user).some(
-            (role) => this.rolePermissions.get(role)?.has(permission) || (objectPk !== undefined && this.roleObjectPermissions.get(role)?.has(`${permission}@${String(objectPk)}`)),
+            (role) =>
+                this.rolePermissions.get(role)?.has(permission) ||
+                (objectPk !== undefined && this.roleObjectPermissions.get(role)?.has(`${permission}@${String(objectPk)}`)),
         );
     }
 
@@ -401,9 +485,29 @@ export class FakeAuthentik {
                 invalidation_flow: this.flowPk(SEED.flows[2]),
             };
             this.collections.providers_proxy.items.set(String(provider.pk), provider);
-            const app = { pk: randomUUID(), name, slug: name, provider: provider.pk, meta_launch_url: `https://${name}.example.com/`, meta_icon: "", meta_description: "", group: "", policy_engine_mode: "any" };
+            const app = {
+                pk: randomUUID(),
+                name,
+                slug: name,
+                provider: provider.pk,
+                meta_launch_url: `https://${name}.example.com/`,
+                meta_icon: "",
+                meta_description: "",
+                group: "",
+                policy_engine_mode: "any",
+            };
             this.collections.core_applications.items.set(app.slug, app);
-            const binding = { pk: randomUUID(), target: app.pk, group: group.pk, policy: null, user: null, order: 0, enabled: true, negate: false, timeout: 30 };
+            const binding = {
+                pk: randomUUID(),
+                target: app.pk,
+                group: group.pk,
+                policy: null,
+                user: null,
+                order: 0,
+                enabled: true,
+                negate: false,
+                timeout: 30,
+            };
             this.collections.policies_bindings.items.set(binding.pk, binding);
             pks.push(provider.pk);
         }
@@ -418,7 +522,17 @@ export class FakeAuthentik {
     }
 
     private defaultConfig(): Obj {
-        return { authentik_host: "", authentik_host_insecure: false, log_level: "info", object_naming_template: "ak-outpost-%(name)s", kubernetes_replicas: 1, kubernetes_namespace: "authentik", kubernetes_service_type: "ClusterIP", kubernetes_disabled_components: [], kubernetes_json_patches: null };
+        return {
+            authentik_host: "",
+            authentik_host_insecure: false,
+            log_level: "info",
+            object_naming_template: "ak-outpost-%(name)s",
+            kubernetes_replicas: 1,
+            kubernetes_namespace: "authentik",
+            kubernetes_service_type: "ClusterIP",
+            kubernetes_disabled_components: [],
+            kubernetes_json_patches: null,
+        };
     }
 
     private async serve(req: http.IncomingMessage, res: http.ServerResponse) {
@@ -434,7 +548,9 @@ export class FakeAuthentik {
             return;
         }
         if (!this.authenticate(req.headers.authorization)) {
-            res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ detail: req.headers.authorization ? "Token invalid/expired" : "Authentication credentials were not provided." }));
+            res.writeHead(403, { "content-type": "application/json" }).end(
+                JSON.stringify({ detail: req.headers.authorization ? "Token invalid/expired" : "Authentication credentials were not provided." }),
+            );
             return;
         }
         const operation = this.api.matchOperation({ method: req.method!, path: url.pathname, headers: {}, query: {} });
@@ -465,8 +581,16 @@ export class FakeAuthentik {
             this.queued.delete(wait);
         }
         this.beforeHandle?.(opId);
-        const query = Object.fromEntries([...url.searchParams.keys()].map((k) => [k, url.searchParams.getAll(k).length > 1 ? url.searchParams.getAll(k) : url.searchParams.get(k)!]));
-        const result = (await this.api.handleRequest({ method: req.method!, path: url.pathname, query: query as never, headers: req.headers as never, body: raw ? JSON.parse(raw) : undefined })) as { status: number; body?: unknown };
+        const query = Object.fromEntries(
+            [...url.searchParams.keys()].map((k) => [k, url.searchParams.getAll(k).length > 1 ? url.searchParams.getAll(k) : url.searchParams.get(k)!]),
+        );
+        const result = (await this.api.handleRequest({
+            method: req.method!,
+            path: url.pathname,
+            query: query as never,
+            headers: req.headers as never,
+            body: raw ? JSON.parse(raw) : undefined,
+        })) as { status: number; body?: unknown };
         if (operation && result.status < 300 && result.body !== undefined) {
             const check = this.api.validateResponse(result.body, operation, result.status);
             if (check.errors) this.violations.push(`response ${operation.operationId}: ${JSON.stringify(check.errors)}`);
@@ -495,9 +619,23 @@ export class FakeAuthentik {
         if (special) return special;
         switch (opId) {
             case "flows_instances_list":
-                return this.list(opId, SEED.flows.map((slug, i) => ({ pk: uuidFor(`flow-${i}`), slug, name: slug, title: slug, designation: "authorization" })), query);
+                return this.list(
+                    opId,
+                    SEED.flows.map((slug, i) => ({ pk: uuidFor(`flow-${i}`), slug, name: slug, title: slug, designation: "authorization" })),
+                    query,
+                );
             case "propertymappings_provider_scope_list":
-                return this.list(opId, SEED.scopes.map((s, i) => ({ pk: uuidFor(`scope-${i}`), name: `authentik default OAuth Mapping: OpenID '${s}'`, managed: `goauthentik.io/providers/oauth2/scope-${s}`, scope_name: s, expression: "return {}" })), query);
+                return this.list(
+                    opId,
+                    SEED.scopes.map((s, i) => ({
+                        pk: uuidFor(`scope-${i}`),
+                        name: `authentik default OAuth Mapping: OpenID '${s}'`,
+                        managed: `goauthentik.io/providers/oauth2/scope-${s}`,
+                        scope_name: s,
+                        expression: "return {}",
+                    })),
+                    query,
+                );
             case "crypto_certificatekeypairs_list":
                 return this.list(opId, [{ pk: uuidFor("cert"), name: SEED.certificate }], query);
             case "outposts_service_connections_kubernetes_list":
@@ -518,7 +656,11 @@ export class FakeAuthentik {
                     // caller may use (policy-checked; superuser_full_list ignored). Our service
                     // accounts are in no group, so an app bound to groups is not among them.
                     const bound = new Set(this.objects("policies_bindings").map((b) => b.target));
-                    return this.list(opId, [...col.items.values()].filter((a) => !bound.has(a.pk)), query);
+                    return this.list(
+                        opId,
+                        [...col.items.values()].filter((a) => !bound.has(a.pk)),
+                        query,
+                    );
                 }
                 return this.list(opId, [...col.items.values()], query);
 
@@ -528,7 +670,11 @@ export class FakeAuthentik {
                 }
                 const error = this.rules(name, body!, undefined);
                 if (error) return { status: 400, body: error };
-                const obj: Obj = this.stored({ ...this.defaults(name, body!), ...body, pk: name.startsWith("providers") || name === "rbac_initial_permissions" ? this.nextPk++ : randomUUID() });
+                const obj: Obj = this.stored({
+                    ...this.defaults(name, body!),
+                    ...body,
+                    pk: name.startsWith("providers") || name === "rbac_initial_permissions" ? this.nextPk++ : randomUUID(),
+                });
                 col.items.set(String(obj[col.field]), obj);
                 if (MODEL_OF[name]) this.applyInitialPermissions(user, MODEL_OF[name], obj.pk);
                 return { status: 201, body: this.view(name, obj, opId) };
@@ -546,7 +692,11 @@ export class FakeAuthentik {
                 }
                 if (name === "core_groups" && body && "is_superuser" in body && body.is_superuser !== current.is_superuser) {
                     const perm = body.is_superuser ? "authentik_core.enable_group_superuser" : "authentik_core.disable_group_superuser";
-                    if (!this.hasPermission(user, perm)) return { status: 400, body: { is_superuser: [`User does not have permission to set superuser status to ${body.is_superuser ? "True" : "False"}.`] } };
+                    if (!this.hasPermission(user, perm))
+                        return {
+                            status: 400,
+                            body: { is_superuser: [`User does not have permission to set superuser status to ${body.is_superuser ? "True" : "False"}.`] },
+                        };
                 }
                 if (name === "policies_bindings" && action === "partial_update" && body && !("target" in body)) {
                     // PolicyBindingSerializer.validate calls attrs.get("target").supported_policy_binding_targets():
@@ -591,12 +741,24 @@ export class FakeAuthentik {
         if (opId === "core_users_service_account_create") {
             if (!this.hasPermission(user, "authentik_core.add_user")) return DENIED;
             const username = String(body!.name);
-            if ([...this.users.values()].some((u) => u.username === username)) return { status: 400, body: { non_field_errors: ["A user/group with these details already exists"] } };
+            if ([...this.users.values()].some((u) => u.username === username))
+                return { status: 400, body: { non_field_errors: ["A user/group with these details already exists"] } };
             const expiring = body!.expiring !== false;
             const account = this.addUser(username, { type: "service_account", attributes: { "goauthentik.io/user/token-expires": expiring } });
             const identifier = `service-account-${username}-password`.toLowerCase();
             const key = randomUUID().replace(/-/g, "");
-            this.tokens.set(identifier, { pk: randomUUID(), identifier, key, user: account.pk, intent: "app_password", expiring, expires: new Date(this.now() + 360 * 86400_000).toISOString(), description: "", managed: null, viewers: [] });
+            this.tokens.set(identifier, {
+                pk: randomUUID(),
+                identifier,
+                key,
+                user: account.pk,
+                intent: "app_password",
+                expiring,
+                expires: new Date(this.now() + 360 * 86400_000).toISOString(),
+                description: "",
+                managed: null,
+                viewers: [],
+            });
             return { status: 200, body: { username, token: key, user_uid: String(account.pk), user_pk: account.pk } };
         }
         if (opId.startsWith("rbac_")) {
@@ -631,13 +793,17 @@ export class FakeAuthentik {
                     const model = body?.model as string | undefined;
                     const onObject = model !== undefined ? `@${String(body!.object_pk)}` : "";
                     if (model !== undefined) {
-                        if (asked.some((p) => modelOfPermission(p) !== model)) return { status: 400, body: { non_field_errors: [`Permissions must all be of model ${model}.`] } };
+                        if (asked.some((p) => modelOfPermission(p) !== model))
+                            return { status: 400, body: { non_field_errors: [`Permissions must all be of model ${model}.`] } };
                         const collection = Object.keys(MODEL_OF).find((c) => MODEL_OF[c] === model && this.collections[c]);
-                        if (!collection || !this.objects(collection).some((o) => String(o.pk) === String(body!.object_pk))) return { status: 400, body: { object_pk: ["Object does not exist."] } };
+                        if (!collection || !this.objects(collection).some((o) => String(o.pk) === String(body!.object_pk)))
+                            return { status: 400, body: { object_pk: ["Object does not exist."] } };
                     }
                     const store = model !== undefined ? this.roleObjectPermissions : this.rolePermissions;
                     const held = store.get(role) ?? new Set<string>();
-                    for (const p of asked) if (opId.endsWith("_assign")) held.add(p + onObject); else held.delete(p + onObject);
+                    for (const p of asked)
+                        if (opId.endsWith("_assign")) held.add(p + onObject);
+                        else held.delete(p + onObject);
                     store.set(role, held);
                     return opId.endsWith("_assign") ? { status: 200, body: asked.map((_, i) => ({ id: String(i + 1) })) } : { status: 204 };
                 }
@@ -645,7 +811,10 @@ export class FakeAuthentik {
                     // PermissionFilter: role (its global permissions), codename, content_type__app_label.
                     const all = query.role !== undefined ? [...(this.rolePermissions.get(String(query.role)) ?? [])] : [...KNOWN_PERMISSIONS];
                     const app = query.content_type__app_label;
-                    const items = all.sort().map(permissionView).filter((p) => (app === undefined || p.app_label === app) && (query.codename === undefined || p.codename === query.codename));
+                    const items = all
+                        .sort()
+                        .map(permissionView)
+                        .filter((p) => (app === undefined || p.app_label === app) && (query.codename === undefined || p.codename === query.codename));
                     return this.list(opId, items, without(query, "role", "codename", "content_type__app_label"));
                 }
                 case "rbac_initial_permissions_create":
@@ -653,7 +822,8 @@ export class FakeAuthentik {
                 case "rbac_initial_permissions_partial_update": {
                     const unknown = ((body?.permissions as number[]) ?? []).filter((id) => !PERMISSION_OF_ID.has(id));
                     if (unknown.length) return { status: 400, body: { permissions: unknown.map((id) => `Invalid pk "${id}" - object does not exist.`) } };
-                    if (body?.role !== undefined && !this.collections.rbac_roles.items.has(String(body.role))) return { status: 400, body: { role: [`Invalid pk "${String(body.role)}" - object does not exist.`] } };
+                    if (body?.role !== undefined && !this.collections.rbac_roles.items.has(String(body.role)))
+                        return { status: 400, body: { role: [`Invalid pk "${String(body.role)}" - object does not exist.`] } };
                     return undefined;
                 }
                 case "rbac_roles_destroy":
@@ -661,7 +831,8 @@ export class FakeAuthentik {
                     this.roleObjectPermissions.delete(role);
                     this.roleUsers.delete(role);
                     // InitialPermissions.role: on_delete CASCADE.
-                    for (const [k, ip] of this.collections.rbac_initial_permissions.items) if (ip.role === role) this.collections.rbac_initial_permissions.items.delete(k);
+                    for (const [k, ip] of this.collections.rbac_initial_permissions.items)
+                        if (ip.role === role) this.collections.rbac_initial_permissions.items.delete(k);
                     return undefined;
             }
             return undefined;
@@ -676,7 +847,8 @@ export class FakeAuthentik {
         // objects the user may view (ObjectFilter); a create needs the global add permission.
         const col = this.collections[m[1]];
         const addressed = col?.items.get(String(params[col.param] ?? ""));
-        if (m[2] === "list" && !this.hasPermission(user, perm)) return this.list(opId, col ? this.objects(m[1]).filter((o) => this.hasPermission(user, perm, o.pk)) : [], query);
+        if (m[2] === "list" && !this.hasPermission(user, perm))
+            return this.list(opId, col ? this.objects(m[1]).filter((o) => this.hasPermission(user, perm, o.pk)) : [], query);
         if (m[2] !== "list" && !this.hasPermission(user, perm, addressed?.pk)) return DENIED;
         if (m[1] === "core_users" && m[2] === "destroy") {
             const pk = Number(params.id);
@@ -713,9 +885,22 @@ export class FakeAuthentik {
                 const intent = String(body!.intent ?? "api");
                 if (intent !== "api" && intent !== "app_password") return { status: 400, body: { intent: [`Invalid intent ${intent}`] } };
                 const owner = user.isSuperuser && body!.user !== undefined ? Number(body!.user) : user.pk;
-                const expiring = user.isSuperuser ? body!.expiring !== false : this.users.get(user.pk)!.attributes["goauthentik.io/user/token-expires"] !== false;
+                const expiring = user.isSuperuser
+                    ? body!.expiring !== false
+                    : this.users.get(user.pk)!.attributes["goauthentik.io/user/token-expires"] !== false;
                 const expires = intent === "api" ? new Date(this.now() + this.tokenDurationMs).toISOString() : ((body!.expires as string | undefined) ?? null);
-                const made = { pk: randomUUID(), identifier: id, key: randomUUID().replace(/-/g, "") + randomUUID().replace(/-/g, ""), user: owner, intent, expiring, expires, description: String(body!.description ?? ""), managed: null, viewers: user.isSuperuser ? [] : [user.pk] };
+                const made = {
+                    pk: randomUUID(),
+                    identifier: id,
+                    key: randomUUID().replace(/-/g, "") + randomUUID().replace(/-/g, ""),
+                    user: owner,
+                    intent,
+                    expiring,
+                    expires,
+                    description: String(body!.description ?? ""),
+                    managed: null,
+                    viewers: user.isSuperuser ? [] : [user.pk],
+                };
                 this.tokens.set(id, made);
                 return { status: 201, body: shown(made) };
             }
@@ -729,23 +914,30 @@ export class FakeAuthentik {
         if (name.startsWith("providers")) {
             if (PROVIDER_KINDS.some((k) => others(k).some((o) => o.name === obj.name))) return { name: ["Provider with this name already exists."] };
         }
-        if (name === "providers_proxy" && (obj.mode ?? "proxy") === "proxy" && !obj.internal_host) return { internal_host: ["Internal host cannot be empty when forward auth is disabled."] };
+        if (name === "providers_proxy" && (obj.mode ?? "proxy") === "proxy" && !obj.internal_host)
+            return { internal_host: ["Internal host cannot be empty when forward auth is disabled."] };
         if (name === "core_applications" && others(name).some((o) => o.slug === obj.slug)) return { slug: ["Application with this slug already exists."] };
-        if (name === "core_applications" && obj.provider != null && others(name).some((o) => o.provider === obj.provider)) return { provider: ["Application with this provider already exists."] };
+        if (name === "core_applications" && obj.provider != null && others(name).some((o) => o.provider === obj.provider))
+            return { provider: ["Application with this provider already exists."] };
         if (name === "core_groups" && others(name).some((o) => o.name === obj.name)) return { name: ["Group with this name already exists."] };
-        if (name === "rbac_initial_permissions" && others(name).some((o) => o.name === obj.name)) return { name: ["Initial Permissions with this name already exists."] };
-        if (name === "policies_bindings" && [obj.policy, obj.group, obj.user].filter((v) => v != null).length !== 1) return { non_field_errors: ["Only one of 'policy', 'group' or 'user' can be set."] };
+        if (name === "rbac_initial_permissions" && others(name).some((o) => o.name === obj.name))
+            return { name: ["Initial Permissions with this name already exists."] };
+        if (name === "policies_bindings" && [obj.policy, obj.group, obj.user].filter((v) => v != null).length !== 1)
+            return { non_field_errors: ["Only one of 'policy', 'group' or 'user' can be set."] };
         if (name === "outposts_instances" && "providers" in request) {
             // OutpostSerializer.validate_providers: only when the request carries providers; the type
             // checked is the request's own (initial_data), and only the embedded outpost may be empty.
             for (const pk of (request.providers as number[]) ?? []) {
                 const kind = PROVIDER_KINDS.find((k) => this.collections[k].items.has(String(pk)));
                 if (!kind) return { providers: [`Invalid pk "${pk}" - object does not exist.`] };
-                if (request.type !== undefined && OUTPOST_TYPE_OF[kind] !== request.type) return { providers: [`Outpost type ${request.type} does not match provider type`] };
+                if (request.type !== undefined && OUTPOST_TYPE_OF[kind] !== request.type)
+                    return { providers: [`Outpost type ${request.type} does not match provider type`] };
             }
-            if (current?.managed !== SEED.embeddedOutpost && ((request.providers as number[]) ?? []).length === 0) return { providers: ["This list may not be empty."] };
+            if (current?.managed !== SEED.embeddedOutpost && ((request.providers as number[]) ?? []).length === 0)
+                return { providers: ["This list may not be empty."] };
         }
-        if (name === "outposts_instances" && current?.managed === SEED.embeddedOutpost && obj.name !== current.name) return { name: ["Embedded outpost's name cannot be changed"] };
+        if (name === "outposts_instances" && current?.managed === SEED.embeddedOutpost && obj.name !== current.name)
+            return { name: ["Embedded outpost's name cannot be changed"] };
         return undefined;
     }
 
@@ -783,7 +975,8 @@ export class FakeAuthentik {
         const extra: Obj = {};
         if (name.startsWith("providers")) extra.assigned_application_slug = this.objects("core_applications").find((a) => a.provider === obj.pk)?.slug ?? "";
         if (name === "core_applications") extra.provider_obj = null;
-        if (name === "rbac_initial_permissions") extra.permissions_obj = ((obj.permissions as number[]) ?? []).map((id) => permissionView(PERMISSION_OF_ID.get(id)!));
+        if (name === "rbac_initial_permissions")
+            extra.permissions_obj = ((obj.permissions as number[]) ?? []).map((id) => permissionView(PERMISSION_OF_ID.get(id)!));
         return { ...skeleton, ...obj, ...extra };
     }
 
@@ -793,7 +986,7 @@ export class FakeAuthentik {
         const cached = this.declaredCache.get(opId);
         if (cached) return cached;
         const doc = this.api.definition as unknown as { components: { parameters: Record<string, { name: string }> } };
-        const op = this.api.getOperation(opId) as unknown as { parameters?: ({ name?: string; $ref?: string })[] } | undefined;
+        const op = this.api.getOperation(opId) as unknown as { parameters?: { name?: string; $ref?: string }[] } | undefined;
         const names = new Set(
             (op?.parameters ?? []).map((p) => (p.$ref ? doc.components.parameters[p.$ref.split("/").pop()!]?.name : p.name)).filter((n): n is string => !!n),
         );
@@ -806,7 +999,17 @@ export class FakeAuthentik {
 
     private list(opId: string, all: Obj[], query: Record<string, string | string[]>) {
         const declared = this.declared(opId);
-        const paging = new Set(["ordering", "page", "page_size", "search", "include_users", "superuser_full_list", "include_children", "include_parents", "include_inherited_roles"]);
+        const paging = new Set([
+            "ordering",
+            "page",
+            "page_size",
+            "search",
+            "include_users",
+            "superuser_full_list",
+            "include_children",
+            "include_parents",
+            "include_inherited_roles",
+        ]);
         const matches = all.filter((o) =>
             Object.entries(query).every(([k, v]) => {
                 if (paging.has(k) || !declared.has(k)) return true; // undeclared filters are ignored, as django-filter does
@@ -819,7 +1022,10 @@ export class FakeAuthentik {
                 return String(actual) === v;
             }),
         );
-        const item = (o: Obj) => (this.collections[opId.replace(/_list$/, "")] ? this.view(opId.replace(/_list$/, ""), o, opId) : { ...(this.api.mockResponseForOperation(opId).mock as { results: Obj[] }).results?.[0], ...o });
+        const item = (o: Obj) =>
+            this.collections[opId.replace(/_list$/, "")]
+                ? this.view(opId.replace(/_list$/, ""), o, opId)
+                : { ...(this.api.mockResponseForOperation(opId).mock as { results: Obj[] }).results?.[0], ...o };
         // DRF PageNumberPagination: page_size from the query, capped here; a page past the end is a 404.
         const size = Math.min(Number(query.page_size ?? this.pageSize) || this.pageSize, this.maxPageSize);
         const pages = Math.max(1, Math.ceil(matches.length / size));

@@ -100,7 +100,16 @@ export class OnePasswordConnect {
         const found = [...this.vaults.values()].find((v) => v.name === name);
         if (found) return found;
         const now = new Date().toISOString();
-        const vault: ConnectVault = { id: connectId(), name, type: "USER_CREATED", items: 0, attributeVersion: 1, contentVersion: 1, createdAt: now, updatedAt: now };
+        const vault: ConnectVault = {
+            id: connectId(),
+            name,
+            type: "USER_CREATED",
+            items: 0,
+            attributeVersion: 1,
+            contentVersion: 1,
+            createdAt: now,
+            updatedAt: now,
+        };
         this.vaults.set(vault.id, vault);
         return vault;
     }
@@ -113,7 +122,16 @@ export class OnePasswordConnect {
         const v = this.vault(vault);
         const now = new Date().toISOString();
         const existing = this.itemsOf(v.id).find((i) => i.title === title);
-        const item: ConnectItem = existing ?? { id: connectId(), title, vault: { id: v.id }, category: "LOGIN", version: 0, createdAt: now, updatedAt: now, fields: [] };
+        const item: ConnectItem = existing ?? {
+            id: connectId(),
+            title,
+            vault: { id: v.id },
+            category: "LOGIN",
+            version: 0,
+            createdAt: now,
+            updatedAt: now,
+            fields: [],
+        };
         item.fields = Object.entries(fields).map(([label, value]) => ({
             id: label === "password" ? "password" : connectId(),
             label,
@@ -166,7 +184,10 @@ export class OnePasswordConnect {
 
         if (parts.length === 1) {
             if (eq && eq.attribute !== "name" && eq.attribute !== "title") return error(400, `Vaults can only be filtered by name, not ${eq.attribute}`);
-            return answer(200, [...this.vaults.values()].filter((v) => !eq || v.name === eq.value));
+            return answer(
+                200,
+                [...this.vaults.values()].filter((v) => !eq || v.name === eq.value),
+            );
         }
         const vault = this.vaults.get(parts[1]);
         if (!vault) return error(404, "Vault not found");

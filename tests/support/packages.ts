@@ -25,7 +25,8 @@ export function protectedAppProject(): string {
     }
     // Their dependencies, as npm installs them (the same copies this repository runs).
     for (const dep of ["@pulumi", "@goauthentik"]) fs.symlinkSync(path.join(ROOT, "node_modules", dep), path.join(dir, "node_modules", dep));
-    for (const f of ["index.ts", "tsconfig.json", "package.json", "Pulumi.yaml"]) fs.copyFileSync(path.join(ROOT, "examples", "protected-app", f), path.join(dir, f));
+    for (const f of ["index.ts", "tsconfig.json", "package.json", "Pulumi.yaml"])
+        fs.copyFileSync(path.join(ROOT, "examples", "protected-app", f), path.join(dir, f));
     tsc("-p", path.join(dir, "tsconfig.json"));
     return dir;
 }

@@ -12,7 +12,8 @@ import { ROOT } from "./helpers";
  * Under `npm run mutate` the code is instrumented by Stryker, whose counters live in this process:
  * serialized into another process they do not exist, so these tests say so and skip.
  */
-export const SKIP_UNDER_MUTATION = "__stryker__" in globalThis ? "the code is instrumented by Stryker (npm run mutate): serialized, it cannot run in another process" : false;
+export const SKIP_UNDER_MUTATION =
+    "__stryker__" in globalThis ? "the code is instrumented by Stryker (npm run mutate): serialized, it cannot run in another process" : false;
 
 /** The provider's serialized text (to check what it captured) and `create(inputs)` run from it in a new process. */
 export async function createFromState(provider: object, inputs: unknown): Promise<{ text: string; status: number | null; id?: string; stderr: string }> {
@@ -21,7 +22,11 @@ export async function createFromState(provider: object, inputs: unknown): Promis
 }
 
 /** Any provider method (`read`, `create`…) run from the serialized provider in a new process; its result as JSON. */
-export async function callFromState(provider: object, method: string, args: unknown[]): Promise<{ text: string; status: number | null; result?: unknown; stderr: string }> {
+export async function callFromState(
+    provider: object,
+    method: string,
+    args: unknown[],
+): Promise<{ text: string; status: number | null; result?: unknown; stderr: string }> {
     const pulumi = await import("@pulumi/pulumi");
     const { text } = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynamic-provider-"));

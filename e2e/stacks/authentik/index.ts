@@ -16,7 +16,11 @@ export async function program(): Promise<Record<string, unknown>> {
     const adminToken = admin ? configValues[admin] : undefined;
     const consumers = consumerAccessFor(config, { adminToken, dependsOn: [] });
     const objects = authentikObjectsFor(config, { adminToken, dependsOn: [], consumers });
-    bootstrapRevocationFor(config, { bootstrapToken: config.authentik.bootstrapCredentials ? configValues.bootstrapToken : undefined, adminToken, after: [objects, ...consumers.made] });
+    bootstrapRevocationFor(config, {
+        bootstrapToken: config.authentik.bootstrapCredentials ? configValues.bootstrapToken : undefined,
+        adminToken,
+        after: [objects, ...consumers.made],
+    });
     // What a consuming stack reads through a StackReference (the contract's keys this stack can fill).
     return {
         contractVersion: CONTRACT_VERSION,

@@ -28,7 +28,13 @@ export function programWithChart(chart: string, chartRepo: string): () => Promis
             if (!args.type.startsWith("kubernetes:") || !args.props.metadata) return undefined;
             const metadata = args.props.metadata as { annotations?: Record<string, string> };
             return {
-                props: { ...args.props, metadata: { ...metadata, annotations: { ...metadata.annotations, "pulumi.com/skipAwait": "true", "pulumi.com/deletionPropagationPolicy": "background" } } },
+                props: {
+                    ...args.props,
+                    metadata: {
+                        ...metadata,
+                        annotations: { ...metadata.annotations, "pulumi.com/skipAwait": "true", "pulumi.com/deletionPropagationPolicy": "background" },
+                    },
+                },
                 opts: args.opts,
             };
         });
