@@ -9,7 +9,7 @@ import base from "./stryker.config.mjs";
 
 export default {
     ...base,
-    mutate: ["config/*.ts", "config/schema.ts", "config/providers.ts"],
+    mutate: ["config/*.ts"],
     tap: {
         testFiles: [
             "bin/tests/schema.test.js",

@@ -10,6 +10,7 @@ import { planStack } from "../tools/plan";
 import type { Plan } from "../tools/harness";
 import { HOMELAB_FILE, expectIssue, homelab, set, writeStack } from "./support/helpers";
 import { validateObject } from "../tools/schemas";
+import { ANYWHERE, defaultDenyPolicy, fromNamespace, networkPolicy } from "../lib/network";
 
 type Labels = Record<string, string>;
 interface Peer {
@@ -193,5 +194,39 @@ describe("NetworkPolicies in a default-deny namespace", () => {
                 p.metadata.name,
             );
         expectIssue(set(homelab(), "pgbouncer.networkPolicy", true), "pgbouncer.networkPolicy", /moved to networkPolicies\.enabled/);
+    });
+});
+
+describe("lib/network.ts: the building blocks", () => {
+    it("a peer in another namespace, optionally narrowed to its pods", () => {
+        assert.deepEqual(fromNamespace("monitoring"), { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } });
+        assert.deepEqual(fromNamespace("monitoring", { app: "prometheus" }), {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+            podSelector: { matchLabels: { app: "prometheus" } },
+        });
+    });
+
+    it("a NetworkPolicy: ingress only, or both ways when egress rules are given; and a namespace's default deny", () => {
+        const ingress = [{ from: [fromNamespace("kube-system")], ports: [{ port: 9000, protocol: "TCP" }] }];
+        assert.deepEqual(networkPolicy({ name: "n", namespace: "authentik", labels: { l: "v" }, podSelector: { app: "a" }, ingress }), {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            metadata: { name: "n", namespace: "authentik", labels: { l: "v" } },
+            spec: { podSelector: { matchLabels: { app: "a" } }, policyTypes: ["Ingress"], ingress },
+        });
+        const egress = [{ to: ANYWHERE }];
+        assert.deepEqual(networkPolicy({ name: "n", namespace: "authentik", labels: {}, podSelector: { app: "a" }, ingress: [], egress }).spec, {
+            podSelector: { matchLabels: { app: "a" } },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [],
+            egress,
+        });
+        assert.deepEqual(defaultDenyPolicy("authentik", { l: "v" }), {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            metadata: { name: "default-deny", namespace: "authentik", labels: { l: "v" } },
+            spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+        });
+        assert.deepEqual(ANYWHERE, [{ namespaceSelector: {} }, { ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }]);
     });
 });

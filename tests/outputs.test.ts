@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { PUBLISHED_OUTPUTS, ROOT } from "./support/helpers";
-import { checkContract, readPlatformOutputs } from "../packages/contract";
+import { SECRET_OUTPUT_KEYS, checkContract, readPlatformOutputs } from "../packages/contract";
 
 const homelab = PUBLISHED_OUTPUTS;
 /** What each mocked stack exports, and which of its outputs it exported as secrets. */
@@ -80,5 +80,11 @@ describe("readPlatformOutputs", () => {
         assert.equal(run.status, 3, run.stderr);
         assert.match(run.stdout, /stack org\/authentik-platform\/future exports contract version 2, this code reads version 1/);
         assert.doesNotMatch(run.stdout, /^read/m);
+    });
+});
+
+describe("the contract's secret outputs", () => {
+    it("the outputs a consumer must treat as secrets", () => {
+        assert.deepEqual(SECRET_OUTPUT_KEYS, ["oidcClientSecrets", "consumerTokens"]);
     });
 });
