@@ -175,7 +175,12 @@ function buildPlatform(config: StackConfig, configValues: LoadedConfig["configVa
     }
 
     new Observability("observability", {
-        config,
+        observability: config.observability,
+        namespace: config.namespace,
+        releaseName: config.authentik.releaseName,
+        outpostsNamespace: config.outposts.namespace,
+        pgbouncerPoolSize: config.pgbouncer.defaultPoolSize,
+        databaseMonitor: config.database.podMonitor ? config.database.name : undefined,
         pgbouncerSelector: pgbouncer.serviceSelector,
         dependsOn: [authentik.release],
     });

@@ -11,9 +11,15 @@ import type { PlanResource } from "../tools/harness";
 
 const config = parse(homelab());
 const meta = { namespace: "authentik", labels: { release: "kube-prometheus-stack" } };
+/** What the homelab stack gives the rules (its release, outposts namespace and pool size). */
+const fromConfig = {
+    releaseName: config.authentik.releaseName,
+    outpostsNamespace: config.outposts.namespace,
+    pgbouncerPoolSize: config.pgbouncer.defaultPoolSize,
+};
 const rule = prometheusRule({
     ...meta,
-    config,
+    ...fromConfig,
     jobs: { authentik: "authentik/authentik", pgbouncer: "authentik/pgbouncer", database: "authentik/authentik-db" },
 });
 const rules = rule.spec.groups.flatMap((g) => g.rules);
@@ -161,7 +167,7 @@ describe("PrometheusRule", () => {
     });
 
     it("leaves out groups whose targets are switched off", () => {
-        const only = prometheusRule({ ...meta, config, jobs: { authentik: "authentik/authentik" } });
+        const only = prometheusRule({ ...meta, ...fromConfig, jobs: { authentik: "authentik/authentik" } });
         assert.deepEqual(
             only.spec.groups.map((g) => g.name),
             ["authentik"],

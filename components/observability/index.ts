@@ -8,8 +8,18 @@ import type { StackConfig } from "../../config";
 import { authentikPodMonitor, pgbouncerServiceMonitor, prometheusRule } from "./manifests";
 
 export interface ObservabilityArgs {
-    /** The stack configuration: the observability section, and the namespaces and workloads the monitors and rules watch. */
-    config: StackConfig;
+    /** The `observability` section of the stack config: which monitors and rules, and their labels. */
+    observability: StackConfig["observability"];
+    /** Namespace of the platform: the monitors and rules live there, and it names their jobs. */
+    namespace: string;
+    /** The authentik release's name: its pods' monitor, job and Deployments. */
+    releaseName: string;
+    /** Where authentik deploys its outposts (their memory alert). */
+    outpostsNamespace: string;
+    /** PgBouncer's `default_pool_size` per pod (the saturation alert). */
+    pgbouncerPoolSize: number;
+    /** The CNPG cluster's name when it has a PodMonitor (its alerts' job); unset: no database rules. */
+    databaseMonitor?: string;
     /** Labels of the PgBouncer Service (for its ServiceMonitor). */
     pgbouncerSelector: Record<string, string>;
     /** Monitors start after what they watch. */
@@ -19,14 +29,13 @@ export interface ObservabilityArgs {
 export class Observability extends pulumi.ComponentResource {
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("authentik-platform:observability:Observability", name, {}, opts);
-        const c = args.config;
-        const o = c.observability;
-        const meta = { namespace: c.namespace, labels: o.labels };
+        const o = args.observability;
+        const meta = { namespace: args.namespace, labels: o.labels };
         const child = { parent: this, dependsOn: args.dependsOn };
-        const job = (monitor: string) => `${c.namespace}/${monitor}`;
+        const job = (monitor: string) => `${args.namespace}/${monitor}`;
 
         if (o.authentikPodMonitor) {
-            new k8s.apiextensions.CustomResource(`${name}-authentik`, authentikPodMonitor({ ...meta, releaseName: c.authentik.releaseName }), child);
+            new k8s.apiextensions.CustomResource(`${name}-authentik`, authentikPodMonitor({ ...meta, releaseName: args.releaseName }), child);
         }
         if (o.pgbouncerExporter.enabled) {
             new k8s.apiextensions.CustomResource(`${name}-pgbouncer`, pgbouncerServiceMonitor({ ...meta, selector: args.pgbouncerSelector }), child);
@@ -34,11 +43,13 @@ export class Observability extends pulumi.ComponentResource {
         if (o.rules) {
             const rule = prometheusRule({
                 ...meta,
-                config: c,
+                releaseName: args.releaseName,
+                outpostsNamespace: args.outpostsNamespace,
+                pgbouncerPoolSize: args.pgbouncerPoolSize,
                 jobs: {
-                    authentik: job(c.authentik.releaseName),
+                    authentik: job(args.releaseName),
                     pgbouncer: o.pgbouncerExporter.enabled ? job("pgbouncer") : undefined,
-                    database: c.database.podMonitor ? job(c.database.name) : undefined,
+                    database: args.databaseMonitor ? job(args.databaseMonitor) : undefined,
                 },
             });
             new k8s.apiextensions.CustomResource(`${name}-rules`, rule, child);

@@ -3,7 +3,6 @@
  * the PgBouncer exporter, and one PrometheusRule with the alerts and recording rules. Pure;
  * validated against @kubernetes-models/prometheus-operator.
  */
-import type { StackConfig } from "../../config";
 import { CHART } from "../authentik/values";
 
 /**
@@ -47,7 +46,12 @@ export function pgbouncerServiceMonitor(m: Meta & { selector: Record<string, str
 }
 
 export interface RuleInput extends Meta {
-    config: StackConfig;
+    /** The authentik release's name: its server and worker Deployments. */
+    releaseName: string;
+    /** Where authentik deploys its outposts (their memory alert). */
+    outpostsNamespace: string;
+    /** PgBouncer's `default_pool_size` per pod (the saturation alert's 90%). */
+    pgbouncerPoolSize: number;
     /** Prometheus job names: `<namespace>/<monitor name>` (Prometheus Operator's default). */
     jobs: { authentik: string; pgbouncer?: string; database?: string };
 }
@@ -55,7 +59,6 @@ export interface RuleInput extends Meta {
 type Rule = { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
 
 export function prometheusRule(i: RuleInput) {
-    const c = i.config;
     const ns = i.namespace;
     const alert = (name: string, expr: string, forDuration: string, severity: "critical" | "warning", summary: string): Rule => ({
         alert: name,
@@ -65,8 +68,8 @@ export function prometheusRule(i: RuleInput) {
         annotations: { summary },
     });
     // authentik deploys managed outposts into outposts.namespace, not the platform's namespace.
-    const outposts = `namespace="${c.outposts.namespace}",pod=~"ak-outpost-.*",container!=""`;
-    const deployments = [`${c.authentik.releaseName}-server`, `${c.authentik.releaseName}-worker`, "pgbouncer"].join("|");
+    const outposts = `namespace="${i.outpostsNamespace}",pod=~"ak-outpost-.*",container!=""`;
+    const deployments = [`${i.releaseName}-server`, `${i.releaseName}-worker`, "pgbouncer"].join("|");
     const authentikRules: Rule[] = [
         alert(
             "AuthentikDown",
@@ -103,7 +106,7 @@ export function prometheusRule(i: RuleInput) {
     ];
     const groups = [{ name: "authentik", rules: authentikRules }];
     if (i.jobs.pgbouncer) {
-        const pool = c.pgbouncer.defaultPoolSize;
+        const pool = i.pgbouncerPoolSize;
         groups.push({
             name: "pgbouncer",
             rules: [
