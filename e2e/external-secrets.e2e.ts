@@ -24,7 +24,7 @@ import { OnePasswordConnect } from "../tests/support/onepassword-connect";
 import { realTool } from "../tests/support/tools";
 import { ROOT } from "../tests/support/helpers";
 import { CHART as CHART_FILE, checkedReferencePath } from "../tools/reference";
-import { CONTEXT, Cluster, KubeObject, startCluster } from "./support/cluster";
+import { CONTEXT, Cluster, KubeObject, startCluster, until } from "./support/cluster";
 import { Project, e2eBin, homelabConfigFor, initStack, ok, project, standInAuthentik } from "./support/pulumi";
 import { chartRepository, referenceCrds, traefikMiddlewareCrd } from "./support/platform";
 import { programWithChart } from "./stacks/platform";
@@ -52,21 +52,15 @@ let connect: OnePasswordConnect;
 let platform: Project;
 const pulumi = (...args: string[]) => platform.run(...args);
 
-/** Polls `check` until it returns a value (not undefined), or fails with `what` after `seconds`. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, seconds = 120): Promise<T> {
-    const deadline = Date.now() + seconds * 1000;
-    for (;;) {
-        const value = await check();
-        if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting until ${what} (logs in ${cluster.logs})`);
-        await new Promise((r) => setTimeout(r, 500));
-    }
-}
+/** Waits for `check` (e2e/support/cluster.ts until), with the controllers' refreshes' time to spare. */
+const eventually = <T>(what: string, check: () => Promise<T | undefined | false>) => until(check, what, cluster.logs, 120_000);
 
 const esPath = (name: string) => `/apis/external-secrets.io/v1/namespaces/${NS}/externalsecrets/${name}`;
 const secretPath = (name: string) => `/api/v1/namespaces/${NS}/secrets/${name}`;
 const ready = (o: KubeObject | undefined) =>
     ((o?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).find((c) => c.type === "Ready");
+/** The Ready status ("True", "False") External Secrets gave an ExternalSecret, if any yet. */
+const readyStatus = async (name: string) => ready(await cluster.get(esPath(name)))?.status;
 
 /** The stack's ExternalSecrets in the cluster, by name. */
 async function externalSecrets(): Promise<KubeObject[]> {
@@ -173,8 +167,9 @@ before(async () => {
     cluster.run("external-secrets", ["--metrics-addr=0", "--concurrent=2", "--zap-time-encoding=iso8601"]);
     cluster.run("reloader", []);
     cluster.run("kube-controller-manager", [`--kubeconfig=${cluster.kubeconfig}`, "--controllers=garbagecollector", "--leader-elect=false", "--secure-port=0"]);
-    await eventually("External Secrets validated the ClusterSecretStore against the Connect stand-in", async () =>
-        ready(await cluster.get("/apis/external-secrets.io/v1/clustersecretstores/onepassword-connect"))?.status === "True" ? true : undefined,
+    await eventually(
+        "External Secrets validated the ClusterSecretStore against the Connect stand-in",
+        async () => ready(await cluster.get("/apis/external-secrets.io/v1/clustersecretstores/onepassword-connect"))?.status === "True",
     );
 
     fake = await standInAuthentik(platform);
@@ -208,7 +203,7 @@ describe("ExternalSecret mode: the real External Secrets controller, a 1Password
         const names = (await externalSecrets()).map((e) => e.metadata.name);
         assert.deepEqual(names, ["authentik-credentials-1password", "authentik-db-app", "pgbouncer-auth"]);
         for (const name of names) {
-            await eventually(`ExternalSecret ${name} is Ready`, async () => (ready(await cluster.get(esPath(name)))?.status === "True" ? true : undefined));
+            await eventually(`ExternalSecret ${name} is Ready`, async () => (await readyStatus(name)) === "True");
         }
         assert.ok(!platform.state(STACK).includes(DB_PASSWORD), "the 1Password values never pass through Pulumi's state");
 
@@ -265,7 +260,7 @@ describe("ExternalSecret mode: the real External Secrets controller, a 1Password
         const changedAt = Date.now();
         connect.setItem("homelab", "authentik-db", { username: "authentik", password: ROTATED });
         await eventually("the new password reaches PgBouncer's auth file", async () =>
-            (await secretData("pgbouncer-auth"))?.["userlist.txt"].includes('"rotated ""again"" 50% \\\\ ok"') ? true : undefined,
+            (await secretData("pgbouncer-auth"))?.["userlist.txt"].includes('"rotated ""again"" 50% \\\\ ok"'),
         );
         t.diagnostic(
             `the change reached pgbouncer-auth ${((Date.now() - changedAt) / 1000).toFixed(1)} s after the edit (refresh interval ${REFRESH_SECONDS} s)`,
@@ -297,9 +292,7 @@ describe("ExternalSecret mode: the real External Secrets controller, a 1Password
         );
         assert.equal(connect.deleteItem("homelab", "smtp-relay"), true);
 
-        await eventually("authentik-credentials-1password is not Ready", async () =>
-            ready(await cluster.get(esPath("authentik-credentials-1password")))?.status === "False" ? true : undefined,
-        );
+        await eventually("authentik-credentials-1password is not Ready", async () => (await readyStatus("authentik-credentials-1password")) === "False");
         const events = (await cluster.get(
             `/api/v1/namespaces/${NS}/events?fieldSelector=involvedObject.name%3Dauthentik-credentials-1password,type%3DWarning`,
         )) as unknown as { items: { message: string }[] };
@@ -320,16 +313,16 @@ describe("ExternalSecret mode: the real External Secrets controller, a 1Password
 
         // Two refreshes later: the others are still synced, and no Secret or Deployment changed.
         await new Promise((r) => setTimeout(r, 2 * REFRESH_SECONDS * 1000));
-        for (const name of ["authentik-db-app", "pgbouncer-auth"])
-            assert.equal(ready(await cluster.get(esPath(name)))?.status, "True", `${name} is still Ready`);
+        for (const name of ["authentik-db-app", "pgbouncer-auth"]) assert.equal(await readyStatus(name), "True", `${name} is still Ready`);
         assert.deepEqual(await secretData("authentik-credentials-1password"), kept, "the Secret keeps its last values (deletionPolicy Retain)");
         for (const [name, version] of Object.entries(versions))
             assert.equal((await cluster.get(secretPath(name)))?.metadata.resourceVersion, version, `Secret ${name} is untouched`);
         for (const name of READERS) assert.equal(await rolloutMarks(name), marks[name], `${name} does not roll`);
 
         connect.setItem("homelab", "smtp-relay", ITEMS["smtp-relay"]);
-        await eventually("the item back, authentik-credentials-1password is Ready again", async () =>
-            ready(await cluster.get(esPath("authentik-credentials-1password")))?.status === "True" ? true : undefined,
+        await eventually(
+            "the item back, authentik-credentials-1password is Ready again",
+            async () => (await readyStatus("authentik-credentials-1password")) === "True",
         );
     });
 
@@ -353,9 +346,7 @@ describe("ExternalSecret mode: the real External Secrets controller, a 1Password
             assert.equal(await cluster.get(esPath(name)), undefined, `ExternalSecret ${name} is deleted`);
             // creationPolicy Owner: the Secret names its ExternalSecret as controlling owner, so Kubernetes'
             // garbage collector deletes it with its owner (README, "ExternalSecrets use deletionPolicy: Retain").
-            await eventually(`the garbage collector deletes Secret ${name}`, async () =>
-                (await cluster.get(secretPath(name))) === undefined ? true : undefined,
-            );
+            await eventually(`the garbage collector deletes Secret ${name}`, async () => (await cluster.get(secretPath(name))) === undefined);
         }
         assert.ok(await cluster.get(secretPath("authentik-db-app")), "the retained one stays after the collector's pass");
         assert.equal((await cluster.get(`/api/v1/namespaces/${NS}`))?.metadata.name, NS, "and so does the namespace");

@@ -35,14 +35,20 @@ function folderOf(file: string, depth: 1 | 2): string {
     return parts[0];
 }
 
+/** Every relative import in the sources, once: the importing file and the module it names. */
+let imports: { file: string; target: string }[] | undefined;
+function allImports(): { file: string; target: string }[] {
+    return (imports ??= sourceFiles().flatMap((file) =>
+        [...fs.readFileSync(path.join(ROOT, file), "utf8").matchAll(IMPORT)].map((m) => ({ file, target: resolve(file, m[1]) })),
+    ));
+}
+
 /** Arrows between folders: folder → the folders it imports from. */
 function arrows(depth: 1 | 2): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>();
-    for (const file of sourceFiles()) {
-        for (const m of fs.readFileSync(path.join(ROOT, file), "utf8").matchAll(IMPORT)) {
-            const [from, to] = [folderOf(file, depth), folderOf(resolve(file, m[1]), depth)];
-            if (from !== to) out.set(from, (out.get(from) ?? new Set()).add(to));
-        }
+    for (const { file, target } of allImports()) {
+        const [from, to] = [folderOf(file, depth), folderOf(target, depth)];
+        if (from !== to) out.set(from, (out.get(from) ?? new Set()).add(to));
     }
     return out;
 }

@@ -9,14 +9,14 @@
 import { kinds } from "../../lib/authentik-api/kinds";
 import { ADMIN_WRITES, modelOfKind, ownerOf, permission, referencePermissions } from "../../lib/authentik-api/permissions";
 
-/** Every model the engine's kinds write (authentik-api/kinds.ts), once each. */
-const MANAGED_MODELS: readonly string[] = [...new Set(Object.keys(kinds).flatMap((kind) => modelOfKind(kind) ?? []))];
+/** The models these kinds write (authentik-api/kinds.ts), once each, in their order. */
+const modelsOf = (kindNames: string[]): string[] => [...new Set(kindNames.flatMap((kind) => modelOfKind(kind) ?? []))];
 
-/** The model of a kind that names one. */
-const modelNamed = (kind: string): string => modelOfKind(kind)!;
+/** Every model the engine's kinds write. */
+const MANAGED_MODELS: readonly string[] = modelsOf(Object.keys(kinds));
 
 /** The models a consuming stack's ProtectedApp writes. */
-const CONSUMER_MODELS = ["Application", "PolicyBinding", "ProxyProvider", "OAuth2Provider"].map(modelNamed);
+const CONSUMER_MODELS = modelsOf(["Application", "PolicyBinding", "ProxyProvider", "OAuth2Provider"]);
 
 /**
  * What a consuming stack's token holds globally for ProtectedApp: view and add on applications,
@@ -26,11 +26,9 @@ const CONSUMER_MODELS = ["Application", "PolicyBinding", "ProxyProvider", "OAuth
  * membership writes the outpost's provider list).
  */
 export function consumerPermissions(): string[] {
-    const [Group, Outpost] = ["Group", "Outpost"].map(modelNamed);
     return [
         ...CONSUMER_MODELS.flatMap((m) => [permission("view", m), permission("add", m)]),
-        permission("view", Group),
-        permission("view", Outpost),
+        ...modelsOf(["Group", "Outpost"]).map((m) => permission("view", m)),
         ...referencePermissions(),
     ].sort();
 }
@@ -41,13 +39,7 @@ export function consumerInitialPermissions(): string[] {
 }
 
 /** The models the automation token writes: every managed one but the admin's (ADMIN_WRITES). */
-const WRITTEN_MODELS: readonly string[] = [
-    ...new Set(
-        Object.keys(kinds)
-            .filter((kind) => !ADMIN_WRITES.includes(kind))
-            .flatMap((kind) => modelOfKind(kind) ?? []),
-    ),
-];
+const WRITTEN_MODELS: readonly string[] = modelsOf(Object.keys(kinds).filter((kind) => !ADMIN_WRITES.includes(kind)));
 
 /**
  * The automation role's global permissions, sorted: view on every managed and referenced model,

@@ -172,10 +172,20 @@ export async function startCluster(bin: string, dir: string, crds: string[]): Pr
     return cluster;
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string, logs: string, timeoutMs = 60_000): Promise<void> {
+/**
+ * Polls `check` every 200 ms until it gives a value other than `undefined` or `false`, and returns
+ * it; after `timeoutMs`, fails naming `what` and where the programs' logs are.
+ */
+export async function until<T>(
+    check: () => T | undefined | false | Promise<T | undefined | false>,
+    what: string,
+    logs: string,
+    timeoutMs = 60_000,
+): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-        if (await check()) return;
+        const value = await check();
+        if (value !== undefined && value !== false) return value;
         await new Promise((resolve) => setTimeout(resolve, 200));
     }
     throw new Error(`timed out waiting until ${what} (logs in ${logs})`);
